@@ -1,0 +1,42 @@
+# Hedgevault. The two commands a user needs:
+#   make demo   set everything up and run the main job on the embedded devnet
+#   make test   set everything up and run every check: lint, forge test, pytest
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+ENV := . tools/env.sh &&
+PYTEST_ARGS ?=
+FORGE_ARGS ?=
+
+.PHONY: setup build lint fmt test forge-test pytest demo bench clean
+
+setup:
+	@tools/setup.sh
+
+build: setup
+	@$(ENV) forge build --quiet
+
+lint: setup
+	@$(ENV) ruff check . && ruff format --check . && forge fmt --check && mypy
+	@echo "lint: ruff, ruff format, forge fmt, mypy clean"
+
+fmt: setup
+	@$(ENV) ruff check --fix . && ruff format . && forge fmt
+
+forge-test: build
+	@$(ENV) if [ "$${HV_SLOW:-0}" = 1 ]; then export FOUNDRY_PROFILE=slow; fi; forge test $(FORGE_ARGS)
+
+# pytest exits 5 when it collected nothing: that is a failure here, never a silent pass.
+pytest: build
+	@$(ENV) rc=0; pytest $(PYTEST_ARGS) || rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
+
+test: lint forge-test pytest
+
+demo: build
+	@$(ENV) python -m keeper.cli demo
+
+bench: build
+	@$(ENV) python -m bench
+
+clean:
+	rm -rf out cache .build contracts/.cache .pytest_cache .ruff_cache .mypy_cache

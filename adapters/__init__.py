@@ -1,0 +1,1 @@
+"""Protocol adapters: on-chain state -> normalised position arrays; decisions -> encoded vault actions."""

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Installs everything the project needs, from the registries only, into the project tree:
+#   node_modules/   npm ci (Foundry binaries, solc-js, protocol sources and artifacts)
+#   .tools/         bootstrap venv holding uv, and bin/solc (wrapper around tools/solc for py-solc-x)
+#   .venv/          the Python environment, exactly as uv.lock says
+#   .solcx/         py-solc-x's registry of the solc-js shim (ape-solidity compiles with it)
+# Each step is skipped when its inputs have not changed since it last succeeded (stamp files).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+stamps=.tools/stamps
+mkdir -p "$stamps" .tools/bin
+
+need() { command -v "$1" >/dev/null 2>&1 || { echo "setup: '$1' is required ($2)" >&2; exit 1; }; }
+need node "Node 20 or newer"
+need npm "npm, shipped with Node"
+need python3.11 "Python 3.11" 2>/dev/null || need python3 "Python 3.11"
+PY=$(command -v python3.11 || command -v python3)
+"$PY" -c 'import sys; assert sys.version_info[:2] == (3, 11), sys.version' 2>/dev/null || {
+  echo "setup: Python 3.11 is required; found $("$PY" --version)" >&2; exit 1; }
+
+fresh() { # fresh STAMP FILE...: true when STAMP is newer than every FILE
+  local stamp="$stamps/$1"; shift
+  [ -f "$stamp" ] || return 1
+  for f in "$@"; do [ "$f" -nt "$stamp" ] && return 1; done
+  return 0
+}
+
+if ! fresh npm package-lock.json package.json || [ ! -d node_modules/@foundry-rs ]; then
+  echo "setup: npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+  touch "$stamps/npm"
+fi
+
+if [ ! -x .tools/uv/bin/uv ]; then
+  echo "setup: bootstrap uv"
+  "$PY" -m venv .tools/uv
+  .tools/uv/bin/pip install --quiet --disable-pip-version-check uv==0.13.9
+fi
+
+if ! fresh venv uv.lock pyproject.toml || [ ! -x .venv/bin/python ]; then
+  echo "setup: uv sync --frozen"
+  UV_PYTHON="$PY" .tools/uv/bin/uv sync --frozen --quiet
+  touch "$stamps/venv"
+fi
+
+# py-solc-x copies the solc it registers, so the copy must not depend on where it lives:
+# a two-line wrapper with this checkout's absolute path.
+wrapper=.tools/bin/solc
+want="#!/bin/sh
+exec node \"$root/tools/solc\" \"\$@\""
+if [ ! -x "$wrapper" ] || [ "$(cat "$wrapper")" != "$want" ]; then
+  printf '%s\n' "$want" > "$wrapper"
+  chmod +x "$wrapper"
+  rm -f "$stamps/solcx"
+fi
+if ! fresh solcx "$wrapper" package-lock.json; then
+  echo "setup: register solc-js with py-solc-x"
+  PATH="$root/.tools/bin:$PATH" SOLCX_BINARY_PATH="$root/.solcx" .venv/bin/python - <<'PY'
+import solcx
+versions = solcx.import_installed_solc()
+assert versions, "solcx.import_installed_solc() found no solc on PATH"
+print(f"setup: py-solc-x knows solc {', '.join(map(str, versions))}")
+PY
+  touch "$stamps/solcx"
+fi
