@@ -1,0 +1,1 @@
+"""Chain access: processes (anvil), providers, nonces, fees, retries."""
