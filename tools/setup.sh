@@ -9,7 +9,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 stamps=.tools/stamps
-mkdir -p "$stamps" .tools/bin
+mkdir -p "$stamps" .tools/bin .solcx
 
 need() { command -v "$1" >/dev/null 2>&1 || { echo "setup: '$1' is required ($2)" >&2; exit 1; }; }
 need node "Node 20 or newer"
