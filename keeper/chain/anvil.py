@@ -45,6 +45,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _listening(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
 def rpc(url: str, method: str, params: Sequence[Any] = (), timeout: float = 10.0) -> Any:
     """One raw JSON-RPC call; raises AnvilError on a JSON-RPC error."""
     body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}).encode()
@@ -102,7 +108,15 @@ class AnvilProcess:
         return self._process.pid if self._process else None
 
     def start(self, timeout_s: float = 20.0) -> AnvilProcess:
-        """Start anvil and wait until it answers ``eth_chainId``."""
+        """Start anvil and wait until it answers ``eth_chainId``.
+
+        Refuses a port something already listens on: answering there would be a foreign node.
+        """
+        if _listening(self.port):
+            raise AnvilError(
+                f"port {self.port} on 127.0.0.1 is already in use; pass another port (or None for a free "
+                "one), or stop the process holding it"
+            )
         self._process = subprocess.Popen(
             self.args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
         )
@@ -115,9 +129,11 @@ class AnvilProcess:
                 raise AnvilError(f"anvil exited with {self._process.returncode}: {err.strip()}")
             try:
                 rpc(self.url, "eth_chainId", timeout=1.0)
-                return self
             except (OSError, AnvilError):
                 time.sleep(0.02)
+                continue
+            if self._process.poll() is None:
+                return self
         self.stop()
         raise AnvilError(f"anvil on port {self.port} did not answer within {timeout_s} s")
 

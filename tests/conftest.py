@@ -1,0 +1,52 @@
+"""Shared fixtures. Chain fixtures start their own anvil on a free loopback port and always stop it.
+
+Roles (named as in the field): ``deployer`` is anvil account 0; more roles arrive with the vault.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from web3 import Web3
+
+from keeper.chain.anvil import AnvilProcess, rpc
+
+
+@pytest.fixture(scope="session")
+def anvil() -> Iterator[AnvilProcess]:
+    """A fresh anvil for the whole session, stopped at the end whatever happens."""
+    with AnvilProcess() as process:
+        yield process
+
+
+@pytest.fixture(scope="session")
+def w3(anvil: AnvilProcess) -> Web3:
+    """web3.py connected to the session anvil (chain id cached: one request per call)."""
+    return Web3(Web3.HTTPProvider(anvil.url, cache_allowed_requests=True))
+
+
+@pytest.fixture(scope="session")
+def ape_provider(anvil: AnvilProcess) -> Iterator[Any]:
+    """An ape network context (ethereum:local:foundry) attached to the session anvil, not a new one."""
+    import ape
+
+    with ape.networks.parse_network_choice(
+        "ethereum:local:foundry", provider_settings={"host": anvil.url}
+    ) as provider:
+        yield provider
+
+
+@pytest.fixture
+def isolate(anvil: AnvilProcess) -> Iterator[None]:
+    """Run the test inside evm_snapshot / evm_revert, so chain state never leaks between tests."""
+    snapshot_id = rpc(anvil.url, "evm_snapshot")
+    yield
+    assert rpc(anvil.url, "evm_revert", [snapshot_id]), "evm_revert failed: state leaked"
+
+
+@pytest.fixture(scope="session")
+def deployer(w3: Web3) -> str:
+    """anvil account 0 (unlocked on anvil; the devnet's admin)."""
+    return str(w3.eth.accounts[0])

@@ -1,0 +1,50 @@
+"""Foundation smoke tests: a contract compiled by the solc-js shim deploys and works through web3.py
+(the keeper's path, forge build) and through ape (the scripts' path, ape compile)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from web3 import Web3
+
+from keeper.artifacts import forge_artifact
+
+pytestmark = pytest.mark.chain
+
+
+def test_deploy__web3_forge_build__feed_answers_and_accepts_rounds(
+    w3: Web3, deployer: str, isolate: None
+) -> None:
+    art = forge_artifact("PriceFeed")
+    factory = w3.eth.contract(abi=art.abi, bytecode=art.bytecode)
+    receipt = w3.eth.wait_for_transaction_receipt(
+        factory.constructor(8, "ETH / USD", 3000 * 10**8, deployer).transact({"from": deployer})
+    )
+    feed = w3.eth.contract(address=receipt.contractAddress, abi=art.abi)
+    assert feed.functions.latestAnswer().call() == 3000 * 10**8
+    w3.eth.wait_for_transaction_receipt(feed.functions.submit(3100 * 10**8).transact({"from": deployer}))
+    round_id, answer, _, updated_at, _ = feed.functions.latestRoundData().call()
+    assert (round_id, answer) == (2, 3100 * 10**8)
+    assert updated_at == w3.eth.get_block("latest")["timestamp"]
+
+
+def test_deploy__ape_project_build__same_abi_and_behaviour(ape_provider: Any, isolate: None) -> None:
+    import ape
+
+    admin = ape.accounts.test_accounts[0]
+    feed = admin.deploy(ape.project.PriceFeed, 8, "BTC / USD", 60_000 * 10**8, admin)
+    assert feed.latestAnswer() == 60_000 * 10**8
+    assert feed.decimals() == 8
+    ape_abi = sorted(
+        abi.model_dump(mode="json")["name"]
+        for abi in ape.project.PriceFeed.contract_type.abi
+        if hasattr(abi, "name")
+    )
+    forge_abi = sorted(e["name"] for e in forge_artifact("PriceFeed").abi if "name" in e)
+    assert ape_abi == forge_abi
+
+
+def test_isolation__state_written_in_earlier_test__is_reverted(w3: Web3) -> None:
+    # The two tests above deployed at the deployer's first nonce; with isolation the nonce is back to 0.
+    assert w3.eth.get_transaction_count(w3.eth.accounts[0]) == 0
