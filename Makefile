@@ -32,8 +32,11 @@ pytest: build
 
 test: lint forge-test pytest
 
+# The keeper's market scenario (issue 9) is not built yet: until it is, demo builds everything and
+# runs the checks that exercise what exists, and says so.
 demo: build
-	@$(ENV) python -m keeper.cli demo
+	@echo "demo: the keeper scenario is not built yet; running the foundation smoke tests instead"
+	@$(ENV) pytest -q tests/test_smoke.py
 
 bench: build
 	@$(ENV) python -m bench
