@@ -1,0 +1,258 @@
+"""Send the keeper's transactions: simulate, price, sign, track, replace when stuck, confirm.
+
+The manager owns the signer's nonce outright (one in-flight transaction per nonce, no monkeypatching):
+it reads the pending count once, then counts locally and re-syncs only when the node says the nonce is
+wrong. Fees are EIP-1559: ``maxFee = min(cap, baseFee × multiplier + tip)``; when the base fee alone
+exceeds the cap nothing is sent. A transaction not mined within ``stuck_after_s`` is re-sent with the
+same nonce and both fees bumped (≥ 12.5 %, above the 10 % nodes require), up to ``max_replacements``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+
+from keeper.chain.revert import RevertDecoder
+from keeper.chain.rpc import RpcClient, RpcError
+from keeper.exceptions import HedgevaultError
+
+GWEI = 10**9
+
+
+class TxError(HedgevaultError):
+    """Raised for any transaction that could not be sent or did not succeed."""
+
+
+class TxSimulationError(TxError):
+    """Raised when the transaction reverts in simulation; nothing was signed or sent."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"simulation reverted: {reason}")
+        self.reason = reason
+
+
+class FeeCapExceededError(TxError):
+    """Raised when the current base fee alone is above the configured fee cap; nothing was sent."""
+
+
+class TxRevertedError(TxError):
+    """Raised when a mined transaction has status 0; ``reason`` is decoded from the vault's errors."""
+
+    def __init__(self, tx_hash: str, reason: str, receipt: dict[str, Any]) -> None:
+        super().__init__(f"transaction {tx_hash} reverted on-chain: {reason}")
+        self.tx_hash = tx_hash
+        self.reason = reason
+        self.receipt = receipt
+
+
+class TxTimeoutError(TxError):
+    """Raised when no version of the transaction was mined within the timeout."""
+
+
+@dataclass(frozen=True)
+class FeePolicy:
+    """EIP-1559 pricing. Wei amounts; ``replacement_bump_bps`` of 1250 is +12.5 % per replacement."""
+
+    max_fee_cap_wei: int = 300 * GWEI
+    priority_fee_wei: int = 1 * GWEI
+    base_fee_multiplier: int = 2
+    replacement_bump_bps: int = 1250
+
+    def __post_init__(self) -> None:
+        if self.priority_fee_wei > self.max_fee_cap_wei:
+            raise ValueError(
+                f"priority_fee_wei={self.priority_fee_wei} exceeds max_fee_cap_wei={self.max_fee_cap_wei}; "
+                "lower the tip or raise the cap in the [tx] section"
+            )
+        if self.replacement_bump_bps < 1000:
+            raise ValueError(
+                f"replacement_bump_bps={self.replacement_bump_bps} is below 1000 (10 %), the minimum nodes "
+                "accept for a replacement; set it to at least 1000"
+            )
+
+
+@dataclass
+class SentTx:
+    """A transaction as sent; ``hashes`` lists every version (replacements append)."""
+
+    nonce: int
+    to: str
+    data: str
+    value_wei: int
+    gas: int
+    max_fee_wei: int
+    priority_fee_wei: int
+    sent_at_s: float
+    hashes: list[str] = field(default_factory=list)
+
+    @property
+    def tx_hash(self) -> str:
+        return self.hashes[-1]
+
+
+class TxManager:
+    """Signs with a local account and sends through ``client``; see the module docstring."""
+
+    def __init__(
+        self,
+        client: RpcClient,
+        account: LocalAccount,
+        chain_id: int,
+        fees: FeePolicy,
+        decoder: RevertDecoder | None = None,
+        *,
+        gas_margin_bps: int = 2000,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.client = client
+        self.account = account
+        self.chain_id = chain_id
+        self.fees = fees
+        self.decoder = decoder or RevertDecoder()
+        self.gas_margin_bps = gas_margin_bps
+        self._clock = clock
+        self._sleep = sleep
+        self._nonce: int | None = None
+
+    @property
+    def address(self) -> str:
+        return str(self.account.address)
+
+    # --- simulation and pricing ---
+
+    def simulate(self, to: str, data: str, value_wei: int = 0) -> int:
+        """Gas estimate for the call, or TxSimulationError with the decoded revert reason."""
+        tx = {"from": self.address, "to": to, "data": data, "value": hex(value_wei)}
+        try:
+            return int(self.client.call("eth_estimateGas", [tx, "pending"]), 16)
+        except RpcError as err:
+            raise TxSimulationError(self._reason(err)) from err
+
+    def quote_fees(self) -> tuple[int, int]:
+        """(maxFeePerGas, maxPriorityFeePerGas) in wei for the next block, within the cap."""
+        block = self.client.call("eth_getBlockByNumber", ["latest", False])
+        base_fee = int(block.get("baseFeePerGas", "0x0"), 16)
+        if base_fee > self.fees.max_fee_cap_wei:
+            raise FeeCapExceededError(
+                f"base fee {base_fee / GWEI:.2f} gwei exceeds max_fee_cap "
+                f"{self.fees.max_fee_cap_wei / GWEI:.2f} gwei; nothing was sent. Wait for fees to fall "
+                "or raise tx.max_fee_cap_gwei in the keeper config"
+            )
+        priority = self.fees.priority_fee_wei
+        max_fee = min(self.fees.max_fee_cap_wei, base_fee * self.fees.base_fee_multiplier + priority)
+        return max_fee, min(priority, max_fee)
+
+    # --- sending ---
+
+    def next_nonce(self) -> int:
+        if self._nonce is None:
+            self._nonce = int(self.client.call("eth_getTransactionCount", [self.address, "pending"]), 16)
+        return self._nonce
+
+    def resync_nonce(self) -> int:
+        """Forget the local nonce and read the node's pending count (after a restart or an error)."""
+        self._nonce = None
+        return self.next_nonce()
+
+    def send(self, to: str, data: str, value_wei: int = 0, gas: int | None = None) -> SentTx:
+        """Simulate, price, sign and broadcast. Raises before signing when simulation reverts."""
+        estimate = self.simulate(to, data, value_wei)
+        gas_limit = gas or estimate * (10_000 + self.gas_margin_bps) // 10_000
+        max_fee, priority = self.quote_fees()
+        sent = SentTx(self.next_nonce(), to, data, value_wei, gas_limit, max_fee, priority, self._clock())
+        self._broadcast(sent)
+        self._nonce = sent.nonce + 1
+        return sent
+
+    def replace(self, sent: SentTx) -> SentTx:
+        """Re-send ``sent`` with the same nonce and both fees bumped (the cap still applies)."""
+        bump = 10_000 + self.fees.replacement_bump_bps
+        new_priority = -(-sent.priority_fee_wei * bump // 10_000)
+        new_max_fee = -(-sent.max_fee_wei * bump // 10_000)
+        if new_max_fee > self.fees.max_fee_cap_wei:
+            raise FeeCapExceededError(
+                f"replacing nonce {sent.nonce} needs max fee {new_max_fee / GWEI:.2f} gwei, above the cap "
+                f"{self.fees.max_fee_cap_wei / GWEI:.2f} gwei; raise tx.max_fee_cap_gwei or wait"
+            )
+        sent.max_fee_wei, sent.priority_fee_wei, sent.sent_at_s = new_max_fee, new_priority, self._clock()
+        self._broadcast(sent)
+        return sent
+
+    def wait(
+        self,
+        sent: SentTx,
+        *,
+        timeout_s: float = 120.0,
+        stuck_after_s: float = 36.0,
+        max_replacements: int = 3,
+        poll_s: float = 0.5,
+    ) -> dict[str, Any]:
+        """Receipt of whichever version was mined; replaces when stuck; raises on revert or timeout."""
+        deadline = self._clock() + timeout_s
+        replacements = 0
+        while self._clock() < deadline:
+            for tx_hash in reversed(sent.hashes):
+                receipt = self.client.call("eth_getTransactionReceipt", [tx_hash])
+                if receipt is not None:
+                    return self._check(sent, tx_hash, receipt)
+            if self._clock() - sent.sent_at_s >= stuck_after_s and replacements < max_replacements:
+                self.replace(sent)
+                replacements += 1
+                continue
+            self._sleep(poll_s)
+        raise TxTimeoutError(
+            f"nonce {sent.nonce} not mined within {timeout_s} s after {replacements} replacements "
+            f"(hashes {', '.join(sent.hashes)}); it may still be mined: the manager keeps the nonce"
+        )
+
+    def balance_wei(self) -> int:
+        return int(self.client.call("eth_getBalance", [self.address, "latest"]), 16)
+
+    # --- internals ---
+
+    def _broadcast(self, sent: SentTx) -> None:
+        tx: dict[str, Any] = {
+            "type": 2,
+            "chainId": self.chain_id,
+            "nonce": sent.nonce,
+            "to": sent.to,
+            "data": sent.data,
+            "value": sent.value_wei,
+            "gas": sent.gas,
+            "maxFeePerGas": sent.max_fee_wei,
+            "maxPriorityFeePerGas": sent.priority_fee_wei,
+        }
+        signed = self.account.sign_transaction(tx)
+        try:
+            tx_hash = self.client.call("eth_sendRawTransaction", ["0x" + bytes(signed.raw_transaction).hex()])
+        except RpcError as err:
+            if "nonce" in err.rpc_message.lower():
+                self.resync_nonce()
+            raise TxError(f"node rejected nonce {sent.nonce}: {err.rpc_message}") from err
+        sent.hashes.append(str(tx_hash))
+
+    def _check(self, sent: SentTx, tx_hash: str, receipt: dict[str, Any]) -> dict[str, Any]:
+        if int(receipt["status"], 16) == 1:
+            return receipt
+        # Replay at the receipt's block parent to recover the revert data for the reason.
+        block = int(receipt["blockNumber"], 16)
+        call = {"from": self.address, "to": sent.to, "data": sent.data, "value": hex(sent.value_wei)}
+        reason = "reverted (no reason recovered)"
+        try:
+            self.client.call("eth_call", [call, hex(block - 1)])
+        except RpcError as err:
+            reason = self._reason(err)
+        raise TxRevertedError(tx_hash, reason, receipt)
+
+    def _reason(self, err: RpcError) -> str:
+        data = err.data
+        if isinstance(data, dict):
+            data = data.get("data")
+        if isinstance(data, str) and data.startswith("0x"):
+            return self.decoder.decode(data)
+        return err.rpc_message
