@@ -1,0 +1,199 @@
+"""Keeper configuration: one validated model, loaded from a TOML file and ``HV_*`` environment variables.
+
+Everything the keeper does is bounded here and checked at load time, never mid-tick. A bad value raises
+:class:`ConfigError` listing every offending field as ``section.field=value: problem; fix``.
+
+Environment overrides use ``HV_<SECTION>__<FIELD>`` (e.g. ``HV_TX__MAX_FEE_CAP_GWEI=80``). Secrets never
+live in the file: the signer names an environment variable or an encrypted keystore.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from keeper.exceptions import ConfigError
+
+_FIXES: dict[str, str] = {
+    "network.rpc_url": "give an http(s) URL, e.g. http://127.0.0.1:8545",
+    "signer": "set signer.private_key_env to an environment variable name, or signer.keystore_path",
+    "store.path": "point it at a writable file, e.g. var/keeper.sqlite",
+}
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NetworkConfig(_Section):
+    """Where the keeper reads and writes."""
+
+    rpc_url: str = Field("http://127.0.0.1:8545", pattern=r"^https?://")
+    chain_id: int | None = Field(None, gt=0, description="expected chain id; the keeper refuses another")
+    deployment_path: Path = Field(Path("var/devnet/deployment.json"), description="deployment record JSON")
+    poll_interval_s: float = Field(1.0, gt=0, le=60)
+
+
+class SignerConfig(_Section):
+    """The keeper's key: the NAME of an env variable holding it, or an encrypted keystore file."""
+
+    private_key_env: str | None = Field(None, pattern=r"^[A-Z_][A-Z0-9_]*$")
+    keystore_path: Path | None = None
+    keystore_password_env: str | None = Field(None, pattern=r"^[A-Z_][A-Z0-9_]*$")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SignerConfig:
+        if (self.private_key_env is None) == (self.keystore_path is None):
+            raise ValueError("give exactly one of private_key_env or keystore_path")
+        if self.keystore_path is not None and self.keystore_password_env is None:
+            raise ValueError(
+                "keystore_path needs keystore_password_env (the env variable holding the password)"
+            )
+        return self
+
+
+class TxConfig(_Section):
+    """Transaction pricing and patience."""
+
+    max_fee_cap_gwei: float = Field(300.0, gt=0, le=10_000)
+    priority_fee_gwei: float = Field(1.0, ge=0, le=1_000)
+    stuck_after_s: float = Field(36.0, gt=0, le=3_600)
+    receipt_timeout_s: float = Field(180.0, gt=0, le=7_200)
+    max_replacements: int = Field(3, ge=0, le=10)
+    replacement_bump_bps: int = Field(1250, ge=1000, le=10_000)
+    min_keeper_balance_eth: float = Field(0.05, ge=0)
+
+    @model_validator(mode="after")
+    def _tip_below_cap(self) -> TxConfig:
+        if self.priority_fee_gwei > self.max_fee_cap_gwei:
+            raise ValueError(
+                f"priority_fee_gwei={self.priority_fee_gwei} exceeds max_fee_cap_gwei={self.max_fee_cap_gwei}"
+            )
+        return self
+
+
+class PolicyConfig(_Section):
+    """Hedging policy thresholds. Units in names; see docs for the band formula."""
+
+    delta_band_min_usd: float = Field(
+        5_000.0, ge=0, description="floor of the no-trade band, |net delta| USD"
+    )
+    risk_aversion: float = Field(1e-6, gt=0, le=1.0, description="Whalley–Wilmott λ, per USD")
+    hedge_cost_bps: float = Field(10.0, ge=0, le=500, description="expected swap cost (fee + slippage)")
+    hedge_target_fraction: float = Field(0.0, ge=0, le=1, description="0 = hedge to zero delta")
+    max_net_gamma_usd_per_pct: float = Field(50_000.0, gt=0)
+    max_net_vega_usd_per_vol_pt: float = Field(50_000.0, gt=0)
+    health_factor_trigger: float = Field(1.35, gt=1.0, le=5.0)
+    health_factor_target: float = Field(1.6, gt=1.0, le=10.0)
+    health_factor_relever: float | None = Field(None, gt=1.0, le=20.0)
+    venue_margin_trigger_ratio: float = Field(1.25, gt=1.0, le=10.0, description="collateral / maintenance")
+    venue_margin_target_ratio: float = Field(1.6, gt=1.0, le=20.0)
+    min_trade_usd: float = Field(500.0, ge=0)
+    cost_benefit_ratio: float = Field(
+        1.0, gt=0, le=100, description="trade only if risk value ≥ ratio × cost"
+    )
+    cooldown_blocks: int = Field(3, ge=0, le=10_000)
+    max_slippage_bps: int = Field(50, ge=1, le=1_000)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PolicyConfig:
+        if self.health_factor_target <= self.health_factor_trigger:
+            raise ValueError(
+                f"health_factor_target={self.health_factor_target} must exceed "
+                f"health_factor_trigger={self.health_factor_trigger}"
+            )
+        if self.health_factor_relever is not None and self.health_factor_relever <= self.health_factor_target:
+            raise ValueError(
+                f"health_factor_relever={self.health_factor_relever} must exceed "
+                f"health_factor_target={self.health_factor_target}"
+            )
+        if self.venue_margin_target_ratio <= self.venue_margin_trigger_ratio:
+            raise ValueError(
+                f"venue_margin_target_ratio={self.venue_margin_target_ratio} must exceed "
+                f"venue_margin_trigger_ratio={self.venue_margin_trigger_ratio}"
+            )
+        return self
+
+
+class LoopConfig(_Section):
+    """Runtime behaviour: failure budget and circuit breaker."""
+
+    max_consecutive_failures: int = Field(5, ge=1, le=1_000)
+    max_blocks_behind: int = Field(10, ge=0)
+    vol_horizon_days: float = Field(1.0, gt=0, le=365)
+
+
+class StoreConfig(_Section):
+    path: Path = Path("var/keeper.sqlite")
+
+
+class MetricsConfig(_Section):
+    enabled: bool = True
+    host: Literal["127.0.0.1", "::1", "localhost"] = "127.0.0.1"
+    port: int = Field(9464, ge=1024, le=65535)
+
+
+class KeeperSettings(BaseSettings):
+    """The whole keeper configuration."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="HV_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    network: NetworkConfig = NetworkConfig()
+    signer: SignerConfig = SignerConfig(private_key_env="HV_KEEPER_KEY")
+    tx: TxConfig = TxConfig()
+    policy: PolicyConfig = PolicyConfig()
+    loop: LoopConfig = LoopConfig()
+    store: StoreConfig = StoreConfig()
+    metrics: MetricsConfig = MetricsConfig()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Environment overrides the file; the file arrives as init kwargs.
+        return env_settings, init_settings
+
+
+def load_settings(path: Path | None = None, **overrides: Any) -> KeeperSettings:
+    """Load the TOML file at ``path`` (optional) plus ``HV_*`` env overrides; raise ConfigError if invalid."""
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            data = tomllib.loads(Path(path).read_text())
+        except FileNotFoundError as err:
+            raise ConfigError(
+                f"config file {path} not found; pass --config with an existing TOML file"
+            ) from err
+        except tomllib.TOMLDecodeError as err:
+            raise ConfigError(f"config file {path} is not valid TOML: {err}") from err
+    data.update(overrides)
+    try:
+        return KeeperSettings(**data)
+    except ValidationError as err:
+        raise ConfigError(_explain(err, path)) from err
+
+
+def _explain(err: ValidationError, path: Path | None) -> str:
+    where = f" in {path}" if path is not None else ""
+    lines = [f"invalid keeper configuration{where}:"]
+    for problem in err.errors():
+        field = ".".join(str(p) for p in problem["loc"])
+        value = problem.get("input")
+        shown = "" if isinstance(value, dict) else f"={value!r}"
+        fix = next((f for key, f in _FIXES.items() if field.startswith(key)), None)
+        fix = fix or "change it in the keeper config file or the matching HV_* environment variable"
+        if problem["type"] == "extra_forbidden":
+            fix = "remove it: the keeper does not know this setting (check the spelling)"
+        lines.append(f"  {field}{shown}: {problem['msg']}; fix: {fix}")
+    return "\n".join(lines)
