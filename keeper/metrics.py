@@ -1,0 +1,76 @@
+"""Prometheus metrics for the keeper, in a registry of its own, served on loopback only.
+
+Names follow Prometheus conventions with units as suffixes (``_usd``, ``_seconds``, ``_ratio``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+
+
+@dataclass
+class KeeperMetrics:
+    """Every metric the keeper exports. Create one per process; ``serve()`` exposes it."""
+
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+
+    def __post_init__(self) -> None:
+        r = self.registry
+        self.net_delta_units = Gauge(
+            "hv_net_delta_units", "Net delta per underlying, in underlying units", ["underlying"], registry=r
+        )
+        self.net_delta_usd = Gauge(
+            "hv_net_delta_usd", "Net delta per underlying, USD", ["underlying"], registry=r
+        )
+        self.net_gamma_usd = Gauge(
+            "hv_net_gamma_usd_per_pct", "Net gamma, USD of delta per 1% move", ["underlying"], registry=r
+        )
+        self.net_vega_usd = Gauge(
+            "hv_net_vega_usd_per_vol_pt", "Net vega, USD per vol point", ["underlying"], registry=r
+        )
+        self.net_theta_usd = Gauge(
+            "hv_net_theta_usd_per_day", "Net theta, USD per day", ["underlying"], registry=r
+        )
+        self.delta_band_usd = Gauge(
+            "hv_delta_band_usd", "Half-width of the no-trade delta band, USD", ["underlying"], registry=r
+        )
+        self.health_factor = Gauge("hv_aave_health_factor", "Aave health factor of the vault", registry=r)
+        self.liquidation_distance = Gauge(
+            "hv_liquidation_distance_ratio", "Nearest liquidation as a fraction of spot", registry=r
+        )
+        self.liquidation_distance_sigma = Gauge(
+            "hv_liquidation_distance_sigma", "Nearest liquidation in forecast-vol sigmas", registry=r
+        )
+        self.venue_margin_ratio = Gauge(
+            "hv_venue_margin_ratio", "Venue collateral / maintenance margin", registry=r
+        )
+        self.nav_usd = Gauge("hv_nav_usd", "Vault NAV, USD", registry=r)
+        self.share_price = Gauge("hv_share_price", "Assets per share", registry=r)
+        self.stress_worst_loss_usd = Gauge(
+            "hv_stress_worst_loss_usd", "Worst stress-scenario loss, USD", registry=r
+        )
+        self.tick_seconds = Histogram(
+            "hv_tick_seconds",
+            "Tick latency",
+            registry=r,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+        )
+        self.blocks_behind = Gauge(
+            "hv_blocks_behind", "Head block minus the last processed block", registry=r
+        )
+        self.seconds_since_hedge = Gauge(
+            "hv_seconds_since_last_hedge", "Seconds since the last confirmed hedge", registry=r
+        )
+        self.rpc_errors = Counter("hv_rpc_errors", "RPC errors", ["kind"], registry=r)
+        self.txs = Counter("hv_transactions", "Transactions by final state", ["state"], registry=r)
+        self.keeper_balance_eth = Gauge("hv_keeper_balance_eth", "Keeper account balance, ETH", registry=r)
+        self.keeper_balance_low = Gauge(
+            "hv_keeper_balance_low", "1 when the keeper balance is below the alert", registry=r
+        )
+        self.consecutive_failures = Gauge("hv_consecutive_failures", "Consecutive failed ticks", registry=r)
+
+    def serve(self, host: str = "127.0.0.1", port: int = 9464) -> None:
+        """Expose ``/metrics`` on ``host:port`` (loopback by configuration) in a daemon thread."""
+        start_http_server(port, addr=host, registry=self.registry)
