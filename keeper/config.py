@@ -84,7 +84,9 @@ class PolicyConfig(_Section):
     )
     risk_aversion: float = Field(1e-6, gt=0, le=1.0, description="Whalley–Wilmott λ, per USD")
     hedge_cost_bps: float = Field(10.0, ge=0, le=500, description="expected swap cost (fee + slippage)")
-    hedge_target_fraction: float = Field(0.0, ge=0, le=1, description="0 = hedge to zero delta")
+    delta_risk_budget_usd: float = Field(
+        25_000.0, gt=0, description="max 1-sigma loss over the vol horizon tolerated from residual delta"
+    )
     max_net_gamma_usd_per_pct: float = Field(50_000.0, gt=0)
     max_net_vega_usd_per_vol_pt: float = Field(50_000.0, gt=0)
     health_factor_trigger: float = Field(1.35, gt=1.0, le=5.0)

@@ -1,0 +1,197 @@
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import pytest
+
+from keeper.config import PolicyConfig
+from keeper.policy import (
+    AaveBorrow,
+    AaveRepay,
+    AaveSupply,
+    AaveWithdraw,
+    BookView,
+    MarginDeposit,
+    OptionTrade,
+    Swap,
+    UnderlyingView,
+    decide,
+)
+from keeper.policy.hedging import delta_band_units, gamma_usd_per_pct
+from keeper.policy.plan import ShortOption
+
+CONFIG = PolicyConfig()
+USDC_LT = 0.78
+
+
+def weth(**kw: float) -> UnderlyingView:
+    base = dict(
+        symbol="WETH",
+        spot_usd=3000.0,
+        sigma_annual=0.6,
+        net_delta_units=0.0,
+        net_gamma_units_per_usd=0.0,
+        net_vega_usd_per_vol_pt=0.0,
+        held_units=0.0,
+        debt_units=0.0,
+        collateral_units=0.0,
+        liquidation_threshold=0.83,
+    )
+    return UnderlyingView(**(base | kw))  # type: ignore[arg-type]
+
+
+def book(u: UnderlyingView | None = None, **kw: object) -> BookView:
+    u = u or weth()
+    debt_usd = u.debt_units * u.spot_usd
+    base: dict[str, object] = dict(
+        block_number=100,
+        underlyings=(u,),
+        idle_usdc=1_000_000.0,
+        aave_collateral_usd=500_000.0,
+        aave_debt_usd=debt_usd,
+        aave_weighted_lt=USDC_LT,
+        usdc_liquidation_threshold=USDC_LT,
+        health_factor=math.inf if debt_usd == 0 else 500_000 * USDC_LT / debt_usd,
+        usdc_collateral_units=500_000.0,
+        venue_collateral_usd=200_000.0,
+        venue_maintenance_margin_usd=100_000.0,
+        gas_cost_usd=5.0,
+    )
+    return BookView(**(base | kw))  # type: ignore[arg-type]
+
+
+def hf_after(b: BookView, actions: tuple[object, ...]) -> float:
+    """Recompute the Aave health factor implied by a plan (independent of the policy's own bookkeeping)."""
+    coll_lt, debt = b.aave_collateral_usd * b.aave_weighted_lt, b.aave_debt_usd
+    spot = b.underlyings[0].spot_usd
+    for a in actions:
+        if isinstance(a, AaveRepay):
+            debt -= a.amount * spot
+        elif isinstance(a, AaveBorrow):
+            debt += a.amount * spot
+        elif isinstance(a, AaveSupply):
+            coll_lt += a.amount * USDC_LT
+        elif isinstance(a, AaveWithdraw):
+            coll_lt -= a.amount * USDC_LT
+    return math.inf if debt <= 0 else coll_lt / debt
+
+
+def test_decide__delta_inside_band__no_action_with_reason() -> None:
+    plan = decide(book(weth(net_delta_units=0.5)), CONFIG)
+    assert plan.empty
+    assert any(d.rule == "delta:WETH" and "within band" in d.reason for d in plan.decisions)
+
+
+def test_decide__short_delta_outside_band__buys_back_to_zero() -> None:
+    plan = decide(book(weth(net_delta_units=-20.0)), CONFIG)
+    (swap,) = plan.actions
+    assert isinstance(swap, Swap)
+    assert (swap.token_in, swap.token_out) == ("USDC", "WETH")
+    assert swap.min_amount_out == pytest.approx(20.0)
+    assert swap.amount_in == pytest.approx(20.0 * 3000 * (1 + CONFIG.max_slippage_bps / 1e4))
+
+
+def test_decide__short_delta_with_weth_debt__repays_debt_first() -> None:
+    plan = decide(book(weth(net_delta_units=-20.0, debt_units=5.0)), CONFIG)
+    swap, repay = plan.actions
+    assert isinstance(swap, Swap)
+    assert isinstance(repay, AaveRepay)
+    assert repay.amount == pytest.approx(5.0)
+
+
+def test_decide__long_delta__sells_held_then_borrows_and_supplies_proceeds() -> None:
+    b = book(weth(net_delta_units=20.0, held_units=3.0))
+    plan = decide(b, CONFIG)
+    kinds = [a.kind for a in plan.actions]
+    assert kinds == ["swap", "aave_borrow", "swap", "aave_supply"]
+    sell_held, borrow = plan.actions[0], plan.actions[1]
+    assert isinstance(sell_held, Swap)
+    assert sell_held.amount_in == pytest.approx(3.0)
+    assert isinstance(borrow, AaveBorrow)
+    assert borrow.amount == pytest.approx(17.0)
+    assert hf_after(b, plan.actions) >= CONFIG.health_factor_target
+
+
+def test_decide__long_delta_beyond_borrow_headroom__stops_at_hf_target() -> None:
+    b = book(weth(net_delta_units=400.0), aave_collateral_usd=300_000.0, usdc_collateral_units=300_000.0)
+    plan = decide(b, CONFIG)
+    borrow = next(a for a in plan.actions if isinstance(a, AaveBorrow))
+    assert borrow.amount < 400.0
+    assert hf_after(b, plan.actions) == pytest.approx(CONFIG.health_factor_target, rel=1e-9)
+
+
+def test_decide__health_factor_below_trigger__repays_exactly_to_target() -> None:
+    # 500k USDC collateral (LT 0.78 → 390k), 100 WETH debt at 3000 = 300k → HF 1.30 < 1.35.
+    b = book(weth(debt_units=100.0, net_delta_units=0.0))
+    plan = decide(b, CONFIG)
+    assert isinstance(plan.actions[0], Swap)
+    assert isinstance(plan.actions[1], AaveRepay)
+    assert hf_after(b, plan.actions[:2]) == pytest.approx(CONFIG.health_factor_target, rel=1e-9)
+    assert plan.decisions[0].acted
+
+
+def test_decide__health_low_and_no_idle_usdc__withdraws_collateral_to_fund_repay() -> None:
+    b = book(weth(debt_units=100.0), idle_usdc=0.0)
+    plan = decide(b, CONFIG)
+    withdraw, swap, repay = plan.actions[:3]
+    assert isinstance(withdraw, AaveWithdraw)
+    assert isinstance(swap, Swap)
+    assert isinstance(repay, AaveRepay)
+    assert hf_after(b, plan.actions[:3]) == pytest.approx(CONFIG.health_factor_target, rel=1e-9)
+
+
+def test_decide__venue_margin_below_trigger__deposits_to_target() -> None:
+    plan = decide(book(venue_collateral_usd=110_000.0), CONFIG)
+    (deposit,) = plan.actions
+    assert isinstance(deposit, MarginDeposit)
+    assert deposit.amount_usdc == pytest.approx(CONFIG.venue_margin_target_ratio * 100_000 - 110_000)
+
+
+def test_decide__gamma_above_limit__buys_back_largest_gamma_short() -> None:
+    gamma_each = 1e-4  # units per USD per contract → $9 per 1% per contract at 3000
+    shorts = (
+        ShortOption(1, "WETH", -10_000.0, gamma_each, 5.0, 120.0),
+        ShortOption(2, "WETH", -10_000.0, gamma_each / 10, 1.0, 20.0),
+    )
+    u = weth(net_gamma_units_per_usd=-20_000 * gamma_each * 0.55, net_delta_units=0.0)
+    plan = decide(book(u, options=shorts), CONFIG)
+    trade = next(a for a in plan.actions if isinstance(a, OptionTrade))
+    assert trade.series_id == 1
+    excess = abs(gamma_usd_per_pct(u.net_gamma_units_per_usd, 3000)) - CONFIG.max_net_gamma_usd_per_pct
+    assert trade.size == pytest.approx(excess / gamma_usd_per_pct(gamma_each, 3000))
+
+
+def test_decide__hedge_costs_more_than_risk_cut__skipped() -> None:
+    config = CONFIG.model_copy(update={"delta_band_min_usd": 0.0, "min_trade_usd": 0.0})
+    u = weth(net_delta_units=-1.0, sigma_annual=0.0001)
+    plan = decide(book(u, gas_cost_usd=50.0), config)
+    assert plan.empty
+    assert any("skipped" in d.reason for d in plan.decisions)
+
+
+def test_decide__within_cooldown__no_hedge() -> None:
+    plan = decide(book(weth(net_delta_units=-20.0), last_action_block={"delta:WETH": 99}), CONFIG)
+    assert plan.empty
+    assert any("cooldown" in d.reason for d in plan.decisions)
+
+
+def test_delta_band__ww_width_grows_with_cost_and_shrinks_with_risk_aversion() -> None:
+    u = weth(net_gamma_units_per_usd=0.05)
+    config = CONFIG.model_copy(update={"delta_band_min_usd": 0.0, "delta_risk_budget_usd": 1e12})
+    base = delta_band_units(u, config, 1 / 365)
+    assert base == pytest.approx((1.5 * 0.001 * 3000 * 0.05**2 / 1e-6) ** (1 / 3))
+    assert delta_band_units(u, config.model_copy(update={"hedge_cost_bps": 40.0}), 1 / 365) > base
+    assert delta_band_units(u, config.model_copy(update={"risk_aversion": 1e-4}), 1 / 365) < base
+
+
+def test_delta_band__high_forecast_vol__capped_by_risk_budget() -> None:
+    u = weth(net_gamma_units_per_usd=0.5, sigma_annual=2.0)
+    band = delta_band_units(u, CONFIG, 1 / 365)
+    assert band < delta_band_units(u, CONFIG.model_copy(update={"delta_risk_budget_usd": 1e12}), 1 / 365)
+    assert band * 3000 * 2.0 * math.sqrt(1 / 365) == pytest.approx(CONFIG.delta_risk_budget_usd)
+
+
+def test_plan_to_dict__same_inputs__identical_data() -> None:
+    b = book(weth(net_delta_units=-20.0))
+    assert decide(b, CONFIG).to_dict() == decide(replace(b), CONFIG).to_dict()
