@@ -165,7 +165,10 @@ class Store:
         rpc_requests: int,
         outcome: str,
         risk: dict[str, Any],
+        nav: tuple[float, float, float] | None = None,
     ) -> int:
+        """Record a processed block in one transaction: the tick, its NAV point (nav_usd, share_price,
+        pnl_usd) when given, and ``last_block`` so a restart resumes after it."""
         with self.transaction() as db:
             cur = db.execute(
                 "INSERT INTO ticks (block_number, block_timestamp, started_at, latency_ms, rpc_requests, "
@@ -177,9 +180,14 @@ class Store:
                     latency_ms,
                     rpc_requests,
                     outcome,
-                    json.dumps(risk, default=float),
+                    json.dumps(risk, default=float, sort_keys=True),
                 ),
             )
+            if nav is not None:
+                db.execute(
+                    "INSERT OR REPLACE INTO nav VALUES (?, ?, ?, ?, ?)", (block_number, block_timestamp, *nav)
+                )
+            db.execute("INSERT OR REPLACE INTO state VALUES ('last_block', ?)", (str(block_number),))
             return int(cur.lastrowid or 0)
 
     def record_nav(

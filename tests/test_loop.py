@@ -1,0 +1,138 @@
+"""The tick loop's bookkeeping: plans recorded before sending, no duplicates, restart reconciliation, failure
+budget. Stages are small in-process implementations of the loop's protocols; the devnet tests drive the
+real reader and executor."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+
+from keeper.config import KeeperSettings
+from keeper.exceptions import HedgevaultError
+from keeper.loop import Assessment, CircuitBreakerOpenError, Execution, Keeper, Snapshot
+from keeper.policy import BookView, Plan, UnderlyingView
+from keeper.store import Store
+
+
+def book(block: int, delta: float) -> BookView:
+    u = UnderlyingView("WETH", 3000.0, 0.6, delta, 0.0, 0.0, 0.0, 0.0, 0.0, 0.83)
+    return BookView(block, (u,), 1e6, 5e5, 0.0, 0.78, 0.78, float("inf"), 5e5, 2e5, 1e5, gas_cost_usd=5.0)
+
+
+@dataclass
+class Chain:
+    block: int = 100
+    delta: float = 0.0
+    reads: int = 0
+
+    def read(self) -> Snapshot:
+        self.reads += 1
+        return Snapshot(self.block, 1_700_000_000 + 12 * self.block, self.block, 1, self.delta)
+
+    def assess(self, snapshot: Snapshot) -> Assessment:
+        return Assessment(
+            book(snapshot.block_number, snapshot.data), {"net_delta_weth": snapshot.data}, 1e6, 1.0
+        )
+
+
+@dataclass
+class Sender:
+    store: Store
+    mined: dict[str, Execution] = field(default_factory=dict)
+    crash_after_send: bool = False
+    fail: bool = False
+    seen_status_at_send: list[str] = field(default_factory=list)
+
+    def execute(self, plan: Plan, on_sent: Callable[[str, int, int, int], None]) -> Execution:
+        if self.fail:
+            raise HedgevaultError("simulation reverted: MaxLossExceeded")
+        self.seen_status_at_send.append(self.store.recent_plans(1)[0].status)
+        tx_hash = f"0x{plan.block_number:064x}"
+        on_sent(tx_hash, 7, 10, 1)
+        execution = Execution((tx_hash,), "mined", plan.block_number + 1, 250_000, 10, None)
+        self.mined[tx_hash] = execution
+        if self.crash_after_send:
+            raise KeyboardInterrupt  # the process dies between broadcast and receipt
+        return execution
+
+    def receipt_status(self, tx_hash: str) -> Execution | None:
+        return self.mined.get(tx_hash)
+
+
+def make(store: Store, chain: Chain, sender: Sender | None = None, **kw: object) -> Keeper:
+    return Keeper(KeeperSettings(), chain, chain, sender or Sender(store), store, **kw)  # type: ignore[arg-type]
+
+
+def test_tick__delta_in_band__records_tick_and_no_plan() -> None:
+    store, chain = Store(":memory:"), Chain(delta=0.1)
+    result = make(store, chain).tick()
+    assert result.outcome == "no action"
+    assert store.get_state("last_block") == "100"
+    assert store.recent_plans() == []
+    assert store.nav_series()[0][:3] == (100, 1_700_001_200, 1e6)
+
+
+def test_tick__same_block_twice__second_is_skipped() -> None:
+    store, chain = Store(":memory:"), Chain()
+    keeper = make(store, chain)
+    keeper.tick()
+    assert keeper.tick().outcome == "already processed"
+    assert len(store.last_ticks()) == 1
+
+
+def test_tick__delta_out_of_band__plan_recorded_before_send_then_confirmed() -> None:
+    store, chain = Store(":memory:"), Chain(delta=-20.0)
+    sender = Sender(store)
+    result = make(store, chain, sender).tick()
+    assert result.outcome == "rebalance mined"
+    assert sender.seen_status_at_send == ["recorded"]
+    (plan,) = store.recent_plans()
+    assert plan.status == "confirmed"
+    assert [t.status for t in store.txs_for_plan(plan.id)] == ["mined"]
+
+
+def test_restart__crash_after_broadcast__reconciled_from_chain_and_not_resent() -> None:
+    store, chain = Store(":memory:"), Chain(delta=-20.0)
+    sender = Sender(store, crash_after_send=True)
+    with pytest.raises(KeyboardInterrupt):
+        make(store, chain, sender).tick()
+    assert store.pending_plans()[0].status == "sent"
+    sender.crash_after_send = False
+    restarted = make(store, chain, sender)
+    notes = restarted.reconcile()
+    assert notes[0].endswith("mined")
+    assert store.pending_plans() == []
+    result = restarted.tick()  # same block: the same plan again must not be sent
+    assert result.outcome == "duplicate plan refused"
+    assert len(sender.mined) == 1
+
+
+def test_restart__plan_recorded_but_never_sent__abandoned() -> None:
+    store = Store(":memory:")
+    store.record_plan({"x": 1}, block_number=5, reason="hedge", created_at=0.0)
+    notes = make(store, Chain()).reconcile()
+    assert notes == ["plan 1 (hedge): abandoned"]
+
+
+def test_tick__executor_fails__plan_failed_and_breaker_opens_after_budget() -> None:
+    store, chain = Store(":memory:"), Chain(delta=-20.0)
+    settings = KeeperSettings(loop={"max_consecutive_failures": 2})
+    keeper = Keeper(settings, chain, chain, Sender(store, fail=True), store)
+    assert keeper.tick().outcome.startswith("failed: simulation reverted")
+    assert store.recent_plans()[0].status == "failed"
+    assert store.get_state("last_block") is None  # the block will be retried
+    chain.block += 1
+    with pytest.raises(CircuitBreakerOpenError, match="2 consecutive failed ticks"):
+        keeper.tick()
+
+
+def test_tick__dry_run__plan_computed_not_sent() -> None:
+    store, chain = Store(":memory:"), Chain(delta=-20.0)
+    sender = Sender(store)
+    result = make(store, chain, sender, dry_run=True).tick()
+    assert result.outcome == "dry run: plan not sent"
+    assert result.plan is not None
+    assert not result.plan.empty
+    assert sender.mined == {}
