@@ -55,8 +55,7 @@ def link_bytecode(bytecode: str, link_references: LinkReferences, libraries: dic
             address = libraries.get(f"{source}:{lib_name}") or libraries.get(lib_name)
             if address is None:
                 raise LinkError(
-                    f"library {lib_name} ({source}) has no address; "
-                    f"pass it in libraries={{'{lib_name}': addr}}"
+                    f"library {lib_name} ({source}) has no address; pass it in libraries={{'{lib_name}': addr}}"
                 )
             hex_address = address.lower().removeprefix("0x")
             if len(hex_address) != 40:

@@ -50,9 +50,7 @@ class SignerConfig(_Section):
         if (self.private_key_env is None) == (self.keystore_path is None):
             raise ValueError("give exactly one of private_key_env or keystore_path")
         if self.keystore_path is not None and self.keystore_password_env is None:
-            raise ValueError(
-                "keystore_path needs keystore_password_env (the env variable holding the password)"
-            )
+            raise ValueError("keystore_path needs keystore_password_env (the env variable holding the password)")
         return self
 
 
@@ -79,9 +77,7 @@ class TxConfig(_Section):
 class PolicyConfig(_Section):
     """Hedging policy thresholds. Units in names; see docs for the band formula."""
 
-    delta_band_min_usd: float = Field(
-        5_000.0, ge=0, description="floor of the no-trade band, |net delta| USD"
-    )
+    delta_band_min_usd: float = Field(5_000.0, ge=0, description="floor of the no-trade band, |net delta| USD")
     risk_aversion: float = Field(1e-6, gt=0, le=1.0, description="Whalley–Wilmott λ, per USD")
     hedge_cost_bps: float = Field(10.0, ge=0, le=500, description="expected swap cost (fee + slippage)")
     delta_risk_budget_usd: float = Field(
@@ -95,9 +91,7 @@ class PolicyConfig(_Section):
     venue_margin_trigger_ratio: float = Field(1.25, gt=1.0, le=10.0, description="collateral / maintenance")
     venue_margin_target_ratio: float = Field(1.6, gt=1.0, le=20.0)
     min_trade_usd: float = Field(500.0, ge=0)
-    cost_benefit_ratio: float = Field(
-        1.0, gt=0, le=100, description="trade only if risk value ≥ ratio × cost"
-    )
+    cost_benefit_ratio: float = Field(1.0, gt=0, le=100, description="trade only if risk value ≥ ratio × cost")
     cooldown_blocks: int = Field(3, ge=0, le=10_000)
     max_slippage_bps: int = Field(50, ge=1, le=1_000)
 
@@ -142,9 +136,7 @@ class MetricsConfig(_Section):
 class KeeperSettings(BaseSettings):
     """The whole keeper configuration."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="HV_", env_nested_delimiter="__", extra="forbid", frozen=True
-    )
+    model_config = SettingsConfigDict(env_prefix="HV_", env_nested_delimiter="__", extra="forbid", frozen=True)
 
     network: NetworkConfig = NetworkConfig()
     signer: SignerConfig = SignerConfig(private_key_env="HV_KEEPER_KEY")
@@ -174,9 +166,7 @@ def load_settings(path: Path | None = None, **overrides: Any) -> KeeperSettings:
         try:
             data = tomllib.loads(Path(path).read_text())
         except FileNotFoundError as err:
-            raise ConfigError(
-                f"config file {path} not found; pass --config with an existing TOML file"
-            ) from err
+            raise ConfigError(f"config file {path} not found; pass --config with an existing TOML file") from err
         except tomllib.TOMLDecodeError as err:
             raise ConfigError(f"config file {path} is not valid TOML: {err}") from err
     data.update(overrides)

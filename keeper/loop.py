@@ -130,9 +130,7 @@ class Keeper:
                     settled = status.status
                     break
             if settled is None:
-                self.store.set_plan_status(
-                    plan.id, "abandoned", "not mined before restart; re-planned from chain"
-                )
+                self.store.set_plan_status(plan.id, "abandoned", "not mined before restart; re-planned from chain")
                 settled = "abandoned"
             notes.append(f"plan {plan.id} ({plan.reason}): {settled}")
         return notes

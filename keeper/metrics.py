@@ -21,18 +21,14 @@ class KeeperMetrics:
         self.net_delta_units = Gauge(
             "hv_net_delta_units", "Net delta per underlying, in underlying units", ["underlying"], registry=r
         )
-        self.net_delta_usd = Gauge(
-            "hv_net_delta_usd", "Net delta per underlying, USD", ["underlying"], registry=r
-        )
+        self.net_delta_usd = Gauge("hv_net_delta_usd", "Net delta per underlying, USD", ["underlying"], registry=r)
         self.net_gamma_usd = Gauge(
             "hv_net_gamma_usd_per_pct", "Net gamma, USD of delta per 1% move", ["underlying"], registry=r
         )
         self.net_vega_usd = Gauge(
             "hv_net_vega_usd_per_vol_pt", "Net vega, USD per vol point", ["underlying"], registry=r
         )
-        self.net_theta_usd = Gauge(
-            "hv_net_theta_usd_per_day", "Net theta, USD per day", ["underlying"], registry=r
-        )
+        self.net_theta_usd = Gauge("hv_net_theta_usd_per_day", "Net theta, USD per day", ["underlying"], registry=r)
         self.delta_band_usd = Gauge(
             "hv_delta_band_usd", "Half-width of the no-trade delta band, USD", ["underlying"], registry=r
         )
@@ -43,23 +39,17 @@ class KeeperMetrics:
         self.liquidation_distance_sigma = Gauge(
             "hv_liquidation_distance_sigma", "Nearest liquidation in forecast-vol sigmas", registry=r
         )
-        self.venue_margin_ratio = Gauge(
-            "hv_venue_margin_ratio", "Venue collateral / maintenance margin", registry=r
-        )
+        self.venue_margin_ratio = Gauge("hv_venue_margin_ratio", "Venue collateral / maintenance margin", registry=r)
         self.nav_usd = Gauge("hv_nav_usd", "Vault NAV, USD", registry=r)
         self.share_price = Gauge("hv_share_price", "Assets per share", registry=r)
-        self.stress_worst_loss_usd = Gauge(
-            "hv_stress_worst_loss_usd", "Worst stress-scenario loss, USD", registry=r
-        )
+        self.stress_worst_loss_usd = Gauge("hv_stress_worst_loss_usd", "Worst stress-scenario loss, USD", registry=r)
         self.tick_seconds = Histogram(
             "hv_tick_seconds",
             "Tick latency",
             registry=r,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
         )
-        self.blocks_behind = Gauge(
-            "hv_blocks_behind", "Head block minus the last processed block", registry=r
-        )
+        self.blocks_behind = Gauge("hv_blocks_behind", "Head block minus the last processed block", registry=r)
         self.seconds_since_hedge = Gauge(
             "hv_seconds_since_last_hedge", "Seconds since the last confirmed hedge", registry=r
         )

@@ -25,9 +25,7 @@ def scaled_answer(answer: str, decimals: int) -> int:
         raise click.BadParameter(f"answer={answer!r} is not a number; give e.g. 3000.25") from err
     scaled = value * (Decimal(10) ** decimals)
     if scaled <= 0 or scaled != scaled.to_integral_value():
-        raise click.BadParameter(
-            f"answer={answer} must be > 0 with at most {decimals} decimals (the feed's precision)"
-        )
+        raise click.BadParameter(f"answer={answer} must be > 0 with at most {decimals} decimals (the feed's precision)")
     return int(scaled)
 
 
@@ -64,6 +62,4 @@ def show(feed_address: str) -> None:
     """Print the latest round."""
     feed = project.PriceFeed.at(feed_address)
     round_id, answer, _, updated_at, _ = feed.latestRoundData()
-    click.echo(
-        f"{feed.description()}: {Decimal(answer) / 10 ** feed.decimals()} (round {round_id}, {updated_at})"
-    )
+    click.echo(f"{feed.description()}: {Decimal(answer) / 10 ** feed.decimals()} (round {round_id}, {updated_at})")

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from web3 import Web3
 
-from keeper.chain.anvil import AnvilProcess, rpc
+from keeper.chain.anvil import AnvilProcess, isolated
 
 
 @pytest.fixture(scope="session")
@@ -32,18 +32,15 @@ def ape_provider(anvil: AnvilProcess) -> Iterator[Any]:
     """An ape network context (ethereum:local:foundry) attached to the session anvil, not a new one."""
     import ape
 
-    with ape.networks.parse_network_choice(
-        "ethereum:local:foundry", provider_settings={"host": anvil.url}
-    ) as provider:
+    with ape.networks.parse_network_choice("ethereum:local:foundry", provider_settings={"host": anvil.url}) as provider:
         yield provider
 
 
 @pytest.fixture
 def isolate(anvil: AnvilProcess) -> Iterator[None]:
     """Run the test inside evm_snapshot / evm_revert, so chain state never leaks between tests."""
-    snapshot_id = rpc(anvil.url, "evm_snapshot")
-    yield
-    assert rpc(anvil.url, "evm_revert", [snapshot_id]), "evm_revert failed: state leaked"
+    with isolated(anvil.url):
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -39,9 +39,7 @@ def test_load__env_override__wins_over_file(tmp_path: Path, monkeypatch: pytest.
 
 def test_load__out_of_range_value__names_field_value_limit_and_fix(tmp_path: Path) -> None:
     path = write(tmp_path, "[policy]\nmax_slippage_bps = 7000\n")
-    with pytest.raises(
-        ConfigError, match=r"policy\.max_slippage_bps=7000: Input should be less than or equal to 1000"
-    ):
+    with pytest.raises(ConfigError, match=r"policy\.max_slippage_bps=7000: Input should be less than or equal to 1000"):
         load_settings(path)
 
 
@@ -56,9 +54,7 @@ def test_load__several_errors__all_listed_at_once(tmp_path: Path) -> None:
 
 
 def test_load__unknown_key__says_remove_it(tmp_path: Path) -> None:
-    with pytest.raises(
-        ConfigError, match=r"policy\.delta_bnd.*remove it: the keeper does not know this setting"
-    ):
+    with pytest.raises(ConfigError, match=r"policy\.delta_bnd.*remove it: the keeper does not know this setting"):
         load_settings(write(tmp_path, "[policy]\ndelta_bnd = 3\n"))
 
 

@@ -32,9 +32,7 @@ class Chain:
         return Snapshot(self.block, 1_700_000_000 + 12 * self.block, self.block, 1, self.delta)
 
     def assess(self, snapshot: Snapshot) -> Assessment:
-        return Assessment(
-            book(snapshot.block_number, snapshot.data), {"net_delta_weth": snapshot.data}, 1e6, 1.0
-        )
+        return Assessment(book(snapshot.block_number, snapshot.data), {"net_delta_weth": snapshot.data}, 1e6, 1.0)
 
 
 @dataclass

@@ -28,10 +28,8 @@ def ape_run(anvil: AnvilProcess, *args: str) -> subprocess.CompletedProcess[str]
     )
 
 
-def test_feed_script__deploy_then_submit__chain_holds_new_round(anvil: AnvilProcess, w3: Web3) -> None:
-    deployed = ape_run(
-        anvil, "deploy", "--description", "ETH / USD", "--answer", "3000.5", "--account", "TEST::0"
-    )
+def test_feed_script__deploy_then_submit__chain_holds_new_round(anvil: AnvilProcess, w3: Web3, isolate: None) -> None:
+    deployed = ape_run(anvil, "deploy", "--description", "ETH / USD", "--answer", "3000.5", "--account", "TEST::0")
     assert deployed.returncode == 0, deployed.stderr
     address = re.search(r"deployed at (0x[0-9a-fA-F]{40})", deployed.stdout)
     assert address, deployed.stdout

@@ -13,9 +13,7 @@ from keeper.artifacts import forge_artifact
 pytestmark = pytest.mark.chain
 
 
-def test_deploy__web3_forge_build__feed_answers_and_accepts_rounds(
-    w3: Web3, deployer: str, isolate: None
-) -> None:
+def test_deploy__web3_forge_build__feed_answers_and_accepts_rounds(w3: Web3, deployer: str, isolate: None) -> None:
     art = forge_artifact("PriceFeed")
     factory = w3.eth.contract(abi=art.abi, bytecode=art.bytecode)
     receipt = w3.eth.wait_for_transaction_receipt(
@@ -37,14 +35,18 @@ def test_deploy__ape_project_build__same_abi_and_behaviour(ape_provider: Any, is
     assert feed.latestAnswer() == 60_000 * 10**8
     assert feed.decimals() == 8
     ape_abi = sorted(
-        abi.model_dump(mode="json")["name"]
-        for abi in ape.project.PriceFeed.contract_type.abi
-        if hasattr(abi, "name")
+        abi.model_dump(mode="json")["name"] for abi in ape.project.PriceFeed.contract_type.abi if hasattr(abi, "name")
     )
     forge_abi = sorted(e["name"] for e in forge_artifact("PriceFeed").abi if "name" in e)
     assert ape_abi == forge_abi
 
 
-def test_isolation__state_written_in_earlier_test__is_reverted(w3: Web3) -> None:
-    # The two tests above deployed at the deployer's first nonce; with isolation the nonce is back to 0.
-    assert w3.eth.get_transaction_count(w3.eth.accounts[0]) == 0
+def test_isolated__write_inside__reverted_after(w3: Web3, anvil: Any) -> None:
+    from keeper.chain.anvil import isolated
+
+    account = w3.eth.accounts[3]
+    before = w3.eth.get_transaction_count(account)
+    with isolated(anvil.url):
+        w3.eth.wait_for_transaction_receipt(w3.eth.send_transaction({"from": account, "to": account, "value": 1}))
+        assert w3.eth.get_transaction_count(account) == before + 1
+    assert w3.eth.get_transaction_count(account) == before

@@ -14,7 +14,8 @@ import socket
 import subprocess
 import time
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -180,3 +181,17 @@ def _stop_all() -> None:
 def alive_pids() -> list[int]:
     """PIDs of the anvils this Python process started and has not stopped (for leak checks)."""
     return [p.pid for p in _LIVE if p.pid is not None and os.path.exists(f"/proc/{p.pid}")]
+
+
+@contextmanager
+def isolated(url: str) -> Iterator[None]:
+    """Everything done inside is undone after: ``evm_snapshot`` before, ``evm_revert`` after.
+
+    Snapshot ids are single-use on anvil, so each use takes a new one.
+    """
+    snapshot_id = rpc(url, "evm_snapshot")
+    try:
+        yield
+    finally:
+        if not rpc(url, "evm_revert", [snapshot_id]):
+            raise AnvilError(f"evm_revert({snapshot_id}) failed at {url}: state may have leaked")

@@ -69,9 +69,7 @@ class RpcClient:
 
     def call(self, method: str, params: Sequence[Any] = ()) -> Any:
         """One request; returns ``result`` or raises RpcError."""
-        reply = self._post(
-            {"jsonrpc": "2.0", "id": self._take_id(), "method": method, "params": list(params)}
-        )
+        reply = self._post({"jsonrpc": "2.0", "id": self._take_id(), "method": method, "params": list(params)})
         return _result(method, reply)
 
     def batch(self, calls: Sequence[Call]) -> list[Any]:

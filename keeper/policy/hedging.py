@@ -84,16 +84,10 @@ def _slip(config: PolicyConfig) -> float:
 def _health_rule(book: BookView, config: PolicyConfig, s: _Working) -> tuple[list[Action], list[Decision]]:
     hf = s.health_factor
     if hf >= config.health_factor_trigger:
-        return [], [
-            Decision("aave_health", False, f"health factor {hf:.3f} ≥ trigger {config.health_factor_trigger}")
-        ]
-    debts = sorted(
-        (u for u in s.underlyings.values() if u.debt_units > 0), key=lambda u: -u.debt_units * u.spot_usd
-    )
+        return [], [Decision("aave_health", False, f"health factor {hf:.3f} ≥ trigger {config.health_factor_trigger}")]
+    debts = sorted((u for u in s.underlyings.values() if u.debt_units > 0), key=lambda u: -u.debt_units * u.spot_usd)
     if not debts:
-        return [], [
-            Decision("aave_health", False, f"health factor {hf:.3f} below trigger but no debt to repay")
-        ]
+        return [], [Decision("aave_health", False, f"health factor {hf:.3f} below trigger but no debt to repay")]
     target = config.health_factor_target
     actions: list[Action] = []
     repaid_usd = 0.0
@@ -176,9 +170,7 @@ def _margin_rule(book: BookView, config: PolicyConfig, s: _Working) -> tuple[lis
     need = config.venue_margin_target_ratio * mm - s.venue_collateral_usd
     amount = min(need, s.idle_usdc)
     if amount <= 0:
-        return [], [
-            Decision("venue_margin", False, f"margin ratio {ratio:.2f} below trigger but no idle USDC")
-        ]
+        return [], [Decision("venue_margin", False, f"margin ratio {ratio:.2f} below trigger but no idle USDC")]
     s.idle_usdc -= amount
     s.venue_collateral_usd += amount
     reason = f"margin ratio {ratio:.2f} < trigger {config.venue_margin_trigger_ratio}: deposit ${amount:,.0f}"
@@ -195,9 +187,7 @@ def gamma_usd_per_pct(gamma_units_per_usd: float, spot_usd: float) -> float:
     return gamma_units_per_usd * spot_usd * spot_usd * 0.01
 
 
-def _greek_limits_rule(
-    book: BookView, config: PolicyConfig, s: _Working
-) -> tuple[list[Action], list[Decision]]:
+def _greek_limits_rule(book: BookView, config: PolicyConfig, s: _Working) -> tuple[list[Action], list[Decision]]:
     actions: list[Action] = []
     decisions: list[Decision] = []
     for u in list(s.underlyings.values()):
@@ -298,9 +288,7 @@ def _delta_rule(book: BookView, config: PolicyConfig, s: _Working) -> tuple[list
             continue
         if notional < config.min_trade_usd:
             decisions.append(
-                Decision(
-                    rule, False, f"hedge ${notional:,.0f} below min_trade_usd {config.min_trade_usd:,.0f}"
-                )
+                Decision(rule, False, f"hedge ${notional:,.0f} below min_trade_usd {config.min_trade_usd:,.0f}")
             )
             continue
         if benefit < config.cost_benefit_ratio * cost:
@@ -308,8 +296,7 @@ def _delta_rule(book: BookView, config: PolicyConfig, s: _Working) -> tuple[list
                 Decision(
                     rule,
                     False,
-                    f"hedge risk reduction ${benefit:,.0f} < {config.cost_benefit_ratio}"
-                    f" × cost ${cost:,.0f}: skipped",
+                    f"hedge risk reduction ${benefit:,.0f} < {config.cost_benefit_ratio} × cost ${cost:,.0f}: skipped",
                 )
             )
             continue

@@ -184,9 +184,7 @@ class Store:
                 ),
             )
             if nav is not None:
-                db.execute(
-                    "INSERT OR REPLACE INTO nav VALUES (?, ?, ?, ?, ?)", (block_number, block_timestamp, *nav)
-                )
+                db.execute("INSERT OR REPLACE INTO nav VALUES (?, ?, ?, ?, ?)", (block_number, block_timestamp, *nav))
             db.execute("INSERT OR REPLACE INTO state VALUES ('last_block', ?)", (str(block_number),))
             return int(cur.lastrowid or 0)
 
@@ -293,9 +291,7 @@ class Store:
 
     def pending_plans(self) -> list[PlanRecord]:
         """Plans recorded or sent but not settled: reconcile these with the chain on restart."""
-        rows = self._db.execute(
-            "SELECT * FROM plans WHERE status IN ('recorded', 'sent') ORDER BY id"
-        ).fetchall()
+        rows = self._db.execute("SELECT * FROM plans WHERE status IN ('recorded', 'sent') ORDER BY id").fetchall()
         return [_plan(r) for r in rows]
 
     def plan(self, plan_id: int) -> PlanRecord:

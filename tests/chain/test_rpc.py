@@ -16,9 +16,7 @@ pytestmark = pytest.mark.chain
 @pytest.fixture
 def feed(w3: Web3, deployer: str, isolate: None) -> str:
     art = forge_artifact("PriceFeed")
-    tx = w3.eth.contract(abi=art.abi, bytecode=art.bytecode).constructor(
-        8, "ETH / USD", 3000 * 10**8, deployer
-    )
+    tx = w3.eth.contract(abi=art.abi, bytecode=art.bytecode).constructor(8, "ETH / USD", 3000 * 10**8, deployer)
     return str(w3.eth.wait_for_transaction_receipt(tx.transact({"from": deployer})).contractAddress)
 
 
@@ -58,9 +56,7 @@ def test_call__reverting_eth_call__raises_with_revert_data_decodable(anvil: Anvi
     data = "0x" + (selector("getRoundData(uint80)") + encode(["uint80"], [7])).hex()
     with pytest.raises(RpcError, match="eth_call") as info:
         client.eth_call(feed, data)
-    assert (
-        RevertDecoder([forge_artifact("PriceFeed").abi]).decode(info.value.data) == "RoundNotFound(roundId=7)"
-    )
+    assert RevertDecoder([forge_artifact("PriceFeed").abi]).decode(info.value.data) == "RoundNotFound(roundId=7)"
 
 
 def test_batch__one_call_fails__raises_naming_method(anvil: AnvilProcess) -> None:

@@ -14,9 +14,7 @@ SHIM = ROOT / "tools" / "solc"
 
 
 def run(*args: str, stdin: str | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["node", str(SHIM), *args], input=stdin, capture_output=True, text=True, cwd=cwd, timeout=120
-    )
+    return subprocess.run(["node", str(SHIM), *args], input=stdin, capture_output=True, text=True, cwd=cwd, timeout=120)
 
 
 def test_version__native_format__parsed_by_py_solc_x() -> None:
@@ -37,9 +35,7 @@ def test_unknown_flag__rejected__lists_supported_flags() -> None:
 
 def test_cli_compile__type_error__shown_as_solc_shows_it(tmp_path: Path) -> None:
     source = tmp_path / "Bad.sol"
-    source.write_text(
-        '// SPDX-License-Identifier: MIT\npragma solidity 0.8.28;\ncontract B { uint x = "s"; }\n'
-    )
+    source.write_text('// SPDX-License-Identifier: MIT\npragma solidity 0.8.28;\ncontract B { uint x = "s"; }\n')
     out = run(str(source), "--bin")
     assert out.returncode == 1
     assert "TypeError: Type literal_string" in out.stderr
