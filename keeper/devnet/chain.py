@@ -1,0 +1,57 @@
+"""web3.py helpers for deploying and calling from anvil's unlocked accounts (devnet and tests only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eth_typing import ChecksumAddress
+from web3 import Web3
+from web3.contract import Contract
+
+from keeper.artifacts import Artifact
+from keeper.exceptions import HedgevaultError
+
+
+class DevnetTxError(HedgevaultError):
+    """Raised when a devnet transaction reverts or a deployment produces no code."""
+
+
+class Deployer:
+    """Sends from one unlocked anvil account and waits for each receipt; counts gas."""
+
+    def __init__(self, w3: Web3, sender: str) -> None:
+        self.w3 = w3
+        self.sender = Web3.to_checksum_address(sender)
+        self.gas_used = 0
+        self.transactions = 0
+
+    def deploy(self, artifact: Artifact, *args: Any, libraries: dict[str, str] | None = None) -> Contract:
+        bytecode = artifact.linked(libraries or {}) if artifact.needs_linking else artifact.bytecode
+        factory = self.w3.eth.contract(abi=artifact.abi, bytecode=bytecode)
+        receipt = self._wait(factory.constructor(*args).transact({"from": self.sender}), f"deploy {artifact.name}")
+        address = receipt["contractAddress"]
+        if not self.w3.eth.get_code(address):
+            raise DevnetTxError(f"deploy {artifact.name}: no code at {address}")
+        return self.w3.eth.contract(address=address, abi=artifact.abi)
+
+    def send(self, call: Any, what: str, sender: str | None = None, value: int = 0) -> dict[str, Any]:
+        tx: dict[str, Any] = {"from": Web3.to_checksum_address(sender) if sender else self.sender}
+        if value:
+            tx["value"] = value
+        return self._wait(call.transact(tx), what)
+
+    def _wait(self, tx_hash: Any, what: str) -> dict[str, Any]:
+        receipt: dict[str, Any] = dict(self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60))
+        self.transactions += 1
+        self.gas_used += int(receipt["gasUsed"])
+        if receipt["status"] != 1:
+            raise DevnetTxError(f"{what} reverted (tx {tx_hash.hex()})")
+        return receipt
+
+
+def at(w3: Web3, address: str, artifact: Artifact) -> Contract:
+    return w3.eth.contract(address=Web3.to_checksum_address(address), abi=artifact.abi)
+
+
+def checksum(address: str) -> ChecksumAddress:
+    return Web3.to_checksum_address(address)

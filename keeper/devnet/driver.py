@@ -1,0 +1,130 @@
+"""Move the devnet's market: oracle prices, Uniswap pools (by real swaps), time and blocks.
+
+``move_pool`` is a real arbitrage swap by the market-maker account through the SwapRouter, with the target
+price as ``sqrtPriceLimitX96``: the pool stops exactly there and the router pulls only the input needed.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from web3 import Web3
+
+from keeper.chain.anvil import rpc
+from keeper.devnet.artifacts import art
+from keeper.devnet.chain import Deployer, checksum
+from keeper.devnet.deploy import MAX_UINT, sqrt_price_x96
+from keeper.exceptions import HedgevaultError
+
+Q96 = 2**96
+
+
+class DriverError(HedgevaultError):
+    """Raised when the driver is asked for something the devnet cannot do (unknown asset, bad price)."""
+
+
+class MarketDriver:
+    def __init__(self, w3: Web3, url: str, record: dict[str, Any]) -> None:
+        self.w3, self.url, self.record = w3, url, record
+        admin = record["accounts"]["admin"]
+        self.maker = checksum(record["accounts"]["market_maker"])
+        self._admin = Deployer(w3, admin)
+        self._maker = Deployer(w3, self.maker)
+        self.router = w3.eth.contract(address=checksum(record["uniswap"]["SwapRouter"]), abi=art("SwapRouter").abi)
+        self._approved: set[str] = set()
+
+    # --- oracle ---
+
+    def feed(self, symbol: str) -> Any:
+        if symbol not in self.record["feeds"]:
+            raise DriverError(f"no feed for {symbol!r}; the devnet has {', '.join(self.record['feeds'])}")
+        return self.w3.eth.contract(address=checksum(self.record["feeds"][symbol]), abi=art("PriceFeed").abi)
+
+    def set_price(self, symbol: str, price_usd: float) -> None:
+        """Write a new oracle round for ``symbol`` (8 decimals)."""
+        if not price_usd > 0:
+            raise DriverError(f"price_usd={price_usd} for {symbol} must be > 0")
+        self._admin.send(self.feed(symbol).functions.submit(round(price_usd * 1e8)), f"set {symbol} price")
+
+    def oracle_price(self, symbol: str) -> float:
+        return float(self.feed(symbol).functions.latestAnswer().call()) / 1e8
+
+    # --- Uniswap ---
+
+    def pool_info(self, symbol: str) -> dict[str, Any]:
+        key = f"{symbol}/USDC"
+        if key not in self.record["uniswap"]["pools"]:
+            raise DriverError(f"no Uniswap pool {key}; pools: {', '.join(self.record['uniswap']['pools'])}")
+        return dict(self.record["uniswap"]["pools"][key])
+
+    def pool_price(self, symbol: str) -> float:
+        """USDC per unit of ``symbol`` from the pool's slot0."""
+        info = self.pool_info(symbol)
+        pool = self.w3.eth.contract(address=checksum(info["address"]), abi=art("UniswapV3Pool").abi)
+        sqrt_p = pool.functions.slot0().call()[0]
+        raw = (sqrt_p / Q96) ** 2  # token1 raw per token0 raw
+        decimals = self.record["tokens"][symbol]["decimals"]
+        if info["usdc_is_token0"]:
+            return 10 ** (decimals - 6) / raw
+        return raw * 10 ** (decimals - 6)
+
+    def move_pool(self, symbol: str, price_usd: float) -> dict[str, Any]:
+        """Swap the pool to ``price_usd`` (USDC per unit) exactly; returns the receipt."""
+        info = self.pool_info(symbol)
+        decimals = self.record["tokens"][symbol]["decimals"]
+        target = sqrt_price_x96(price_usd, info["usdc_is_token0"], decimals)
+        pool = self.w3.eth.contract(address=checksum(info["address"]), abi=art("UniswapV3Pool").abi)
+        current = pool.functions.slot0().call()[0]
+        if current == target:
+            return {}
+        zero_for_one = target < current  # selling token0 lowers token1-per-token0
+        token_in = info["token0"] if zero_for_one else info["token1"]
+        token_out = info["token1"] if zero_for_one else info["token0"]
+        self._ensure_funds(token_in)
+        params = (token_in, token_out, info["fee"], self.maker, 2**40, 2**200, 0, target)
+        return self._maker.send(self.router.functions.exactInputSingle(params), f"move {symbol} pool")
+
+    def _ensure_funds(self, token: str) -> None:
+        symbol = next(s for s, t in self.record["tokens"].items() if t["address"].lower() == token.lower())
+        contract = self.w3.eth.contract(
+            address=checksum(token), abi=art("MintableERC20" if symbol != "WETH" else "WETH9").abi
+        )
+        if token not in self._approved:
+            self._maker.send(contract.functions.approve(self.router.address, MAX_UINT), "approve router")
+            self._approved.add(token)
+        want = 10**30 if symbol != "WETH" else 10**27
+        if contract.functions.balanceOf(self.maker).call() >= want // 2:
+            return
+        if symbol == "WETH":
+            rpc(self.url, "anvil_setBalance", [self.maker, hex(want * 2)])
+            self._maker.send(contract.functions.deposit(), "wrap ETH", value=want)
+        else:
+            self._maker.send(contract.functions.mint(self.maker, want), f"mint {symbol}")
+
+    def set_market_price(self, symbol: str, price_usd: float) -> None:
+        """Oracle and pool together, as arbitrage would keep them."""
+        self.set_price(symbol, price_usd)
+        self.move_pool(symbol, price_usd)
+
+    # --- time ---
+
+    def latest_timestamp(self) -> int:
+        return int(rpc(self.url, "eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
+
+    def advance(self, seconds: int) -> int:
+        """Mine one block ``seconds`` after the latest (interest accrues, expiries pass); returns its time."""
+        if seconds <= 0:
+            raise DriverError(f"seconds={seconds} must be > 0")
+        ts = self.latest_timestamp() + seconds
+        rpc(self.url, "evm_setNextBlockTimestamp", [ts])
+        rpc(self.url, "evm_mine")
+        return ts
+
+    def mine(self, blocks: int = 1) -> None:
+        for _ in range(blocks):
+            rpc(self.url, "evm_mine")
+
+
+def price_bps_error(a: float, b: float) -> float:
+    return abs(math.log(a / b)) * 1e4
