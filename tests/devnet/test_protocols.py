@@ -55,12 +55,7 @@ def test_aave__supply_borrow_repay_withdraw__account_data_exact(dn: Devnet) -> N
     send(w3, pool.functions.repay(weth.address, 4 * 10**18, 2, user), user)
     _, debt, _, _, _, _ = pool.functions.getUserAccountData(user).call()
     assert debt == pytest.approx(18_000 * 10**8, rel=1e-6)  # interest of a few blocks
-    send(
-        w3,
-        weth.functions.deposit().transact({"from": user, "value": 10**18})
-        and weth.functions.approve(pool.address, MAX),
-        user,
-    )
+    wrap(w3, weth, user, 10**18)  # a little extra WETH for the interest accrued meanwhile
     send(w3, pool.functions.repay(weth.address, MAX, 2, user), user)
     send(w3, pool.functions.withdraw(usdc_address, MAX, user), user)
     collateral, debt, _, _, _, hf = pool.functions.getUserAccountData(user).call()
@@ -79,14 +74,10 @@ def test_aave__price_move_below_hf_one__liquidation_pays_bonus(dn: Devnet, drive
     hf = pool.functions.getUserAccountData(user).call()[5]
     assert hf < 10**18
 
-    send(
-        w3,
-        weth.functions.deposit().transact({"from": liquidator, "value": 20 * 10**18})
-        and weth.functions.approve(pool.address, MAX),
-        liquidator,
-    )
-    debt_token = contract(w3, dn.record["aave"]["AaveProtocolDataProvider"], "AaveProtocolDataProvider")
-    variable_debt = debt_token.functions.getUserReserveData(weth.address, user).call()[2]
+    wrap(w3, weth, liquidator, 20 * 10**18)
+    send(w3, weth.functions.approve(pool.address, MAX), liquidator)
+    data_provider = contract(w3, dn.record["aave"]["AaveProtocolDataProvider"], "AaveProtocolDataProvider")
+    variable_debt = data_provider.functions.getUserReserveData(weth.address, user).call()[2]
     before = usdc.functions.balanceOf(liquidator).call()
     send(w3, pool.functions.liquidationCall(usdc.address, weth.address, user, MAX, False), liquidator)
     received = usdc.functions.balanceOf(liquidator).call() - before
