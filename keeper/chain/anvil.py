@@ -152,6 +152,13 @@ class AnvilProcess:
             process.wait(timeout=5)
         self._forget()
 
+    def detach(self) -> int:
+        """Leave the process running after this Python process exits (``keeper devnet up``); returns its pid."""
+        if not self.is_running() or self._process is None:
+            raise AnvilError("cannot detach: anvil is not running")
+        _LIVE.discard(self)
+        return self._process.pid
+
     def is_running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
