@@ -1,0 +1,181 @@
+"""Implied volatility, vectorised and safeguarded.
+
+Method: reduce every option to the out-of-the-money one by parity (its price is the time value) and
+normalise by √(F·K), so the problem is b(x, s) = b* with x = ln(F/K), s = σ√T, and b increasing in s.
+Solve ln b(s) = ln b* by Halley's method on a bracket [lo, hi] that every iterate tightens. A step that
+leaves the bracket is replaced by bisection (geometric once lo > 0). b is evaluated in log space with
+``log_ndtr``, so deep out-of-the-money prices keep their relative accuracy. Typically 5–8 iterations reach
+|Δs| < 1e-15·s; the loop runs until every option converged or 60 iterations.
+
+Inputs outside the no-arbitrage bounds get NaN and a reason (``IvReason``), never a wrong number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+import numpy as np
+import numpy.typing as npt
+from scipy.special import log_ndtr
+
+from keeper._typing import ArrayLike, Float64Array1D, IntArray1D, Model
+
+_LOG_SQRT_2PI = 0.9189385332046727
+
+
+class IvReason(IntEnum):
+    """Why an implied vol is what it is (0 = solved)."""
+
+    OK = 0
+    BELOW_INTRINSIC = 1  # price < discounted intrinsic value: no vol reproduces it
+    ABOVE_MAXIMUM = 2  # price ≥ the discounted forward (call) or strike (put): no vol reproduces it
+    EXPIRED = 3  # t ≤ 0: no time value to invert
+    INVALID_INPUT = 4  # non-positive spot/forward/strike or non-finite price
+    NO_TIME_VALUE = 5  # price equals intrinsic to machine precision: vol 0 (returned as 0.0)
+    NOT_CONVERGED = 6  # iteration limit reached (reported rather than hidden)
+    ILL_CONDITIONED = 7  # the price barely depends on vol: 4 ulp of price move the answer by > 1e-8
+
+
+@dataclass(frozen=True)
+class ImpliedVol:
+    vol: Float64Array1D  # decimal per year; NaN where reason is not OK / NO_TIME_VALUE
+    reason: IntArray1D  # IvReason values
+    iterations: int
+
+
+def _log_b(x: Float64Array1D, s: Float64Array1D, theta: Float64Array1D) -> Float64Array1D:
+    """ln of the normalised OTM Black price: b = θ(e^{x/2} N(θd1) − e^{−x/2} N(θd2)), d = x/s ± s/2."""
+    d1 = x / s + 0.5 * s
+    d2 = d1 - s
+    la = 0.5 * x + log_ndtr(theta * d1)
+    lb = -0.5 * x + log_ndtr(theta * d2)
+    big, small = np.maximum(la, lb), np.minimum(la, lb)  # b = e^big − e^small > 0
+    return big + np.log1p(-np.exp(small - big))
+
+
+def implied_vol(
+    price: ArrayLike,
+    underlying: ArrayLike,
+    strike: ArrayLike,
+    t_years: ArrayLike,
+    rate: ArrayLike,
+    is_call: ArrayLike,
+    carry: ArrayLike = 0.0,
+    model: Model = "black_scholes",
+    *,
+    max_iterations: int = 60,
+) -> ImpliedVol:
+    """Implied vol of European option prices (same conventions as :func:`keeper.risk.black.greeks`)."""
+    p, s0, k, t, r, q, c = (
+        np.ravel(a).astype(np.float64)
+        for a in np.broadcast_arrays(
+            *(np.asarray(v, dtype=np.float64) for v in (price, underlying, strike, t_years, rate, carry, is_call))
+        )
+    )
+    call = c.astype(bool)
+    n = p.size
+    reason = np.zeros(n, dtype=np.int64)
+    vol = np.full(n, np.nan)
+    invalid = ~(np.isfinite(p) & (s0 > 0) & (k > 0) & np.isfinite(t))
+    reason[invalid] = IvReason.INVALID_INPUT
+    expired = ~invalid & (t <= 0)
+    reason[expired] = IvReason.EXPIRED
+    live = reason == IvReason.OK
+    tt = np.where(live, t, 1.0)
+    df = np.exp(-r * tt)
+    fwd = s0 if model == "black76" else s0 * np.exp((r - q) * tt)
+    kk = np.where(live, k, 1.0)
+    fwd = np.where(live, fwd, 1.0)
+    undiscounted = np.where(live, p, 0.0) / df
+    intrinsic = np.where(call, np.maximum(fwd - kk, 0.0), np.maximum(kk - fwd, 0.0))
+    upper = np.where(call, fwd, kk)
+    time_value = undiscounted - intrinsic
+    tol = 8 * np.finfo(float).eps * np.maximum(undiscounted, intrinsic)
+    reason[live & (time_value < -tol)] = IvReason.BELOW_INTRINSIC
+    reason[live & (undiscounted >= upper)] = IvReason.ABOVE_MAXIMUM
+    zero_tv = live & (reason == IvReason.OK) & (time_value <= tol)
+    reason[zero_tv] = IvReason.NO_TIME_VALUE
+    vol[zero_tv] = 0.0
+
+    idx = np.flatnonzero(reason == IvReason.OK)
+    x = np.log(fwd[idx] / kk[idx])
+    theta = np.where(x > 0, -1.0, 1.0)  # the out-of-the-money side
+    log_target = np.log(time_value[idx]) - 0.5 * np.log(fwd[idx] * kk[idx])
+    lo = np.zeros(idx.size)
+    hi = np.full(idx.size, 8.0)
+    for _ in range(8):  # widen hi until b(hi) > b* (σ√T up to 2048)
+        short = _log_b(x, hi, theta) <= log_target
+        if not short.any():
+            break
+        hi[short] *= 4.0
+    # Start: above b at the inflection point s_c = √(2|x|), at s_c or the ATM guess √(2π)·b*; below it, at the
+    # deep-OTM asymptote ln b ≈ −x²/(2s²), i.e. s ≈ |x|/√(−2 ln b*).
+    s_c = np.sqrt(2 * np.abs(x))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        low_side = log_target < _log_b(x, np.maximum(s_c, 1e-300), theta)
+        deep = np.abs(x) / np.sqrt(np.maximum(-2 * log_target, 1e-300))
+    upper_guess = np.maximum(np.sqrt(2 * np.pi) * np.exp(log_target + 0.5 * np.abs(x)), s_c)
+    s = np.clip(np.where(low_side & (s_c > 0), deep, upper_guess), 1e-8, 0.5 * hi)
+    done = np.zeros(idx.size, dtype=bool)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        iterations = _halley(x, theta, log_target, s, lo, hi, done, max_iterations)
+        # Conditioning at the solution: a price known to ~4 ulp moves the vol by 4·eps·price / vega.
+        d1 = x / s + 0.5 * s
+        vega_norm = np.exp(0.5 * x - 0.5 * d1 * d1 - _LOG_SQRT_2PI)  # ∂b/∂s, per unit of √(FK)
+        vol_error = 4 * np.finfo(float).eps * (undiscounted[idx] / np.sqrt(fwd[idx] * kk[idx])) / vega_norm
+        vol_error = vol_error / np.sqrt(tt[idx])
+    vol[idx] = s / np.sqrt(tt[idx])
+    not_converged = idx[~done]
+    reason[not_converged] = IvReason.NOT_CONVERGED
+    # Ill-conditioned: rounding of the price moves the vol by > 1e-6, or the time value is so small (near
+    # float64's subnormal range) that the price itself carries too few significant digits.
+    tiny_value = time_value[idx] < np.finfo(float).tiny * 1e16
+    ill = idx[done & (~(vol_error <= 1e-8) | tiny_value)]
+    reason[ill] = IvReason.ILL_CONDITIONED
+    vol[reason != IvReason.OK] = np.where(reason[reason != IvReason.OK] == IvReason.NO_TIME_VALUE, 0.0, np.nan)
+    return ImpliedVol(vol, reason, iterations)
+
+
+def _halley(
+    x: Float64Array1D,
+    theta: Float64Array1D,
+    log_target: Float64Array1D,
+    s: Float64Array1D,
+    lo: Float64Array1D,
+    hi: Float64Array1D,
+    done: npt.NDArray[np.bool_],
+    max_iterations: int,
+) -> int:
+    """Bracketed Halley iterations on ln b(s) = ln b*; updates s, lo, hi, done in place."""
+    iterations = 0
+    slow = np.zeros(s.size, dtype=bool)  # the last step failed to halve the bracket: bisect next
+    while iterations < max_iterations and not done.all():
+        iterations += 1
+        active = ~done
+        width_before = np.log(hi[active]) - np.log(np.maximum(lo[active], 1e-300))
+        xa, sa, ta = x[active], s[active], theta[active]
+        log_b = _log_b(xa, sa, ta)
+        g = log_b - log_target[active]
+        below = g < 0
+        lo[active] = np.where(below, sa, lo[active])
+        hi[active] = np.where(below, hi[active], sa)
+        # b' = e^{x/2} φ(d1);  g' = b'/b;  g'' = b''/b − g'^2 with b''/b' = x²/s³ − s/4.
+        d1 = xa / sa + 0.5 * sa
+        log_bp = 0.5 * xa - 0.5 * d1 * d1 - _LOG_SQRT_2PI
+        g1 = np.exp(log_bp - log_b)
+        g2 = g1 * (xa * xa / sa**3 - 0.25 * sa) - g1 * g1
+        step = 2 * g * g1 / (2 * g1 * g1 - g * g2)
+        proposal = sa - step
+        la, ha = lo[active], hi[active]
+        inside = (proposal > la) & (proposal < ha) & np.isfinite(proposal)
+        bisect = np.where(la > 0, np.sqrt(la * ha), 0.5 * ha)
+        matched = np.abs(g) <= 4e-16  # the price matches to 4 ulp: keep this iterate
+        new = np.where(matched, sa, np.where(inside & ~slow[active], proposal, bisect))
+        # Done when the price matches, the step is at rounding level, or the bracket has collapsed.
+        converged = matched | (np.abs(new - sa) <= 1e-15 * new) | (ha - la <= 1e-15 * ha)
+        s[active] = new
+        width_after = np.log(hi[active]) - np.log(np.maximum(lo[active], 1e-300))
+        slow[active] = width_after > 0.5 * width_before
+        done[np.flatnonzero(active)[converged]] = True
+    return iterations

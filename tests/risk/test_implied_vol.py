@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from keeper.risk.black import greeks, price
+from keeper.risk.implied_vol import IvReason, implied_vol
+
+N = 50_000
+
+
+@pytest.fixture(scope="module")
+def book() -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(7)
+    s = 100.0 * np.exp(rng.uniform(-0.5, 0.5, N))
+    return {
+        "s": s,
+        "k": s * np.exp(rng.uniform(-1.2, 1.1, N)),
+        "t": np.exp(rng.uniform(np.log(1 / 8760), np.log(2.0), N)),
+        "v": np.exp(rng.uniform(np.log(0.05), np.log(5.0), N)),
+        "r": rng.uniform(-0.01, 0.10, N),
+        "q": rng.uniform(0.0, 0.06, N),
+        "call": rng.random(N) < 0.5,
+    }
+
+
+def test_round_trip__well_posed_prices__max_abs_error_1e10(book: dict[str, np.ndarray]) -> None:
+    b = book
+    p = price(b["s"], b["k"], b["t"], b["v"], b["r"], b["call"], b["q"])
+    iv = implied_vol(p, b["s"], b["k"], b["t"], b["r"], b["call"], b["q"])
+    vega = greeks(b["s"], b["k"], b["t"], b["v"], b["r"], b["call"], b["q"]).vega
+    fwd = b["s"] * np.exp((b["r"] - b["q"]) * b["t"])
+    intrinsic = np.exp(-b["r"] * b["t"]) * np.maximum(np.where(b["call"], fwd - b["k"], b["k"] - fwd), 0.0)
+    # Well-posed: rounding the price moves σ by < 1e-12, and the time value (what σ is read from) is resolvable.
+    well_posed = (np.finfo(float).eps * p / np.maximum(vega, 1e-300) < 1e-12) & (p - intrinsic > 1e-10 * p)
+    well_posed &= p - intrinsic > np.finfo(float).tiny * 1e16  # not at float64's subnormal edge
+    assert well_posed.sum() > N // 2
+    assert (iv.reason[well_posed] == IvReason.OK).all()
+    assert np.abs(iv.vol[well_posed] - b["v"][well_posed]).max() <= 1e-10
+    ok = iv.reason == IvReason.OK
+    assert np.abs(iv.vol[ok] - b["v"][ok]).max() <= 1e-6  # anything reported OK is right to 1e-6
+    assert not (iv.reason == IvReason.NOT_CONVERGED).any()
+
+
+def test_round_trip__black76__same_accuracy(book: dict[str, np.ndarray]) -> None:
+    b = {k: v[:5000] for k, v in book.items()}
+    p = price(b["s"], b["k"], b["t"], b["v"], b["r"], b["call"], model="black76")
+    iv = implied_vol(p, b["s"], b["k"], b["t"], b["r"], b["call"], model="black76")
+    ok = iv.reason == IvReason.OK
+    assert ok.sum() > 2500
+    assert np.abs(iv.vol[ok] - b["v"][ok]).max() <= 1e-6
+
+
+def test_out_of_bounds__nan_with_reason_never_a_number() -> None:
+    s, k, t, r = 100.0, 100.0, 0.5, 0.0
+    cases = {
+        "below intrinsic": (price(s, 80.0, t, 0.5, r, True) * 0 + 19.0, 80.0, True, IvReason.BELOW_INTRINSIC),
+        "above maximum": (101.0, k, True, IvReason.ABOVE_MAXIMUM),
+        "put above strike": (100.5, k, False, IvReason.ABOVE_MAXIMUM),
+    }
+    for name, (p, strike, call, reason) in cases.items():
+        iv = implied_vol(p, s, strike, t, r, call)
+        assert iv.reason[0] == reason, name
+        assert np.isnan(iv.vol[0]), name
+
+
+def test_degenerate_inputs__reasons() -> None:
+    iv = implied_vol(
+        [5.0, 5.0, np.nan, 0.0],
+        [100.0, -1.0, 100.0, 100.0],
+        100.0,
+        [0.0, 1.0, 1.0, 1.0],
+        0.0,
+        [True, True, True, False],
+    )
+    assert list(iv.reason) == [IvReason.EXPIRED, IvReason.INVALID_INPUT, IvReason.INVALID_INPUT, IvReason.NO_TIME_VALUE]
+    assert iv.vol[3] == 0.0
+    assert np.isnan(iv.vol[:3]).all()
+
+
+def test_flat_price__vol_insensitive__flagged_ill_conditioned() -> None:
+    # One hour, 40 % ITM put at low vol: the time value is ~1e-300 of spot; no vol can be read from it.
+    p = price(60.0, 100.0, 1 / 8760, 0.3, 0.05, False)
+    iv = implied_vol(p, 60.0, 100.0, 1 / 8760, 0.05, False)
+    assert iv.reason[0] in (IvReason.NO_TIME_VALUE, IvReason.ILL_CONDITIONED)
+    assert np.isnan(iv.vol[0]) or iv.vol[0] == 0.0
+
+
+@pytest.mark.parametrize("vol", [0.05, 0.6, 2.0, 5.0])
+def test_scalar_vs_vector__same_answer(vol: float) -> None:
+    strikes = np.array([50.0, 90.0, 100.0, 110.0, 200.0])
+    p = price(100.0, strikes, 0.25, vol, 0.03, True)
+    vector = implied_vol(p, 100.0, strikes, 0.25, 0.03, True)
+    scalar = [implied_vol(pi, 100.0, ki, 0.25, 0.03, True) for pi, ki in zip(p, strikes, strict=True)]
+    np.testing.assert_allclose(vector.vol, [x.vol[0] for x in scalar], rtol=0, atol=1e-14)
+    assert list(vector.reason) == [x.reason[0] for x in scalar]
+    ok = vector.reason == IvReason.OK
+    assert ok[1:4].all()  # 90–110 strikes always carry time value
+    np.testing.assert_allclose(vector.vol[ok], vol, atol=1e-9)
