@@ -38,8 +38,12 @@ demo: build
 	@echo "demo: the keeper scenario is not built yet; running the foundation smoke tests instead"
 	@$(ENV) pytest -q tests/test_smoke.py
 
+# Peers (py_vollib_vectorized needs old pins) live in their own venv, bench/.venv.
 bench: build
-	@$(ENV) python -m bench
+	@test -x bench/.venv/bin/python || { .tools/uv/bin/uv venv -q -p python3.11 bench/.venv && \
+	  VIRTUAL_ENV=bench/.venv .tools/uv/bin/uv pip install -q -r bench/requirements-peers.txt; }
+	@$(ENV) OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python -m bench
+	@$(ENV) python -m keeper.devnet.figures
 
 clean:
 	rm -rf out cache .build contracts/.cache .pytest_cache .ruff_cache .mypy_cache

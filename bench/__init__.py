@@ -1,0 +1,1 @@
+"""Benchmarks (``make bench``): speed and accuracy figures, never run as timed tests."""
