@@ -47,3 +47,39 @@ def isolate(anvil: AnvilProcess) -> Iterator[None]:
 def deployer(w3: Web3) -> str:
     """anvil account 0 (unlocked on anvil; the devnet's admin)."""
     return str(w3.eth.accounts[0])
+
+
+# --- devnet (real Aave v3 + Uniswap v3) -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def devnet() -> Iterator[Any]:
+    """One devnet per session, started from the snapshot (built on first use)."""
+    from keeper.devnet.devnet import Devnet
+
+    with Devnet.start() as running:
+        yield running
+
+
+@pytest.fixture
+def dn(devnet: Any) -> Iterator[Any]:
+    """The session devnet, with everything the test does reverted afterwards."""
+    with isolated(devnet.url):
+        yield devnet
+
+
+@pytest.fixture
+def driver(dn: Any) -> Any:
+    from keeper.devnet.driver import MarketDriver
+
+    return MarketDriver(dn.w3, dn.url, dn.record)
+
+
+@pytest.fixture
+def fork(devnet: Any) -> Iterator[tuple[AnvilProcess, int]]:
+    """A second anvil forking the devnet at its current block (no on-disk fork cache)."""
+    from keeper.chain.anvil import rpc
+
+    block = int(rpc(devnet.url, "eth_blockNumber"), 16)
+    with AnvilProcess(fork_url=devnet.url, fork_block_number=block) as node:
+        yield node, block

@@ -72,14 +72,18 @@ class RevertDecoder:
             error = self._errors.get(selector)
             if error is not None:
                 values = decode(list(error.arg_types), body)
-                args = ", ".join(f"{n}={_show(v)}" for n, v in zip(error.arg_names, values, strict=True))
+                args = ", ".join(f"{n}={self._show(v)}" for n, v in zip(error.arg_names, values, strict=True))
                 return f"{error.name}({args})"
         except Exception as err:  # malformed data: still say what we saw
             return f"undecodable revert 0x{raw.hex()} ({err})"
         return f"unknown error 0x{selector.hex()} (data 0x{body.hex()})"
 
-
-def _show(value: Any) -> str:
-    if isinstance(value, bytes):
-        return "0x" + value.hex()
-    return str(value)
+    def _show(self, value: Any) -> str:
+        """Arguments as text; a ``bytes`` argument that is itself revert data (e.g. an adapter's reason) is decoded."""
+        if isinstance(value, bytes):
+            if len(value) >= 4:
+                inner = self.decode(value)
+                if not inner.startswith(("unknown error", "undecodable")):
+                    return f"<{inner}>"
+            return "0x" + value.hex()
+        return str(value)

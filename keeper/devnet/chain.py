@@ -55,3 +55,10 @@ def at(w3: Web3, address: str, artifact: Artifact) -> Contract:
 
 def checksum(address: str) -> ChecksumAddress:
     return Web3.to_checksum_address(address)
+
+
+def contract_at(w3: Web3, address: str, name: str) -> Contract:
+    """A contract object for ``name`` (npm protocol artifact or the project's forge artifact) at ``address``."""
+    from keeper.devnet.artifacts import art
+
+    return w3.eth.contract(address=Web3.to_checksum_address(address), abi=art(name).abi)

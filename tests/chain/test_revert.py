@@ -43,3 +43,10 @@ def test_decode__unknown_or_empty_or_malformed__never_raises() -> None:
     assert decoder.decode(None) == "reverted without data"
     assert decoder.decode(bytes.fromhex("deadbeef01")).startswith("unknown error 0xdeadbeef")
     assert decoder.decode(sel("Panic(uint256)") + b"\x01").startswith("undecodable revert")
+
+
+def test_decode__bytes_argument_holding_revert_data__decoded_inside() -> None:
+    decoder = RevertDecoder([forge_artifact("HedgedVault").abi])
+    inner = sel("Error(string)") + encode(["string"], ["36"])
+    outer = sel("AdapterCallFailed(uint256,bytes)") + encode(["uint256", "bytes"], [1, inner])
+    assert decoder.decode(outer) == "AdapterCallFailed(index=1, reason=<36>)"

@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+
+import {IVaultAdapter} from "../interfaces/IVaultAdapter.sol";
+import {IAavePool} from "../interfaces/aave/IAavePool.sol";
+
+/// @title AaveV3Adapter
+/// @notice Supply, withdraw, borrow (variable) and repay on an Aave v3 Pool, for the vault (DELEGATECALL only:
+///         `address(this)` is the vault). Stateless: the pool is an immutable.
+/// @dev data = abi.encode(Op op, address asset, uint256 amount); amount type(uint256).max = "all" for
+///      withdraw and repay, as Aave defines it.
+contract AaveV3Adapter is IVaultAdapter {
+    using SafeERC20 for IERC20;
+
+    enum Op {
+        SUPPLY,
+        WITHDRAW,
+        BORROW,
+        REPAY
+    }
+
+    /// @notice Thrown when the adapter is called directly instead of by DELEGATECALL from a vault.
+    error DelegateCallOnly();
+
+    IAavePool public immutable pool;
+    address private immutable _self;
+
+    constructor(IAavePool pool_) {
+        pool = pool_;
+        _self = address(this);
+    }
+
+    /// @inheritdoc IVaultAdapter
+    function kind() external pure returns (Kind) {
+        return Kind.LENDING;
+    }
+
+    /// @inheritdoc IVaultAdapter
+    function execute(bytes calldata data) external {
+        if (address(this) == _self) revert DelegateCallOnly();
+        (Op op, address asset, uint256 amount) = abi.decode(data, (Op, address, uint256));
+        if (op == Op.SUPPLY) {
+            IERC20(asset).forceApprove(address(pool), amount);
+            pool.supply(asset, amount, address(this), 0);
+        } else if (op == Op.WITHDRAW) {
+            pool.withdraw(asset, amount, address(this));
+        } else if (op == Op.BORROW) {
+            pool.borrow(asset, amount, 2, 0, address(this));
+        } else {
+            IERC20(asset).forceApprove(address(pool), amount);
+            pool.repay(asset, amount, 2, address(this));
+            IERC20(asset).forceApprove(address(pool), 0);
+        }
+    }
+}

@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+
+import {IVaultAdapter} from "../interfaces/IVaultAdapter.sol";
+import {IUniswapV3SwapRouter} from "../interfaces/uniswap/IUniswapV3.sol";
+
+/// @title UniswapV3Adapter
+/// @notice exactInput swaps through the Uniswap v3 SwapRouter for the vault (DELEGATECALL only). The vault measures
+///         each swap's output against the oracle (max slippage) whatever `amountOutMinimum` the keeper sets.
+/// @dev data = abi.encode(bytes path, uint256 amountIn, uint256 amountOutMinimum); path = tokenIn, fee, tokenOut, ...
+contract UniswapV3Adapter is IVaultAdapter {
+    using SafeERC20 for IERC20;
+
+    /// @notice Thrown when the adapter is called directly instead of by DELEGATECALL from a vault.
+    error DelegateCallOnly();
+    /// @notice Thrown when the path is not tokenIn (20 bytes) + n × (fee 3 bytes + token 20 bytes).
+    error MalformedPath(uint256 length);
+
+    IUniswapV3SwapRouter public immutable router;
+    address private immutable _self;
+
+    constructor(IUniswapV3SwapRouter router_) {
+        router = router_;
+        _self = address(this);
+    }
+
+    /// @inheritdoc IVaultAdapter
+    function kind() external pure returns (Kind) {
+        return Kind.SWAP;
+    }
+
+    /// @inheritdoc IVaultAdapter
+    function execute(bytes calldata data) external {
+        if (address(this) == _self) revert DelegateCallOnly();
+        (bytes memory path, uint256 amountIn, uint256 amountOutMinimum) =
+            abi.decode(data, (bytes, uint256, uint256));
+        if (path.length < 43 || (path.length - 20) % 23 != 0) revert MalformedPath(path.length);
+        address tokenIn = address(bytes20(path));
+        IERC20(tokenIn).forceApprove(address(router), amountIn);
+        router.exactInput(
+            IUniswapV3SwapRouter.ExactInputParams({
+                path: path,
+                recipient: address(this),
+                deadline: block.timestamp,
+                amountIn: amountIn,
+                amountOutMinimum: amountOutMinimum
+            })
+        );
+    }
+}
