@@ -83,6 +83,9 @@ class PolicyConfig(_Section):
     delta_risk_budget_usd: float = Field(
         25_000.0, gt=0, description="max 1-sigma loss over the vol horizon tolerated from residual delta"
     )
+    delta_target_units: dict[str, float] = Field(
+        default_factory=dict, description="intended net delta per underlying (units); 0 when absent"
+    )
     max_net_gamma_usd_per_pct: float = Field(50_000.0, gt=0)
     max_net_vega_usd_per_vol_pt: float = Field(50_000.0, gt=0)
     health_factor_trigger: float = Field(1.35, gt=1.0, le=5.0)
@@ -116,7 +119,11 @@ class PolicyConfig(_Section):
 
 
 class LoopConfig(_Section):
-    """Runtime behaviour: failure budget and circuit breaker."""
+    """Runtime behaviour: failure budget, circuit breaker, forecast-vol defaults, gas estimate."""
+
+    sigma_default_annual: float = Field(0.6, gt=0, le=5, description="forecast vol before enough price history")
+    ewma_decay: float = Field(0.94, gt=0, lt=1)
+    rebalance_gas: int = Field(900_000, gt=0, description="expected gas of one rebalance, for cost-aware skipping")
 
     max_consecutive_failures: int = Field(5, ge=1, le=1_000)
     max_blocks_behind: int = Field(10, ge=0)

@@ -118,6 +118,7 @@ class TxManager:
         self._clock = clock
         self._sleep = sleep
         self._nonce: int | None = None
+        self.listeners: list[Callable[[SentTx], None]] = []  # called after every broadcast (replacements too)
 
     @property
     def address(self) -> str:
@@ -235,6 +236,8 @@ class TxManager:
                 self.resync_nonce()
             raise TxError(f"node rejected nonce {sent.nonce}: {err.rpc_message}") from err
         sent.hashes.append(str(tx_hash))
+        for listener in self.listeners:
+            listener(sent)
 
     def _check(self, sent: SentTx, tx_hash: str, receipt: dict[str, Any]) -> dict[str, Any]:
         if int(receipt["status"], 16) == 1:

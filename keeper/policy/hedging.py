@@ -266,7 +266,7 @@ def _delta_rule(book: BookView, config: PolicyConfig, s: _Working) -> tuple[list
         u = s.underlyings[symbol]
         band = delta_band_units(u, config, book.horizon_years)
         rule = f"delta:{symbol}"
-        delta = u.net_delta_units
+        delta = u.net_delta_units - config.delta_target_units.get(symbol, 0.0)  # deviation from the target
         if abs(delta) <= band:
             decisions.append(Decision(rule, False, f"net delta {delta:+.4f} within band ±{band:.4f}"))
             continue

@@ -1,0 +1,40 @@
+"""The adapter interface: each protocol adapter turns on-chain state into normalised arrays (units explicit) and
+turns a policy action into that protocol's encoded vault action ``(adapter_address, calldata)``.
+
+Adding a protocol = one module here (a class implementing ``ProtocolAdapter``) + one Solidity adapter implementing
+``IVaultAdapter``, whitelisted by governance.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from keeper.policy.plan import Action
+
+EncodedAction = tuple[str, bytes]  # (on-chain adapter address, calldata for IVaultAdapter.execute)
+
+
+class ProtocolAdapter(Protocol):
+    """One protocol. ``handles`` says which policy actions it encodes."""
+
+    name: str
+
+    def handles(self, action: Action) -> bool: ...
+
+    def encode(self, action: Action) -> EncodedAction: ...
+
+
+class TokenBook:
+    """Token symbol ↔ address and decimals, from the deployment record; converts float units to integers."""
+
+    def __init__(self, record: dict[str, Any]) -> None:
+        self.by_symbol = {s: (t["address"], int(t["decimals"])) for s, t in record["tokens"].items()}
+
+    def address(self, symbol: str) -> str:
+        if symbol not in self.by_symbol:
+            raise KeyError(f"unknown token {symbol!r}; the deployment record has {', '.join(self.by_symbol)}")
+        return self.by_symbol[symbol][0]
+
+    def to_raw(self, symbol: str, amount: float) -> int:
+        """Float token units → integer base units, rounded down (never more than the plan said)."""
+        return int(amount * 10 ** self.by_symbol[symbol][1])

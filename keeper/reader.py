@@ -1,0 +1,30 @@
+"""The keeper's read: one JSON-RPC batch per tick (head block, gas price, VaultLens snapshot) over one HTTP
+round trip, whatever the number of positions."""
+
+from __future__ import annotations
+
+from adapters.vault_lens import decode_snapshot, snapshot_calldata
+from keeper.chain.rpc import Call, RpcClient
+from keeper.loop import Snapshot
+
+
+class LensReader:
+    def __init__(self, client: RpcClient, lens: str, vault: str) -> None:
+        self.client = client
+        self._calls = [
+            Call("eth_blockNumber"),
+            Call("eth_gasPrice"),
+            Call("eth_call", [{"to": lens, "data": snapshot_calldata(vault)}, "latest"]),
+        ]
+
+    def read(self) -> Snapshot:
+        before = self.client.requests_sent
+        head, gas_price, raw = self.client.batch(self._calls)
+        state = decode_snapshot(bytes.fromhex(raw[2:]))
+        return Snapshot(
+            block_number=state.block_number,
+            block_timestamp=state.block_timestamp,
+            head_block=int(head, 16),
+            rpc_requests=self.client.requests_sent - before,
+            data=(state, int(gas_price, 16)),
+        )
