@@ -85,6 +85,12 @@ interface IHedgedVault {
     error TokenAlreadyTracked(address token);
     /// @notice Thrown for a zero address where one is required.
     error ZeroAddress();
+    /// @notice Thrown when the caller holds neither the guardian nor the governance role.
+    error NotGuardianOrGovernance(address caller);
+    /// @notice Thrown when an emergency unwind increases Aave debt (base currency, 8 decimals).
+    error UnwindIncreasedDebt(uint256 debtBeforeE8, uint256 debtAfterE8);
+    /// @notice Thrown when an emergency unwind lowers the Aave health factor.
+    error UnwindLoweredHealthFactor(uint256 healthFactorBeforeWad, uint256 healthFactorAfterWad);
 
     /* EVENTS */
 
@@ -92,6 +98,8 @@ interface IHedgedVault {
     event Rebalanced(
         address indexed keeper, uint256 actions, uint256 navBefore, uint256 navAfter, uint256 turnoverE8
     );
+    /// @notice Emitted after an emergency unwind (while paused), with measured NAV before and after.
+    event Unwound(address indexed by, uint256 actions, uint256 navBefore, uint256 navAfter);
     /// @notice Emitted when risk parameters change (governance or guardian).
     event RiskParamsSet(address indexed by, RiskParams params);
     /// @notice Emitted when fee parameters change.

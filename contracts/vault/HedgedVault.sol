@@ -231,6 +231,31 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuard, IHedg
         emit Rebalanced(msg.sender, actions.length, navBefore, navAfter, turnoverE8);
     }
 
+    /// @notice Emergency unwind toward collateral, only while paused, by the guardian or governance. Actions go
+    ///         through the same whitelisted adapters and per-swap slippage bound; after the batch Aave debt must
+    ///         not have grown, the health factor must not have fallen, and NAV may not drop by more than
+    ///         `maxLossBps`. Turnover and loss budgets do not apply: shrinking risk must not be blocked by them.
+    function emergencyUnwind(Action[] calldata actions) external nonReentrant whenPaused {
+        if (!hasRole(GUARDIAN_ROLE, msg.sender) && !hasRole(GOVERNANCE_ROLE, msg.sender)) {
+            revert NotGuardianOrGovernance(msg.sender);
+        }
+        _checkOracles();
+        _accrueFees();
+        (, uint256 debtBefore,,,, uint256 hfBefore) = aavePool.getUserAccountData(address(this));
+        uint256 navBefore = _toAssets(_idle(), _positionsValueE8());
+        for (uint256 i; i < actions.length; ++i) {
+            _execute(i, actions[i]);
+        }
+        (, uint256 debtAfter,,,, uint256 hfAfter) = aavePool.getUserAccountData(address(this));
+        if (debtAfter > debtBefore) revert UnwindIncreasedDebt(debtBefore, debtAfter);
+        if (debtAfter > 0 && hfAfter < hfBefore) revert UnwindLoweredHealthFactor(hfBefore, hfAfter);
+        uint256 navAfter = _toAssets(_idle(), _positionsValueE8());
+        if (navAfter * _BPS < navBefore * (_BPS - _risk.maxLossBps)) {
+            revert MaxLossExceeded(navBefore, navAfter, _risk.maxLossBps);
+        }
+        emit Unwound(msg.sender, actions.length, navBefore, navAfter);
+    }
+
     /* GOVERNANCE (through the timelock) */
 
     function setRiskParams(RiskParams calldata params) external onlyRole(GOVERNANCE_ROLE) {

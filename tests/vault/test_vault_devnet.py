@@ -16,6 +16,7 @@ from .conftest import Stack, deploy_stack, revert_reason
 
 pytestmark = pytest.mark.chain
 USDC, WETH = 10**6, 10**18
+MAX = 2**256 - 1
 
 
 def aave(stack: Stack, op: int, symbol: str, amount: int) -> tuple[str, bytes]:
@@ -203,3 +204,37 @@ def test_lens__one_call__consistent_with_vault(stack: Stack) -> None:
     assert weth[7] == 8300  # liquidation threshold bps from the reserve configuration
     assert state[17][5] >= 13 * 10**17  # health factor
     assert gas < 500_000
+
+
+def test_emergency_unwind__paused_guardian__repays_debt_back_to_collateral(stack: Stack) -> None:
+    v = stack.vault.functions
+    stack.send(v.rebalance(hedge(stack), []), stack.keeper)
+    assert revert_reason(v.emergencyUnwind([]), stack.guardian).startswith("ExpectedPause")
+    stack.send(v.pause(), stack.guardian)
+    buy_back = [
+        swap(stack, "USDC", "WETH", 605_000 * USDC),  # 0.05 % fee + impact: covers the 200 WETH debt
+        aave(stack, REPAY, "WETH", MAX),
+        aave(stack, WITHDRAW, "USDC", MAX),
+    ]
+    assert revert_reason(v.emergencyUnwind(buy_back), stack.keeper).startswith("NotGuardianOrGovernance")
+    receipt = stack.send(v.emergencyUnwind(buy_back), stack.guardian)
+    (event,) = stack.vault.events.Unwound().process_receipt(receipt, errors=DISCARD)
+    assert event["args"]["navAfter"] >= event["args"]["navBefore"] * (1 - 0.005)
+    from keeper.artifacts import forge_artifact
+
+    lens = stack.w3.eth.contract(address=stack.section["VaultLens"], abi=forge_artifact("VaultLens").abi)
+    aave_account = lens.functions.snapshot(stack.vault.address).call()[17]
+    assert aave_account[0] == 0  # no collateral left on Aave
+    assert aave_account[1] == 0  # and no debt
+    weth = stack.token("WETH").functions.balanceOf(stack.vault.address).call()
+    assert 0 < weth < 2 * WETH  # the surplus WETH bought over the debt stays tracked, valued at the oracle
+
+
+def test_emergency_unwind__borrows_more__reverts_debt_increased(stack: Stack) -> None:
+    v = stack.vault.functions
+    stack.send(v.rebalance(hedge(stack), []), stack.keeper)
+    stack.send(v.pause(), stack.guardian)
+    reason = revert_reason(v.emergencyUnwind([aave(stack, BORROW, "WETH", 10 * WETH)]), stack.guardian)
+    assert reason.startswith("UnwindIncreasedDebt"), reason
+    reason = revert_reason(v.emergencyUnwind([aave(stack, WITHDRAW, "USDC", 100_000 * USDC)]), stack.guardian)
+    assert reason.startswith("UnwindLoweredHealthFactor"), reason
