@@ -15,11 +15,13 @@ from adapters.vault_lens import VaultState
 from keeper.config import KeeperSettings
 from keeper.loop import Assessment, Snapshot
 from keeper.policy import BookView, UnderlyingView
+from keeper.policy.hedging import delta_band_units
 from keeper.risk.liquidation import aave_liquidation, nearest_liquidation
 from keeper.risk.portfolio import OptionBook
 from keeper.risk.stress import stress
 
 SECONDS_PER_YEAR = 365 * 24 * 3600
+_HEARTBEAT = 6  # index of heartbeatSeconds in HedgedVault.RiskParams
 
 
 class VaultAssessor:
@@ -84,12 +86,28 @@ class VaultAssessor:
             gas_cost_usd=self.settings.loop.rebalance_gas * gas_price / 1e18 * eth_price,
             horizon_years=horizon,
         )
+        risk = self._risk(book, aave, state)
         return Assessment(
             book,
-            self._risk(book, aave, state),
+            risk,
             state.total_assets / 10**asset_decimals,
             state.share_price / 10**asset_decimals,
+            self._blockers(state, risk),
         )
+
+    def _blockers(self, state: VaultState, risk: dict[str, float]) -> tuple[str, ...]:
+        """Conditions under which the vault refuses every rebalance; the oracle ages go into ``risk``."""
+        blockers = []
+        if state.paused:
+            blockers.append("vault paused by the guardian")
+        heartbeat = state.risk[_HEARTBEAT]
+        for t in (state.asset, *state.tokens):
+            symbol = self.symbols[t.token.lower()]
+            age = state.block_timestamp - t.price_updated_at
+            risk[f"oracle_age_seconds:{symbol}"] = float(age)
+            if t.price_e8 <= 0 or age > heartbeat:
+                blockers.append(f"oracle {symbol} stale: {age} s old > heartbeat {heartbeat} s")
+        return tuple(blockers)
 
     def _risk(self, book: BookView, aave: Any, state: VaultState) -> dict[str, float]:
         liq = aave_liquidation(
@@ -127,6 +145,9 @@ class VaultAssessor:
             risk[f"net_delta_units:{u.symbol}"] = u.net_delta_units
             risk[f"net_delta_usd:{u.symbol}"] = u.net_delta_units * u.spot_usd
             risk[f"sigma_annual:{u.symbol}"] = u.sigma_annual
+            risk[f"delta_band_usd:{u.symbol}"] = (
+                delta_band_units(u, self.settings.policy, book.horizon_years) * u.spot_usd
+            )
         return risk
 
 

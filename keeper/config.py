@@ -128,6 +128,13 @@ class LoopConfig(_Section):
     max_consecutive_failures: int = Field(5, ge=1, le=1_000)
     max_blocks_behind: int = Field(10, ge=0)
     vol_horizon_days: float = Field(1.0, gt=0, le=365)
+    max_reorg_depth: int = Field(
+        64, ge=0, le=10_000, description="a head further behind the last processed block means the node was reset"
+    )
+    failed_plan_backoff_blocks: int = Field(
+        25, ge=0, le=100_000, description="blocks before the same failed actions may be tried again"
+    )
+    balance_check_every_ticks: int = Field(50, ge=1, le=100_000)
 
 
 class StoreConfig(_Section):

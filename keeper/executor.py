@@ -4,15 +4,16 @@ through ``on_sent`` before the keeper waits on it."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 
 from eth_abi import encode
 from eth_utils import function_signature_to_4byte_selector
 
 from adapters.base import EncodedAction, ProtocolAdapter
-from keeper.chain.txmanager import SentTx, TxManager, TxRevertedError
+from keeper.chain.txmanager import SentTx, TxManager, TxRevertedError, TxSimulationError
 from keeper.exceptions import HedgevaultError
-from keeper.loop import Execution
+from keeper.loop import Execution, PlanRejectedError
 from keeper.policy import Plan
 
 _REBALANCE = function_signature_to_4byte_selector("rebalance((address,bytes)[],uint256[])")
@@ -36,7 +37,10 @@ class VaultExecutor:
         receipt_timeout_s: float = 180.0,
         stuck_after_s: float = 36.0,
         max_replacements: int = 3,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        self._clock, self._sleep = clock, sleep
         self.txm = txm
         self.vault = vault
         self.adapters = adapters
@@ -65,7 +69,10 @@ class VaultExecutor:
 
         self.txm.listeners.append(report)
         try:
-            sent = self.txm.send(self.vault, data)
+            try:
+                sent = self.txm.send(self.vault, data)
+            except TxSimulationError as err:
+                raise PlanRejectedError(err.reason) from err
             try:
                 receipt = self.txm.wait(sent, **self._wait)  # type: ignore[arg-type]
             except TxRevertedError as err:
@@ -102,3 +109,35 @@ class VaultExecutor:
             int(receipt.get("effectiveGasPrice", "0x0"), 16),
             None,
         )
+
+    def resync(self) -> None:
+        """Forget the local nonce (after a node reset); the next send reads it from the chain."""
+        if self.txm is not None:
+            self.txm.resync_nonce()
+
+    def await_or_cancel(self, tx_hashes: list[str], *, nonce: int, max_fee_wei: int, priority_fee_wei: int) -> str:
+        """Make a transaction left by a previous run final: ``"mined"`` if a version lands (it may still be in
+        the pool, so wait for it first), otherwise cancel the nonce so no version ever can. Returns what
+        happened, in words, or ``"mined"``."""
+        deadline = self._clock() + float(self._wait["stuck_after_s"])
+        while self._clock() < deadline:
+            if any(self.receipt_status(h) is not None for h in tx_hashes):
+                return "mined"
+            if self.txm.mined_nonce() > nonce:
+                break  # the nonce was used by something else, and none of our versions has a receipt
+            self._sleep(0.5)
+        if any(self.receipt_status(h) is not None for h in tx_hashes):
+            return "mined"
+        if self.txm.mined_nonce() > nonce:
+            return f"nonce {nonce} was used by another transaction; none of the plan's versions was mined"
+        self.txm.fill_gap(nonce)
+        cancel = self.txm.cancel(nonce, above_max_fee_wei=max_fee_wei, above_priority_fee_wei=priority_fee_wei)
+        try:
+            self.txm.wait(cancel, **self._wait)  # type: ignore[arg-type]
+        except HedgevaultError as err:
+            return f"cancellation of nonce {nonce} not confirmed: {err}"
+        finally:
+            self.txm.resync_nonce()
+        if any(self.receipt_status(h) is not None for h in tx_hashes):
+            return "mined"
+        return f"cancelled: nonce {nonce} taken by self-transfer {cancel.tx_hash}"

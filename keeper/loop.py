@@ -12,10 +12,12 @@ the circuit breaker opens and the loop stops with :class:`CircuitBreakerOpenErro
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Protocol
 
 from keeper.config import KeeperSettings
@@ -44,10 +46,14 @@ class Snapshot:
 
 @dataclass(frozen=True)
 class Assessment:
+    """The risk view of one snapshot. ``blockers`` are conditions under which the vault would refuse any
+    rebalance (stale oracle, paused vault): the keeper plans but does not send, and raises an alert."""
+
     book: BookView
     risk: dict[str, float]
     nav_usd: float
     share_price: float
+    blockers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,10 @@ class Executor(Protocol):
     def execute(self, plan: Plan, on_sent: Callable[[str, int, int, int], None]) -> Execution: ...
 
     def receipt_status(self, tx_hash: str) -> Execution | None: ...
+
+    def resync(self) -> None: ...
+
+    def await_or_cancel(self, tx_hashes: list[str], *, nonce: int, max_fee_wei: int, priority_fee_wei: int) -> str: ...
 
 
 @dataclass
@@ -107,33 +117,52 @@ class Keeper:
         self.dry_run = dry_run
         self._clock = clock
         self.consecutive_failures = 0
+        self._action_blocks: dict[str, int] | None = None
+        self._last_hedge_at: float | None = None
 
     # --- restart ---
 
     def reconcile(self) -> list[str]:
-        """Settle plans a previous run left open, from the chain: never resend them."""
+        """Settle plans a previous run left open, from the chain: never resend them.
+
+        A plan whose transaction is neither mined nor known to have failed is made final before anything
+        else happens: the keeper waits for it and, if it is still not mined, cancels its nonce with a
+        self-transfer at higher fees, so the old transaction can never land after a new plan."""
         notes = []
         for plan in self.store.pending_plans():
             txs = self.store.txs_for_plan(plan.id)
-            settled = None
-            for tx in txs:
-                status = self.executor.receipt_status(tx.tx_hash)
-                if status is not None:
-                    self.store.record_receipt(
-                        tx.tx_hash,
-                        status=status.status,  # type: ignore[arg-type]
-                        block_number=status.block_number,
-                        gas_used=status.gas_used,
-                        effective_gas_price_wei=status.effective_gas_price_wei,
-                        revert_reason=status.revert_reason,
-                    )
-                    settled = status.status
-                    break
+            settled = self._settled(txs)
+            if settled is None and txs:
+                outcome = self.executor.await_or_cancel(
+                    [t.tx_hash for t in txs],
+                    nonce=txs[-1].nonce,
+                    max_fee_wei=max(t.max_fee_wei for t in txs),
+                    priority_fee_wei=max(t.priority_fee_wei for t in txs),
+                )
+                settled = self._settled(txs) if outcome == "mined" else None
+                if settled is None:
+                    self.store.set_plan_status(plan.id, "abandoned", outcome)
+                    settled = f"abandoned ({outcome})"
             if settled is None:
                 self.store.set_plan_status(plan.id, "abandoned", "not mined before restart; re-planned from chain")
                 settled = "abandoned"
             notes.append(f"plan {plan.id} ({plan.reason}): {settled}")
         return notes
+
+    def _settled(self, txs: list[Any]) -> str | None:
+        for tx in txs:
+            status = self.executor.receipt_status(tx.tx_hash)
+            if status is not None:
+                self.store.record_receipt(
+                    tx.tx_hash,
+                    status=status.status,  # type: ignore[arg-type]
+                    block_number=status.block_number,
+                    gas_used=status.gas_used,
+                    effective_gas_price_wei=status.effective_gas_price_wei,
+                    revert_reason=status.revert_reason,
+                )
+                return status.status
+        return None
 
     # --- one tick ---
 
@@ -163,14 +192,35 @@ class Keeper:
         self.metrics.blocks_behind.set(snapshot.head_block - snapshot.block_number)
         last = self.store.get_state("last_block")
         if last is not None and int(last) >= snapshot.block_number:
-            return TickResult(snapshot.block_number, "already processed")
+            if int(last) - snapshot.block_number <= self.settings.loop.max_reorg_depth:
+                return TickResult(snapshot.block_number, "already processed")
+            # The node's head is far behind what we processed: a restarted or replaced node. The chain is the
+            # truth: forget the local nonce and carry on from its head.
+            log.warning(
+                "chain head %d is %d blocks behind the last processed block %s: node reset; resyncing",
+                snapshot.block_number,
+                int(last) - snapshot.block_number,
+                last,
+            )
+            self.metrics.rpc_errors.labels(kind="head_went_back").inc()
+            self.executor.resync()
         assessment = self.assessor.assess(snapshot)
-        plan = decide(assessment.book, self.settings.policy)
+        self.metrics.observe_risk(assessment.risk)
+        book = replace(assessment.book, last_action_block=dict(self._last_action_blocks()))
+        plan = decide(book, self.settings.policy)
         result = TickResult(snapshot.block_number, "no action", plan, risk=assessment.risk)
-        if not plan.empty and not self.dry_run:
-            result.execution, result.outcome = self._act(plan, started)
-        elif not plan.empty:
+        if plan.empty:
+            pass
+        elif assessment.blockers:
+            result.outcome = "blocked: " + "; ".join(assessment.blockers)
+            self.metrics.alerts.labels(kind="rebalance_blocked").inc()
+            log.warning("plan not sent, the vault would refuse it: %s", "; ".join(assessment.blockers))
+        elif self.dry_run:
             result.outcome = "dry run: plan not sent"
+        elif (previous := self._failed_before(plan, snapshot.block_number)) is not None:
+            result.outcome = f"skipped: the same actions failed at block {previous}; backing off"
+        else:
+            result.execution, result.outcome = self._act(plan, started)
         self.store.record_tick(
             block_number=snapshot.block_number,
             block_timestamp=snapshot.block_timestamp,
@@ -183,7 +233,34 @@ class Keeper:
         )
         self.metrics.nav_usd.set(assessment.nav_usd)
         self.metrics.share_price.set(assessment.share_price)
+        if self._last_hedge_at is not None:
+            self.metrics.seconds_since_hedge.set(self._clock() - self._last_hedge_at)
         return result
+
+    # --- memory of past actions ---
+
+    def _last_action_blocks(self) -> dict[str, int]:
+        """Block of the last confirmed plan per acting rule (the policy's cooldown), loaded once from the store."""
+        if self._action_blocks is None:
+            self._action_blocks = {}
+            for record in reversed(self.store.recent_plans(200)):
+                if record.status == "confirmed":
+                    self._remember_actions(record.plan, record.block_number)
+        return self._action_blocks
+
+    def _remember_actions(self, plan: dict[str, Any], block_number: int) -> None:
+        blocks = self._last_action_blocks() if self._action_blocks is not None else {}
+        for decision in plan.get("decisions", []):
+            if decision.get("acted"):
+                blocks[decision["rule"]] = block_number
+        self._action_blocks = blocks
+
+    def _failed_before(self, plan: Plan, block_number: int) -> int | None:
+        """The block where exactly these actions last failed, if within the back-off window."""
+        failed = self.store.get_state(_failed_key(plan))
+        if failed is None or block_number - int(failed) > self.settings.loop.failed_plan_backoff_blocks:
+            return None
+        return int(failed)
 
     def _act(self, plan: Plan, started: float) -> tuple[Execution | None, str]:
         reasons = "; ".join(d.reason for d in plan.decisions if d.acted)
@@ -198,6 +275,14 @@ class Keeper:
 
         try:
             execution = self.executor.execute(plan, on_sent)
+        except PlanRejectedError as err:
+            # Deterministic: the vault's guards refuse these actions now. Recorded, not retried blindly.
+            self.store.set_plan_status(record.id, "failed", str(err))
+            self.store.set_state(_failed_key(plan), str(plan.block_number))
+            self.metrics.txs.labels(state="rejected").inc()
+            self.metrics.alerts.labels(kind="plan_rejected").inc()
+            log.error("plan %d rejected in simulation: %s", record.id, err)
+            return None, f"plan rejected: {err}"
         except HedgevaultError as err:
             self.store.set_plan_status(record.id, "failed", str(err))
             self.metrics.txs.labels(state="failed").inc()
@@ -212,4 +297,20 @@ class Keeper:
             revert_reason=execution.revert_reason,
         )
         self.metrics.txs.labels(state=execution.status).inc()
+        if execution.status == "mined":
+            self._remember_actions(plan.to_dict(), plan.block_number)
+            self._last_hedge_at = self._clock()
+        else:
+            self.store.set_state(_failed_key(plan), str(plan.block_number))
+            self.metrics.alerts.labels(kind="tx_reverted").inc()
         return execution, f"rebalance {execution.status}"
+
+
+class PlanRejectedError(HedgevaultError):
+    """Raised by an executor when the vault refuses a plan in simulation (nothing was signed or sent)."""
+
+
+def _failed_key(plan: Plan) -> str:
+    """Identity of a plan's actions, whatever block it was made at."""
+    digest = hashlib.sha256(json.dumps([asdict(a) for a in plan.actions], sort_keys=True).encode()).hexdigest()
+    return f"failed_actions:{digest[:32]}"

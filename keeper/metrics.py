@@ -5,6 +5,7 @@ Names follow Prometheus conventions with units as suffixes (``_usd``, ``_seconds
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
@@ -60,6 +61,36 @@ class KeeperMetrics:
             "hv_keeper_balance_low", "1 when the keeper balance is below the alert", registry=r
         )
         self.consecutive_failures = Gauge("hv_consecutive_failures", "Consecutive failed ticks", registry=r)
+        self.alerts = Counter("hv_alerts", "Conditions an operator must look at, by kind", ["kind"], registry=r)
+        self.oracle_age_seconds = Gauge(
+            "hv_oracle_age_seconds", "Age of each oracle answer at the processed block", ["feed"], registry=r
+        )
+        self.venue_margin_ratio.set(float("nan"))
+
+    def observe_risk(self, risk: Mapping[str, float]) -> None:
+        """Set the risk gauges from a tick's risk summary (keys ``name`` or ``name:UNDERLYING``)."""
+        per_underlying = {
+            "net_delta_units": self.net_delta_units,
+            "net_delta_usd": self.net_delta_usd,
+            "net_gamma_usd_per_pct": self.net_gamma_usd,
+            "net_vega_usd_per_vol_pt": self.net_vega_usd,
+            "net_theta_usd_per_day": self.net_theta_usd,
+            "delta_band_usd": self.delta_band_usd,
+            "oracle_age_seconds": self.oracle_age_seconds,
+        }
+        single = {
+            "health_factor": self.health_factor,
+            "liquidation_distance_pct": self.liquidation_distance,
+            "liquidation_distance_sigma": self.liquidation_distance_sigma,
+            "venue_margin_ratio": self.venue_margin_ratio,
+            "stress_worst_loss_usd": self.stress_worst_loss_usd,
+        }
+        for key, value in risk.items():
+            name, _, label = key.partition(":")
+            if label and name in per_underlying:
+                per_underlying[name].labels(label).set(value)
+            elif name in single:
+                single[name].set(value)
 
     def serve(self, host: str = "127.0.0.1", port: int = 9464) -> None:
         """Expose ``/metrics`` on ``host:port`` (loopback by configuration) in a daemon thread."""

@@ -11,7 +11,7 @@ import pytest
 
 from keeper.config import KeeperSettings
 from keeper.exceptions import HedgevaultError
-from keeper.loop import Assessment, CircuitBreakerOpenError, Execution, Keeper, Snapshot
+from keeper.loop import Assessment, CircuitBreakerOpenError, Execution, Keeper, PlanRejectedError, Snapshot
 from keeper.policy import BookView, Plan, UnderlyingView
 from keeper.store import Store
 
@@ -26,13 +26,16 @@ class Chain:
     block: int = 100
     delta: float = 0.0
     reads: int = 0
+    blockers: tuple[str, ...] = ()
 
     def read(self) -> Snapshot:
         self.reads += 1
         return Snapshot(self.block, 1_700_000_000 + 12 * self.block, self.block, 1, self.delta)
 
     def assess(self, snapshot: Snapshot) -> Assessment:
-        return Assessment(book(snapshot.block_number, snapshot.data), {"net_delta_weth": snapshot.data}, 1e6, 1.0)
+        return Assessment(
+            book(snapshot.block_number, snapshot.data), {"net_delta_weth": snapshot.data}, 1e6, 1.0, self.blockers
+        )
 
 
 @dataclass
@@ -41,11 +44,16 @@ class Sender:
     mined: dict[str, Execution] = field(default_factory=dict)
     crash_after_send: bool = False
     fail: bool = False
+    reject: bool = False
+    attempts: int = 0
     seen_status_at_send: list[str] = field(default_factory=list)
 
     def execute(self, plan: Plan, on_sent: Callable[[str, int, int, int], None]) -> Execution:
+        self.attempts += 1
         if self.fail:
             raise HedgevaultError("simulation reverted: MaxLossExceeded")
+        if self.reject:
+            raise PlanRejectedError("MaxLossExceeded(navBefore=1, navAfter=0, maxLossBps=50)")
         self.seen_status_at_send.append(self.store.recent_plans(1)[0].status)
         tx_hash = f"0x{plan.block_number:064x}"
         on_sent(tx_hash, 7, 10, 1)
@@ -59,8 +67,9 @@ class Sender:
         return self.mined.get(tx_hash)
 
 
-def make(store: Store, chain: Chain, sender: Sender | None = None, **kw: object) -> Keeper:
-    return Keeper(KeeperSettings(), chain, chain, sender or Sender(store), store, **kw)  # type: ignore[arg-type]
+def make(store: Store, chain: Chain, sender: Sender | None = None, cooldown: int = 3, **kw: object) -> Keeper:
+    settings = KeeperSettings(policy={"cooldown_blocks": cooldown})
+    return Keeper(settings, chain, chain, sender or Sender(store), store, **kw)  # type: ignore[arg-type]
 
 
 def test_tick__delta_in_band__records_tick_and_no_plan() -> None:
@@ -98,13 +107,50 @@ def test_restart__crash_after_broadcast__reconciled_from_chain_and_not_resent() 
         make(store, chain, sender).tick()
     assert store.pending_plans()[0].status == "sent"
     sender.crash_after_send = False
-    restarted = make(store, chain, sender)
+    restarted = make(store, chain, sender, cooldown=0)
     notes = restarted.reconcile()
     assert notes[0].endswith("mined")
     assert store.pending_plans() == []
     result = restarted.tick()  # same block: the same plan again must not be sent
     assert result.outcome == "duplicate plan refused"
     assert len(sender.mined) == 1
+
+
+def test_restart__confirmed_hedge_in_store__cooldown_remembered() -> None:
+    store, chain = Store(":memory:"), Chain(delta=-20.0)
+    sender = Sender(store)
+    assert make(store, chain, sender).tick().outcome == "rebalance mined"
+    chain.block += 1  # the chain still shows the delta (say the hedge was partial); a new process starts
+    result = make(store, chain, sender).tick()
+    assert result.outcome == "no action"
+    assert result.plan is not None
+    assert any("cooldown" in d.reason for d in result.plan.decisions)
+    assert len(sender.mined) == 1
+
+
+def test_tick__plan_rejected_in_simulation__recorded_not_retried_blindly() -> None:
+    store, chain = Store(":memory:"), Chain(delta=-20.0)
+    sender = Sender(store, reject=True)
+    keeper = make(store, chain, sender)
+    assert keeper.tick().outcome.startswith("plan rejected: MaxLossExceeded")
+    assert keeper.consecutive_failures == 0  # the loop is healthy; the plan was bad
+    assert store.recent_plans()[0].status == "failed"
+    chain.block += 1
+    assert keeper.tick().outcome.startswith("skipped: the same actions failed at block 100")
+    assert sender.attempts == 1
+    assert keeper.metrics.alerts.labels(kind="plan_rejected")._value.get() == 1
+    chain.block += KeeperSettings().loop.failed_plan_backoff_blocks + 1
+    assert keeper.tick().outcome.startswith("plan rejected")  # tried again after the back-off
+    assert sender.attempts == 2
+
+
+def test_tick__blocker_present__plan_made_but_not_sent() -> None:
+    store, chain = Store(":memory:"), Chain(delta=-20.0, blockers=("oracle WETH stale: 7200 s > heartbeat 3600 s",))
+    sender = Sender(store)
+    result = make(store, chain, sender).tick()
+    assert result.outcome == "blocked: oracle WETH stale: 7200 s > heartbeat 3600 s"
+    assert sender.mined == {}
+    assert store.recent_plans() == []
 
 
 def test_restart__plan_recorded_but_never_sent__abandoned() -> None:

@@ -202,7 +202,8 @@ class TxManager:
                 if receipt is not None:
                     return self._check(sent, tx_hash, receipt)
             if self._clock() - sent.sent_at_s >= stuck_after_s and replacements < max_replacements:
-                self.replace(sent)
+                self.fill_gap(sent.nonce)
+                self.replace(sent)  # also re-broadcasts a version the node dropped from its pool
                 replacements += 1
                 continue
             self._sleep(poll_s)
@@ -210,6 +211,31 @@ class TxManager:
             f"nonce {sent.nonce} not mined within {timeout_s} s after {replacements} replacements "
             f"(hashes {', '.join(sent.hashes)}); it may still be mined: the manager keeps the nonce"
         )
+
+    def fill_gap(self, nonce: int) -> list[SentTx]:
+        """If nonces below ``nonce`` were never mined (a dropped or lost transaction left a gap), a transaction
+        at ``nonce`` can never be mined: fill each missing nonce with a zero-value self-transfer. Returns them."""
+        return [self.cancel(missing) for missing in range(self.mined_nonce(), nonce)]
+
+    def cancel(self, nonce: int, *, above_max_fee_wei: int = 0, above_priority_fee_wei: int = 0) -> SentTx:
+        """Occupy ``nonce`` with a zero-value self-transfer priced above a known version (by the replacement
+        bump), so whatever else was signed at that nonce can never be mined. Not waited for."""
+        bump = 10_000 + self.fees.replacement_bump_bps
+        max_fee, priority = self.quote_fees()
+        priority = max(priority, -(-above_priority_fee_wei * bump // 10_000))
+        max_fee = max(max_fee, priority, -(-above_max_fee_wei * bump // 10_000))
+        if max_fee > self.fees.max_fee_cap_wei:
+            raise FeeCapExceededError(
+                f"cancelling nonce {nonce} needs max fee {max_fee / GWEI:.2f} gwei, above the cap "
+                f"{self.fees.max_fee_cap_wei / GWEI:.2f} gwei; raise tx.max_fee_cap_gwei or wait"
+            )
+        sent = SentTx(nonce, self.address, "0x", 0, 21_000, max_fee, priority, self._clock())
+        self._broadcast(sent)
+        return sent
+
+    def mined_nonce(self) -> int:
+        """Number of the signer's transactions mined (the next nonce the chain will accept to mine)."""
+        return int(self.client.call("eth_getTransactionCount", [self.address, "latest"]), 16)
 
     def balance_wei(self) -> int:
         return int(self.client.call("eth_getBalance", [self.address, "latest"]), 16)
@@ -232,9 +258,13 @@ class TxManager:
         try:
             tx_hash = self.client.call("eth_sendRawTransaction", ["0x" + bytes(signed.raw_transaction).hex()])
         except RpcError as err:
-            if "nonce" in err.rpc_message.lower():
-                self.resync_nonce()
-            raise TxError(f"node rejected nonce {sent.nonce}: {err.rpc_message}") from err
+            message = err.rpc_message.lower()
+            if "already known" in message or "already imported" in message:
+                tx_hash = "0x" + bytes(signed.hash).hex()  # the node has exactly this version: fine
+            else:
+                if "nonce" in message:
+                    self.resync_nonce()
+                raise TxError(f"node rejected nonce {sent.nonce}: {err.rpc_message}") from err
         sent.hashes.append(str(tx_hash))
         for listener in self.listeners:
             listener(sent)

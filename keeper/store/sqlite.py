@@ -98,6 +98,8 @@ class TxRecord:
     status: TxStatus
     gas_used: int | None
     revert_reason: str | None
+    max_fee_wei: int = 0
+    priority_fee_wei: int = 0
 
 
 def plan_hash(plan: dict[str, Any]) -> str:
@@ -303,7 +305,16 @@ class Store:
     def txs_for_plan(self, plan_id: int) -> list[TxRecord]:
         rows = self._db.execute("SELECT * FROM txs WHERE plan_id = ? ORDER BY sent_at", (plan_id,)).fetchall()
         return [
-            TxRecord(r["tx_hash"], r["plan_id"], r["nonce"], r["status"], r["gas_used"], r["revert_reason"])
+            TxRecord(
+                r["tx_hash"],
+                r["plan_id"],
+                r["nonce"],
+                r["status"],
+                r["gas_used"],
+                r["revert_reason"],
+                int(r["max_fee_wei"]),
+                int(r["priority_fee_wei"]),
+            )
             for r in rows
         ]
 
