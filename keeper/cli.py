@@ -15,6 +15,16 @@ def version() -> None:
     typer.echo(__version__)
 
 
+def _commands() -> None:
+    from keeper import commands
+
+    for fn in (commands.run, commands.status, commands.plan, commands.report):
+        app.command(name=fn.__name__)(fn)
+
+
+_commands()
+
+
 def _mount() -> None:
     # Sub-command groups are optional until their issue lands; each module exposes `app`.
     import importlib

@@ -202,3 +202,13 @@ def isolated(url: str) -> Iterator[None]:
     finally:
         if not rpc(url, "evm_revert", [snapshot_id]):
             raise AnvilError(f"evm_revert({snapshot_id}) failed at {url}: state may have leaked")
+
+
+def dev_account(index: int) -> Any:
+    """anvil's well-known development account ``index`` (from the default mnemonic) as a signing account.
+
+    For the devnet and tests only: these keys are public. A real network uses a keystore or an env secret."""
+    from eth_account import Account
+
+    Account.enable_unaudited_hdwallet_features()
+    return Account.from_mnemonic(DEFAULT_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
