@@ -118,7 +118,7 @@ class TxManager:
         self._clock = clock
         self._sleep = sleep
         self._nonce: int | None = None
-        self.listeners: list[Callable[[SentTx], None]] = []  # called after every broadcast (replacements too)
+        self.listeners: list[Callable[[SentTx], None]] = []  # called before every broadcast (replacements too)
 
     @property
     def address(self) -> str:
@@ -202,8 +202,23 @@ class TxManager:
                 if receipt is not None:
                     return self._check(sent, tx_hash, receipt)
             if self._clock() - sent.sent_at_s >= stuck_after_s and replacements < max_replacements:
-                self.fill_gap(sent.nonce)
-                self.replace(sent)  # also re-broadcasts a version the node dropped from its pool
+                if self.fill_gap(sent.nonce):
+                    sent.sent_at_s = self._clock()  # the gap is filled: give the queued version its chance
+                    continue
+                try:
+                    self.replace(sent)  # also re-broadcasts a version the node dropped from its pool
+                except TxError:
+                    if self.mined_nonce() <= sent.nonce:
+                        raise
+                    # The nonce is used: by one of our versions (its receipt is read now) or by a stranger.
+                    for tx_hash in reversed(sent.hashes):
+                        receipt = self.client.call("eth_getTransactionReceipt", [tx_hash])
+                        if receipt is not None:
+                            return self._check(sent, tx_hash, receipt)
+                    raise TxError(
+                        f"nonce {sent.nonce} was used by another transaction of {self.address}; none of this "
+                        f"transaction's versions ({', '.join(sent.hashes)}) was mined"
+                    ) from None
                 replacements += 1
                 continue
             self._sleep(poll_s)
@@ -255,19 +270,21 @@ class TxManager:
             "maxPriorityFeePerGas": sent.priority_fee_wei,
         }
         signed = self.account.sign_transaction(tx)
+        tx_hash = "0x" + bytes(signed.hash).hex()
+        sent.hashes.append(tx_hash)
+        # Listeners (the keeper's store) learn the hash BEFORE the node does: a process killed right after
+        # the broadcast still knows what it may have sent, and reconciles it on restart.
+        for listener in self.listeners:
+            listener(sent)
         try:
-            tx_hash = self.client.call("eth_sendRawTransaction", ["0x" + bytes(signed.raw_transaction).hex()])
+            self.client.call("eth_sendRawTransaction", ["0x" + bytes(signed.raw_transaction).hex()])
         except RpcError as err:
             message = err.rpc_message.lower()
             if "already known" in message or "already imported" in message:
-                tx_hash = "0x" + bytes(signed.hash).hex()  # the node has exactly this version: fine
-            else:
-                if "nonce" in message:
-                    self.resync_nonce()
-                raise TxError(f"node rejected nonce {sent.nonce}: {err.rpc_message}") from err
-        sent.hashes.append(str(tx_hash))
-        for listener in self.listeners:
-            listener(sent)
+                return  # the node has exactly this version: fine
+            if "nonce" in message:
+                self.resync_nonce()
+            raise TxError(f"node rejected nonce {sent.nonce}: {err.rpc_message}") from err
 
     def _check(self, sent: SentTx, tx_hash: str, receipt: dict[str, Any]) -> dict[str, Any]:
         if int(receipt["status"], 16) == 1:

@@ -117,7 +117,9 @@ class Store:
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._db = sqlite3.connect(str(path), isolation_level=None)
+            # One keeper thread writes at a time (the tick); the runner and tests may hand the store to another
+            # thread, which sqlite3's serialized mode allows.
+            self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         except sqlite3.Error as err:
             raise StoreError(f"store.path={path!s}: cannot open SQLite database ({err})") from err
         self._db.row_factory = sqlite3.Row
@@ -221,9 +223,14 @@ class Store:
         """Record a plan before sending it. Returns None when the same plan was already recorded."""
         digest = plan_hash(plan)
         with self.transaction() as db:
-            exists = db.execute("SELECT 1 FROM plans WHERE plan_hash = ?", (digest,)).fetchone()
+            exists = db.execute("SELECT id, status FROM plans WHERE plan_hash = ?", (digest,)).fetchone()
             if exists:
-                return None
+                sent = db.execute("SELECT 1 FROM txs WHERE plan_id = ?", (exists["id"],)).fetchone()
+                if exists["status"] != "failed" or sent is not None:
+                    return None
+                # Failed before anything was signed (e.g. the node was unreachable): the same plan may go again.
+                db.execute("UPDATE plans SET status = 'recorded', outcome = NULL WHERE id = ?", (exists["id"],))
+                return PlanRecord(int(exists["id"]), digest, block_number, "recorded", reason, plan)
             cur = db.execute(
                 "INSERT INTO plans (plan_hash, tick_id, block_number, created_at, status, reason, plan_json) "
                 "VALUES (?, ?, ?, ?, 'recorded', ?, ?)",

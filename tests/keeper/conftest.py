@@ -54,3 +54,52 @@ def settings_for(stack: Stack, tmp_path: Path, **sections: Any) -> KeeperSetting
 
 def runtime_for(stack: Stack, settings: KeeperSettings, **kw: Any) -> KeeperRuntime:
     return KeeperRuntime.build(settings, record_of(stack), account=dev_account(KEEPER_INDEX), **kw)
+
+
+class FlakyProxy:
+    """A loopback HTTP proxy in front of a node that can be taken down and brought back, or made to fail
+    after a number of requests: the keeper's RPC outage, mid-tick."""
+
+    def __init__(self, upstream: str) -> None:
+        import http.server
+        import threading
+        import urllib.request
+
+        self.upstream = upstream
+        self.down = False
+        self.fail_after: int | None = None  # requests still allowed before the outage starts
+        self.requests = 0
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                proxy.requests += 1
+                if proxy.fail_after is not None:
+                    if proxy.fail_after <= 0:
+                        proxy.down = True
+                    proxy.fail_after -= 1
+                if proxy.down:
+                    self.send_response(503)
+                    self.end_headers()
+                    return
+                request = urllib.request.Request(proxy.upstream, body, {"Content-Type": "application/json"})
+                with urllib.request.urlopen(request, timeout=30) as response:
+                    reply = response.read()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
