@@ -130,7 +130,11 @@ class KeeperRuntime:
     metrics: KeeperMetrics
     keeper: Keeper
     chain_id: int
-    fork_mode: bool
+    fork_of: str | None  # the upstream RPC when the node is an anvil fork, else None
+
+    @property
+    def fork_mode(self) -> bool:
+        return self.fork_of is not None
 
     @classmethod
     def build(
@@ -154,7 +158,7 @@ class KeeperRuntime:
                 f"network.chain_id: the node at {settings.network.rpc_url} is chain {chain_id}, but "
                 f"{int(expected)} is expected (config or deployment record); point network.rpc_url at the right node"
             )
-        client_version = str(client.call("web3_clientVersion"))
+        fork_url = _fork_url(client)
         vault = record["vault"]
         decoder = revert_decoder()
         txm = None
@@ -175,7 +179,7 @@ class KeeperRuntime:
             max_replacements=settings.tx.max_replacements,
         )
         keeper = Keeper(settings, reader, assessor, executor, store, metrics, dry_run=dry_run or read_only)
-        return cls(settings, record, client, txm, store, metrics, keeper, chain_id, "anvil" in client_version.lower())
+        return cls(settings, record, client, txm, store, metrics, keeper, chain_id, fork_url)
 
     def banner(self) -> dict[str, Any]:
         """What the keeper is about to operate, logged once at start."""
@@ -185,6 +189,7 @@ class KeeperRuntime:
             "rpc_url": self.settings.network.rpc_url,
             "chain_id": self.chain_id,
             "fork_mode": self.fork_mode,
+            "fork_of": self.fork_of,
             "signer": self.txm.address if self.txm else None,
             "dry_run": self.keeper.dry_run,
             "store": str(self.settings.store.path),
@@ -203,6 +208,18 @@ def fee_policy(settings: KeeperSettings) -> FeePolicy:
         priority_fee_wei=int(tx.priority_fee_gwei * GWEI),
         replacement_bump_bps=tx.replacement_bump_bps,
     )
+
+
+def _fork_url(client: RpcClient) -> str | None:
+    """The upstream of an anvil fork (``anvil_nodeInfo``); None for any other node or a plain anvil."""
+    from keeper.chain.rpc import RpcError
+
+    try:
+        info = client.call("anvil_nodeInfo")
+    except RpcError:
+        return None  # not anvil: a real node
+    url = (info.get("forkConfig") or {}).get("forkUrl")
+    return str(url) if url else None
 
 
 def _require_keeper_role(client: RpcClient, vault: str, keeper: str) -> None:

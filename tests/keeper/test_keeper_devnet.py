@@ -65,3 +65,19 @@ def test_tick__squeeze_pushes_health_factor_below_trigger__keeper_repays_to_targ
     stack.driver.mine()
     after = runtime.keeper.tick()
     assert after.risk["health_factor"] == pytest.approx(1.6, abs=0.01)
+
+
+def test_tick__on_a_fork_of_the_devnet__same_code_path_hedges(stack: Stack, tmp_path: Path) -> None:
+    from keeper.chain.anvil import AnvilProcess, rpc
+
+    keeper_rebalance(stack, Swap("USDC", "WETH", 300_000.0, 99.0))
+    block = int(rpc(stack.devnet.url, "eth_blockNumber"), 16)
+    with AnvilProcess(fork_url=stack.devnet.url, fork_block_number=block) as fork:
+        rpc(fork.url, "anvil_setBlockTimestampInterval", [12])
+        settings = settings_for(stack, tmp_path, network={"rpc_url": fork.url})
+        runtime = runtime_for(stack, settings)
+        assert runtime.fork_of == stack.devnet.url
+        result = runtime.keeper.tick()
+        assert result.outcome == "rebalance mined", result.outcome
+        assert int(rpc(fork.url, "eth_blockNumber"), 16) == block + 1
+    assert int(rpc(stack.devnet.url, "eth_blockNumber"), 16) == block  # the origin is untouched
