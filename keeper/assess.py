@@ -81,6 +81,7 @@ class VaultAssessor:
             usdc_liquidation_threshold=state.asset.liquidation_threshold_bps / 1e4,
             health_factor=aave.health_factor,
             usdc_collateral_units=state.asset.aave_collateral / 10**asset_decimals,
+            usdc_debt_units=state.asset.aave_variable_debt / 10**asset_decimals,
             venue_collateral_usd=0.0,
             venue_maintenance_margin_usd=0.0,
             gas_cost_usd=self.settings.loop.rebalance_gas * gas_price / 1e18 * eth_price,

@@ -1,16 +1,20 @@
 """The hedging policy: ``decide(book, config) -> Plan``. Pure: no I/O, no clock.
 
-Rules run in order of urgency, each on the state the previous ones leave (a ``_Working`` copy):
-1. Aave health: below ``health_factor_trigger`` repay debt back to ``health_factor_target`` (closed form),
-   funded by held underlying, then idle USDC, then USDC collateral withdrawn and swapped; above
-   ``health_factor_relever`` (optional) nothing is borrowed here: re-levering is the delta rule's job.
+Rules run in order of urgency, each on the state the previous ones leave (a ``Working`` copy):
+1. Aave health (:mod:`keeper.policy.aave`): below ``health_factor_trigger`` repay debt, largest first, back
+   to ``health_factor_target`` (closed form). Debt in an underlying is funded by held units, idle USDC, then
+   USDC collateral withdrawn and swapped; USDC debt by idle USDC, held underlying sold, then underlying
+   collateral withdrawn and sold. Re-levering is the delta rule's job, always within the HF target.
 2. Venue margin: below ``venue_margin_trigger_ratio`` × maintenance, deposit idle USDC up to the target.
 3. Gamma / vega limits: buy back the shorts that contribute most until |gamma| and |vega| are within limits.
 4. Delta band per underlying: hedge back to zero delta when |net delta| leaves the band. The band's
    half-width (underlying units) is the Whalley–Wilmott asymptotic width
    ``(3/2 · k · S · Γ² / γ)^(1/3)`` (k proportional cost, γ risk aversion per USD), floored at
    ``delta_band_min_usd / S`` and capped at ``delta_risk_budget_usd / (S · σ · √h)`` so the 1-σ loss of the
-   residual delta over the forecast horizon stays within budget. A hedge is skipped when it is smaller
+   residual delta over the forecast horizon stays within budget. Buying delta spends idle USDC above the
+   reserve (repaying debt in the underlying first), then optionally borrows USDC against the bought units;
+   selling delta sells held units, unwinds underlying collateral against USDC debt, then borrows the
+   underlying (supplying USDC collateral first if short). A hedge is skipped when it is smaller
    than ``min_trade_usd``, within ``cooldown_blocks`` of the last one, or when its risk reduction (1-σ
    horizon loss avoided) is below ``cost_benefit_ratio`` × its cost (swap cost + gas).
 """
@@ -18,143 +22,45 @@ Rules run in order of urgency, each on the state the previous ones leave (a ``_W
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from keeper.config import PolicyConfig
+from keeper.policy.aave import Working, buy_delta, health_rule, sell_delta, slippage
 from keeper.policy.plan import (
-    AaveBorrow,
-    AaveRepay,
-    AaveSupply,
-    AaveWithdraw,
     Action,
     BookView,
     Decision,
     MarginDeposit,
     OptionTrade,
     Plan,
-    Swap,
     UnderlyingView,
 )
-
-USDC = "USDC"
-
-
-@dataclass
-class _Working:
-    """Mutable copy of the numbers the rules change as they add actions."""
-
-    idle_usdc: float
-    collateral_lt_usd: float  # Σ collateral·LT
-    debt_usd: float
-    usdc_collateral_units: float
-    venue_collateral_usd: float
-    underlyings: dict[str, UnderlyingView]
-
-    @property
-    def health_factor(self) -> float:
-        return math.inf if self.debt_usd <= 0 else self.collateral_lt_usd / self.debt_usd
 
 
 def decide(book: BookView, config: PolicyConfig) -> Plan:
     """The plan for this block: actions in execution order and every rule's reasoning."""
-    state = _Working(
+    state = Working(
         idle_usdc=book.idle_usdc,
         collateral_lt_usd=book.aave_collateral_usd * book.aave_weighted_lt,
         debt_usd=book.aave_debt_usd,
         usdc_collateral_units=book.usdc_collateral_units,
+        usdc_debt_units=book.usdc_debt_units,
         venue_collateral_usd=book.venue_collateral_usd,
         underlyings={u.symbol: u for u in book.underlyings},
     )
     actions: list[Action] = []
     decisions: list[Decision] = []
-    for rule in (_health_rule, _margin_rule, _greek_limits_rule, _delta_rule):
+    for rule in (health_rule, _margin_rule, _greek_limits_rule, _delta_rule):
         rule_actions, rule_decisions = rule(book, config, state)
         actions += rule_actions
         decisions += rule_decisions
     return Plan(book.block_number, tuple(actions), tuple(decisions))
 
 
-def _slip(config: PolicyConfig) -> float:
-    return config.max_slippage_bps / 10_000
-
-
-# --- 1. Aave health factor -------------------------------------------------------------------------------
-
-
-def _health_rule(book: BookView, config: PolicyConfig, s: _Working) -> tuple[list[Action], list[Decision]]:
-    hf = s.health_factor
-    if hf >= config.health_factor_trigger:
-        return [], [Decision("aave_health", False, f"health factor {hf:.3f} ≥ trigger {config.health_factor_trigger}")]
-    debts = sorted((u for u in s.underlyings.values() if u.debt_units > 0), key=lambda u: -u.debt_units * u.spot_usd)
-    if not debts:
-        return [], [Decision("aave_health", False, f"health factor {hf:.3f} below trigger but no debt to repay")]
-    target = config.health_factor_target
-    actions: list[Action] = []
-    repaid_usd = 0.0
-    for u in debts:
-        acts, units_usd = _repay_towards_target(u, book, config, s)
-        actions += acts
-        repaid_usd += units_usd
-        if s.health_factor >= target * (1 - 1e-12):
-            break
-    reason = (
-        f"health factor {hf:.3f} < trigger {config.health_factor_trigger}: repay ${repaid_usd:,.0f} "
-        f"of debt → {s.health_factor:.3f} (target {target})"
-    )
-    return actions, [Decision("aave_health", bool(actions), reason)]
-
-
-def _repay_towards_target(
-    u: UnderlyingView, book: BookView, config: PolicyConfig, s: _Working
-) -> tuple[list[Action], float]:
-    """Repay debt in ``u`` until HF reaches target. Funding order: held units, idle USDC (neither moves
-    HF except through the repay), then USDC collateral withdrawn and swapped, sized in closed form:
-    withdrawing w USDC repays w/(1+slip) of debt and removes w·LT of collateral, so
-    (C_lt − w·LT) / (D − free − w/(1+slip)) = target
-    ⇒  w = (target·(D − free) − C_lt) / (target/(1+slip) − LT)."""
-    target, slip, lt, spot = (
-        config.health_factor_target,
-        _slip(config),
-        book.usdc_liquidation_threshold,
-        u.spot_usd,
-    )
-    need_usd = min(u.debt_units * spot, s.debt_usd - s.collateral_lt_usd / target)
-    from_held = min(u.held_units, need_usd / spot)
-    idle_spend = min(s.idle_usdc, (need_usd - from_held * spot) * (1 + slip))
-    free_usd = from_held * spot + idle_spend / (1 + slip)
-    withdraw = 0.0
-    if free_usd < need_usd * (1 - 1e-12):
-        w = (target * (s.debt_usd - free_usd) - s.collateral_lt_usd) / (target / (1 + slip) - lt)
-        max_by_debt = (u.debt_units * spot - free_usd) * (1 + slip)
-        withdraw = max(0.0, min(w, max_by_debt, s.usdc_collateral_units))
-    actions: list[Action] = []
-    if withdraw > 0:
-        actions.append(AaveWithdraw(USDC, withdraw))
-        s.usdc_collateral_units -= withdraw
-        s.collateral_lt_usd -= withdraw * lt
-    spend = idle_spend + withdraw
-    bought = spend / (spot * (1 + slip))
-    if spend > 0:
-        actions.append(Swap(USDC, u.symbol, spend, bought))
-        s.idle_usdc -= idle_spend
-    units = min(u.debt_units, from_held + bought)
-    if units <= 0:
-        return [], 0.0
-    actions.append(AaveRepay(u.symbol, units))
-    s.debt_usd -= units * spot
-    s.underlyings[u.symbol] = replace(
-        u,
-        debt_units=u.debt_units - units,
-        held_units=u.held_units + bought - units,
-        net_delta_units=u.net_delta_units + units,
-    )
-    return actions, units * spot
-
-
 # --- 2. Venue margin -------------------------------------------------------------------------------------
 
 
-def _margin_rule(book: BookView, config: PolicyConfig, s: _Working) -> tuple[list[Action], list[Decision]]:
+def _margin_rule(book: BookView, config: PolicyConfig, s: Working) -> tuple[list[Action], list[Decision]]:
     mm = book.venue_maintenance_margin_usd
     if mm <= 0:
         return [], [Decision("venue_margin", False, "no maintenance margin requirement")]
@@ -187,7 +93,7 @@ def gamma_usd_per_pct(gamma_units_per_usd: float, spot_usd: float) -> float:
     return gamma_units_per_usd * spot_usd * spot_usd * 0.01
 
 
-def _greek_limits_rule(book: BookView, config: PolicyConfig, s: _Working) -> tuple[list[Action], list[Decision]]:
+def _greek_limits_rule(book: BookView, config: PolicyConfig, s: Working) -> tuple[list[Action], list[Decision]]:
     actions: list[Action] = []
     decisions: list[Decision] = []
     for u in list(s.underlyings.values()):
@@ -219,7 +125,7 @@ def _greek_limits_rule(book: BookView, config: PolicyConfig, s: _Working) -> tup
             if option.vega_usd_per_vol_pt_each > 0 and bought_vega < excess_vega:
                 sizes.append((excess_vega - bought_vega) / option.vega_usd_per_vol_pt_each)
             size = min(sizes[0], max(sizes[1:], default=0.0))
-            cost = size * option.ask_usd * (1 + _slip(config))
+            cost = size * option.ask_usd * (1 + slippage(config))
             if size <= 0 or cost > s.idle_usdc:
                 continue
             actions.append(OptionTrade(option.series_id, size, cost))
@@ -259,7 +165,7 @@ def delta_band_units(u: UnderlyingView, config: PolicyConfig, horizon_years: flo
     return min(max(ww, floor), max(cap, floor))
 
 
-def _delta_rule(book: BookView, config: PolicyConfig, s: _Working) -> tuple[list[Action], list[Decision]]:
+def _delta_rule(book: BookView, config: PolicyConfig, s: Working) -> tuple[list[Action], list[Decision]]:
     actions: list[Action] = []
     decisions: list[Decision] = []
     for symbol in list(s.underlyings):
@@ -300,7 +206,7 @@ def _delta_rule(book: BookView, config: PolicyConfig, s: _Working) -> tuple[list
                 )
             )
             continue
-        hedge_actions, done_units = (_buy_delta if trade > 0 else _sell_delta)(u, abs(trade), book, config, s)
+        hedge_actions, done_units = (buy_delta if trade > 0 else sell_delta)(u, abs(trade), book, config, s)
         actions += hedge_actions
         decisions.append(
             Decision(
@@ -312,69 +218,3 @@ def _delta_rule(book: BookView, config: PolicyConfig, s: _Working) -> tuple[list
             )
         )
     return actions, decisions
-
-
-def _buy_delta(
-    u: UnderlyingView, units: float, book: BookView, config: PolicyConfig, s: _Working
-) -> tuple[list[Action], float]:
-    """Add ``units`` of delta: buy with idle USDC; repay debt in the underlying first, keep the rest."""
-    slip = _slip(config)
-    spend = min(units * u.spot_usd * (1 + slip), s.idle_usdc)
-    if spend <= 0:
-        return [], 0.0
-    bought = spend / (u.spot_usd * (1 + slip))
-    actions: list[Action] = [Swap(USDC, u.symbol, spend, bought)]
-    s.idle_usdc -= spend
-    repay = min(bought, u.debt_units)
-    if repay > 0:
-        actions.append(AaveRepay(u.symbol, repay))
-        s.debt_usd -= repay * u.spot_usd
-    s.underlyings[u.symbol] = replace(
-        u,
-        net_delta_units=u.net_delta_units + bought,
-        debt_units=u.debt_units - repay,
-        held_units=u.held_units + bought - repay,
-    )
-    return actions, bought
-
-
-def _sell_delta(
-    u: UnderlyingView, units: float, book: BookView, config: PolicyConfig, s: _Working
-) -> tuple[list[Action], float]:
-    """Remove ``units`` of delta: sell held underlying first, then borrow it on Aave and sell, supplying
-    the USDC proceeds as collateral; borrowing stops where the health factor would fall below target."""
-    slip = _slip(config)
-    actions: list[Action] = []
-    from_held = min(units, u.held_units)
-    proceeds = 0.0
-    if from_held > 0:
-        out = from_held * u.spot_usd * (1 - slip)
-        actions.append(Swap(u.symbol, USDC, from_held, out))
-        s.idle_usdc += out
-        proceeds += out
-    borrow = 0.0
-    remaining = units - from_held
-    if remaining > 0:
-        lt = book.usdc_liquidation_threshold
-        target = config.health_factor_target
-        # Borrow b USD and supply b·(1 − slip) of USDC: (C_lt + b(1−slip)·LT) / (D + b) ≥ target.
-        headroom_usd = (s.collateral_lt_usd - target * s.debt_usd) / (target - (1 - slip) * lt)
-        borrow = max(0.0, min(remaining, headroom_usd / u.spot_usd))
-        if borrow > 0:
-            out = borrow * u.spot_usd * (1 - slip)
-            actions += [
-                AaveBorrow(u.symbol, borrow),
-                Swap(u.symbol, USDC, borrow, out),
-                AaveSupply(USDC, out),
-            ]
-            s.debt_usd += borrow * u.spot_usd
-            s.collateral_lt_usd += out * lt
-            s.usdc_collateral_units += out
-    done = from_held + borrow
-    s.underlyings[u.symbol] = replace(
-        u,
-        net_delta_units=u.net_delta_units - done,
-        held_units=u.held_units - from_held,
-        debt_units=u.debt_units + borrow,
-    )
-    return actions, done

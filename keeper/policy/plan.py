@@ -63,6 +63,7 @@ class BookView:
     venue_collateral_usd: float
     venue_maintenance_margin_usd: float
     options: tuple[ShortOption, ...] = ()
+    usdc_debt_units: float = 0.0  # USDC borrowed on Aave (against underlying collateral)
     gas_cost_usd: float = 0.0  # expected gas of one rebalance
     horizon_years: float = 1.0 / 365.0
     last_action_block: dict[str, int] = field(default_factory=dict)

@@ -64,16 +64,23 @@ def book(u: UnderlyingView | None = None, **kw: object) -> BookView:
 def hf_after(b: BookView, actions: tuple[object, ...]) -> float:
     """Recompute the Aave health factor implied by a plan (independent of the policy's own bookkeeping)."""
     coll_lt, debt = b.aave_collateral_usd * b.aave_weighted_lt, b.aave_debt_usd
-    spot = b.underlyings[0].spot_usd
+    u = b.underlyings[0]
+
+    def usd(asset: str, amount: float) -> float:
+        return amount if asset == "USDC" else amount * u.spot_usd
+
+    def lt(asset: str) -> float:
+        return USDC_LT if asset == "USDC" else u.liquidation_threshold
+
     for a in actions:
         if isinstance(a, AaveRepay):
-            debt -= a.amount * spot
+            debt -= usd(a.asset, a.amount)
         elif isinstance(a, AaveBorrow):
-            debt += a.amount * spot
+            debt += usd(a.asset, a.amount)
         elif isinstance(a, AaveSupply):
-            coll_lt += a.amount * USDC_LT
+            coll_lt += usd(a.asset, a.amount) * lt(a.asset)
         elif isinstance(a, AaveWithdraw):
-            coll_lt -= a.amount * USDC_LT
+            coll_lt -= usd(a.asset, a.amount) * lt(a.asset)
     return math.inf if debt <= 0 else coll_lt / debt
 
 
@@ -114,7 +121,7 @@ def test_decide__long_delta__sells_held_then_borrows_and_supplies_proceeds() -> 
 
 
 def test_decide__long_delta_beyond_borrow_headroom__stops_at_hf_target() -> None:
-    b = book(weth(net_delta_units=400.0), aave_collateral_usd=300_000.0, usdc_collateral_units=300_000.0)
+    b = book(weth(net_delta_units=400.0), aave_collateral_usd=300_000.0, usdc_collateral_units=300_000.0, idle_usdc=0.0)
     plan = decide(b, CONFIG)
     borrow = next(a for a in plan.actions if isinstance(a, AaveBorrow))
     assert borrow.amount < 400.0
@@ -195,3 +202,67 @@ def test_delta_band__high_forecast_vol__capped_by_risk_budget() -> None:
 def test_plan_to_dict__same_inputs__identical_data() -> None:
     b = book(weth(net_delta_units=-20.0))
     assert decide(b, CONFIG).to_dict() == decide(replace(b), CONFIG).to_dict()
+
+
+def test_decide__long_delta_collateral_short__supplies_idle_usdc_first_keeping_reserve() -> None:
+    config = CONFIG.model_copy(update={"idle_reserve_usdc": 100_000.0})
+    b = book(weth(net_delta_units=400.0), aave_collateral_usd=0.0, usdc_collateral_units=0.0, idle_usdc=600_000.0)
+    plan = decide(b, config)
+    supply = plan.actions[0]
+    assert isinstance(supply, AaveSupply)
+    assert supply.amount <= 500_000.0  # never below the 100k reserve
+    assert hf_after(b, plan.actions) >= config.health_factor_target * (1 - 1e-12)
+
+
+def levered(usdc_debt: float = 380_000.0, **kw: float) -> BookView:
+    """A covered-call style book: WETH supplied as collateral, USDC borrowed against it."""
+    u = weth(collateral_units=200.0, **kw)
+    coll_usd = 200 * 3000.0
+    return book(
+        u,
+        idle_usdc=0.0,
+        aave_collateral_usd=coll_usd,
+        aave_weighted_lt=0.83,
+        usdc_collateral_units=0.0,
+        aave_debt_usd=usdc_debt,
+        usdc_debt_units=usdc_debt,
+        health_factor=coll_usd * 0.83 / usdc_debt,
+    )
+
+
+def test_decide__usdc_debt_hf_below_trigger__sells_weth_collateral_to_exact_target() -> None:
+    b = levered()  # HF = 498k / 380k = 1.31 < 1.35
+    plan = decide(b, CONFIG.model_copy(update={"delta_band_min_usd": 1e9}))
+    kinds = [a.kind for a in plan.actions]
+    assert kinds == ["aave_withdraw", "swap", "aave_repay"]
+    assert hf_after(b, plan.actions) == pytest.approx(CONFIG.health_factor_target, rel=1e-9)
+
+
+def test_decide__short_delta_levered__borrows_usdc_buys_and_supplies_within_hf_target() -> None:
+    config = CONFIG.model_copy(update={"lever_with_usdc_debt": True})
+    b = book(
+        weth(net_delta_units=-100.0, collateral_units=200.0),
+        idle_usdc=0.0,
+        aave_collateral_usd=600_000.0,
+        aave_weighted_lt=0.83,
+        usdc_collateral_units=0.0,
+    )
+    plan = decide(b, config)
+    assert [a.kind for a in plan.actions] == ["aave_borrow", "swap", "aave_supply"]
+    borrow = plan.actions[0]
+    assert isinstance(borrow, AaveBorrow)
+    assert borrow.asset == "USDC"
+    assert hf_after(b, plan.actions) >= config.health_factor_target * (1 - 1e-12)
+
+
+def test_decide__long_delta_levered__unwinds_collateral_against_usdc_debt_first() -> None:
+    b = levered(net_delta_units=50.0, usdc_debt=200_000.0)
+    plan = decide(b, CONFIG)
+    withdraw, swap, repay = plan.actions[:3]
+    assert isinstance(withdraw, AaveWithdraw)
+    assert withdraw.asset == "WETH"
+    assert withdraw.amount == pytest.approx(50.0)
+    assert isinstance(swap, Swap)
+    assert isinstance(repay, AaveRepay)
+    assert repay.asset == "USDC"
+    assert hf_after(b, plan.actions) > b.health_factor
