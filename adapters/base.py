@@ -36,5 +36,9 @@ class TokenBook:
         return self.by_symbol[symbol][0]
 
     def to_raw(self, symbol: str, amount: float) -> int:
-        """Float token units → integer base units, rounded down (never more than the plan said)."""
-        return int(amount * 10 ** self.by_symbol[symbol][1])
+        """Float token units → integer base units, rounded down and shaded by 1e-12 relative, so an amount
+        computed from an on-chain balance (``balance / 10**decimals`` in float) never encodes to more than
+        that balance: a double carries ~16 significant digits, an 18-decimal balance up to ~26."""
+        if amount < 0:
+            raise ValueError(f"amount={amount} of {symbol} is negative; plans carry unsigned amounts")
+        return int(amount * (1 - 1e-12) * 10 ** self.by_symbol[symbol][1])

@@ -12,7 +12,7 @@ interface IHedgedVault {
         uint256 healthFactorFloorWad; // Aave HF after a rebalance must be ≥ this (when there is debt)
         uint16 maxLossBps; // NAV drop allowed by one rebalance
         uint16 maxSlippageBps; // per swap: value out ≥ value in × (1 − this), at oracle prices
-        uint32 turnoverBudgetBps; // gross traded value per period, in bps of NAV
+        uint32 turnoverBudgetBps; // value traded at market prices (swaps, option premiums) per period, bps of NAV
         uint16 lossBudgetBps; // cumulative rebalance loss per period, in bps of NAV
         uint32 periodSeconds; // budget period
         uint32 heartbeatSeconds; // oracle answer older than this stops rebalancing

@@ -409,7 +409,8 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuard, IHedg
 
     function _execute(uint256 index, Action calldata action) internal returns (uint256 turnoverE8) {
         if (!adapterAllowed[action.adapter]) revert AdapterNotAllowed(action.adapter);
-        bool swap = IVaultAdapter(action.adapter).kind() == IVaultAdapter.Kind.SWAP;
+        IVaultAdapter.Kind kind = IVaultAdapter(action.adapter).kind();
+        bool swap = kind == IVaultAdapter.Kind.SWAP;
         (uint256 inBefore, uint256[] memory balances) = _walletSnapshot();
         // Adapters are timelock-whitelisted, storage-free code run in the vault's context.
         // slither-disable-next-line controlled-delegatecall
@@ -417,7 +418,9 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuard, IHedg
             action.adapter.delegatecall(abi.encodeCall(IVaultAdapter.execute, (action.data)));
         if (!ok) revert AdapterCallFailed(index, reason);
         (uint256 spentE8, uint256 receivedE8) = _walletDelta(inBefore, balances);
-        turnoverE8 = Math.max(spentE8, receivedE8);
+        // Turnover is what trades at a market price (swaps, option premiums): lending moves (supply, withdraw,
+        // borrow, repay) cost nothing to churn, and counting them would let the budget block a deleverage.
+        if (kind != IVaultAdapter.Kind.LENDING) turnoverE8 = Math.max(spentE8, receivedE8);
         if (swap && receivedE8 * _BPS < spentE8 * (_BPS - _risk.maxSlippageBps)) {
             revert SlippageExceeded(index, spentE8, receivedE8, _risk.maxSlippageBps);
         }

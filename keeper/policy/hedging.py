@@ -206,13 +206,26 @@ def _delta_rule(book: BookView, config: PolicyConfig, s: Working) -> tuple[list[
                 )
             )
             continue
-        hedge_actions, done_units = (buy_delta if trade > 0 else sell_delta)(u, abs(trade), book, config, s)
+        trial = replace(s, underlyings=dict(s.underlyings))  # a leg limited by funds may come out as dust
+        hedge_actions, done_units = (buy_delta if trade > 0 else sell_delta)(u, abs(trade), book, config, trial)
+        side = "buy" if trade > 0 else "sell"
+        if done_units * u.spot_usd < config.min_trade_usd:
+            decisions.append(
+                Decision(
+                    rule,
+                    False,
+                    f"net delta {delta:+.4f} outside ±{band:.4f}, but funds and HF headroom allow only "
+                    f"${done_units * u.spot_usd:,.0f} (< min_trade_usd {config.min_trade_usd:,.0f}): nothing to {side}",
+                )
+            )
+            continue
+        s.__dict__.update(trial.__dict__)
         actions += hedge_actions
         decisions.append(
             Decision(
                 rule,
-                bool(hedge_actions),
-                f"net delta {delta:+.4f} outside ±{band:.4f}: {'buy' if trade > 0 else 'sell'} "
+                True,
+                f"net delta {delta:+.4f} outside ±{band:.4f}: {side} "
                 f"{done_units:.4f} {symbol} (${done_units * u.spot_usd:,.0f}; "
                 f"risk cut ${benefit:,.0f} vs cost ${cost:,.0f})",
             )

@@ -81,3 +81,41 @@ def test_tick__on_a_fork_of_the_devnet__same_code_path_hedges(stack: Stack, tmp_
         assert result.outcome == "rebalance mined", result.outcome
         assert int(rpc(fork.url, "eth_blockNumber"), 16) == block + 1
     assert int(rpc(stack.devnet.url, "eth_blockNumber"), 16) == block  # the origin is untouched
+
+
+def test_crash_path__levered_long_book__keeper_deleverages_before_the_floor(stack: Stack, tmp_path: Path) -> None:
+    from keeper.policy import AaveSupply
+
+    # A levered long: 3M USDC → WETH supplied, USDC borrowed twice and re-invested: HF ≈ 1.50.
+    keeper_rebalance(stack, Swap("USDC", "WETH", 2_900_000.0, 960.0), AaveSupply("WETH", 960.0))
+    for borrow_usdc, weth_units in ((2_000_000.0, 660.0), (1_600_000.0, 525.0)):
+        stack.driver.move_pool("WETH", 3000.0)  # arbitrage brings the pool back to the oracle between trades
+        stack.driver.advance(86_400)  # a new turnover-budget period (the setup trades 3× NAV)
+        stack.refresh_oracles()
+        keeper_rebalance(
+            stack,
+            AaveBorrow("USDC", borrow_usdc),
+            Swap("USDC", "WETH", borrow_usdc, weth_units),
+            AaveSupply("WETH", weth_units),
+        )
+    stack.driver.move_pool("WETH", 3000.0)
+    settings = settings_for(stack, tmp_path, policy={"delta_target_units": {"WETH": 2_150.0}})
+    runtime = runtime_for(stack, settings)
+    start = runtime.keeper.tick()
+    assert start.risk["health_factor"] == pytest.approx(1.5, abs=0.03)
+    floor = stack.vault.functions.riskParams().call()[0] / 1e18
+    deleverages, lowest = 0, start.risk["health_factor"]
+    for step in range(1, 13):  # 3000 → 2250 (−25 %) in 12 steps, each one TWAP window apart
+        stack.driver.set_market_price("WETH", 3000 * (1 - 0.25 * step / 12))
+        stack.driver.advance(700)
+        stack.refresh_oracles()
+        result = runtime.keeper.tick()
+        assert not result.outcome.startswith(("failed", "plan rejected", "blocked")), result.outcome
+        lowest = min(lowest, result.risk["health_factor"])
+        if result.execution is not None:
+            assert result.plan is not None
+            deleverages += any(d.rule == "aave_health" and d.acted for d in result.plan.decisions)
+    assert deleverages >= 2
+    assert lowest > floor  # acted at the 1.35 trigger every time, well above the vault's 1.30 floor
+    stack.driver.mine()
+    assert runtime.keeper.tick().risk["health_factor"] > 1.35
