@@ -202,6 +202,8 @@ def run(
     from keeper.runner import Runner
     from keeper.runtime import KeeperRuntime
 
+    if log_format not in ("json", "text"):
+        raise typer.BadParameter(f"--log-format={log_format!r}: choose json or text", param_hint="--log-format")
     configure_logging(json_lines=log_format == "json")
     try:
         runtime = KeeperRuntime.build(_settings(config, deployment), dry_run=dry_run)
