@@ -210,13 +210,14 @@ def run(
     except HedgevaultError as err:
         raise _fail(err) from err
     runner = Runner(runtime)
-    runner.install_signal_handlers()
+    restore = runner.install_signal_handlers()
     try:
         summary = runner.run(max_ticks=max_ticks)
     except CircuitBreakerOpenError as err:
         console.print(f"[red]circuit breaker open, keeper stopped:[/red] {err}")
         raise typer.Exit(3) from err
     finally:
+        restore()
         runtime.close()
     console.print(f"stopped ({summary.stopped_by}) after {summary.ticks} ticks, {summary.acted} rebalances")
 

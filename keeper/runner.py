@@ -48,15 +48,21 @@ class Runner:
         self._sleep = sleep
         self._last_head: int | None = None
 
-    def install_signal_handlers(self) -> None:
-        """SIGTERM/SIGINT end the loop after the current tick (main thread only)."""
+    def install_signal_handlers(self) -> Callable[[], None]:
+        """SIGTERM/SIGINT end the loop after the current tick (main thread only). Returns a function that
+        puts the previous handlers back."""
 
         def handle(signum: int, _frame: FrameType | None) -> None:
             log.info("received %s: finishing the current tick, then stopping", signal.Signals(signum).name)
             self.stop.set()
 
-        signal.signal(signal.SIGTERM, handle)
-        signal.signal(signal.SIGINT, handle)
+        previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+        def restore() -> None:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+        return restore
 
     def start(self) -> list[str]:
         """Banner, balance check and restart reconciliation; returns the reconciliation notes."""
