@@ -32,11 +32,11 @@ pytest: build
 
 test: lint forge-test pytest
 
-# The keeper's market scenario (issue 9) is not built yet: until it is, demo builds everything and
-# runs the checks that exercise what exists, and says so.
+# The main job on the embedded devnet: the crash scenario with the keeper live vs unhedged, a live dashboard,
+# and report/report.html (+ PNGs, summary.json). SCENARIO=squeeze make demo runs another one.
+SCENARIO ?= crash
 demo: build
-	@echo "demo: the keeper scenario is not built yet; running the foundation smoke tests instead"
-	@$(ENV) pytest -q tests/test_smoke.py
+	@$(ENV) keeper simulate --scenario $(SCENARIO) --out report
 
 # Peers (py_vollib_vectorized needs old pins) live in their own venv, bench/.venv.
 bench: build

@@ -18,7 +18,7 @@ from keeper.policy import BookView, UnderlyingView
 from keeper.policy.hedging import delta_band_units
 from keeper.risk.liquidation import aave_liquidation, nearest_liquidation
 from keeper.risk.portfolio import OptionBook
-from keeper.risk.stress import stress
+from keeper.risk.stress import StressResult, stress
 
 SECONDS_PER_YEAR = 365 * 24 * 3600
 _HEARTBEAT = 6  # index of heartbeatSeconds in HedgedVault.RiskParams
@@ -31,6 +31,8 @@ class VaultAssessor:
         self.asset_symbol = asset_symbol
         self.stable = {asset_symbol}
         self._last: dict[str, tuple[int, float]] = {}
+        self.last_stress: StressResult | None = None
+        self.last_stress_pnl_usd: np.ndarray | None = None
         self._var: dict[str, float] = {}
 
     def _sigma(self, symbol: str, timestamp: int, price: float) -> float:
@@ -134,8 +136,11 @@ class VaultAssessor:
             ~aave.is_stable,
         )
         aave_pnl = _aave_grid_pnl(aave, grid.spot_shocks)
+        self.last_stress = grid
+        self.last_stress_pnl_usd = grid.pnl_usd + aave_pnl[None, :]  # (vol, spot): the whole book
         risk: dict[str, float] = {
             "nav_usd": state.total_assets / 10**state.asset.decimals,
+            "share_price": state.share_price / 10**state.asset.decimals,
             "health_factor": book.health_factor,
             "liquidation_distance_pct": nearest_pct,
             "liquidation_distance_sigma": nearest_sigma,

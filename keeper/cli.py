@@ -17,8 +17,9 @@ def version() -> None:
 
 def _commands() -> None:
     from keeper import commands
+    from keeper.demo.cli import simulate
 
-    for fn in (commands.run, commands.status, commands.plan, commands.report):
+    for fn in (commands.run, commands.status, commands.plan, commands.report, simulate):
         app.command(name=fn.__name__)(fn)
 
 

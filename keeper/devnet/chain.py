@@ -24,6 +24,7 @@ class Deployer:
         self.sender = Web3.to_checksum_address(sender)
         self.gas_used = 0
         self.transactions = 0
+        self.pending: list[tuple[dict[str, Any], str]] | None = None  # batch mode: encoded, not yet sent
 
     def deploy(self, artifact: Artifact, *args: Any, libraries: dict[str, str] | None = None) -> Contract:
         bytecode = artifact.linked(libraries or {}) if artifact.needs_linking else artifact.bytecode
@@ -34,10 +35,22 @@ class Deployer:
             raise DevnetTxError(f"deploy {artifact.name}: no code at {address}")
         return self.w3.eth.contract(address=address, abi=artifact.abi)
 
-    def send(self, call: Any, what: str, sender: str | None = None, value: int = 0) -> dict[str, Any]:
+    def send(
+        self, call: Any, what: str, sender: str | None = None, value: int = 0, gas: int | None = None
+    ) -> dict[str, Any]:
+        """Send and wait for the receipt; inside a ``pending`` list (see MarketDriver.one_block) only send."""
         tx: dict[str, Any] = {"from": Web3.to_checksum_address(sender) if sender else self.sender}
         if value:
             tx["value"] = value
+        if gas is not None:
+            tx["gas"] = gas
+        if self.pending is not None:
+            if gas is None:
+                raise DevnetTxError(f"{what}: a batched transaction needs an explicit gas limit (no estimate)")
+            # Encoded here, sent later in one JSON-RPC batch by whoever owns the batch (MarketDriver.one_block).
+            tx.update(to=call.address, data=call._encode_transaction_data(), gas=hex(gas), value=hex(value))
+            self.pending.append((tx, what))
+            return {}
         return self._wait(call.transact(tx), what)
 
     def _wait(self, tx_hash: Any, what: str) -> dict[str, Any]:

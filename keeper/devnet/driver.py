@@ -7,17 +7,22 @@ price as ``sqrtPriceLimitX96``: the pool stops exactly there and the router pull
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from web3 import Web3
 
 from keeper.chain.anvil import rpc
+from keeper.chain.rpc import Call, RpcClient
 from keeper.devnet.artifacts import art
 from keeper.devnet.chain import Deployer, checksum
 from keeper.devnet.deploy import MAX_UINT, sqrt_price_x96
 from keeper.exceptions import HedgevaultError
 
 Q96 = 2**96
+_FEED_GAS = 200_000  # explicit limits: batched transactions are not estimated
+_SWAP_GAS = 1_000_000
 
 
 class DriverError(HedgevaultError):
@@ -33,19 +38,32 @@ class MarketDriver:
         self._maker = Deployer(w3, self.maker)
         self.router = w3.eth.contract(address=checksum(record["uniswap"]["SwapRouter"]), abi=art("SwapRouter").abi)
         self._approved: set[str] = set()
+        self._contracts: dict[tuple[str, str], Any] = {}
+        self._rpc: RpcClient | None = None
+        self._uses: dict[str, int] = {}
+        self.extra_senders: list[Deployer] = []  # other market actors batched by one_block (e.g. a vol feeder)
+
+    def _contract(self, address: str, artifact: str) -> Any:
+        """Contract objects are built once per (address, artifact): web3 spends milliseconds on each."""
+        key = (address.lower(), artifact)
+        if key not in self._contracts:
+            self._contracts[key] = self.w3.eth.contract(address=checksum(address), abi=art(artifact).abi)
+        return self._contracts[key]
 
     # --- oracle ---
 
     def feed(self, symbol: str) -> Any:
         if symbol not in self.record["feeds"]:
             raise DriverError(f"no feed for {symbol!r}; the devnet has {', '.join(self.record['feeds'])}")
-        return self.w3.eth.contract(address=checksum(self.record["feeds"][symbol]), abi=art("PriceFeed").abi)
+        return self._contract(self.record["feeds"][symbol], "PriceFeed")
 
     def set_price(self, symbol: str, price_usd: float) -> None:
         """Write a new oracle round for ``symbol`` (8 decimals)."""
         if not price_usd > 0:
             raise DriverError(f"price_usd={price_usd} for {symbol} must be > 0")
-        self._admin.send(self.feed(symbol).functions.submit(round(price_usd * 1e8)), f"set {symbol} price")
+        self._admin.send(
+            self.feed(symbol).functions.submit(round(price_usd * 1e8)), f"set {symbol} price", gas=_FEED_GAS
+        )
 
     def oracle_price(self, symbol: str) -> float:
         return float(self.feed(symbol).functions.latestAnswer().call()) / 1e8
@@ -61,7 +79,7 @@ class MarketDriver:
     def pool_price(self, symbol: str) -> float:
         """USDC per unit of ``symbol`` from the pool's slot0."""
         info = self.pool_info(symbol)
-        pool = self.w3.eth.contract(address=checksum(info["address"]), abi=art("UniswapV3Pool").abi)
+        pool = self._contract(info["address"], "UniswapV3Pool")
         sqrt_p = pool.functions.slot0().call()[0]
         raw = (sqrt_p / Q96) ** 2  # token1 raw per token0 raw
         decimals = self.record["tokens"][symbol]["decimals"]
@@ -74,7 +92,7 @@ class MarketDriver:
         info = self.pool_info(symbol)
         decimals = self.record["tokens"][symbol]["decimals"]
         target = sqrt_price_x96(price_usd, info["usdc_is_token0"], decimals)
-        pool = self.w3.eth.contract(address=checksum(info["address"]), abi=art("UniswapV3Pool").abi)
+        pool = self._contract(info["address"], "UniswapV3Pool")
         current = pool.functions.slot0().call()[0]
         if current == target:
             return {}
@@ -83,24 +101,69 @@ class MarketDriver:
         token_out = info["token1"] if zero_for_one else info["token0"]
         self._ensure_funds(token_in)
         params = (token_in, token_out, info["fee"], self.maker, 2**40, 2**200, 0, target)
-        return self._maker.send(self.router.functions.exactInputSingle(params), f"move {symbol} pool")
+        return self._maker.send(self.router.functions.exactInputSingle(params), f"move {symbol} pool", gas=_SWAP_GAS)
+
+    def prepare_pool_moves(self, symbols: Iterable[str]) -> None:
+        """Make sure the market maker can move these pools either way (funds, approvals) before a batch."""
+        for symbol in symbols:
+            info = self.pool_info(symbol)
+            self._ensure_funds(info["token0"])
+            self._ensure_funds(info["token1"])
+
+    @contextmanager
+    def one_block(self, timestamp: int | None = None) -> Iterator[None]:
+        """Collect the driver's transactions, then send them in one JSON-RPC batch and mine them in one block
+        (at ``timestamp`` if given), checking every receipt: a market step costs two round trips and one
+        block, not several of each per update."""
+        senders = (self._admin, self._maker, *self.extra_senders)
+        for sender in senders:
+            sender.pending = []
+        try:
+            yield
+            batch = [p for sender in senders for p in (sender.pending or [])]
+        finally:
+            for sender in senders:
+                sender.pending = None
+        client = self._client()
+        rpc(self.url, "evm_setAutomine", [False])
+        try:
+            hashes = client.batch([Call("eth_sendTransaction", [tx]) for tx, _ in batch])
+            if timestamp is not None:
+                rpc(self.url, "evm_setNextBlockTimestamp", [timestamp])
+            rpc(self.url, "evm_mine")
+        finally:
+            rpc(self.url, "evm_setAutomine", [True])
+        receipts = client.batch([Call("eth_getTransactionReceipt", [h]) for h in hashes])
+        for (_, what), tx_hash, receipt in zip(batch, hashes, receipts, strict=True):
+            if receipt is None or int(receipt["status"], 16) != 1:
+                raise DriverError(f"{what} failed in the market step's block (tx {tx_hash})")
+
+    def _client(self) -> RpcClient:
+        if self._rpc is None:
+            self._rpc = RpcClient(self.url)
+        return self._rpc
 
     def _ensure_funds(self, token: str) -> None:
         symbol = next(s for s, t in self.record["tokens"].items() if t["address"].lower() == token.lower())
-        contract = self.w3.eth.contract(
-            address=checksum(token), abi=art("MintableERC20" if symbol != "WETH" else "WETH9").abi
-        )
+        contract = self._contract(token, "MintableERC20" if symbol != "WETH" else "WETH9")
         if token not in self._approved:
             self._maker.send(contract.functions.approve(self.router.address, MAX_UINT), "approve router")
             self._approved.add(token)
         want = 10**30 if symbol != "WETH" else 10**27
-        if contract.functions.balanceOf(self.maker).call() >= want // 2:
+        # One balance read per 50 uses: a market step moves far less than 1/100 of `want`.
+        self._uses[token] = self._uses.get(token, 0) + 1
+        if self._uses[token] % 50 != 1 or contract.functions.balanceOf(self.maker).call() >= want // 2:
             return
         if symbol == "WETH":
             rpc(self.url, "anvil_setBalance", [self.maker, hex(want * 2)])
             self._maker.send(contract.functions.deposit(), "wrap ETH", value=want)
         else:
             self._maker.send(contract.functions.mint(self.maker, want), f"mint {symbol}")
+
+    def forget(self) -> None:
+        """Drop what the driver remembers about chain state (token approvals): call after an ``evm_revert``."""
+        self._approved.clear()
+        self._uses.clear()
 
     def set_market_price(self, symbol: str, price_usd: float) -> None:
         """Oracle and pool together, as arbitrage would keep them."""

@@ -36,6 +36,7 @@ class RunSeries:
     liquidations: int = 0
     rebalances: int = 0
     gas_used: int = 0
+    delta_target_units: float = 0.0  # the band is centred on the book's intended delta
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,8 @@ def _figures(d: ReportData, out_dir: Path) -> dict[str, str]:
 
     fig, ax = plt.subplots(figsize=(8, 3.5))
     ax.plot(h.hours, h.net_delta_units, label="net delta (hedged)")
-    ax.fill_between(h.hours, -h.delta_band_units, h.delta_band_units, alpha=0.2, label="no-trade band")
+    centre = h.delta_target_units
+    ax.fill_between(h.hours, centre - h.delta_band_units, centre + h.delta_band_units, alpha=0.3, label="no-trade band")
     ax.plot(u.hours, u.net_delta_units, linestyle="--", label="net delta (unhedged)")
     ax.set_xlabel("hours")
     ax.set_ylabel("underlying units")

@@ -1,0 +1,84 @@
+"""The book the demo opens before the scenario starts, through the keeper role (as a manager would on day 0).
+
+A book says how it is opened, which policy settings express its intent (e.g. the delta it is meant to carry),
+and what it posts to the market every step (the venue's vol surface)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from keeper.demo.world import World
+from keeper.executor import VaultExecutor
+from keeper.policy import AaveBorrow, AaveSupply, Plan, Swap
+from keeper.policy.plan import Action
+from keeper.runtime import protocol_adapters
+
+
+class Book(Protocol):
+    name: str
+    description: str
+
+    def open(self, world: World) -> None: ...
+
+    def policy_overrides(self) -> dict[str, Any]: ...
+
+    def post_market(self, world: World, vol_multiplier: float) -> None: ...
+
+
+def keeper_rebalance(world: World, *actions: Action) -> dict[str, Any]:
+    """Send one vault rebalance from the keeper address (anvil-unlocked): how a book is opened."""
+    executor = VaultExecutor(None, world.vault.address, protocol_adapters(world.record))  # type: ignore[arg-type]
+    data = executor.encode(Plan(0, tuple(actions), ()))
+    tx = {"from": world.keeper_address, "to": world.vault.address, "data": data}
+    tx_hash = world.w3.eth.send_transaction(tx)  # type: ignore[arg-type]
+    receipt = dict(world.w3.eth.wait_for_transaction_receipt(tx_hash))
+    if receipt["status"] != 1:
+        raise RuntimeError(f"opening the book reverted (tx {tx_hash.hex()})")
+    return receipt
+
+
+def refresh_market(world: World) -> None:
+    """Pools back at the oracle (arbitrage), a TWAP window of history, fresh oracle rounds."""
+    for symbol in ("WETH", "WBTC"):
+        world.driver.move_pool(symbol, world.driver.oracle_price(symbol))
+    world.driver.advance(900)
+    for symbol in ("USDC", "WETH", "WBTC"):
+        world.driver.set_price(symbol, world.driver.oracle_price(symbol))
+
+
+@dataclass
+class LeveredLongBook:
+    """A levered long WETH book: the deposits buy WETH, supplied on Aave; USDC is borrowed against it and
+    re-invested twice, to an Aave health factor of about 1.5 (a basis-trade or leveraged-staking shape).
+    Its intent is to stay long: the keeper's delta target is the opening delta, so it only deleverages."""
+
+    name: str = "levered-long"
+    description: str = "levered long WETH on Aave (HF ≈ 1.5); the keeper's delta target is the opening delta"
+    target_units: float = 0.0
+
+    def open(self, world: World) -> None:
+        nav = world.vault.functions.totalAssets().call() / 1e6
+        spot = world.driver.oracle_price("WETH")
+        buy = 0.97 * nav
+        units = buy / spot * 0.99
+        keeper_rebalance(world, Swap("USDC", "WETH", buy, units), AaveSupply("WETH", units))
+        for fraction in (0.69, 0.55):  # of NAV, borrowed and re-invested: C/D ≈ 1.8 → HF ≈ 0.83 × 1.8
+            refresh_market(world)
+            world.driver.advance(86_400)  # each leg in its own turnover-budget period
+            refresh_market(world)
+            borrow = fraction * nav
+            units = borrow / spot * 0.99
+            keeper_rebalance(
+                world, AaveBorrow("USDC", borrow), Swap("USDC", "WETH", borrow, units), AaveSupply("WETH", units)
+            )
+        refresh_market(world)
+        weth_address = world.record["tokens"]["WETH"]["address"].lower()
+        weth = next(t for t in world.lens_state().tokens if t.token.lower() == weth_address)
+        self.target_units = (weth.wallet_balance + weth.aave_collateral - weth.aave_variable_debt) / 1e18
+
+    def policy_overrides(self) -> dict[str, Any]:
+        return {"delta_target_units": {"WETH": self.target_units}}
+
+    def post_market(self, world: World, vol_multiplier: float) -> None:
+        return None
