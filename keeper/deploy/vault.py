@@ -168,6 +168,7 @@ class VaultDeployment:
                 "profitUnlockSeconds": c.profit_unlock_seconds,
             },
             "deposit_cap": c.deposit_cap_assets * 10 ** int(asset["decimals"]),
+            "asset_decimals": int(asset["decimals"]),
             "deploy_gas": 0,
             "transactions": [],
         }
@@ -470,3 +471,88 @@ def _verify_against_record(w3: Web3, section: dict[str, Any], record: dict[str, 
         if want_t not in tracked:
             problems.append(f"tracked token {symbol}: expected {want_t}, vault tracks {tracked}")
     return problems
+
+
+# --- simulation, config from a partial section, record files ------------------------------------------------
+
+
+@dataclass
+class DeploySimulation:
+    section: dict[str, Any]
+    problems: list[str]
+    gas_used: int
+    transactions: int
+    seconds: float
+
+
+def simulate_deployment(
+    target_url: str, record: dict[str, Any], config: VaultConfig, deployer: str, section: dict[str, Any] | None = None
+) -> DeploySimulation:
+    """The whole deployment on a fork of ``target_url`` with ``deployer`` impersonated, verified there. Contract
+    addresses equal the real ones as long as the deployer's nonce does not move in between."""
+    import time
+
+    from keeper.chain.anvil import AnvilProcess
+    from keeper.governance.simulate import fork_args
+
+    started = time.perf_counter()
+    with AnvilProcess(fork_url=target_url, extra_args=fork_args(record)) as fork:
+        chain = Chain(fork.url)
+        chain.impersonate(deployer)
+        run = VaultDeployment(chain, UnlockedSender(chain, deployer), record, config, section)
+        done = run.run()
+        problems = verify_vault(chain.w3, done, deployer, record)
+    return DeploySimulation(done, problems, run.gas_used, run.transactions, time.perf_counter() - started)
+
+
+def config_from_section(section: dict[str, Any]) -> VaultConfig:
+    """The configuration a partial deployment was started with (a resume must not change it)."""
+    risk_values = list(section["risk"].values())
+    executors = tuple(e for e in section["executors"] if Web3.to_checksum_address(e) != Web3.to_checksum_address(ZERO))
+    asset_decimals_cap = int(section["deposit_cap"])
+    return VaultConfig(
+        guardian=section["guardian"],
+        keeper=section["keeper"],
+        fee_recipient=section["fee_recipient"],
+        proposers=tuple(section["proposers"]),
+        executors=executors,
+        timelock_delay_seconds=int(section["timelock_delay_seconds"]),
+        risk=RiskParams(*risk_values),
+        management_fee_bps=int(section["fees"]["managementFeeBps"]),
+        performance_fee_bps=int(section["fees"]["performanceFeeBps"]),
+        profit_unlock_seconds=int(section["fees"]["profitUnlockSeconds"]),
+        deposit_cap_assets=asset_decimals_cap // 10 ** int(section.get("asset_decimals", 6)),
+        tracked=tuple(section["tracked"]),
+        asset=section.get("asset", "USDC"),
+    )
+
+
+def existing_vault_problem(chain: Chain, record: dict[str, Any], resume: bool) -> str | None:
+    """Why a deployment must not start over ``record`` (None when it may)."""
+    section = record.get("vault")
+    if not section:
+        return "nothing to resume: the record has no partial vault section" if resume else None
+    address = section.get("HedgedVault")
+    live = bool(address) and bool(chain.code(address))
+    if section.get("status") == "complete":
+        where = f"at {address} ({'live' if live else 'no code on this chain: a stale record'})"
+        return (
+            f"the record already has a complete vault {where}; refusing to deploy over it. "
+            "Write the new deployment elsewhere with --out PATH, or remove the `vault` section deliberately"
+        )
+    if not resume:
+        return f"the record holds a partial deployment (started by {section.get('deployer')}); continue it with --resume"
+    return None
+
+
+def write_record(path: Any, record: dict[str, Any]) -> None:
+    """Write a deployment record atomically (same JSON format as the devnet's)."""
+    import json
+    import os
+    from pathlib import Path
+
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(target.suffix + f".tmp{os.getpid()}")
+    tmp.write_text(json.dumps(record, indent=2) + "\n")
+    tmp.replace(target)

@@ -25,6 +25,17 @@ from keeper.governance.abi import ROLE_NAMES
 _ADDRESS = re.compile(r"(?<![0-9a-fA-Fx])0x[0-9a-fA-F]{40}(?![0-9a-fA-F])")
 
 
+_BYTES32 = re.compile(r"(?<![0-9a-fA-Fx])0x([0-9a-f]{64})(?![0-9a-fA-F])")
+
+
+def _short_text(m: re.Match[str]) -> str:
+    """A bytes32 holding a short ASCII name (``ParameterOutOfBounds(name=…)``) shown as that name."""
+    raw = bytes.fromhex(m.group(1)).rstrip(b"\0")
+    if raw and all(32 <= b < 127 for b in raw) and len(raw) < 32:
+        return repr(raw.decode())
+    return m.group(0)
+
+
 class Reverted(HedgevaultError):
     """Raised when a call or transaction reverts; ``reason`` is the decoded custom error (role hashes by name)."""
 
@@ -47,6 +58,7 @@ def humanize(reason: str) -> str:
         if role != bytes(32):
             reason = reason.replace("0x" + role.hex(), name)
     reason = reason.replace("neededRole=0x" + "00" * 32, "neededRole=DEFAULT_ADMIN_ROLE")
+    reason = _BYTES32.sub(_short_text, reason)
     return _ADDRESS.sub(lambda m: Web3.to_checksum_address(m.group(0)), reason)
 
 
@@ -118,9 +130,11 @@ class Chain:
     def nonce(self, address: str) -> int:
         return int(self.rpc.call("eth_getTransactionCount", [address, "latest"]), 16)
 
-    def call(self, to: str, data: bytes, sender: str | None = None, what: str = "call", value: int = 0) -> bytes:
-        """``eth_call``; raises Reverted with the decoded reason."""
-        tx: dict[str, Any] = {"to": to, "data": "0x" + data.hex()}
+    def call(self, to: str | None, data: bytes, sender: str | None = None, what: str = "call", value: int = 0) -> bytes:
+        """``eth_call`` (``to`` None: run creation code); raises Reverted with the decoded reason."""
+        tx: dict[str, Any] = {"data": "0x" + data.hex()}
+        if to is not None:
+            tx["to"] = to
         if sender is not None:
             tx["from"] = sender
         if value:
@@ -128,7 +142,7 @@ class Chain:
         try:
             return bytes.fromhex(self.rpc.call("eth_call", [tx, "latest"])[2:])
         except RpcError as err:
-            raise Reverted(what, decode_revert(err.data) if err.data else err.rpc_message, _hex(err.data)) from err
+            raise Reverted(what, decode_revert(err.data) if err.data else _node_error(err.rpc_message), _hex(err.data)) from err
 
     def logs(self, address: str, topics: Sequence[str | None], from_block: int = 0) -> list[dict[str, Any]]:
         params = {"address": address, "topics": list(topics), "fromBlock": hex(from_block), "toBlock": "latest"}
@@ -144,8 +158,7 @@ class Chain:
     def send_unlocked(self, sender: str, tx: Tx) -> Receipt:
         """Send from an account anvil holds unlocked (or impersonates). A revert is decoded from an ``eth_call``
         at the same state first, so nothing reverting is mined."""
-        if tx.to is not None:
-            self.call(tx.to, tx.data, sender=sender, what=tx.what or "transaction", value=tx.value)
+        self.call(tx.to, tx.data, sender=sender, what=tx.what or "transaction", value=tx.value)
         params: dict[str, Any] = {"from": sender, "data": "0x" + tx.data.hex()}
         if tx.to is not None:
             params["to"] = tx.to
@@ -198,6 +211,15 @@ class UnlockedSender:
 
     def send(self, tx: Tx) -> Receipt:
         return self.chain.send_unlocked(self.address, tx)
+
+
+def _node_error(message: str) -> str:
+    if "CreateContractSizeLimit" in message:
+        return (
+            f"{message}: the runtime code is over EIP-170's 24,576 bytes and this network refuses it "
+            "(the devnet lifts the limit with anvil --code-size-limit 49152; mainnet does not)"
+        )
+    return message
 
 
 def _hex(data: Any) -> str | None:

@@ -75,6 +75,18 @@ class Simulation:
         return self.error is None
 
 
+def fork_args(record: dict[str, Any]) -> list[str]:
+    """anvil flags of the target that change execution, repeated on its fork: the devnet lifts EIP-170's code
+    size limit and raises the block gas limit; a real network's fork keeps the real limits."""
+    if record.get("network") != "devnet":
+        return []
+    from keeper.devnet.snapshot import anvil_args
+
+    args = anvil_args()
+    i = args.index("--timestamp")
+    return args[:i] + args[i + 2 :]
+
+
 def direct_plan(op: Operation, signer: str) -> list[PlanItem]:
     steps: list[PlanItem] = [Mark("before")]
     steps += [Step(op.summary, signer, Tx(c.target, c.data, c.value, f"HedgedVault {op.kind}"), True) for c in op.calls]
@@ -114,7 +126,7 @@ def simulate(
     marks are skipped until one exists)."""
     started = time.perf_counter()
     accounts, adapters = list(watch_accounts), list(watch_adapters)
-    with AnvilProcess(fork_url=target_url) as fork:
+    with AnvilProcess(fork_url=target_url, extra_args=fork_args(record)) as fork:
         chain = Chain(fork.url)
         latest = chain.block()
         chain.rpc.call("evm_setNextBlockTimestamp", [int(latest["timestamp"], 16) + block_time_seconds])
