@@ -50,6 +50,7 @@ from scripts._ape_support import (
     SafeSender,
     address_or_account,
     console,
+    err_console,
     fail,
     guarded,
     load_account,
@@ -134,7 +135,12 @@ class Run:
                 prepared.real_vs_simulation = None
         elif opts.get("send"):
             prepared.extra["not_sent"] = "the simulation failed; nothing was signed"
-        report = gov.report(prepared)
+        try:
+            report = gov.report(prepared)
+        except Exception:
+            for r in prepared.receipts:  # sent already: never lose the hashes
+                err_console.print(f"sent {r.tx_hash} (block {r.block_number}, gas {r.gas_used:,})")
+            raise
         if opts.get("as_json"):
             click.echo(report.json_text())
         else:

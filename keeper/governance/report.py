@@ -43,8 +43,9 @@ def describe_tx(tx: Tx, decoder: CallDecoder = DECODER) -> dict[str, Any]:
         return out
     args = dict(call.args)
     if call.function in ("schedule", "execute"):
-        out["inner_calls"] = [_inner(decoder, args["data"])]
-        args["data"] = f"<{out['inner_calls'][0]}>"
+        key = "data" if "data" in args else "payload"  # OpenZeppelin names it `data` in schedule, `payload` in execute
+        out["inner_calls"] = [_inner(decoder, args[key])]
+        args[key] = f"<{out['inner_calls'][0]}>"
     elif call.function in ("scheduleBatch", "executeBatch"):
         out["inner_calls"] = [_inner(decoder, d) for d in args["payloads"]]
         args["payloads"] = [f"<{t}>" for t in out["inner_calls"]]

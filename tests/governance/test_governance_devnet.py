@@ -282,3 +282,32 @@ def test_compare__different_views__lists_differences(stack: GovStack) -> None:
     b = read_view(gov.chain, gov.record)
     assert compare(a, a) == []
     assert "paused: simulated false, real true" in compare(a, b)
+
+
+def test_unpause__paused_vault__queued_through_timelock_and_simulated(stack: GovStack) -> None:
+    gov = stack.gov()
+    with pytest.raises(ParameterError, match="the vault is not paused"):
+        ops.unpause(gov.context())
+    stack.sender(stack.guardian).send(stack.vault_call("pause"))
+    prepared = gov.prepare_queue(ops.unpause(gov.context()), stack.deployer)
+    assert gov.simulate(prepared).ok
+    rows = {r["name"]: (r["before"], r["after"]) for r in gov.report(prepared).param_rows()}
+    assert rows["paused"] == ("true", "false")
+    assert stack.view("paused") is True  # the target is untouched by the simulation
+
+
+def test_fees__performance_fee_change__params_and_share_price_in_diff(stack: GovStack) -> None:
+    gov = stack.gov()
+    op = ops.set_fee_params(gov.context(), {"performanceFeeBps": "1500"}, stack.outsider)
+    prepared = gov.prepare_queue(op, stack.deployer)
+    sim = gov.simulate(prepared)
+    assert sim.ok, sim.error
+    rows = {r["name"]: (r["before"], r["after"]) for r in gov.report(prepared).param_rows()}
+    assert rows["fees.performanceFeeBps"] == ("1000 bps (10 %)", "1500 bps (15 %)")
+    assert rows["fees.feeRecipient"][1] == stack.outsider
+    # setFeeParams accrues first: a day of management fee at 1 %/yr is minted to the old recipient.
+    before, after = sim.views["before"].risk, sim.views["after"].risk
+    assert after.share_price < before.share_price
+    assert before.share_price / after.share_price - 1 == pytest.approx(0.01 / 365, rel=0.05)
+    with pytest.raises(ParameterError, match=r"fees\.managementFeeBps=201 .*\[0 bps \(0 %\), 200 bps \(2 %\)\]"):
+        ops.set_fee_params(gov.context(), {"managementFeeBps": "201"})

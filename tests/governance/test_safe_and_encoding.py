@@ -218,3 +218,15 @@ def test_humanize__role_hash_and_bytes32_name__readable() -> None:
     assert humanize(f"ParameterOutOfBounds(name={name}, value=600, min=1, max=500)") == (
         "ParameterOutOfBounds(name='maxLossBps', value=600, min=1, max=500)"
     )
+
+
+def test_describe_tx__timelock_schedule_and_execute__inner_call_decoded() -> None:
+    from keeper.governance.report import describe_tx
+
+    single = TimelockOperation((vault_call("setDepositCap", 5),), salt=b"\x07" * 32)
+    for tx in (single.schedule(TIMELOCK, 60), single.execute(TIMELOCK)):
+        described = describe_tx(tx)
+        assert described["inner_calls"] == ["HedgedVault.setDepositCap(cap=5)"]
+        assert "<HedgedVault.setDepositCap(cap=5)>" in described["decoded"]
+    batch = TimelockOperation((vault_call("unpause"), vault_call("pause")))
+    assert describe_tx(batch.execute(TIMELOCK))["inner_calls"] == ["HedgedVault.unpause()", "HedgedVault.pause()"]
