@@ -19,7 +19,7 @@ import click
 from rich.console import Console
 
 from keeper.exceptions import HedgevaultError
-from keeper.governance.chain import Receipt, Reverted, Tx, decode_revert
+from keeper.governance.chain import Receipt, RevertError, Tx, decode_revert
 
 console = Console(width=140)
 err_console = Console(stderr=True, width=140)
@@ -50,7 +50,10 @@ def load_account(alias: str) -> Any:
         return accounts.load(alias)
     except Exception as err:
         known = ", ".join(accounts.aliases) or "none"
-        fail(f"--account {alias}: no such ape account ({err}); known aliases: {known}, or TEST::N on a dev network", EXIT_BAD_INPUT)
+        fail(
+            f"--account {alias}: no such ape account ({err}); known aliases: {known}, or TEST::N on a dev network",
+            EXIT_BAD_INPUT,
+        )
 
 
 def address_or_account(text: str) -> str:
@@ -84,10 +87,10 @@ class ApeSender:
         except ApeException as err:
             data = getattr(err, "revert_message", None) or str(err)
             reason = decode_revert(data) if isinstance(data, str) and data.startswith("0x") else str(data)
-            raise Reverted(tx.what or "transaction", reason) from err
+            raise RevertError(tx.what or "transaction", reason) from err
         status = int(getattr(receipt.status, "value", receipt.status))
         if status != 1:
-            raise Reverted(tx.what or "transaction", f"mined with status {status} (tx {receipt.txn_hash})")
+            raise RevertError(tx.what or "transaction", f"mined with status {status} (tx {receipt.txn_hash})")
         return Receipt(
             tx_hash=str(receipt.txn_hash),
             status=status,
@@ -113,13 +116,20 @@ class SafeSender:
     def send(self, tx: Tx) -> Receipt:
         from ape import networks
 
-        txn = networks.provider.network.ecosystem.create_transaction(receiver=tx.to, data=tx.data, value=tx.value, sender=self.address)
+        txn = networks.provider.network.ecosystem.create_transaction(
+            receiver=tx.to, data=tx.data, value=tx.value, sender=self.address
+        )
         if self.propose_only:
             safe_tx = self.safe.create_safe_tx(txn)
             self.proposals.append(str(self.safe.propose_safe_tx(safe_tx, submitter=self.submitter)))
             return Receipt(tx_hash="", status=1, gas_used=0, block_number=0)
         receipt = self.safe.call(txn, submitter=self.submitter) if self.submitter else self.safe.call(txn)
-        return Receipt(str(receipt.txn_hash), int(getattr(receipt.status, "value", receipt.status)), int(receipt.gas_used), int(receipt.block_number))
+        return Receipt(
+            str(receipt.txn_hash),
+            int(getattr(receipt.status, "value", receipt.status)),
+            int(receipt.gas_used),
+            int(receipt.block_number),
+        )
 
 
 def load_safe(text: str) -> Any:

@@ -134,7 +134,9 @@ def _deploy(opts: dict[str, Any]) -> int:
             "seconds": round(sim.seconds, 2),
             "gas_used": sim.gas_used,
             "transactions": sim.transactions,
-            "addresses": {k: sim.section[k] for k in ("Timelock", "HedgedVault", "AaveV3Adapter", "UniswapV3Adapter", "VaultLens")},
+            "addresses": {
+                k: sim.section[k] for k in ("Timelock", "HedgedVault", "AaveV3Adapter", "UniswapV3Adapter", "VaultLens")
+            },
             "verify": sim.problems or "ok",
         },
     }
@@ -171,7 +173,9 @@ def _print(doc: dict[str, Any], as_json: bool, sent: bool) -> None:
         if key not in doc:
             continue
         part = doc[key]
-        table = Table(title=f"{key} on chain {doc['chain_id']}: {part['transactions']} transactions, {part['gas_used']:,} gas")
+        table = Table(
+            title=f"{key} on chain {doc['chain_id']}: {part['transactions']} transactions, {part['gas_used']:,} gas"
+        )
         table.add_column("contract")
         table.add_column("address")
         for name, address in part["addresses"].items():

@@ -122,7 +122,11 @@ class Run:
         sim = gov.simulate(prepared)
         if opts.get("safe_json"):
             batch = build_batch(
-                gov.chain.chain_id, prepared.signed, name=f"Hedgevault {prepared.command}", description=prepared.summary, safe_address=self.safe.address if self.safe else ""
+                gov.chain.chain_id,
+                prepared.signed,
+                name=f"Hedgevault {prepared.command}",
+                description=prepared.summary,
+                safe_address=self.safe.address if self.safe else "",
             )
             write_batch(opts["safe_json"], batch)
             prepared.extra["safe_json"] = str(opts["safe_json"])
@@ -310,7 +314,9 @@ def pause(**opts: Any) -> int:
 def tighten(**opts: Any) -> int:
     """tightenRiskParams now (guardian): every given field at least as strict as today."""
     run = Run(opts)
-    return run.finish(run.gov.prepare_direct(ops.tighten_risk_params(run.gov.context(), _changes(RISK_FIELDS, opts)), run.signer))
+    return run.finish(
+        run.gov.prepare_direct(ops.tighten_risk_params(run.gov.context(), _changes(RISK_FIELDS, opts)), run.signer)
+    )
 
 
 @command(cli, "unwind")
@@ -323,7 +329,9 @@ def unwind(**opts: Any) -> int:
     run = Run(opts)
     gov = run.gov
     ctx = gov.context()
-    settings = UnwindSettings(keep_asset_supply=opts["keep_asset_supply"], quote_tolerance_bps=opts["quote_tolerance_bps"])
+    settings = UnwindSettings(
+        keep_asset_supply=opts["keep_asset_supply"], quote_tolerance_bps=opts["quote_tolerance_bps"]
+    )
     plan = plan_unwind(gov.chain, read_lens(gov.chain, gov.section), gov.record, settings)
     prepared = gov.prepare_direct(ops.emergency_unwind(ctx, plan.actions, plan.summary()), run.signer)
     prepared.notes += [f"{i}. {line}" for i, line in enumerate(plan.lines)] + plan.notes
@@ -347,7 +355,13 @@ def pending(record: str, include_all: bool, as_json: bool) -> None:
             table.add_column(col, overflow="fold")
         for r in rows:
             left = r["seconds_to_eta"]
-            table.add_row(r["id"], r["state"], r["eta_utc"], "" if left is None else f"{left // 3600} h {left % 3600 // 60} min", "\n".join(r["calls"]))
+            table.add_row(
+                r["id"],
+                r["state"],
+                r["eta_utc"],
+                "" if left is None else f"{left // 3600} h {left % 3600 // 60} min",
+                "\n".join(r["calls"]),
+            )
         console.print(table)
         return 0
 

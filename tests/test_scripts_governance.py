@@ -29,7 +29,8 @@ pytestmark = pytest.mark.chain
 
 def _conftest() -> Any:
     spec = importlib.util.spec_from_file_location("governance_conftest", ROOT / "tests" / "governance" / "conftest.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses resolve annotations through sys.modules
     spec.loader.exec_module(module)
@@ -66,7 +67,9 @@ def stack_record(script_devnet: Devnet, tmp_path_factory: pytest.TempPathFactory
     return path
 
 
-def test_deploy_script__devnet__deploys_verifies_writes_record_then_refuses(script_devnet: Devnet, tmp_path: Path) -> None:
+def test_deploy_script__devnet__deploys_verifies_writes_record_then_refuses(
+    script_devnet: Devnet, tmp_path: Path
+) -> None:
     record = tmp_path / "deployment.json"
     record.write_text(json.dumps(script_devnet.record))
     args = ["--record", str(record), "--account", "TEST::0", "--guardian", "TEST::5", "--keeper", "TEST::6"]
@@ -83,7 +86,8 @@ def test_deploy_script__devnet__deploys_verifies_writes_record_then_refuses(scri
     assert verify_vault(script_devnet.w3, section, script_devnet.w3.eth.accounts[0], script_devnet.record) == []
     again = ape_run(script_devnet.url, "deploy", *args)
     assert again.returncode == 2
-    assert "already has a complete vault" in again.stderr and "refusing to deploy over it" in again.stderr
+    assert "already has a complete vault" in again.stderr
+    assert "refusing to deploy over it" in again.stderr
 
 
 def test_governance_script__queue_travel_execute__state_changes_and_safe_json_decodes(
@@ -91,11 +95,15 @@ def test_governance_script__queue_travel_execute__state_changes_and_safe_json_de
 ) -> None:
     url, safe_json = script_devnet.url, tmp_path / "batch.json"
     common = ["--record", str(stack_record), "--account", "TEST::0", "--json"]
-    queued = ape_run(url, "governance", "queue", "risk", "--max-loss-bps", "40", *common, "--send", "--safe-json", str(safe_json))
+    queued = ape_run(
+        url, "governance", "queue", "risk", "--max-loss-bps", "40", *common, "--send", "--safe-json", str(safe_json)
+    )
     assert queued.returncode == 0, queued.stderr + queued.stdout
     doc = json_out(queued)
     assert doc["simulation"]["ok"] is True
-    assert [(r["name"], r["before"], r["after"]) for r in doc["params_diff"]] == [("risk.maxLossBps", "50 bps (0.5 %)", "40 bps (0.4 %)")]
+    assert [(r["name"], r["before"], r["after"]) for r in doc["params_diff"]] == [
+        ("risk.maxLossBps", "50 bps (0.5 %)", "40 bps (0.4 %)")
+    ]
     assert doc["real_vs_simulation"] == "the real result matches the simulation"
     chain_id = Chain(url).chain_id
     (tx,) = load_batch(safe_json, chain_id)
@@ -111,15 +119,46 @@ def test_governance_script__queue_travel_execute__state_changes_and_safe_json_de
     assert operation_state(chain, record["vault"]["Timelock"], op_id)[0] == OperationState.DONE
     vault = script_devnet.w3.eth.contract(
         address=record["vault"]["HedgedVault"],
-        abi=[{"name": "riskParams", "type": "function", "stateMutability": "view", "inputs": [], "outputs": [
-            {"type": "tuple", "name": "", "components": [{"type": t, "name": f"f{i}"} for i, t in enumerate(
-                ["uint256", "uint16", "uint16", "uint32", "uint16", "uint32", "uint32", "uint16", "uint32"])]}]}],
+        abi=[
+            {
+                "name": "riskParams",
+                "type": "function",
+                "stateMutability": "view",
+                "inputs": [],
+                "outputs": [
+                    {
+                        "type": "tuple",
+                        "name": "",
+                        "components": [
+                            {"type": t, "name": f"f{i}"}
+                            for i, t in enumerate(
+                                [
+                                    "uint256",
+                                    "uint16",
+                                    "uint16",
+                                    "uint32",
+                                    "uint16",
+                                    "uint32",
+                                    "uint32",
+                                    "uint16",
+                                    "uint32",
+                                ]
+                            )
+                        ],
+                    }
+                ],
+            }
+        ],
     )
     assert vault.functions.riskParams().call()[1] == 40
 
 
-def test_governance_script__pause_by_non_guardian__exit_1_and_names_missing_role(script_devnet: Devnet, stack_record: Path) -> None:
-    result = ape_run(script_devnet.url, "governance", "pause", "--record", str(stack_record), "--account", "TEST::4", "--send")
+def test_governance_script__pause_by_non_guardian__exit_1_and_names_missing_role(
+    script_devnet: Devnet, stack_record: Path
+) -> None:
+    result = ape_run(
+        script_devnet.url, "governance", "pause", "--record", str(stack_record), "--account", "TEST::4", "--send"
+    )
     assert result.returncode == 1
     outsider = Web3.to_checksum_address(script_devnet.w3.eth.accounts[4])
     text = " ".join((result.stdout + result.stderr).split())  # rich wraps long lines
@@ -127,13 +166,26 @@ def test_governance_script__pause_by_non_guardian__exit_1_and_names_missing_role
     assert "nothing was signed" in text or "not_sent" in text or "simulation failed" in text
 
 
-def test_governance_script__risk_out_of_bound__exit_2_names_field_and_range(script_devnet: Devnet, stack_record: Path) -> None:
+def test_governance_script__risk_out_of_bound__exit_2_names_field_and_range(
+    script_devnet: Devnet, stack_record: Path
+) -> None:
     result = ape_run(
-        script_devnet.url, "governance", "queue", "risk", "--heartbeat-seconds", "30", "--record", str(stack_record), "--account", "TEST::0"
+        script_devnet.url,
+        "governance",
+        "queue",
+        "risk",
+        "--heartbeat-seconds",
+        "30",
+        "--record",
+        str(stack_record),
+        "--account",
+        "TEST::0",
     )
     assert result.returncode == 2
     text = " ".join(result.stderr.split())
-    assert "risk.heartbeatSeconds=30 s (30 s) is outside the contract's hard bound [60 s (1 min), 172800 s (2 d)]" in text
+    assert (
+        "risk.heartbeatSeconds=30 s (30 s) is outside the contract's hard bound [60 s (1 min), 172800 s (2 d)]" in text
+    )
     assert "--heartbeat-seconds" in text
 
 
@@ -160,19 +212,40 @@ def _deploy_safe(w3: Web3, owners: list[str], threshold: int) -> str:
     return str(event["args"]["proxy"])
 
 
-def test_governance_script__safe_is_proposer__ape_safe_signs_and_schedules(script_devnet: Devnet, tmp_path: Path) -> None:
+def test_governance_script__safe_is_proposer__ape_safe_signs_and_schedules(
+    script_devnet: Devnet, tmp_path: Path
+) -> None:
     w3, accounts = script_devnet.w3, script_devnet.w3.eth.accounts
     safe = _deploy_safe(w3, accounts[:3], 2)
     section = deploy_vault(
-        w3, script_devnet.record, deployer=accounts[0], guardian=accounts[5], keeper=accounts[6], fee_recipient=accounts[3],
-        proposers=[safe], executors=[accounts[0]],
+        w3,
+        script_devnet.record,
+        deployer=accounts[0],
+        guardian=accounts[5],
+        keeper=accounts[6],
+        fee_recipient=accounts[3],
+        proposers=[safe],
+        executors=[accounts[0]],
     )
     record = tmp_path / "deployment.json"
     record.write_text(json.dumps(dict(script_devnet.record, vault=section)))
     safe_json = tmp_path / "safe-batch.json"
     result = ape_run(
-        script_devnet.url, "governance", "queue", "deposit-cap", "5000000", "--record", str(record),
-        "--safe", safe, "--account", "TEST::0", "--send", "--json", "--safe-json", str(safe_json),
+        script_devnet.url,
+        "governance",
+        "queue",
+        "deposit-cap",
+        "5000000",
+        "--record",
+        str(record),
+        "--safe",
+        safe,
+        "--account",
+        "TEST::0",
+        "--send",
+        "--json",
+        "--safe-json",
+        str(safe_json),
     )
     assert result.returncode == 0, result.stderr + result.stdout
     doc = json_out(result)
@@ -183,6 +256,16 @@ def test_governance_script__safe_is_proposer__ape_safe_signs_and_schedules(scrip
     assert batch["meta"]["createdFromSafeAddress"] == Web3.to_checksum_address(safe)
     assert batch["transactions"][0]["contractMethod"]["name"] == "schedule"
     # The same schedule from an owner's EOA is refused: only the Safe proposes.
-    eoa = ape_run(script_devnet.url, "governance", "queue", "deposit-cap", "6000000", "--record", str(record), "--account", "TEST::1")
+    eoa = ape_run(
+        script_devnet.url,
+        "governance",
+        "queue",
+        "deposit-cap",
+        "6000000",
+        "--record",
+        str(record),
+        "--account",
+        "TEST::1",
+    )
     assert eoa.returncode == 1
     assert "neededRole=PROPOSER_ROLE" in " ".join((eoa.stdout + eoa.stderr).split())

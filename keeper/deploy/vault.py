@@ -109,7 +109,7 @@ def create_address(sender: str, nonce: int) -> str:
 def creation_code(name: str, *args: Any) -> bytes:
     """Forge creation bytecode of ``name`` with ABI-encoded constructor arguments."""
     artifact = forge_artifact(name)
-    ctor = next((f for f in artifact.abi if f.get("type") == "constructor"), {"inputs": []})
+    ctor: dict[str, Any] = next((f for f in artifact.abi if f.get("type") == "constructor"), {"inputs": []})
     encoded = encode(get_abi_input_types(ctor), list(args)) if ctor["inputs"] else b""  # type: ignore[arg-type]
     return bytes.fromhex(artifact.bytecode[2:]) + encoded
 
@@ -220,7 +220,7 @@ class VaultDeployment:
         c, rec = self.config, self.record
         usdc = rec["tokens"][c.asset]
         deployer = Web3.to_checksum_address(self.sender.address)
-        executors = [Web3.to_checksum_address(e) for e in c.executors] or [ZERO]
+        executors: list[str] = [Web3.to_checksum_address(e) for e in c.executors] or [ZERO]
         steps = [
             _Step(
                 "deploy Timelock",
@@ -389,20 +389,20 @@ def verify_vault(w3: Web3, section: dict[str, Any], deployer: str, record: dict[
     deployer = checksum(deployer)
     start = int(section.get("deploy_block", 0))
     watch = [deployer, section["guardian"], section["keeper"], timelock_address]
-    expected_vault = {
+    expected_vault: dict[str, set[str]] = {
         "GOVERNANCE_ROLE": {timelock_address},
         "DEFAULT_ADMIN_ROLE": {timelock_address},
-        "KEEPER_ROLE": {checksum(section["keeper"])} - {checksum(ZERO)},
-        "GUARDIAN_ROLE": {checksum(section["guardian"])} - {checksum(ZERO)},
+        "KEEPER_ROLE": {str(checksum(section["keeper"]))} - {str(checksum(ZERO))},
+        "GUARDIAN_ROLE": {str(checksum(section["guardian"]))} - {str(checksum(ZERO))},
     }
     for role, want in expected_vault.items():
         have = set(role_holders(chain, vault.address, "HedgedVault", role, watch, start))
         if have != want:
             problems.append(f"vault {role}: held by {sorted(have) or 'nobody'}, expected {sorted(want)}")
     timelock = w3.eth.contract(address=timelock_address, abi=forge_artifact("Timelock").abi)
-    proposers = {checksum(p) for p in section.get("proposers", [])}
-    executors = {checksum(e) for e in section.get("executors", [])}
-    expected_timelock: dict[str, set[str]] = {"DEFAULT_ADMIN_ROLE": {timelock_address}}
+    proposers: set[str] = {checksum(p) for p in section.get("proposers", [])}
+    executors: set[str] = {checksum(e) for e in section.get("executors", [])}
+    expected_timelock: dict[str, set[str]] = {"DEFAULT_ADMIN_ROLE": {str(timelock_address)}}
     if proposers:
         expected_timelock |= {"PROPOSER_ROLE": proposers, "CANCELLER_ROLE": proposers}
     if executors:
@@ -541,7 +541,9 @@ def existing_vault_problem(chain: Chain, record: dict[str, Any], resume: bool) -
             "Write the new deployment elsewhere with --out PATH, or remove the `vault` section deliberately"
         )
     if not resume:
-        return f"the record holds a partial deployment (started by {section.get('deployer')}); continue it with --resume"
+        return (
+            f"the record holds a partial deployment (started by {section.get('deployer')}); continue it with --resume"
+        )
     return None
 
 

@@ -16,8 +16,8 @@ from typing import Any, Literal
 
 from eth_abi import decode
 
-from keeper.governance.abi import contract_abi, encode_call
 from keeper.exceptions import HedgevaultError
+from keeper.governance.abi import contract_abi, encode_call
 
 Unit = Literal["wad", "bps", "seconds", "count"]
 WAD = 10**18

@@ -21,7 +21,6 @@ from keeper.chain.rpc import RpcClient, RpcError
 from keeper.exceptions import HedgevaultError
 from keeper.governance.abi import ROLE_NAMES
 
-
 _ADDRESS = re.compile(r"(?<![0-9a-fA-Fx])0x[0-9a-fA-F]{40}(?![0-9a-fA-F])")
 
 
@@ -36,7 +35,7 @@ def _short_text(m: re.Match[str]) -> str:
     return m.group(0)
 
 
-class Reverted(HedgevaultError):
+class RevertError(HedgevaultError):
     """Raised when a call or transaction reverts; ``reason`` is the decoded custom error (role hashes by name)."""
 
     def __init__(self, what: str, reason: str, data: str | None = None) -> None:
@@ -131,7 +130,7 @@ class Chain:
         return int(self.rpc.call("eth_getTransactionCount", [address, "latest"]), 16)
 
     def call(self, to: str | None, data: bytes, sender: str | None = None, what: str = "call", value: int = 0) -> bytes:
-        """``eth_call`` (``to`` None: run creation code); raises Reverted with the decoded reason."""
+        """``eth_call`` (``to`` None: run creation code); raises RevertError with the decoded reason."""
         tx: dict[str, Any] = {"data": "0x" + data.hex()}
         if to is not None:
             tx["to"] = to
@@ -142,7 +141,9 @@ class Chain:
         try:
             return bytes.fromhex(self.rpc.call("eth_call", [tx, "latest"])[2:])
         except RpcError as err:
-            raise Reverted(what, decode_revert(err.data) if err.data else _node_error(err.rpc_message), _hex(err.data)) from err
+            raise RevertError(
+                what, decode_revert(err.data) if err.data else _node_error(err.rpc_message), _hex(err.data)
+            ) from err
 
     def logs(self, address: str, topics: Sequence[str | None], from_block: int = 0) -> list[dict[str, Any]]:
         params = {"address": address, "topics": list(topics), "fromBlock": hex(from_block), "toBlock": "latest"}
@@ -167,10 +168,11 @@ class Chain:
         try:
             tx_hash = self.rpc.call("eth_sendTransaction", [params])
         except RpcError as err:
-            raise Reverted(tx.what or "transaction", decode_revert(err.data) if err.data else err.rpc_message) from err
+            reason = decode_revert(err.data) if err.data else err.rpc_message
+            raise RevertError(tx.what or "transaction", reason) from err
         receipt = self.receipt(tx_hash)
         if receipt.status != 1:
-            raise Reverted(tx.what or "transaction", f"mined with status 0 (tx {tx_hash})")
+            raise RevertError(tx.what or "transaction", f"mined with status 0 (tx {tx_hash})")
         return receipt
 
     def receipt(self, tx_hash: str, timeout_s: float = 120.0) -> Receipt:

@@ -46,7 +46,10 @@ def explain(reason: str, tx: Tx, sender: str, record: dict[str, Any], chain: Cha
         return text
     m = re.match(r"TimelockInsufficientDelay\(delay=(\d+), minDelay=(\d+)\)", reason)
     if m:
-        return f"{reason}: the delay {m.group(1)} s is below the timelock's minimum {m.group(2)} s; pass --delay ≥ {m.group(2)}"
+        minimum = m.group(2)
+        return (
+            f"{reason}: the delay {m.group(1)} s is below the timelock's minimum {minimum} s; pass --delay ≥ {minimum}"
+        )
     m = re.match(r"TimelockUnexecutedPredecessor\(predecessorId=(0x[0-9a-f]{64})\)", reason)
     if m:
         return f"{reason}: execute the predecessor operation {m.group(1)} first"

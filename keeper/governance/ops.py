@@ -27,7 +27,7 @@ from keeper.governance.bounds import (
     parse_field,
     parse_scaled,
 )
-from keeper.governance.chain import Chain, Reverted
+from keeper.governance.chain import Chain, RevertError
 from keeper.governance.state import VaultParams
 from keeper.governance.timelock import Call
 
@@ -170,7 +170,7 @@ def set_max_fulfil_delay(ctx: Context, seconds: str) -> Operation:
 def adapter_kind(chain: Chain, adapter: str) -> str:
     try:
         raw = chain.call(adapter, encode_call(contract_abi("AaveV3Adapter"), "kind", []), what="adapter.kind()")
-    except Reverted as err:
+    except RevertError as err:
         raise ParameterError(
             "adapter", f"adapter {adapter}: kind() reverted ({err.reason}); not an IVaultAdapter"
         ) from err
@@ -185,7 +185,7 @@ def set_adapter(ctx: Context, chain: Chain, adapter: str, allowed: bool) -> Oper
         raise ParameterError("adapter", f"adapter {address} has no code on this chain")
     kind = adapter_kind(chain, address)
     now = (
-        chain.w3.eth.contract(address=ctx.vault, abi=contract_abi("HedgedVault"))
+        chain.w3.eth.contract(address=Web3.to_checksum_address(ctx.vault), abi=list(contract_abi("HedgedVault")))
         .functions.adapterAllowed(address)
         .call()
     )
@@ -250,7 +250,8 @@ def rotate_role(ctx: Context, role: Literal["KEEPER_ROLE", "GUARDIAN_ROLE"], new
         if len(holders) != 1:
             raise ParameterError(
                 f"old {field_name}",
-                f"{role} is held by {len(holders)} accounts ({', '.join(holders) or 'none'}); name the one to revoke with --old",
+                f"{role} is held by {len(holders)} accounts ({', '.join(holders) or 'none'}); "
+                "name the one to revoke with --old",
             )
         old = holders[0]
     old_address = address_arg(f"old {field_name}", old)
@@ -314,7 +315,8 @@ def tighten_risk_params(ctx: Context, changes: Mapping[str, str]) -> Operation:
             direction = "lower" if b.field == "healthFactorFloorWad" else "higher"
             raise ParameterError(
                 b.field,
-                f"{b.field}={display(merged[b.field], b.unit)} is {direction} than the current {display(current[b.field], b.unit)}: "
+                f"{b.field}={display(merged[b.field], b.unit)} is {direction} than the current "
+                f"{display(current[b.field], b.unit)}: "
                 "the guardian may only tighten; loosening goes through the timelock (`queue risk`)",
             )
     if merged == current:

@@ -168,12 +168,12 @@ class Report:
             table = Table(title=f"fork simulation (fork of block {sim.fork_block}, {sim.seconds:.1f} s)")
             for col in ("step", "sender", "result", "gas"):
                 table.add_column(col, overflow="fold")
-            for s in sim.steps:
+            for step in sim.steps:
                 table.add_row(
-                    s.what,
-                    s.sender,
-                    "ok" if s.ok else f"[red]REVERTED[/red] {s.reason}",
-                    f"{s.gas_used:,}" if s.ok else "",
+                    step.what,
+                    step.sender,
+                    "ok" if step.ok else f"[red]REVERTED[/red] {step.reason}",
+                    f"{step.gas_used:,}" if step.ok else "",
                 )
             console.print(table)
             if sim.error:

@@ -86,7 +86,10 @@ class Governance:
         self.block_time_seconds = block_time_seconds
         chain_id = self.chain.chain_id
         if chain_id != int(self.record["chain_id"]):
-            raise ConfigError(f"the node is chain {chain_id}, the record is for chain {self.record['chain_id']}; pick the matching --network")
+            raise ConfigError(
+                f"the node is chain {chain_id}, the record is for chain {self.record['chain_id']}; "
+                "pick the matching --network"
+            )
         if not self.chain.code(self.section["HedgedVault"]):
             raise ConfigError(f"no code at the record's HedgedVault {self.section['HedgedVault']} on chain {chain_id}")
 
@@ -109,7 +112,9 @@ class Governance:
     def names(self) -> dict[str, str]:
         """Known addresses → labels, for readable diffs."""
         s = self.section
-        out = {s[k]: k for k in ("HedgedVault", "Timelock", "AaveV3Adapter", "UniswapV3Adapter", "VaultLens") if k in s}
+        out: dict[str, str] = {
+            s[k]: k for k in ("HedgedVault", "Timelock", "AaveV3Adapter", "UniswapV3Adapter", "VaultLens") if k in s
+        }
         out |= {s[k]: k for k in ("guardian", "keeper", "fee_recipient", "deployer") if k in s}
         out |= {t["address"]: sym for sym, t in self.record["tokens"].items()}
         return out
@@ -163,7 +168,17 @@ class Governance:
     def prepare_direct(self, op: Operation, signer: str) -> Prepared:
         if op.route != "guardian":
             raise ConfigError(f"{op.kind} must go through the timelock (`queue`)")
-        return Prepared(op.kind, op.summary, direct_plan(op, signer), op, None, None, op.watch_accounts, op.watch_adapters, notes=list(op.notes))
+        return Prepared(
+            op.kind,
+            op.summary,
+            direct_plan(op, signer),
+            op,
+            None,
+            None,
+            op.watch_accounts,
+            op.watch_adapters,
+            notes=list(op.notes),
+        )
 
     def prepare_execute(self, operation_id: bytes, executor: str) -> Prepared:
         found = find_operation(self.chain, self.timelock, operation_id, self.from_block)
@@ -183,8 +198,19 @@ class Governance:
 
     def prepare_cancel(self, operation_id: bytes, canceller: str) -> Prepared:
         found = find_operation(self.chain, self.timelock, operation_id, self.from_block)
-        plan: list[PlanItem] = [Mark("before"), Step("cancel", canceller, cancel_tx(self.timelock, operation_id), True), Mark("after")]
-        return Prepared("cancel", f"cancel 0x{operation_id.hex()} ({found.state.name.lower()})", plan, None, found.operation, found.delay_seconds)
+        plan: list[PlanItem] = [
+            Mark("before"),
+            Step("cancel", canceller, cancel_tx(self.timelock, operation_id), True),
+            Mark("after"),
+        ]
+        return Prepared(
+            "cancel",
+            f"cancel 0x{operation_id.hex()} ({found.state.name.lower()})",
+            plan,
+            None,
+            found.operation,
+            found.delay_seconds,
+        )
 
     # --- simulating and sending ---
 
@@ -203,9 +229,17 @@ class Governance:
     def send(self, prepared: Prepared, sender: Sender) -> list[Receipt]:
         """Send the signed transactions; refuses unless the simulation ran and succeeded."""
         if prepared.simulation is None or not prepared.simulation.ok:
-            raise ConfigError("refusing to send: the fork simulation did not succeed (" + str(prepared.simulation and prepared.simulation.error) + ")")
+            raise ConfigError(
+                "refusing to send: the fork simulation did not succeed ("
+                + str(prepared.simulation and prepared.simulation.error)
+                + ")"
+            )
         for step in prepared.plan:
-            if isinstance(step, Step) and step.signed and Web3.to_checksum_address(step.sender) != Web3.to_checksum_address(sender.address):
+            if (
+                isinstance(step, Step)
+                and step.signed
+                and Web3.to_checksum_address(step.sender) != Web3.to_checksum_address(sender.address)
+            ):
                 raise ConfigError(f"the plan was simulated for {step.sender}, the signer is {sender.address}")
         prepared.receipts = [sender.send(tx) for tx in prepared.signed]
         prepared.real_vs_simulation = self.check_against_simulation(prepared)
@@ -222,7 +256,9 @@ class Governance:
             if state != want_state:
                 problems.append(f"operation state: simulated {want_state.name.lower()}, real {state.name.lower()}")
             if eta != want_eta:
-                problems.append(f"ETA: simulated {want_eta}, real {eta} ({eta - want_eta:+d} s: the block landed at another time)")
+                problems.append(
+                    f"ETA: simulated {want_eta}, real {eta} ({eta - want_eta:+d} s: the block landed at another time)"
+                )
             prepared.extra["eta"] = eta
             return problems
         real = read_view(self.chain, self.record, prepared.watch_adapters, prepared.watch_accounts)
@@ -236,7 +272,9 @@ class Governance:
         for op in scheduled_operations(self.chain, self.timelock, self.from_block):
             if not include_all and op.state not in (OperationState.WAITING, OperationState.READY):
                 continue
-            calls = [describe_tx(Tx(c.target, c.data, c.value))["decoded"] if c.target else "" for c in op.operation.calls]
+            calls = [
+                describe_tx(Tx(c.target, c.data, c.value))["decoded"] if c.target else "" for c in op.operation.calls
+            ]
             rows.append(
                 {
                     "id": "0x" + op.id.hex(),
@@ -271,7 +309,9 @@ class Governance:
                 info["eta"] = sim.operation_states["queued"][1]
         extra = dict(prepared.extra)
         if prepared.receipts:
-            extra["sent"] = [{"tx": r.tx_hash, "gas_used": r.gas_used, "block": r.block_number} for r in prepared.receipts]
+            extra["sent"] = [
+                {"tx": r.tx_hash, "gas_used": r.gas_used, "block": r.block_number} for r in prepared.receipts
+            ]
         if prepared.real_vs_simulation is not None:
             extra["real_vs_simulation"] = prepared.real_vs_simulation or "the real result matches the simulation"
         return Report(

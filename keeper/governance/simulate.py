@@ -17,7 +17,7 @@ from typing import Any
 from web3 import Web3
 
 from keeper.chain.anvil import AnvilProcess
-from keeper.governance.chain import Chain, Reverted, Tx
+from keeper.governance.chain import Chain, RevertError, Tx
 from keeper.governance.explain import explain
 from keeper.governance.ops import Operation
 from keeper.governance.state import VaultView, read_view
@@ -146,7 +146,7 @@ def simulate(
                 chain.impersonate(sender)
                 try:
                     receipt = chain.send_unlocked(sender, item.tx)
-                except Reverted as err:
+                except RevertError as err:
                     reason = explain(err.reason, item.tx, sender, record, chain)
                     sim.steps.append(StepResult(item.what, sender, item.tx.to, False, reason=reason))
                     sim.error = f"{item.what} ({item.tx.what}) reverted on the fork: {reason}"

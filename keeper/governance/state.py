@@ -175,7 +175,9 @@ class RiskSummary:
             "Aave collateral USD": f"{self.aave_collateral_usd:,.2f}",
             "Aave debt USD": f"{self.aave_debt_usd:,.2f}",
             "health factor": _num(self.health_factor, ".4f"),
-            "HF floor (headroom)": f"{self.health_factor_floor:.4f} ({_headroom(self.health_factor, self.health_factor_floor)})",
+            "HF floor (headroom)": (
+                f"{self.health_factor_floor:.4f} ({_headroom(self.health_factor, self.health_factor_floor)})"
+            ),
             "liquidation: all risky assets together": _move(self.joint_liquidation_move),
         }
         for symbol, move in self.liquidation_moves.items():

@@ -26,7 +26,7 @@ from adapters.vault_lens import TokenState, VaultState
 from keeper.devnet.artifacts import art
 from keeper.governance.abi import encode_call
 from keeper.governance.bounds import ParameterError
-from keeper.governance.chain import Chain, Reverted
+from keeper.governance.chain import Chain, RevertError
 
 SUPPLY, WITHDRAW, BORROW, REPAY = 0, 1, 2, 3
 MAX_UINT = 2**256 - 1
@@ -50,7 +50,8 @@ class UnwindPlan:
     notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        return f"emergencyUnwind: {len(self.actions)} actions, est. cost {self.estimated_loss_assets:,.2f} ({self.loss_bps:.1f} bps of NAV)"
+        cost = f"{self.estimated_loss_assets:,.2f} ({self.loss_bps:.1f} bps of NAV)"
+        return f"emergencyUnwind: {len(self.actions)} actions, est. cost {cost}"
 
     @property
     def loss_bps(self) -> float:
@@ -98,7 +99,7 @@ class _Planner:
         data = encode_call(art("QuoterV2").abi, name, [params])
         try:
             raw = self.chain.call(self.quoter, data, what=f"QuoterV2.{name}")
-        except Reverted as err:
+        except RevertError as err:
             raise ParameterError(
                 "unwind", f"QuoterV2.{name}{params[:3]} failed ({err.reason}): the pool cannot fill it"
             ) from err
@@ -113,7 +114,8 @@ class _Planner:
         if loss_bps > self.max_slippage_bps:
             raise ParameterError(
                 "unwind",
-                f"{what}: the pool quotes {loss_bps:.1f} bps below the oracle, over maxSlippageBps={self.max_slippage_bps}; "
+                f"{what}: the pool quotes {loss_bps:.1f} bps below the oracle, over "
+                f"maxSlippageBps={self.max_slippage_bps}; "
                 "the vault would revert (SlippageExceeded). Wait for the pool to re-align or unwind in smaller steps",
             )
         self.plan.estimated_loss_assets += max(value_in - value_out, 0.0)
@@ -187,7 +189,8 @@ class _Planner:
                 if not self.asset.aave_collateral:
                     raise ParameterError(
                         "unwind",
-                        f"the vault needs {shortfall / 10**self.asset.decimals:,.2f} more {self.asset_symbol} to repay its debts and has no {self.asset_symbol} collateral to withdraw",
+                        f"the vault needs {shortfall / 10**self.asset.decimals:,.2f} more {self.asset_symbol} to "
+                        f"repay its debts and has no {self.asset_symbol} collateral to withdraw",
                     )
                 self._aave(
                     WITHDRAW, self.asset, MAX_UINT, f"withdraw all {self.asset_symbol} collateral to pay for the buys"
@@ -198,7 +201,8 @@ class _Planner:
                     WITHDRAW,
                     self.asset,
                     shortfall,
-                    f"withdraw {shortfall / 10**self.asset.decimals:,.2f} {self.asset_symbol} collateral to pay for the buys",
+                    f"withdraw {shortfall / 10**self.asset.decimals:,.2f} {self.asset_symbol} collateral "
+                    "to pay for the buys",
                 )
         for t, amount, _ in costs:
             self.buy(t, amount)
@@ -215,7 +219,8 @@ class _Planner:
                 self.sell(t, t.aave_collateral, "withdrawn collateral")
         if short:
             self.plan.notes.append(
-                f"debt buffer {s.debt_buffer_bps} bp + input margin {s.input_margin_bps} bp stay as tracked dust (oracle-valued)"
+                f"debt buffer {s.debt_buffer_bps} bp + input margin {s.input_margin_bps} bp stay as tracked dust "
+                "(oracle-valued)"
             )
         return self.plan
 
@@ -231,7 +236,8 @@ def plan_unwind(
     if plan.loss_bps > max_loss_bps:
         raise ParameterError(
             "unwind",
-            f"the unwind would cost {plan.loss_bps:.1f} bps of NAV ({plan.estimated_loss_assets:,.2f}), over maxLossBps={max_loss_bps}: "
-            "the vault would revert (MaxLossExceeded). Raise maxLossBps through the timelock or unwind in smaller steps",
+            f"the unwind would cost {plan.loss_bps:.1f} bps of NAV ({plan.estimated_loss_assets:,.2f}), over "
+            f"maxLossBps={max_loss_bps}: the vault would revert (MaxLossExceeded). Raise maxLossBps through the "
+            "timelock or unwind in smaller steps",
         )
     return plan

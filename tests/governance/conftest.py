@@ -76,7 +76,11 @@ def aave_action(stack: GovStack, op: int, symbol: str, amount: int) -> tuple[str
 
 def swap_action(stack: GovStack, token_in: str, token_out: str, amount_in: int, fee: int = 500) -> tuple[str, bytes]:
     rec = stack.record["tokens"]
-    path = bytes.fromhex(rec[token_in]["address"][2:]) + fee.to_bytes(3, "big") + bytes.fromhex(rec[token_out]["address"][2:])
+    path = (
+        bytes.fromhex(rec[token_in]["address"][2:])
+        + fee.to_bytes(3, "big")
+        + bytes.fromhex(rec[token_out]["address"][2:])
+    )
     return (stack.section["UniswapV3Adapter"], encode(["bytes", "uint256", "uint256"], [path, amount_in, 0]))
 
 
@@ -84,8 +88,12 @@ def build_stack(devnet: Devnet) -> GovStack:
     w3, accounts = devnet.w3, devnet.w3.eth.accounts
     MarketDriver(w3, devnet.url, devnet.record).advance(900)  # fill the pools' TWAP window
     deployer, guardian, keeper, depositor, fee_recipient, outsider = (accounts[i] for i in (0, 5, 6, 7, 3, 4))
-    section = deploy_vault(w3, devnet.record, deployer=deployer, guardian=guardian, keeper=keeper, fee_recipient=fee_recipient)
-    stack = GovStack(devnet, dict(devnet.record, vault=section), deployer, guardian, keeper, depositor, fee_recipient, outsider)
+    section = deploy_vault(
+        w3, devnet.record, deployer=deployer, guardian=guardian, keeper=keeper, fee_recipient=fee_recipient
+    )
+    stack = GovStack(
+        devnet, dict(devnet.record, vault=section), deployer, guardian, keeper, depositor, fee_recipient, outsider
+    )
     usdc = contract_at(w3, devnet.record["tokens"]["USDC"]["address"], "MintableERC20")
     vault = Web3.to_checksum_address(section["HedgedVault"])
     for tx in (usdc.functions.mint(depositor, 10_000_000 * USDC), usdc.functions.approve(vault, MAX)):

@@ -19,13 +19,15 @@ from keeper.deploy.vault import (
 )
 from keeper.devnet.devnet import Devnet
 from keeper.governance.abi import ROLES, contract_abi, encode_call
-from keeper.governance.chain import Chain, Receipt, Reverted, Tx, UnlockedSender
+from keeper.governance.chain import Chain, Receipt, RevertError, Tx, UnlockedSender
 
 pytestmark = pytest.mark.chain
 
 
 def config(accounts: list[str]) -> VaultConfig:
-    return VaultConfig(guardian=accounts[5], keeper=accounts[6], fee_recipient=accounts[3], proposers=(accounts[0],), executors=())
+    return VaultConfig(
+        guardian=accounts[5], keeper=accounts[6], fee_recipient=accounts[3], proposers=(accounts[0],), executors=()
+    )
 
 
 class CutSender(UnlockedSender):
@@ -47,21 +49,32 @@ def test_deploy__cut_after_sending_the_vault__resume_adopts_it_and_completes(dev
     with isolated(devnet.url):
         chain, accounts = Chain(devnet.url), devnet.w3.eth.accounts
         saved: dict[str, Any] = {}
-        run = VaultDeployment(chain, CutSender(chain, accounts[0], cut_at=2), devnet.record, config(accounts), on_progress=lambda s: saved.update(s))
+        run = VaultDeployment(
+            chain,
+            CutSender(chain, accounts[0], cut_at=2),
+            devnet.record,
+            config(accounts),
+            on_progress=lambda s: saved.update(s),
+        )
         with pytest.raises(KeyboardInterrupt):
             run.run()
         assert saved["status"] == "partial"
         assert "HedgedVault" not in saved  # sent, but never recorded...
         pending = saved["pending"]
-        assert pending["key"] == "HedgedVault" and chain.code(pending["address"])  # ...yet on-chain
+        assert pending["key"] == "HedgedVault"
+        assert chain.code(pending["address"])  # ...yet on-chain
         record = dict(devnet.record, vault=saved)
         assert "continue it with --resume" in existing_vault_problem(chain, record, resume=False)
         nonce = chain.nonce(accounts[0])
-        resumed = VaultDeployment(chain, UnlockedSender(chain, accounts[0]), devnet.record, config_from_section(saved), saved).run()
+        resumed = VaultDeployment(
+            chain, UnlockedSender(chain, accounts[0]), devnet.record, config_from_section(saved), saved
+        ).run()
         assert resumed["HedgedVault"] == pending["address"]  # adopted, not deployed twice
         assert chain.nonce(accounts[0]) == nonce + 11  # 3 contracts + 2 adapters + 2 tokens + 2 grants + 2 renounces
         assert verify_vault(devnet.w3, resumed, accounts[0], devnet.record) == []
-        assert "refusing to deploy over it" in existing_vault_problem(chain, dict(devnet.record, vault=resumed), resume=False)
+        assert "refusing to deploy over it" in existing_vault_problem(
+            chain, dict(devnet.record, vault=resumed), resume=False
+        )
 
 
 def test_deploy__resume_by_another_account__refused(devnet: Devnet) -> None:
@@ -69,7 +82,9 @@ def test_deploy__resume_by_another_account__refused(devnet: Devnet) -> None:
         chain, accounts = Chain(devnet.url), devnet.w3.eth.accounts
         saved: dict[str, Any] = {}
         with pytest.raises(KeyboardInterrupt):
-            VaultDeployment(chain, CutSender(chain, accounts[0], 1), devnet.record, config(accounts), on_progress=saved.update).run()
+            VaultDeployment(
+                chain, CutSender(chain, accounts[0], 1), devnet.record, config(accounts), on_progress=saved.update
+            ).run()
         with pytest.raises(Exception, match="resume it with that account"):
             VaultDeployment(chain, UnlockedSender(chain, accounts[1]), devnet.record, config(accounts), saved)
 
@@ -84,9 +99,8 @@ def test_verify_vault__extra_governance_holder__reported(devnet: Devnet) -> None
         grant = encode_call(contract_abi("HedgedVault"), "grantRole", [ROLES["GOVERNANCE_ROLE"], accounts[9]])
         chain.send_unlocked(section["Timelock"], Tx(section["HedgedVault"], grant))
         problems = verify_vault(devnet.w3, section, accounts[0], devnet.record)
-        assert problems == [
-            f"vault GOVERNANCE_ROLE: held by {sorted([section['Timelock'], accounts[9]])}, expected {[section['Timelock']]}"
-        ]
+        holders = sorted([section["Timelock"], accounts[9]])
+        assert problems == [f"vault GOVERNANCE_ROLE: held by {holders}, expected {[section['Timelock']]}"]
 
 
 def test_simulate_deployment__devnet__verified_on_fork_and_origin_untouched(devnet: Devnet) -> None:
@@ -107,5 +121,5 @@ def test_simulate_deployment__network_with_eip170_limit__refused_with_size_messa
     devnet only accepts it because it runs anvil --code-size-limit 49152."""
     accounts = devnet.w3.eth.accounts
     standin = dict(devnet.record, network="mainnet-standin")
-    with pytest.raises(Reverted, match="CreateContractSizeLimit: the runtime code is over EIP-170's 24,576 bytes"):
+    with pytest.raises(RevertError, match="CreateContractSizeLimit: the runtime code is over EIP-170's 24,576 bytes"):
         simulate_deployment(devnet.url, standin, config(accounts), accounts[0])

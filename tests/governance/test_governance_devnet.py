@@ -15,7 +15,7 @@ from eth_abi import decode
 from keeper.governance import ops
 from keeper.governance.abi import ROLES, contract_abi, encode_call
 from keeper.governance.bounds import FEE_FIELDS, FULFIL_DELAY, RISK_FIELDS, ParameterError, read_constants
-from keeper.governance.chain import Reverted
+from keeper.governance.chain import RevertError
 from keeper.governance.safe import build_batch, read_batch
 from keeper.governance.simulate import compare
 from keeper.governance.state import read_view
@@ -64,7 +64,9 @@ def test_execute__before_delay__contract_reverts_and_script_names_the_eta(stack:
     gov = stack.gov()
     gov, prepared = queue_and_send(stack, ops.set_deposit_cap(gov.context(), "250000000"))
     execute_tx = prepared.timelock_operation.execute(gov.timelock)
-    with pytest.raises(Reverted, match=r"TimelockUnexpectedOperationState\(operationId=0x[0-9a-f]{64}, expectedStates=0x0+4\)"):
+    with pytest.raises(
+        RevertError, match=r"TimelockUnexpectedOperationState\(operationId=0x[0-9a-f]{64}, expectedStates=0x0+4\)"
+    ):
         gov.chain.call(execute_tx.to, execute_tx.data, sender=stack.deployer)
     early = gov.prepare_execute(prepared.operation_id, stack.deployer)
     sim = gov.simulate(early)
@@ -79,19 +81,29 @@ def test_execute__before_delay__contract_reverts_and_script_names_the_eta(stack:
 
 @pytest.mark.parametrize(
     ("who", "command", "needed"),
-    [("outsider", "pause", "GUARDIAN_ROLE"), ("keeper", "pause", "GUARDIAN_ROLE"), ("guardian", "queue", "PROPOSER_ROLE")],
+    [
+        ("outsider", "pause", "GUARDIAN_ROLE"),
+        ("keeper", "pause", "GUARDIAN_ROLE"),
+        ("guardian", "queue", "PROPOSER_ROLE"),
+    ],
 )
-def test_wrong_role__rejected_by_contract__decoded_with_role_name(stack: GovStack, who: str, command: str, needed: str) -> None:
+def test_wrong_role__rejected_by_contract__decoded_with_role_name(
+    stack: GovStack, who: str, command: str, needed: str
+) -> None:
     gov = stack.gov()
     signer = getattr(stack, who)
     ctx = gov.context()
-    prepared = gov.prepare_direct(ops.pause(ctx), signer) if command == "pause" else gov.prepare_queue(ops.set_deposit_cap(ctx, "1"), signer)
+    prepared = (
+        gov.prepare_direct(ops.pause(ctx), signer)
+        if command == "pause"
+        else gov.prepare_queue(ops.set_deposit_cap(ctx, "1"), signer)
+    )
     sim = gov.simulate(prepared)
     assert not sim.ok
     assert f"AccessControlUnauthorizedAccount(account={signer}, neededRole={needed})" in sim.error
     assert f"{signer} does not hold {needed}" in sim.error
     tx = prepared.signed[0]  # the real chain says the same
-    with pytest.raises(Reverted, match=f"neededRole={needed}"):
+    with pytest.raises(RevertError, match=f"neededRole={needed}"):
         stack.sender(signer).send(tx)
 
 
@@ -124,7 +136,9 @@ def test_rotate_keeper__one_batch__new_holds_role_old_revoked(stack: GovStack) -
 
 def test_rotate_guardian__old_not_holder__names_holders(stack: GovStack) -> None:
     ctx = stack.gov().context()
-    with pytest.raises(ParameterError, match=f"{stack.outsider} does not hold GUARDIAN_ROLE \\(holders: {stack.guardian}\\)"):
+    with pytest.raises(
+        ParameterError, match=f"{stack.outsider} does not hold GUARDIAN_ROLE \\(holders: {stack.guardian}\\)"
+    ):
         ops.rotate_role(ctx, "GUARDIAN_ROLE", stack.keeper, stack.outsider)
 
 
@@ -137,7 +151,9 @@ def test_bounds__every_field_at_its_edges__agree_with_the_contract(stack: GovSta
     risk = list(stack.view("riskParams"))
     fees = list(stack.view("feeParams"))
     abi = contract_abi("HedgedVault")
-    cases = [(b, i, "setRiskParams") for i, b in enumerate(RISK_FIELDS)] + [(b, i + 1, "setFeeParams") for i, b in enumerate(FEE_FIELDS)]
+    cases = [(b, i, "setRiskParams") for i, b in enumerate(RISK_FIELDS)] + [
+        (b, i + 1, "setFeeParams") for i, b in enumerate(FEE_FIELDS)
+    ]
     cases.append((FULFIL_DELAY, None, "setMaxFulfilDelay"))
     checked = 0
     for bound, index, fn in cases:
@@ -155,7 +171,7 @@ def test_bounds__every_field_at_its_edges__agree_with_the_contract(stack: GovSta
             try:
                 chain.call(vault, encode_call(abi, fn, args), sender=timelock)
                 theirs_ok, reason = True, ""
-            except Reverted as err:
+            except RevertError as err:
                 theirs_ok, reason = False, err.reason
             assert ours_ok == theirs_ok, (bound.field, value, reason)
             if not theirs_ok:
@@ -192,7 +208,7 @@ def test_cancel__queued_operation__cancelled_and_pending_empty(stack: GovStack) 
     (row,) = gov.pending()
     assert row["id"] == "0x" + prepared.operation_id.hex()
     assert row["state"] == "waiting"
-    assert row["calls"] == [f"HedgedVault.setMaxFulfilDelay(seconds_=43200)"]
+    assert row["calls"] == ["HedgedVault.setMaxFulfilDelay(seconds_=43200)"]
     assert row["eta"] == gov.chain.timestamp() + DAY
     cancel = gov.prepare_cancel(prepared.operation_id, stack.deployer)
     assert gov.simulate(cancel).ok
@@ -250,7 +266,10 @@ def test_unwind__not_paused__refused_before_simulation(stack: GovStack) -> None:
 
 def test_tighten__looser_value__refused_naming_field(stack: GovStack) -> None:
     ctx = stack.gov().context()
-    with pytest.raises(ParameterError, match=r"maxSlippageBps=200 bps .* is higher than the current 100 bps .*the guardian may only tighten"):
+    with pytest.raises(
+        ParameterError,
+        match=r"maxSlippageBps=200 bps .* is higher than the current 100 bps .*the guardian may only tighten",
+    ):
         ops.tighten_risk_params(ctx, {"maxSlippageBps": "200"})
     gov = stack.gov()
     prepared = gov.prepare_direct(ops.tighten_risk_params(ctx, {"maxSlippageBps": "50"}), stack.guardian)

@@ -57,10 +57,16 @@ def sample_txs() -> list[Tx]:
     """A single schedule, a batch schedule (keeper rotation), an executeBatch, and an emergency unwind (tuple[])."""
     single = TimelockOperation((vault_call("setRiskParams", RISK),), salt=b"\x07" * 32)
     batch = TimelockOperation(
-        (vault_call("grantRole", ROLES["KEEPER_ROLE"], KEEPER), vault_call("revokeRole", ROLES["KEEPER_ROLE"], TIMELOCK)),
+        (
+            vault_call("grantRole", ROLES["KEEPER_ROLE"], KEEPER),
+            vault_call("revokeRole", ROLES["KEEPER_ROLE"], TIMELOCK),
+        ),
         salt=b"\x09" * 32,
     )
-    unwind_actions = [(TIMELOCK, encode(["uint8", "address", "uint256"], [3, KEEPER, 2**256 - 1])), (KEEPER, b"\x01\x02")]
+    unwind_actions = [
+        (TIMELOCK, encode(["uint8", "address", "uint256"], [3, KEEPER, 2**256 - 1])),
+        (KEEPER, b"\x01\x02"),
+    ]
     unwind = vault_call("emergencyUnwind", unwind_actions)
     return [
         single.schedule(TIMELOCK, 86_400),
@@ -124,7 +130,10 @@ def test_safe_checksum__transaction_builder_export__matches_its_checksum() -> No
                     "name": "approve",
                     "payable": False,
                 },
-                "contractInputsValues": {"spender": "0x474e5Ded6b5D078163BFB8F6dBa355C3aA5478C8", "value": "100000000000"},
+                "contractInputsValues": {
+                    "spender": "0x474e5Ded6b5D078163BFB8F6dBa355C3aA5478C8",
+                    "value": "100000000000",
+                },
             }
         ],
     }
@@ -140,7 +149,7 @@ def test_safe_batch__edited_file__rejected() -> None:
     batch = build_batch(1, sample_txs(), name="n", created_at_ms=1)
     edited = copy.deepcopy(batch)
     edited["transactions"][0]["contractInputsValues"]["delay"] = "1"
-    with pytest.raises(SafeBatchError, match="checksum .* does not match"):
+    with pytest.raises(SafeBatchError, match=r"checksum .* does not match"):
         read_batch(edited)
     edited["meta"]["checksum"] = checksum(edited)  # a consistent checksum, but values no longer encode `data`
     with pytest.raises(SafeBatchError, match="encodes to different calldata"):
@@ -161,10 +170,15 @@ def test_decoder__timelock_and_vault_calls__named_fields_and_roles() -> None:
 def test_operation_id__single_vs_batch__openzeppelin_encoding() -> None:
     call = vault_call("unpause")
     single = TimelockOperation((call,), salt=b"\x01" * 32)
-    assert single.id == keccak(encode(["address", "uint256", "bytes", "bytes32", "bytes32"], [VAULT, 0, call.data, bytes(32), b"\x01" * 32]))
+    assert single.id == keccak(
+        encode(["address", "uint256", "bytes", "bytes32", "bytes32"], [VAULT, 0, call.data, bytes(32), b"\x01" * 32])
+    )
     batch = TimelockOperation((call, call), salt=b"\x01" * 32)
     assert batch.id == keccak(
-        encode(["address[]", "uint256[]", "bytes[]", "bytes32", "bytes32"], [[VAULT, VAULT], [0, 0], [call.data, call.data], bytes(32), b"\x01" * 32])
+        encode(
+            ["address[]", "uint256[]", "bytes[]", "bytes32", "bytes32"],
+            [[VAULT, VAULT], [0, 0], [call.data, call.data], bytes(32), b"\x01" * 32],
+        )
     )
     assert TimelockOperation((call,), salt=b"\x02" * 32).id != single.id
 
@@ -177,8 +191,18 @@ def test_expected_states__bitmap__state_names() -> None:
 @pytest.mark.parametrize(
     ("option", "text", "message"),
     [
-        ("--max-loss-bps", "600", r"risk\.maxLossBps=600 bps \(6 %\) is outside the contract's hard bound \[1 bps .*500 bps .*MAX_LOSS_BPS.*--max-loss-bps"),
-        ("--health-factor-floor", "1.01", r"risk\.healthFactorFloorWad=1\.01 .*\[1\.05, 5\] \(MIN_HEALTH_FACTOR_FLOOR_WAD … MAX_HEALTH_FACTOR_FLOOR_WAD"),
+        (
+            "--max-loss-bps",
+            "600",
+            r"risk\.maxLossBps=600 bps \(6 %\) is outside the contract's hard bound "
+            r"\[1 bps .*500 bps .*MAX_LOSS_BPS.*--max-loss-bps",
+        ),
+        (
+            "--health-factor-floor",
+            "1.01",
+            r"risk\.healthFactorFloorWad=1\.01 .*\[1\.05, 5\] "
+            r"\(MIN_HEALTH_FACTOR_FLOOR_WAD … MAX_HEALTH_FACTOR_FLOOR_WAD",
+        ),
         ("--period-seconds", "60", r"risk\.periodSeconds=60 s .*\[3600 s \(1 h\), 604800 s \(7 d\)\]"),
         ("--performance-fee-bps", "3001", r"fees\.performanceFeeBps=3001 .*3000 bps"),
     ],
@@ -203,7 +227,9 @@ def test_check_field__edges__inclusive() -> None:
 
 
 def test_parse_field__too_precise_or_not_a_number__names_option() -> None:
-    with pytest.raises(ParameterError, match=r"--max-loss-bps=40\.5 \(maxLossBps\) must be ≥ 0 with at most 0 decimals"):
+    with pytest.raises(
+        ParameterError, match=r"--max-loss-bps=40\.5 \(maxLossBps\) must be ≥ 0 with at most 0 decimals"
+    ):
         parse_field(bound_for("--max-loss-bps"), "40.5")
     with pytest.raises(ParameterError, match=r"--health-factor-floor='x' \(healthFactorFloorWad\) is not a number"):
         parse_field(bound_for("--health-factor-floor"), "x")
@@ -212,7 +238,9 @@ def test_parse_field__too_precise_or_not_a_number__names_option() -> None:
 
 def test_humanize__role_hash_and_bytes32_name__readable() -> None:
     role = "0x" + ROLES["GUARDIAN_ROLE"].hex()
-    text = humanize(f"AccessControlUnauthorizedAccount(account=0x15d34aaf54267db7d7c367839aaf71a00a2c6a65, neededRole={role})")
+    text = humanize(
+        f"AccessControlUnauthorizedAccount(account=0x15d34aaf54267db7d7c367839aaf71a00a2c6a65, neededRole={role})"
+    )
     assert text == f"AccessControlUnauthorizedAccount(account={KEEPER}, neededRole=GUARDIAN_ROLE)"
     name = "0x" + b"maxLossBps".ljust(32, b"\0").hex()
     assert humanize(f"ParameterOutOfBounds(name={name}, value=600, min=1, max=500)") == (
