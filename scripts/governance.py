@@ -133,10 +133,13 @@ class Run:
         code = 0 if sim.ok else EXIT_SIMULATION_FAILED
         if opts.get("send") and sim.ok:
             sender = self.sender()
-            gov.send(prepared, sender)
-            if isinstance(sender, SafeSender) and sender.proposals:
+            if isinstance(sender, SafeSender) and sender.propose_only:
+                for tx in prepared.signed:  # nothing on-chain yet: the co-signers confirm, then anyone executes
+                    sender.send(tx)
                 prepared.extra["safe_proposals"] = sender.proposals
-                prepared.real_vs_simulation = None
+                prepared.notes.append("posted to the Safe Transaction Service for the other owners to confirm")
+            else:
+                gov.send(prepared, sender)
         elif opts.get("send"):
             prepared.extra["not_sent"] = "the simulation failed; nothing was signed"
         try:

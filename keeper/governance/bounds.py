@@ -131,13 +131,15 @@ def display(value: int, unit: Unit) -> str:
 
 
 def _duration(seconds: int) -> str:
-    if seconds % 86_400 == 0 and seconds:
-        return f"{seconds // 86_400} d"
-    if seconds % 3600 == 0 and seconds:
-        return f"{seconds // 3600} h"
-    if seconds % 60 == 0 and seconds:
-        return f"{seconds // 60} min"
-    return f"{seconds} s"
+    """``93784`` → ``1 d 2 h 3 min 4 s``."""
+    if seconds == 0:
+        return "0 s"
+    parts = []
+    for size, unit in ((86_400, "d"), (3600, "h"), (60, "min"), (1, "s")):
+        if seconds >= size:
+            parts.append(f"{seconds // size} {unit}")
+            seconds %= size
+    return " ".join(parts)
 
 
 def parse_scaled(field: str, option: str, text: str, decimals: int) -> int:
