@@ -59,6 +59,15 @@ def _risk(opts: dict[str, Any]) -> RiskParams:
     return RiskParams(*defaults)
 
 
+def _executors(opts: dict[str, Any]) -> tuple[str, ...]:
+    """Explicit executors, or the open role (``()``) with --open-executor, else the proposers."""
+    if opts["open_executor"]:
+        if opts["executors"]:
+            fail("--open-executor and --executor exclude each other")
+        return ()
+    return tuple(address_or_account(e) for e in (opts["executors"] or opts["proposers"]))
+
+
 def _options(fn: Any) -> Any:
     for b in reversed(RISK_FIELDS):
         fn = click.option(b.option, b.field, help=f"{b.field} ({'decimal' if b.unit == 'wad' else b.unit})")(fn)
@@ -73,7 +82,8 @@ def _options(fn: Any) -> Any:
 @click.option("--keeper", "keeper_", required=True, help="address, alias or TEST::N")
 @click.option("--fee-recipient", required=True)
 @click.option("--proposer", "proposers", multiple=True, required=True, help="timelock proposer (repeatable)")
-@click.option("--executor", "executors", multiple=True, help="timelock executor (repeatable; none = anyone)")
+@click.option("--executor", "executors", multiple=True, help="timelock executor (repeatable; default: the proposers)")
+@click.option("--open-executor", is_flag=True, help="anyone may execute a ready operation (EXECUTOR_ROLE to 0x0)")
 @click.option("--delay", "delay_seconds", default=86_400, show_default=True, type=click.IntRange(0))
 @click.option("--deposit-cap", default=100_000_000, show_default=True, type=click.IntRange(0), help="asset units")
 @click.option("--management-fee-bps", default=100, show_default=True, type=int)
@@ -117,7 +127,7 @@ def _deploy(opts: dict[str, Any]) -> int:
             keeper=address_or_account(opts["keeper_"]),
             fee_recipient=address_or_account(opts["fee_recipient"]),
             proposers=tuple(address_or_account(p) for p in opts["proposers"]),
-            executors=tuple(address_or_account(e) for e in opts["executors"]),
+            executors=_executors(opts),
             timelock_delay_seconds=opts["delay_seconds"],
             risk=_risk(opts),
             management_fee_bps=opts["management_fee_bps"],

@@ -11,20 +11,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from eth_abi import encode
-from web3 import Web3
 
 from keeper.chain.anvil import isolated
-from keeper.deploy.vault import deploy_vault
-from keeper.devnet.chain import contract_at
 from keeper.devnet.devnet import Devnet
 from keeper.devnet.driver import MarketDriver
 from keeper.governance.abi import contract_abi, encode_call
 from keeper.governance.chain import Chain, Tx, UnlockedSender
+from keeper.governance.demo import hedged_vault
 from keeper.governance.service import Governance
-
-USDC, WETH = 10**6, 10**18
-MAX = 2**256 - 1
 
 
 @dataclass
@@ -69,44 +63,11 @@ class GovStack:
             driver.set_price(symbol, driver.oracle_price(symbol))
 
 
-def aave_action(stack: GovStack, op: int, symbol: str, amount: int) -> tuple[str, bytes]:
-    token = stack.record["tokens"][symbol]["address"]
-    return (stack.section["AaveV3Adapter"], encode(["uint8", "address", "uint256"], [op, token, amount]))
-
-
-def swap_action(stack: GovStack, token_in: str, token_out: str, amount_in: int, fee: int = 500) -> tuple[str, bytes]:
-    rec = stack.record["tokens"]
-    path = (
-        bytes.fromhex(rec[token_in]["address"][2:])
-        + fee.to_bytes(3, "big")
-        + bytes.fromhex(rec[token_out]["address"][2:])
-    )
-    return (stack.section["UniswapV3Adapter"], encode(["bytes", "uint256", "uint256"], [path, amount_in, 0]))
-
-
 def build_stack(devnet: Devnet) -> GovStack:
-    w3, accounts = devnet.w3, devnet.w3.eth.accounts
-    MarketDriver(w3, devnet.url, devnet.record).advance(900)  # fill the pools' TWAP window
-    deployer, guardian, keeper, depositor, fee_recipient, outsider = (accounts[i] for i in (0, 5, 6, 7, 3, 4))
-    section = deploy_vault(
-        w3, devnet.record, deployer=deployer, guardian=guardian, keeper=keeper, fee_recipient=fee_recipient
-    )
-    stack = GovStack(
-        devnet, dict(devnet.record, vault=section), deployer, guardian, keeper, depositor, fee_recipient, outsider
-    )
-    usdc = contract_at(w3, devnet.record["tokens"]["USDC"]["address"], "MintableERC20")
-    vault = Web3.to_checksum_address(section["HedgedVault"])
-    for tx in (usdc.functions.mint(depositor, 10_000_000 * USDC), usdc.functions.approve(vault, MAX)):
-        w3.eth.wait_for_transaction_receipt(tx.transact({"from": depositor}))
-    stack.sender(depositor).send(stack.vault_call("deposit", 3_000_000 * USDC, depositor))
-    stack.refresh_oracles()
-    hedge = [
-        aave_action(stack, 0, "USDC", 2_000_000 * USDC),
-        aave_action(stack, 2, "WETH", 200 * WETH),
-        swap_action(stack, "WETH", "USDC", 200 * WETH),
-    ]
-    stack.sender(keeper).send(stack.vault_call("rebalance", hedge, []))
-    return stack
+    hedged = hedged_vault(devnet.w3, devnet.url, devnet.record)
+    a = hedged.accounts
+    roles = (a[k] for k in ("deployer", "guardian", "keeper", "depositor", "fee_recipient", "outsider"))
+    return GovStack(devnet, hedged.record, *roles)
 
 
 @pytest.fixture(scope="session")
