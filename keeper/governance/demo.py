@@ -44,7 +44,7 @@ def swap_action(record: dict[str, Any], token_in: str, token_out: str, amount_in
 
 def hedged_vault(w3: Web3, url: str, record: dict[str, Any], deposit_usdc: int = 3_000_000) -> HedgedVault:
     accounts = w3.eth.accounts
-    roles = {
+    roles: dict[str, str] = {
         "deployer": accounts[DEPLOYER],
         "fee_recipient": accounts[FEE_RECIPIENT],
         "outsider": accounts[OUTSIDER],
