@@ -178,6 +178,8 @@ class Report:
             console.print(table)
             if sim.error:
                 console.print(f"[red bold]simulation failed:[/red bold] {sim.error}")
+            if self.views()[1] is not None and not self.param_rows():
+                console.print("parameters and roles: no change")
             self._render_rows(console, "parameters (changed only)", self.param_rows())
             self._render_rows(console, "risk", self.risk_rows())
         for key, value in self.extra.items():
