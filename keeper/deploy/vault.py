@@ -1,23 +1,42 @@
 """Deploy HedgedVault with its adapters, lens and TimelockController onto a network described by a deployment
-record (the devnet's, or a real network's profile).
+record (the devnet's, or a real network's profile), resumably, and verify the wiring.
 
 Wiring is done by the deployer while it still holds governance; then governance and role administration move
 to the timelock and the deployer renounces every role, so from then on parameters change only through the
-timelock's delay. ``verify_vault`` checks that end state.
+timelock's delay. ``verify_vault`` checks that end state: role holders exactly as intended (rebuilt from
+``RoleGranted`` events and confirmed with ``hasRole``), the timelock's proposers, executors, admin and delay,
+immutables against the record, adapters, tracked tokens and parameters.
+
+The deployment is a list of steps, each with an on-chain "done?" check. Progress goes into the record's ``vault``
+section after every step (``status: partial``); a contract about to be deployed is recorded first with its
+predicted CREATE address, so a run cut off between sending and recording is adopted, not deployed twice.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import rlp
+from eth_abi import encode
+from eth_utils import keccak
+from eth_utils.abi import get_abi_input_types
 from web3 import Web3
 from web3.contract import Contract
 
 from keeper.artifacts import forge_artifact
-from keeper.devnet.chain import Deployer, checksum
+from keeper.devnet.chain import checksum
+from keeper.exceptions import HedgevaultError
+from keeper.governance.abi import ROLES, ZERO_ADDRESS, contract_abi, encode_call
+from keeper.governance.chain import Chain, Sender, Tx, UnlockedSender
 
-ZERO = "0x" + "00" * 20
+ZERO = ZERO_ADDRESS
+SCHEMA_VERSION = 1
+
+
+class VaultDeployError(HedgevaultError):
+    """Raised when a deployment cannot start or resume (existing vault, wrong deployer) or verifies wrong."""
 
 
 @dataclass(frozen=True)
@@ -49,11 +68,271 @@ class FeeParams:
         return (self.fee_recipient, self.management_fee_bps, self.performance_fee_bps, self.profit_unlock_seconds)
 
 
+@dataclass(frozen=True)
+class VaultConfig:
+    """Everything a deployment decides. Addresses checksummed; ``executors`` empty = open (anyone executes)."""
+
+    guardian: str
+    keeper: str
+    fee_recipient: str
+    proposers: tuple[str, ...]
+    executors: tuple[str, ...]
+    timelock_delay_seconds: int = 86_400
+    risk: RiskParams = field(default_factory=RiskParams)
+    management_fee_bps: int = 100
+    performance_fee_bps: int = 1000
+    profit_unlock_seconds: int = 6 * 3600
+    deposit_cap_assets: int = 100_000_000  # whole asset units
+    tracked: tuple[str, ...] = ("WETH", "WBTC")
+    asset: str = "USDC"
+    name: str = "Hedgevault USDC"
+    symbol: str = "hvUSDC"
+
+    @property
+    def fees(self) -> FeeParams:
+        return FeeParams(
+            self.fee_recipient, self.management_fee_bps, self.performance_fee_bps, self.profit_unlock_seconds
+        )
+
+
 def roles(vault: Contract) -> dict[str, bytes]:
     return {
         name: vault.functions[name]().call()
         for name in ("GOVERNANCE_ROLE", "GUARDIAN_ROLE", "KEEPER_ROLE", "DEFAULT_ADMIN_ROLE")
     }
+
+
+def create_address(sender: str, nonce: int) -> str:
+    return Web3.to_checksum_address(keccak(rlp.encode([bytes.fromhex(sender[2:]), nonce]))[12:])
+
+
+def creation_code(name: str, *args: Any) -> bytes:
+    """Forge creation bytecode of ``name`` with ABI-encoded constructor arguments."""
+    artifact = forge_artifact(name)
+    ctor: dict[str, Any] = next((f for f in artifact.abi if f.get("type") == "constructor"), {"inputs": []})
+    encoded = encode(get_abi_input_types(ctor), list(args)) if ctor["inputs"] else b""  # type: ignore[arg-type]
+    return bytes.fromhex(artifact.bytecode[2:]) + encoded
+
+
+@dataclass(frozen=True)
+class _Step:
+    name: str
+    done: Callable[[], bool]
+    run: Callable[[], None]
+
+
+class VaultDeployment:
+    """One resumable deployment of the vault stack by ``sender`` on ``chain``."""
+
+    def __init__(
+        self,
+        chain: Chain,
+        sender: Sender,
+        record: dict[str, Any],
+        config: VaultConfig,
+        section: dict[str, Any] | None = None,
+        on_progress: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
+        self.chain, self.sender, self.record, self.config = chain, sender, record, config
+        self.on_progress = on_progress or (lambda _: None)
+        self.gas_used = 0
+        self.transactions = 0
+        self.section = dict(section) if section else self._new_section()
+        if Web3.to_checksum_address(self.section["deployer"]) != Web3.to_checksum_address(sender.address):
+            raise VaultDeployError(
+                f"the partial deployment was started by {self.section['deployer']}, who still holds governance; "
+                f"resume it with that account, not {sender.address}"
+            )
+
+    def _new_section(self) -> dict[str, Any]:
+        c = self.config
+        asset = self.record["tokens"][c.asset]
+        return {
+            "schema": SCHEMA_VERSION,
+            "status": "partial",
+            "chain_id": self.chain.chain_id,
+            "deployer": Web3.to_checksum_address(self.sender.address),
+            "deploy_block": self.chain.block_number(),
+            "asset": c.asset,
+            "guardian": Web3.to_checksum_address(c.guardian),
+            "keeper": Web3.to_checksum_address(c.keeper),
+            "fee_recipient": Web3.to_checksum_address(c.fee_recipient),
+            "proposers": [Web3.to_checksum_address(p) for p in c.proposers],
+            "executors": [Web3.to_checksum_address(e) for e in c.executors] or [ZERO],
+            "timelock_delay_seconds": c.timelock_delay_seconds,
+            "tracked": list(c.tracked),
+            "risk": dict(zip(_risk_names(), c.risk.as_tuple(), strict=True)),
+            "fees": {
+                "managementFeeBps": c.management_fee_bps,
+                "performanceFeeBps": c.performance_fee_bps,
+                "profitUnlockSeconds": c.profit_unlock_seconds,
+            },
+            "deposit_cap": c.deposit_cap_assets * 10 ** int(asset["decimals"]),
+            "asset_decimals": int(asset["decimals"]),
+            "deploy_gas": 0,
+            "transactions": [],
+        }
+
+    # --- sending ---
+
+    def _send(self, tx: Tx) -> Any:
+        receipt = self.sender.send(tx)
+        self.gas_used += receipt.gas_used
+        self.transactions += 1
+        self.section["deploy_gas"] = int(self.section.get("deploy_gas", 0)) + receipt.gas_used
+        self.section.setdefault("transactions", []).append(
+            {"what": tx.what, "tx": receipt.tx_hash, "gas": receipt.gas_used}
+        )
+        return receipt
+
+    def _deploy(self, key: str, name: str, *args: Any) -> None:
+        nonce = self.chain.nonce(self.sender.address)
+        predicted = create_address(self.sender.address, nonce)
+        self.section["pending"] = {"key": key, "address": predicted, "nonce": nonce}
+        self.on_progress(self.section)
+        receipt = self._send(Tx(None, creation_code(name, *args), 0, f"deploy {name}"))
+        address = receipt.contract_address or predicted
+        if not self.chain.code(address):
+            raise VaultDeployError(f"deploy {name}: no code at {address} (tx {receipt.tx_hash})")
+        self.section[key] = Web3.to_checksum_address(address)
+        self.section.pop("pending", None)
+
+    def _deployed(self, key: str) -> bool:
+        if key in self.section and self.chain.code(self.section[key]):
+            return True
+        pending = self.section.get("pending")
+        if pending and pending["key"] == key and self.chain.code(pending["address"]):
+            self.section[key] = pending["address"]  # sent by an earlier run that was cut off before recording it
+            self.section.pop("pending")
+            return True
+        return False
+
+    def _vault_tx(self, fn: str, args: list[Any], what: str) -> None:
+        self._send(Tx(self.section["HedgedVault"], encode_call(contract_abi("HedgedVault"), fn, args), 0, what))
+
+    def _vault_view(self, fn: str, *args: Any) -> Any:
+        vault = self.chain.w3.eth.contract(address=self.section["HedgedVault"], abi=contract_abi("HedgedVault"))
+        return vault.functions[fn](*args).call()
+
+    # --- steps ---
+
+    def steps(self) -> list[_Step]:
+        c, rec = self.config, self.record
+        usdc = rec["tokens"][c.asset]
+        deployer = Web3.to_checksum_address(self.sender.address)
+        executors: list[str] = [Web3.to_checksum_address(e) for e in c.executors] or [ZERO]
+        steps = [
+            _Step(
+                "deploy Timelock",
+                lambda: self._deployed("Timelock"),
+                lambda: self._deploy(
+                    "Timelock",
+                    "Timelock",
+                    c.timelock_delay_seconds,
+                    [checksum(p) for p in c.proposers],
+                    executors,
+                    ZERO,
+                ),
+            ),
+            _Step(
+                "deploy HedgedVault",
+                lambda: self._deployed("HedgedVault"),
+                lambda: self._deploy(
+                    "HedgedVault",
+                    "HedgedVault",
+                    checksum(usdc["address"]),
+                    c.name,
+                    c.symbol,
+                    checksum(rec["aave"]["Pool"]),
+                    checksum(rec["feeds"][c.asset]),
+                    deployer,
+                    checksum(c.guardian),
+                    checksum(c.keeper),
+                    c.risk.as_tuple(),
+                    (checksum(c.fee_recipient), c.management_fee_bps, c.performance_fee_bps, c.profit_unlock_seconds),
+                    c.deposit_cap_assets * 10 ** int(usdc["decimals"]),
+                ),
+            ),
+            _Step(
+                "deploy AaveV3Adapter",
+                lambda: self._deployed("AaveV3Adapter"),
+                lambda: self._deploy("AaveV3Adapter", "AaveV3Adapter", checksum(rec["aave"]["Pool"])),
+            ),
+            _Step(
+                "deploy UniswapV3Adapter",
+                lambda: self._deployed("UniswapV3Adapter"),
+                lambda: self._deploy("UniswapV3Adapter", "UniswapV3Adapter", checksum(rec["uniswap"]["SwapRouter"])),
+            ),
+            _Step(
+                "deploy VaultLens", lambda: self._deployed("VaultLens"), lambda: self._deploy("VaultLens", "VaultLens")
+            ),
+        ]
+        for key in ("AaveV3Adapter", "UniswapV3Adapter"):
+            steps.append(
+                _Step(
+                    f"allow {key}",
+                    lambda key=key: bool(self._vault_view("adapterAllowed", self.section[key])),  # type: ignore[misc]
+                    lambda key=key: self._vault_tx("setAdapter", [self.section[key], True], f"allow {key}"),  # type: ignore[misc]
+                )
+            )
+        for symbol in c.tracked:
+            steps.append(
+                _Step(
+                    f"track {symbol}",
+                    lambda symbol=symbol: (
+                        checksum(rec["tokens"][symbol]["address"]) in [t[0] for t in self._vault_view("trackedTokens")]
+                    ),  # type: ignore[misc]
+                    lambda symbol=symbol: self._vault_tx(
+                        "addTrackedToken", [tracked_token(rec, symbol, c.asset)], f"track {symbol}"
+                    ),  # type: ignore[misc]
+                )
+            )
+        for role in ("GOVERNANCE_ROLE", "DEFAULT_ADMIN_ROLE"):
+            steps.append(
+                _Step(
+                    f"{role} → Timelock",
+                    lambda role=role: bool(self._vault_view("hasRole", ROLES[role], self.section["Timelock"])),  # type: ignore[misc]
+                    lambda role=role: self._vault_tx(
+                        "grantRole", [ROLES[role], self.section["Timelock"]], f"{role} → timelock"
+                    ),  # type: ignore[misc]
+                )
+            )
+        for role in ("GOVERNANCE_ROLE", "DEFAULT_ADMIN_ROLE"):
+            steps.append(
+                _Step(
+                    f"deployer renounces {role}",
+                    lambda role=role: not self._vault_view("hasRole", ROLES[role], deployer),  # type: ignore[misc]
+                    lambda role=role: self._vault_tx(
+                        "renounceRole", [ROLES[role], deployer], f"deployer renounces {role}"
+                    ),  # type: ignore[misc]
+                )
+            )
+        return steps
+
+    def run(self) -> dict[str, Any]:
+        """Run every step not done yet; returns the completed ``vault`` section."""
+        done = []
+        for step in self.steps():
+            if not step.done():
+                step.run()
+                self.on_progress(self.section)
+            done.append(step.name)
+        self.section["status"] = "complete"
+        self.section["steps_done"] = done
+        self.on_progress(self.section)
+        return self.section
+
+
+def tracked_token(record: dict[str, Any], symbol: str, asset: str = "USDC") -> tuple[str, str, str, int]:
+    token = record["tokens"][symbol]
+    pool = record["uniswap"]["pools"].get(f"{symbol}/{asset}", {}).get("address", ZERO)
+    return (checksum(token["address"]), checksum(record["feeds"][symbol]), checksum(pool), int(token["decimals"]))
+
+
+def _risk_names() -> list[str]:
+    from keeper.governance.bounds import struct_fields
+
+    return [n for n, _ in struct_fields("riskParams")]
 
 
 def deploy_vault(
@@ -66,82 +345,216 @@ def deploy_vault(
     fee_recipient: str,
     timelock_delay_seconds: int = 86_400,
     proposers: list[str] | None = None,
+    executors: list[str] | None = None,
     risk: RiskParams | None = None,
     deposit_cap_usdc: int = 100_000_000,
     tracked: tuple[str, ...] = ("WETH", "WBTC"),
 ) -> dict[str, Any]:
-    """Deploy and wire; returns the ``vault`` section of the deployment record."""
-    d = Deployer(w3, deployer)
-    usdc = record["tokens"]["USDC"]
+    """Deploy and wire from an account anvil holds unlocked (devnet, tests); returns the ``vault`` section.
+    Proposers default to the deployer, executors to the proposers."""
+    chain = Chain(str(w3.provider.endpoint_uri))  # type: ignore[attr-defined]
     proposers = proposers or [deployer]
-    timelock = d.deploy(forge_artifact("Timelock"), timelock_delay_seconds, proposers, proposers, ZERO)
-    risk = risk or RiskParams()
-    vault = d.deploy(
-        forge_artifact("HedgedVault"),
-        checksum(usdc["address"]),
-        "Hedgevault USDC",
-        "hvUSDC",
-        checksum(record["aave"]["Pool"]),
-        checksum(record["feeds"]["USDC"]),
-        deployer,
-        guardian,
-        keeper,
-        risk.as_tuple(),
-        FeeParams(fee_recipient).as_tuple(),
-        deposit_cap_usdc * 10 ** usdc["decimals"],
+    config = VaultConfig(
+        guardian=guardian,
+        keeper=keeper,
+        fee_recipient=fee_recipient,
+        proposers=tuple(proposers),
+        executors=tuple(executors if executors is not None else proposers),
+        timelock_delay_seconds=timelock_delay_seconds,
+        risk=risk or RiskParams(),
+        deposit_cap_assets=deposit_cap_usdc,
+        tracked=tracked,
     )
-    aave = d.deploy(forge_artifact("AaveV3Adapter"), checksum(record["aave"]["Pool"]))
-    uniswap = d.deploy(forge_artifact("UniswapV3Adapter"), checksum(record["uniswap"]["SwapRouter"]))
-    lens = d.deploy(forge_artifact("VaultLens"))
-    f = vault.functions
-    d.send(f.setAdapter(aave.address, True), "allow Aave adapter")
-    d.send(f.setAdapter(uniswap.address, True), "allow Uniswap adapter")
-    for symbol in tracked:
-        token = record["tokens"][symbol]
-        pool = record["uniswap"]["pools"].get(f"{symbol}/USDC", {}).get("address", ZERO)
-        d.send(
-            f.addTrackedToken(
-                (checksum(token["address"]), checksum(record["feeds"][symbol]), checksum(pool), token["decimals"])
-            ),
-            f"track {symbol}",
-        )
-    r = roles(vault)
-    d.send(f.grantRole(r["GOVERNANCE_ROLE"], timelock.address), "governance → timelock")
-    d.send(f.grantRole(r["DEFAULT_ADMIN_ROLE"], timelock.address), "role admin → timelock")
-    d.send(f.renounceRole(r["GOVERNANCE_ROLE"], deployer), "deployer renounces governance")
-    d.send(f.renounceRole(r["DEFAULT_ADMIN_ROLE"], deployer), "deployer renounces role admin")
-    return {
-        "HedgedVault": vault.address,
-        "Timelock": timelock.address,
-        "AaveV3Adapter": aave.address,
-        "UniswapV3Adapter": uniswap.address,
-        "VaultLens": lens.address,
-        "guardian": guardian,
-        "keeper": keeper,
-        "fee_recipient": fee_recipient,
-        "timelock_delay_seconds": timelock_delay_seconds,
-        "deploy_gas": d.gas_used,
-    }
+    return VaultDeployment(chain, UnlockedSender(chain, deployer), record, config).run()
 
 
-def verify_vault(w3: Web3, section: dict[str, Any], deployer: str) -> list[str]:
-    """Problems with the deployed wiring (empty when correct): roles, adapters, timelock as sole governance."""
+# --- verification ---------------------------------------------------------------------------------------------
+
+
+def verify_vault(w3: Web3, section: dict[str, Any], deployer: str, record: dict[str, Any] | None = None) -> list[str]:
+    """Problems with the deployed wiring (empty when correct): role holders exactly as intended on the vault
+    and the timelock, the timelock's delay, adapters, and — when the section says what was intended, or the
+    record is given — parameters, tracked tokens and immutables."""
+    from keeper.governance.state import role_holders
+
+    chain = Chain(str(w3.provider.endpoint_uri))  # type: ignore[attr-defined]
+    problems: list[str] = []
+    for name in ("HedgedVault", "Timelock", "AaveV3Adapter", "UniswapV3Adapter", "VaultLens"):
+        if name not in section or not chain.code(section[name]):
+            problems.append(f"{name}: no code at {section.get(name)}")
+    if problems:
+        return problems
     vault = w3.eth.contract(address=checksum(section["HedgedVault"]), abi=forge_artifact("HedgedVault").abi)
-    r = roles(vault)
-    has = vault.functions.hasRole
-    problems = []
-    expectations = [
-        ("GOVERNANCE_ROLE", section["Timelock"], True),
-        ("DEFAULT_ADMIN_ROLE", section["Timelock"], True),
-        ("GOVERNANCE_ROLE", deployer, False),
-        ("DEFAULT_ADMIN_ROLE", deployer, False),
-        ("KEEPER_ROLE", section["keeper"], True),
-        ("GUARDIAN_ROLE", section["guardian"], True),
-    ]
-    for role, who, expected in expectations:
-        if has(r[role], checksum(who)).call() != expected:
-            problems.append(f"{role} {'missing for' if expected else 'still held by'} {who}")
+    timelock_address = checksum(section["Timelock"])
+    deployer = checksum(deployer)
+    start = int(section.get("deploy_block", 0))
+    watch = [deployer, section["guardian"], section["keeper"], timelock_address]
+    expected_vault: dict[str, set[str]] = {
+        "GOVERNANCE_ROLE": {timelock_address},
+        "DEFAULT_ADMIN_ROLE": {timelock_address},
+        "KEEPER_ROLE": {str(checksum(section["keeper"]))} - {str(checksum(ZERO))},
+        "GUARDIAN_ROLE": {str(checksum(section["guardian"]))} - {str(checksum(ZERO))},
+    }
+    for role, want in expected_vault.items():
+        have = set(role_holders(chain, vault.address, "HedgedVault", role, watch, start))
+        if have != want:
+            problems.append(f"vault {role}: held by {sorted(have) or 'nobody'}, expected {sorted(want)}")
+    timelock = w3.eth.contract(address=timelock_address, abi=forge_artifact("Timelock").abi)
+    proposers: set[str] = {checksum(p) for p in section.get("proposers", [])}
+    executors: set[str] = {checksum(e) for e in section.get("executors", [])}
+    expected_timelock: dict[str, set[str]] = {"DEFAULT_ADMIN_ROLE": {str(timelock_address)}}
+    if proposers:
+        expected_timelock |= {"PROPOSER_ROLE": proposers, "CANCELLER_ROLE": proposers}
+    if executors:
+        expected_timelock["EXECUTOR_ROLE"] = executors
+    tl_watch = [*watch, *proposers, *executors, checksum(ZERO)]
+    for role, want in expected_timelock.items():
+        have = set(role_holders(chain, timelock_address, "Timelock", role, tl_watch, start))
+        if have != want:
+            problems.append(f"timelock {role}: held by {sorted(have) or 'nobody'}, expected {sorted(want)}")
+    delay = timelock.functions.getMinDelay().call()
+    if delay != int(section["timelock_delay_seconds"]):
+        problems.append(f"timelock minDelay is {delay} s, expected {section['timelock_delay_seconds']} s")
+    f = vault.functions
     for name in ("AaveV3Adapter", "UniswapV3Adapter"):
-        if not vault.functions.adapterAllowed(checksum(section[name])).call():
+        if not f.adapterAllowed(checksum(section[name])).call():
             problems.append(f"{name} {section[name]} is not allowed")
+    if "risk" in section:
+        have_risk = list(f.riskParams().call())
+        if have_risk != list(section["risk"].values()):
+            problems.append(f"riskParams on-chain {have_risk}, intended {list(section['risk'].values())}")
+    if "fees" in section:
+        fees = f.feeParams().call()
+        want_fees = [checksum(section["fee_recipient"]), *section["fees"].values()]
+        if list(fees) != want_fees:
+            problems.append(f"feeParams on-chain {list(fees)}, intended {want_fees}")
+    if "deposit_cap" in section and f.depositCap().call() != int(section["deposit_cap"]):
+        problems.append(f"depositCap on-chain {f.depositCap().call()}, intended {section['deposit_cap']}")
+    if record is not None:
+        problems += _verify_against_record(w3, section, record)
+    try:
+        lens = w3.eth.contract(address=checksum(section["VaultLens"]), abi=forge_artifact("VaultLens").abi)
+        lens.functions.snapshot(vault.address).call()
+    except Exception as err:
+        problems.append(f"VaultLens.snapshot(vault) fails: {err}")
     return problems
+
+
+def _verify_against_record(w3: Web3, section: dict[str, Any], record: dict[str, Any]) -> list[str]:
+    problems = []
+    asset = section.get("asset", "USDC")
+    vault = w3.eth.contract(address=checksum(section["HedgedVault"]), abi=forge_artifact("HedgedVault").abi)
+    f = vault.functions
+    expected = {
+        "asset": (f.asset().call(), record["tokens"][asset]["address"]),
+        "aavePool": (f.aavePool().call(), record["aave"]["Pool"]),
+        "assetFeed": (f.assetFeed().call(), record["feeds"][asset]),
+        "AaveV3Adapter.pool": (
+            w3.eth.contract(address=checksum(section["AaveV3Adapter"]), abi=forge_artifact("AaveV3Adapter").abi)
+            .functions.pool()
+            .call(),
+            record["aave"]["Pool"],
+        ),
+        "UniswapV3Adapter.router": (
+            w3.eth.contract(address=checksum(section["UniswapV3Adapter"]), abi=forge_artifact("UniswapV3Adapter").abi)
+            .functions.router()
+            .call(),
+            record["uniswap"]["SwapRouter"],
+        ),
+    }
+    for name, (have, want) in expected.items():
+        if have.lower() != want.lower():
+            problems.append(f"{name} is {have}, the record says {want}")
+    tracked = [tuple(t) for t in f.trackedTokens().call()]
+    for symbol in section.get("tracked", []):
+        want_t = tracked_token(record, symbol, asset)
+        if want_t not in tracked:
+            problems.append(f"tracked token {symbol}: expected {want_t}, vault tracks {tracked}")
+    return problems
+
+
+# --- simulation, config from a partial section, record files ------------------------------------------------
+
+
+@dataclass
+class DeploySimulation:
+    section: dict[str, Any]
+    problems: list[str]
+    gas_used: int
+    transactions: int
+    seconds: float
+
+
+def simulate_deployment(
+    target_url: str, record: dict[str, Any], config: VaultConfig, deployer: str, section: dict[str, Any] | None = None
+) -> DeploySimulation:
+    """The whole deployment on a fork of ``target_url`` with ``deployer`` impersonated, verified there. Contract
+    addresses equal the real ones as long as the deployer's nonce does not move in between."""
+    import time
+
+    from keeper.chain.anvil import AnvilProcess
+    from keeper.governance.simulate import fork_args
+
+    started = time.perf_counter()
+    with AnvilProcess(fork_url=target_url, extra_args=fork_args(record)) as fork:
+        chain = Chain(fork.url)
+        chain.impersonate(deployer)
+        run = VaultDeployment(chain, UnlockedSender(chain, deployer), record, config, section)
+        done = run.run()
+        problems = verify_vault(chain.w3, done, deployer, record)
+    return DeploySimulation(done, problems, run.gas_used, run.transactions, time.perf_counter() - started)
+
+
+def config_from_section(section: dict[str, Any]) -> VaultConfig:
+    """The configuration a partial deployment was started with (a resume must not change it)."""
+    risk_values = list(section["risk"].values())
+    executors = tuple(e for e in section["executors"] if Web3.to_checksum_address(e) != Web3.to_checksum_address(ZERO))
+    asset_decimals_cap = int(section["deposit_cap"])
+    return VaultConfig(
+        guardian=section["guardian"],
+        keeper=section["keeper"],
+        fee_recipient=section["fee_recipient"],
+        proposers=tuple(section["proposers"]),
+        executors=executors,
+        timelock_delay_seconds=int(section["timelock_delay_seconds"]),
+        risk=RiskParams(*risk_values),
+        management_fee_bps=int(section["fees"]["managementFeeBps"]),
+        performance_fee_bps=int(section["fees"]["performanceFeeBps"]),
+        profit_unlock_seconds=int(section["fees"]["profitUnlockSeconds"]),
+        deposit_cap_assets=asset_decimals_cap // 10 ** int(section.get("asset_decimals", 6)),
+        tracked=tuple(section["tracked"]),
+        asset=section.get("asset", "USDC"),
+    )
+
+
+def existing_vault_problem(chain: Chain, record: dict[str, Any], resume: bool) -> str | None:
+    """Why a deployment must not start over ``record`` (None when it may)."""
+    section = record.get("vault")
+    if not section:
+        return "nothing to resume: the record has no partial vault section" if resume else None
+    address = section.get("HedgedVault")
+    live = bool(address) and bool(chain.code(address))
+    if section.get("status") == "complete":
+        where = f"at {address} ({'live' if live else 'no code on this chain: a stale record'})"
+        return (
+            f"the record already has a complete vault {where}; refusing to deploy over it. "
+            "Write the new deployment elsewhere with --out PATH, or remove the `vault` section deliberately"
+        )
+    if not resume:
+        return (
+            f"the record holds a partial deployment (started by {section.get('deployer')}); continue it with --resume"
+        )
+    return None
+
+
+def write_record(path: Any, record: dict[str, Any]) -> None:
+    """Write a deployment record atomically (same JSON format as the devnet's)."""
+    import json
+    import os
+    from pathlib import Path
+
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(target.suffix + f".tmp{os.getpid()}")
+    tmp.write_text(json.dumps(record, indent=2) + "\n")
+    tmp.replace(target)
