@@ -23,6 +23,8 @@ interface IOptionMarketErrors {
     error ZeroAddress();
     /// @notice Thrown when a parameter is outside its hard bound (`name` is the field, e.g. "spotShockWad").
     error ParameterOutOfBounds(bytes32 name, uint256 value, uint256 min, uint256 max);
+    /// @notice Thrown when the market is built with an extension for another collateral token.
+    error ExtensionMismatch(address extension);
     /// @notice Thrown when a trade size exceeds the per-trade bound.
     error SizeOutOfBounds(uint256 sizeWad, uint256 maxSizeWad);
 
