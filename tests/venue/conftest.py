@@ -1,0 +1,102 @@
+"""A devnet with the OptionMarket deployed and configured: one per session, each test isolated by snapshot/revert."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from web3 import Web3
+from web3.contract import Contract
+from web3.exceptions import ContractCustomError, ContractLogicError
+
+from keeper.chain.anvil import isolated
+from keeper.devnet.chain import Deployer, checksum, contract_at
+from keeper.devnet.devnet import Devnet
+from keeper.devnet.driver import MarketDriver
+from keeper.venue.chain import market_at, revert_decoder
+from keeper.venue.deploy import VenueConfig, deploy_venue, post_surfaces
+
+E6 = 10**6
+WAD = 10**18
+DECODER = revert_decoder()
+
+
+@dataclass
+class Venue:
+    devnet: Devnet
+    driver: MarketDriver
+    market: Contract
+    section: dict[str, Any]
+    config: VenueConfig
+    trader: str
+    other: str
+    liquidator: str
+
+    @property
+    def w3(self) -> Web3:
+        return self.devnet.w3
+
+    def send(self, call: Any, sender: str) -> dict[str, Any]:
+        return Deployer(self.w3, sender).send(call, "venue test tx")
+
+    def refresh(self) -> None:
+        """Fresh oracle rounds (same prices) and vol surfaces."""
+        for symbol in ("WETH", "WBTC"):
+            self.driver.set_price(symbol, self.driver.oracle_price(symbol))
+        post_surfaces(self.w3, self.section, self.config)
+
+    def open_account(self, owner: str, usdc_e6: int) -> int:
+        usdc = contract_at(self.w3, self.section["usdc"], "MintableERC20")
+        self.send(usdc.functions.mint(checksum(owner), usdc_e6), owner)
+        self.send(usdc.functions.approve(self.market.address, usdc_e6), owner)
+        account_id = int(self.market.functions.accountCount().call()) + 1
+        self.send(self.market.functions.openAccount(), owner)
+        self.send(self.market.functions.deposit(account_id, usdc_e6), owner)
+        return account_id
+
+    def series_id(self, symbol: str, expiry_index: int, moneyness_index: int, is_call: bool) -> int:
+        expiry = self.section["expiries"][expiry_index]
+        rows = [s for s in self.section["series"] if s["underlying"] == symbol and s["expiry"] == expiry]
+        strikes = sorted({s["strike_usd"] for s in rows})
+        strike = strikes[moneyness_index]
+        return int(next(s["id"] for s in rows if s["strike_usd"] == strike and s["is_call"] == is_call))
+
+
+def revert_reason(call: Any, sender: str) -> str:
+    """The decoded reason ``call`` reverts with (eth_call), or '' if it would succeed."""
+    try:
+        call.call({"from": sender})
+    except ContractCustomError as err:
+        return DECODER.decode(err.data if isinstance(err.data, str) else err.args[0])
+    except ContractLogicError as err:
+        data = err.data if isinstance(err.data, str) else ""
+        return DECODER.decode(data) if data.startswith("0x") and len(data) > 2 else str(err)
+    return ""
+
+
+@pytest.fixture(scope="session")
+def venue_devnet() -> Iterator[Devnet]:
+    with Devnet.start() as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def session_venue(venue_devnet: Devnet) -> Venue:
+    w3 = venue_devnet.w3
+    accounts = list(w3.eth.accounts)
+    driver = MarketDriver(w3, venue_devnet.url, venue_devnet.record)
+    admin = venue_devnet.record["accounts"]["admin"]
+    config = VenueConfig()
+    for symbol in ("WETH", "WBTC"):
+        driver.set_price(symbol, driver.oracle_price(symbol))
+    section = deploy_venue(w3, venue_devnet.record, admin=admin, guardian=accounts[5], lp=accounts[1], config=config)
+    return Venue(venue_devnet, driver, market_at(w3, section["OptionMarket"]), section, config, *accounts[2:5])
+
+
+@pytest.fixture
+def venue(session_venue: Venue) -> Iterator[Venue]:
+    with isolated(session_venue.devnet.url):
+        session_venue.refresh()
+        yield session_venue
