@@ -73,6 +73,7 @@ contract LiquidationTest is OptionMarketFixture {
     }
 
     /// @notice Over-liquidation: closing more than restores margin reverts with the equity and IM it would leave.
+    /// forge-config: default.fuzz.runs = 32
     function testLiquidateRevertsWhenOverLiquidating(uint256 extra) public {
         _underwater();
         uint256 size = _maxLiquidatable();
