@@ -8,7 +8,8 @@ import pytest
 
 from keeper.venue.chain import read_account, read_params, read_state
 from keeper.venue.model import liquidation_moves, margin, marks, position_vols, quote
-from tests.venue.conftest import E6, WAD, Venue, revert_reason
+
+from .conftest import E6, WAD, Venue, revert_reason
 
 REL = 1e-6
 
