@@ -8,6 +8,7 @@ import {Proxy} from "@openzeppelin/contracts/proxy/Proxy.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {SignedMath} from "@openzeppelin/contracts/utils/math/SignedMath.sol";
 import {FixedPointMathLib} from "solady/utils/FixedPointMathLib.sol";
 
 /// @title OptionMarket
@@ -24,6 +25,7 @@ import {FixedPointMathLib} from "solady/utils/FixedPointMathLib.sol";
 contract OptionMarket is OptionMarketBase, IOptionMarketAccounts, Proxy {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
+    using SafeCast for int256;
 
     /* IMMUTABLES */
 
@@ -94,7 +96,7 @@ contract OptionMarket is OptionMarketBase, IOptionMarketAccounts, Proxy {
         if (a.collateralE6 < amountE6.toInt256()) {
             revert InsufficientCollateral(accountId, a.collateralE6, amountE6);
         }
-        a.collateralE6 -= int256(amountE6);
+        a.collateralE6 -= amountE6.toInt256();
         if (a.positions.length != 0) {
             Margin memory m = _accountMargin(_newCtx(true), accountId, true);
             if (m.equityE6 < int256(m.initialE6)) {
@@ -124,9 +126,16 @@ contract OptionMarket is OptionMarketBase, IOptionMarketAccounts, Proxy {
         if (a.collateralE6 < costE6.toInt256()) {
             revert InsufficientCollateral(accountId, a.collateralE6, costE6);
         }
-        _trade(ctx, accountId, seriesId, int256(sizeWad), int256(costE6));
+        _trade(ctx, accountId, seriesId, sizeWad.toInt256(), costE6.toInt256());
         emit Traded(
-            accountId, seriesId, int256(sizeWad), int256(costE6), q.feeE6, q.markPriceWad, q.spotWad, q.volWad
+            accountId,
+            seriesId,
+            sizeWad.toInt256(),
+            costE6.toInt256(),
+            q.feeE6,
+            q.markPriceWad,
+            q.spotWad,
+            q.volWad
         );
     }
 
@@ -144,12 +153,12 @@ contract OptionMarket is OptionMarketBase, IOptionMarketAccounts, Proxy {
         proceedsE6 = q.premiumE6;
         if (proceedsE6 < minProceedsE6) revert ProceedsBelowMin(proceedsE6, minProceedsE6);
         if (_poolCashE6 < proceedsE6.toInt256()) revert InsufficientPoolCash(_poolCashE6, proceedsE6);
-        _trade(ctx, accountId, seriesId, -int256(sizeWad), -int256(proceedsE6));
+        _trade(ctx, accountId, seriesId, -sizeWad.toInt256(), -proceedsE6.toInt256());
         emit Traded(
             accountId,
             seriesId,
-            -int256(sizeWad),
-            -int256(proceedsE6),
+            -sizeWad.toInt256(),
+            -proceedsE6.toInt256(),
             q.feeE6,
             q.markPriceWad,
             q.spotWad,
@@ -200,7 +209,7 @@ contract OptionMarket is OptionMarketBase, IOptionMarketAccounts, Proxy {
         int256 size = deltaWad;
         if (slot == 0) {
             if (a.positions.length >= MAX_POSITIONS) revert TooManyPositions(accountId, MAX_POSITIONS);
-            a.positions.push(Position(uint32(seriesId), 0));
+            a.positions.push(Position(seriesId.toUint32(), 0));
             slot = a.positions.length;
             _positionSlot[accountId][seriesId] = slot;
         } else {
@@ -210,7 +219,7 @@ contract OptionMarket is OptionMarketBase, IOptionMarketAccounts, Proxy {
         if (size == 0) {
             _removePosition(accountId, slot);
         } else {
-            a.positions[slot - 1].sizeWad = int128(size);
+            a.positions[slot - 1].sizeWad = size.toInt128();
         }
         int256 poolSize = _poolSize[seriesId] - deltaWad;
         _checkSize(poolSize);
@@ -218,7 +227,7 @@ contract OptionMarket is OptionMarketBase, IOptionMarketAccounts, Proxy {
     }
 
     function _checkSize(int256 sizeWad) internal pure {
-        uint256 abs = sizeWad < 0 ? uint256(-sizeWad) : uint256(sizeWad);
+        uint256 abs = SignedMath.abs(sizeWad);
         if (abs > MAX_POSITION_SIZE_WAD) revert SizeOutOfBounds(abs, MAX_POSITION_SIZE_WAD);
     }
 
@@ -258,13 +267,13 @@ contract OptionMarket is OptionMarketBase, IOptionMarketAccounts, Proxy {
         if (pre.equityE6 >= int256(pre.maintenanceE6)) {
             revert AccountNotLiquidatable(accountId, pre.equityE6, pre.maintenanceE6);
         }
-        uint256 abs = size < 0 ? uint256(-size) : uint256(size);
+        uint256 abs = SignedMath.abs(size);
         closedSizeWad = maxSizeWad < abs ? maxSizeWad : abs;
         int256 premiumE6 = _closePremium(ctx, s, size < 0, closedSizeWad);
         bonusE6 = closedSizeWad * ctx.spotWad[s.underlyingId] / WAD * _risk.liquidationPenaltyWad / 1e30;
-        int256 delta = size < 0 ? int256(closedSizeWad) : -int256(closedSizeWad);
+        int256 delta = size < 0 ? closedSizeWad.toInt256() : -closedSizeWad.toInt256();
 
-        _accounts[accountId].collateralE6 -= premiumE6 + int256(bonusE6);
+        _accounts[accountId].collateralE6 -= premiumE6 + bonusE6.toInt256();
         _poolCashE6 += premiumE6;
         _move(accountId, seriesId, delta);
         _checkLiquidation(ctx, accountId, pre);
@@ -290,7 +299,7 @@ contract OptionMarket is OptionMarketBase, IOptionMarketAccounts, Proxy {
         uint256 bid = markWad > feeWad ? markWad - feeWad : 0;
         uint256 proceeds = sizeWad * bid / 1e30;
         if (_poolCashE6 < proceeds.toInt256()) revert InsufficientPoolCash(_poolCashE6, proceeds);
-        return -int256(proceeds);
+        return -proceeds.toInt256();
     }
 
     /// @dev A liquidation must reduce the IM shortfall and must not overshoot IM.
@@ -310,7 +319,7 @@ contract OptionMarket is OptionMarketBase, IOptionMarketAccounts, Proxy {
         if (a.collateralE6 >= 0 || a.positions.length != 0) return;
         uint256 deficit = uint256(-a.collateralE6);
         a.collateralE6 = 0;
-        _poolCashE6 -= int256(deficit);
+        _poolCashE6 -= deficit.toInt256();
         _badDebtE6 += deficit;
         emit BadDebtAbsorbed(accountId, deficit);
     }

@@ -10,6 +10,8 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {SignedMath} from "@openzeppelin/contracts/utils/math/SignedMath.sol";
 import {FixedPointMathLib} from "solady/utils/FixedPointMathLib.sol";
 import {LibSort} from "solady/utils/LibSort.sol";
 
@@ -26,6 +28,9 @@ abstract contract OptionMarketBase is
     Pausable,
     ReentrancyGuard
 {
+    using SafeCast for uint256;
+    using SafeCast for int256;
+
     /* CONSTANTS */
 
     bytes32 public constant LISTER_ROLE = keccak256("LISTER_ROLE");
@@ -182,7 +187,7 @@ abstract contract OptionMarketBase is
         int256 answer;
         (, answer,, updatedAt,) = IAggregatorV3(u.feed).latestRoundData();
         if (answer <= 0) revert InvalidPrice(u.feed, answer);
-        spotWad = _toWad(uint256(answer), u.feedDecimals);
+        spotWad = _toWad(answer.toUint256(), u.feedDecimals);
     }
 
     function _toWad(uint256 answer, uint8 decimals) internal pure returns (uint256) {
@@ -211,7 +216,7 @@ abstract contract OptionMarketBase is
         view
         returns (uint256 forwardWad, uint256 discountWad)
     {
-        int256 rt = int256(uint256(_market.rateWad) * tauWad / WAD);
+        int256 rt = (uint256(_market.rateWad) * tauWad / WAD).toInt256();
         forwardWad = spotWad * uint256(FixedPointMathLib.expWad(rt)) / WAD;
         discountWad = uint256(FixedPointMathLib.expWad(-rt));
     }
@@ -254,7 +259,7 @@ abstract contract OptionMarketBase is
     }
 
     function _logRatio(uint256 numWad, uint256 denWad) internal pure returns (int256) {
-        return FixedPointMathLib.lnWad(int256(numWad * WAD / denWad));
+        return FixedPointMathLib.lnWad((numWad * WAD / denWad).toInt256());
     }
 
     /* PORTFOLIO LOADING */
@@ -301,7 +306,7 @@ abstract contract OptionMarketBase is
             ser[i] = s;
             if (s.expiry <= block.timestamp) {
                 (uint256 p,) = _expiredPrice(ctx, s);
-                expiredWad += h[i].sizeWad * int256(p) / IWAD;
+                expiredWad += h[i].sizeWad * p.toInt256() / IWAD;
                 continue;
             }
             keys[i] = (uint256(s.underlyingId) << 240) | (uint256(s.expiry) << 176)
@@ -337,7 +342,7 @@ abstract contract OptionMarketBase is
                 ex.putSizeWad += size;
                 ex.putNotionalWad += notional;
             }
-            if (size < 0) book.shortSizeWad[s.underlyingId] += uint256(-size);
+            if (size < 0) book.shortSizeWad[s.underlyingId] += SignedMath.abs(size);
         }
         book.expiries[book.expiryCount - 1].legEnd = legs;
     }
@@ -441,12 +446,12 @@ abstract contract OptionMarketBase is
     }
 
     function _ceilE6(uint256 wad) internal pure returns (uint256) {
-        return (wad + uint256(_WAD_PER_E6) - 1) / uint256(_WAD_PER_E6);
+        return (wad + 1e12 - 1) / 1e12;
     }
 
     /// @dev size × price in USDC, rounded toward −∞ (a long's value or payout down, a short's debit up).
     function _valueE6(int256 sizeWad, uint256 priceWad) internal pure returns (int256) {
-        return _floorDiv(sizeWad * int256(priceWad), IWAD * _WAD_PER_E6);
+        return _floorDiv(sizeWad * priceWad.toInt256(), IWAD * _WAD_PER_E6);
     }
 
     function _floorDiv(int256 x, int256 d) internal pure returns (int256 q) {

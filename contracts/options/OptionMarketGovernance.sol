@@ -8,6 +8,7 @@ import {OptionMarketBase} from "./OptionMarketBase.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {SignedMath} from "@openzeppelin/contracts/utils/math/SignedMath.sol";
 
 /// @title OptionMarketGovernance
 /// @notice The OptionMarket's pool facet (expiry settlement, LP liquidity) and governance facet (underlyings,
@@ -17,6 +18,7 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 contract OptionMarketGovernance is OptionMarketBase, IOptionMarketPool, IOptionMarketGovernance {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
+    using SafeCast for int256;
 
     /// @param usdc_ Collateral token of the market this facet serves.
     constructor(IERC20 usdc_) OptionMarketBase(usdc_) {}
@@ -58,7 +60,7 @@ contract OptionMarketGovernance is OptionMarketBase, IOptionMarketPool, IOptionM
             if (previousAt >= expiry) revert InvalidSettlementRound(roundId, updatedAt, expiry);
         }
         if (answer <= 0) revert InvalidPrice(u.feed, answer);
-        return _toWad(uint256(answer), u.feedDecimals);
+        return _toWad(answer.toUint256(), u.feedDecimals);
     }
 
     /// @dev Removes a series from the live list (slot = index + 1).
@@ -80,7 +82,7 @@ contract OptionMarketGovernance is OptionMarketBase, IOptionMarketPool, IOptionM
         if (amountE6 == 0) revert ZeroAmount();
         int256 equityE6 = _poolMargin(_newCtx(true), false).equityE6;
         if (equityE6 < 0 || (equityE6 == 0 && _totalShares != 0)) revert PoolInsolvent(equityE6);
-        shares = amountE6 * (_totalShares + _VIRTUAL_SHARES) / (uint256(equityE6) + _VIRTUAL_ASSETS_E6);
+        shares = amountE6 * (_totalShares + _VIRTUAL_SHARES) / (equityE6.toUint256() + _VIRTUAL_ASSETS_E6);
         if (shares == 0) revert ZeroAmount();
         _poolCashE6 += amountE6.toInt256();
         _totalShares += shares;
@@ -103,9 +105,9 @@ contract OptionMarketGovernance is OptionMarketBase, IOptionMarketPool, IOptionM
         Ctx memory ctx = _newCtx(true);
         int256 equityE6 = _poolMargin(ctx, false).equityE6;
         if (equityE6 <= 0) revert PoolInsolvent(equityE6);
-        amountE6 = shares * (uint256(equityE6) + _VIRTUAL_ASSETS_E6) / (_totalShares + _VIRTUAL_SHARES);
+        amountE6 = shares * (equityE6.toUint256() + _VIRTUAL_ASSETS_E6) / (_totalShares + _VIRTUAL_SHARES);
         if (_poolCashE6 < amountE6.toInt256()) revert InsufficientPoolCash(_poolCashE6, amountE6);
-        _poolCashE6 -= int256(amountE6);
+        _poolCashE6 -= amountE6.toInt256();
         _totalShares -= shares;
         _shares[msg.sender] = balance - shares;
         Margin memory m = _poolMargin(ctx, true);
@@ -169,7 +171,7 @@ contract OptionMarketGovernance is OptionMarketBase, IOptionMarketPool, IOptionM
         if (_live.length >= MAX_LIVE_SERIES) revert TooManyLiveSeries(MAX_LIVE_SERIES);
         seriesId = ++_seriesCount;
         _seriesIds[key] = seriesId;
-        _series[seriesId] = Series(strikeWad, expiry, uint16(underlyingId), isCall);
+        _series[seriesId] = Series(strikeWad, expiry, underlyingId.toUint16(), isCall);
         _live.push(seriesId);
         _liveSlot[seriesId] = _live.length;
         ExpiryInfo storage info = _expiries[underlyingId][expiry];
@@ -188,12 +190,13 @@ contract OptionMarketGovernance is OptionMarketBase, IOptionMarketPool, IOptionM
     ) external onlyRole(VOL_FEEDER_ROLE) {
         _underlyingExists(underlyingId);
         _bound("atmVolWad", atmVolWad, MIN_VOL_WAD, MAX_VOL_WAD);
-        uint256 absSkew = skewWad < 0 ? uint256(-skewWad) : uint256(skewWad);
+        uint256 absSkew = SignedMath.abs(skewWad);
         _bound("skewWad", absSkew, 0, MAX_SKEW_WAD);
         if (smileWad < 0) revert ParameterOutOfBounds("smileWad", 0, 0, MAX_SMILE_WAD);
-        _bound("smileWad", uint256(smileWad), 0, MAX_SMILE_WAD);
-        _vols[underlyingId][expiry] =
-            VolSurface(uint64(atmVolWad), int64(skewWad), int64(smileWad), uint64(block.timestamp));
+        _bound("smileWad", smileWad.toUint256(), 0, MAX_SMILE_WAD);
+        _vols[underlyingId][expiry] = VolSurface(
+            atmVolWad.toUint64(), skewWad.toInt64(), smileWad.toInt64(), block.timestamp.toUint64()
+        );
         emit VolSurfacePosted(underlyingId, expiry, atmVolWad, skewWad, smileWad);
     }
 

@@ -14,6 +14,9 @@ import {FixedPointMathLib} from "solady/utils/FixedPointMathLib.sol";
 ///      multiply or divide, so it never overflows. Spot scenarios k shift x by ln k and scale R by k; vol scenarios
 ///      scale s by m and 1/s by 1/m: no ln or sqrt per revaluation. Puts come from parity: P̃/K = c − R + 1.
 ///      Time is τ = seconds / 365 days.
+// Casts between int256 and uint256 here are of values bounded far below 2^255 (see the bounds in each
+// library's NatSpec); the linter cannot see the bounds.
+// forge-lint: disable-start(unsafe-typecast)
 library BlackScholesLib {
     uint256 internal constant WAD = 1e18;
     int256 internal constant IWAD = 1e18;
@@ -109,3 +112,4 @@ library BlackScholesLib {
         return uint256(v);
     }
 }
+// forge-lint: disable-end(unsafe-typecast)

@@ -20,6 +20,9 @@ import {FixedPointMathLib} from "solady/utils/FixedPointMathLib.sol";
 ///      underlyings. MM = worst loss + minShortMarginWad·spot·Σ|short sizes|; IM = imFactorWad·MM.
 ///      All loops are `unchecked`: sizes are bounded by the market (|size| ≤ 1e27, strikes ≤ 1e25), so no term
 ///      exceeds 1e60; indices are bounded by array lengths.
+// Casts between int256 and uint256 here are of values bounded far below 2^255 (see the bounds in each
+// library's NatSpec); the linter cannot see the bounds.
+// forge-lint: disable-start(unsafe-typecast)
 library MarginLib {
     uint256 internal constant WAD = 1e18;
     int256 internal constant IWAD = 1e18;
@@ -210,3 +213,4 @@ library MarginLib {
         }
     }
 }
+// forge-lint: disable-end(unsafe-typecast)

@@ -12,6 +12,9 @@ import {FixedPointMathLib} from "solady/utils/FixedPointMathLib.sol";
 ///      as an argument so the Black-Scholes kernel can derive the second one from the first (see BlackScholesLib).
 ///      For |d| ≥ 9, Φ(−|d|) < 1.2e-19 (below one wei) and Φ is returned as exactly 0 or 1 with no exp.
 ///      All arithmetic is `unchecked`: inputs are bounded (z < 9e18, e ≤ 1e18) so no intermediate exceeds 1e60.
+// Casts between int256 and uint256 here are of values bounded far below 2^255 (see the bounds in each
+// library's NatSpec); the linter cannot see the bounds.
+// forge-lint: disable-start(unsafe-typecast)
 library NormalDist {
     uint256 internal constant WAD = 1e18;
     /// @notice |d| at or beyond which Φ(d) is 0 or 1 within one wei.
@@ -92,3 +95,4 @@ library NormalDist {
         }
     }
 }
+// forge-lint: disable-end(unsafe-typecast)

@@ -7,10 +7,12 @@ import {OptionMarketHandler} from "./OptionMarketHandler.sol";
 import {console2} from "forge-std/Test.sol";
 
 /// @notice Invariants of the venue under random trading, oracle moves, time, settlement, liquidation and LP flows.
-/// @dev Each handler call runs full margin checks (≈1–3M gas), so the default profile keeps the campaign short;
-///      HV_SLOW=1 (the `slow` profile) runs 1,024 × 64.
+/// @dev Each handler call runs full margin checks (≈1–3M gas), so the default profile keeps the campaign short
+///      (12 × 24 per invariant); HV_SLOW=1 (the `slow` profile) runs 256 × 64 per invariant.
 /// forge-config: default.invariant.runs = 12
 /// forge-config: default.invariant.depth = 24
+/// forge-config: slow.invariant.runs = 256
+/// forge-config: slow.invariant.depth = 64
 contract OptionMarketInvariantTest is OptionMarketFixture {
     OptionMarketHandler internal handler;
 
