@@ -15,6 +15,9 @@ import {IOptionMarketViews} from "./options/IOptionMarketViews.sol";
 ///         grid (Derive-style portfolio margin); under-margined accounts are liquidated partially by anyone; at
 ///         expiry one settlement price per (underlying, expiry) is fixed from the feed and positions are cashed.
 ///
+/// One address serves this whole ABI: the OptionMarket core runs the account facet and forwards every other
+/// selector by DELEGATECALL to its view and governance facets (one storage; see docs/option-market.md).
+///
 /// Units (in every name): collateral and cash are USDC, 6 decimals (`*E6`). Prices are USD per unit of underlying
 /// and sizes are units of underlying, both 1e18 (`*Wad`); vols and ratios are decimals × 1e18 (0.5e18 = 50 %).
 /// Sizes are signed: long > 0, short < 0. Time to expiry τ = seconds / 365 days.

@@ -99,7 +99,7 @@ abstract contract OptionMarketBase is
     mapping(uint256 seriesId => Series) internal _series;
     uint256 internal _seriesCount;
     mapping(bytes32 key => uint256 seriesId) internal _seriesIds;
-    uint256[] internal _live;
+    uint32[] internal _live; // packed 8 per slot: the pool loader reads it on every trade
     mapping(uint256 seriesId => uint256 slot) internal _liveSlot; // index + 1 in _live
     mapping(uint256 underlyingId => mapping(uint256 expiry => ExpiryInfo)) internal _expiries;
     mapping(uint256 underlyingId => mapping(uint256 expiry => VolSurface)) internal _vols;
@@ -418,10 +418,11 @@ abstract contract OptionMarketBase is
 
     /// @dev The pool's positions (every live series it holds), with `deltaWad` subtracted from `seriesId`.
     function _poolHoldings(uint256 seriesId, int256 deltaWad) internal view returns (Holding[] memory h) {
-        uint256 n = _live.length;
+        uint32[] memory live = _live;
+        uint256 n = live.length;
         h = new Holding[](n);
         for (uint256 i; i < n; ++i) {
-            uint256 id = _live[i];
+            uint256 id = live[i];
             int256 size = _poolSize[id];
             h[i] = Holding(id, id == seriesId ? size - deltaWad : size);
         }

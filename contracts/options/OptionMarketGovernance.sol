@@ -67,7 +67,7 @@ contract OptionMarketGovernance is OptionMarketBase, IOptionMarketPool, IOptionM
     function _retire(uint256 seriesId, uint256 slot) internal {
         uint256 last = _live.length;
         if (slot != last) {
-            uint256 moved = _live[last - 1];
+            uint32 moved = _live[last - 1];
             _live[slot - 1] = moved;
             _liveSlot[moved] = slot;
         }
@@ -172,7 +172,7 @@ contract OptionMarketGovernance is OptionMarketBase, IOptionMarketPool, IOptionM
         seriesId = ++_seriesCount;
         _seriesIds[key] = seriesId;
         _series[seriesId] = Series(strikeWad, expiry, underlyingId.toUint16(), isCall);
-        _live.push(seriesId);
+        _live.push(seriesId.toUint32());
         _liveSlot[seriesId] = _live.length;
         ExpiryInfo storage info = _expiries[underlyingId][expiry];
         info.listed = true;

@@ -148,8 +148,12 @@ contract OptionMarketViews is OptionMarketBase, IOptionMarketViews, Proxy {
     }
 
     /// @inheritdoc IOptionMarketViews
-    function liveSeries() external view returns (uint256[] memory) {
-        return _live;
+    function liveSeries() external view returns (uint256[] memory ids) {
+        uint32[] memory live = _live;
+        ids = new uint256[](live.length);
+        for (uint256 i; i < live.length; ++i) {
+            ids[i] = live[i];
+        }
     }
 
     /// @inheritdoc IOptionMarketViews
