@@ -3,10 +3,14 @@ liquidation distance, settlement, revert decoding."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from keeper.venue.chain import read_account, read_params, read_state
+from keeper.venue.chain import market_at, read_account, read_params, read_state
+from keeper.venue.deploy import main
 from keeper.venue.model import liquidation_moves, margin, marks, position_vols, quote
 
 from .conftest import E6, WAD, Venue, revert_reason
@@ -141,3 +145,14 @@ def test_revert__margin_breach__decoded_with_figures(venue: Venue) -> None:
     stale = venue.market.functions.buy(account, venue.series_id("WETH", 3, 2, True), WAD, 2**256 - 1)
     venue.driver.advance(3_700)
     assert revert_reason(stale, venue.trader).startswith("StalePrice(feed=")
+
+
+def test_deploy_cli__running_devnet__writes_venue_section(venue: Venue, tmp_path: Path) -> None:
+    record_path = tmp_path / "deployment.json"
+    record_path.write_text(json.dumps(venue.devnet.record))
+    main(["--rpc", venue.devnet.url, "--record", str(record_path)])
+    section = json.loads(record_path.read_text())["venue"]
+    assert section["underlyings"] == {"WETH": 0, "WBTC": 1}
+    market = market_at(venue.w3, section["OptionMarket"])
+    assert len(market.functions.liveSeries().call()) == len(section["series"])
+    assert market.functions.EXTENSION().call() == section["OptionMarketViews"]
