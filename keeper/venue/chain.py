@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 from web3 import Web3
 from web3.contract import Contract
+from web3.exceptions import ContractCustomError, ContractLogicError
 from web3.types import BlockIdentifier
 
 from keeper.artifacts import forge_artifact
@@ -29,6 +30,19 @@ def market_at(w3: Web3, address: str) -> Contract:
 
 def revert_decoder() -> RevertDecoder:
     return RevertDecoder(forge_artifact(name).abi for name in VENUE_ARTIFACTS)
+
+
+def revert_reason(call: Any, sender: str, decoder: RevertDecoder | None = None) -> str:
+    """The decoded reason a contract ``call`` reverts with under ``eth_call`` from ``sender``, '' if it succeeds."""
+    decoder = decoder or revert_decoder()
+    try:
+        call.call({"from": sender})
+    except ContractCustomError as err:
+        return decoder.decode(err.data if isinstance(err.data, str) else err.args[0])
+    except ContractLogicError as err:
+        data = err.data if isinstance(err.data, str) else ""
+        return decoder.decode(data) if data.startswith("0x") and len(data) > 2 else str(err)
+    return ""
 
 
 def _dedupe(abi: list[dict[str, Any]]) -> list[dict[str, Any]]:

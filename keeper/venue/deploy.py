@@ -170,6 +170,20 @@ def _seed_pool(w3: Web3, market: Contract, usdc: str, lp: str, amount_e6: int, d
     d.send(market.functions.provideLiquidity(amount_e6), "seed LP pool", sender=lp)
 
 
+def open_funded_account(w3: Web3, section: dict[str, Any], owner: str, usdc_e6: int) -> int:
+    """Devnet helper: mint ``usdc_e6`` to ``owner`` (the devnet USDC mints freely), open an account and deposit it;
+    returns the account id."""
+    market = market_at(w3, section["OptionMarket"])
+    d = Deployer(w3, owner)
+    usdc = contract_at(w3, section["usdc"], "MintableERC20")
+    d.send(usdc.functions.mint(checksum(owner), usdc_e6), "mint USDC")
+    d.send(usdc.functions.approve(market.address, usdc_e6), "approve market")
+    account_id = int(market.functions.accountCount().call()) + 1
+    d.send(market.functions.openAccount(), "open account")
+    d.send(market.functions.deposit(account_id, usdc_e6), "deposit")
+    return account_id
+
+
 def _wad(x: float) -> int:
     return round(x * WAD)
 

@@ -14,11 +14,11 @@ from typing import Any
 from web3 import Web3
 from web3.contract import Contract
 
-from keeper.devnet.chain import Deployer, checksum, contract_at
+from keeper.devnet.chain import Deployer
 from keeper.devnet.devnet import Devnet
 from keeper.devnet.driver import MarketDriver
 from keeper.venue.chain import market_at
-from keeper.venue.deploy import deploy_venue
+from keeper.venue.deploy import deploy_venue, open_funded_account
 
 E6 = 10**6
 WAD = 10**18
@@ -44,13 +44,7 @@ class _Bench:
         return int(call.estimate_gas())
 
     def account(self, owner: str, usdc_e6: int) -> int:
-        usdc = contract_at(self.w3, self.section["usdc"], "MintableERC20")
-        self.tx(usdc.functions.mint(checksum(owner), usdc_e6), owner)
-        self.tx(usdc.functions.approve(self.market.address, usdc_e6), owner)
-        account_id = int(self.market.functions.accountCount().call()) + 1
-        self.tx(self.market.functions.openAccount(), owner)
-        self.tx(self.market.functions.deposit(account_id, usdc_e6), owner)
-        return account_id
+        return open_funded_account(self.w3, self.section, owner, usdc_e6)
 
 
 def measure(devnet: Devnet) -> list[Row]:

@@ -9,14 +9,14 @@ from typing import Any
 import pytest
 from web3 import Web3
 from web3.contract import Contract
-from web3.exceptions import ContractCustomError, ContractLogicError
 
 from keeper.chain.anvil import isolated
-from keeper.devnet.chain import Deployer, checksum, contract_at
+from keeper.devnet.chain import Deployer
 from keeper.devnet.devnet import Devnet
 from keeper.devnet.driver import MarketDriver
 from keeper.venue.chain import market_at, revert_decoder
-from keeper.venue.deploy import VenueConfig, deploy_venue, post_surfaces
+from keeper.venue.chain import revert_reason as chain_revert_reason
+from keeper.venue.deploy import VenueConfig, deploy_venue, open_funded_account, post_surfaces
 
 E6 = 10**6
 WAD = 10**18
@@ -48,13 +48,7 @@ class Venue:
         post_surfaces(self.w3, self.section, self.config)
 
     def open_account(self, owner: str, usdc_e6: int) -> int:
-        usdc = contract_at(self.w3, self.section["usdc"], "MintableERC20")
-        self.send(usdc.functions.mint(checksum(owner), usdc_e6), owner)
-        self.send(usdc.functions.approve(self.market.address, usdc_e6), owner)
-        account_id = int(self.market.functions.accountCount().call()) + 1
-        self.send(self.market.functions.openAccount(), owner)
-        self.send(self.market.functions.deposit(account_id, usdc_e6), owner)
-        return account_id
+        return open_funded_account(self.w3, self.section, owner, usdc_e6)
 
     def series_id(self, symbol: str, expiry_index: int, moneyness_index: int, is_call: bool) -> int:
         expiry = self.section["expiries"][expiry_index]
@@ -66,14 +60,7 @@ class Venue:
 
 def revert_reason(call: Any, sender: str) -> str:
     """The decoded reason ``call`` reverts with (eth_call), or '' if it would succeed."""
-    try:
-        call.call({"from": sender})
-    except ContractCustomError as err:
-        return DECODER.decode(err.data if isinstance(err.data, str) else err.args[0])
-    except ContractLogicError as err:
-        data = err.data if isinstance(err.data, str) else ""
-        return DECODER.decode(data) if data.startswith("0x") and len(data) > 2 else str(err)
-    return ""
+    return chain_revert_reason(call, sender, DECODER)
 
 
 @pytest.fixture(scope="session")
