@@ -4,7 +4,7 @@ pragma solidity ^0.8.24;
 import {IOptionMarketTypes} from "./IOptionMarketTypes.sol";
 
 /// @title IOptionMarketGovernance
-/// @notice Underlyings, listing, vol feed, parameters and pause (served by the OptionMarket extension).
+/// @notice Underlyings, listing, vol feed, parameters and pause (served by the OptionMarketGovernance facet).
 ///         Units and conventions: see IOptionMarket.
 interface IOptionMarketGovernance is IOptionMarketTypes {
     /// @notice Adds an underlying (DEFAULT_ADMIN_ROLE).

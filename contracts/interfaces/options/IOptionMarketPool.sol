@@ -4,7 +4,7 @@ pragma solidity ^0.8.24;
 import {IOptionMarketTypes} from "./IOptionMarketTypes.sol";
 
 /// @title IOptionMarketPool
-/// @notice Expiry settlement and the LP pool (served by the OptionMarket extension).
+/// @notice Expiry settlement and the LP pool (served by the OptionMarketGovernance facet).
 ///         Units and conventions: see IOptionMarket.
 interface IOptionMarketPool is IOptionMarketTypes {
     /* SETTLEMENT (per expiry) */

@@ -4,7 +4,8 @@ pragma solidity ^0.8.24;
 import {IOptionMarketTypes} from "./IOptionMarketTypes.sol";
 
 /// @title IOptionMarketViews
-/// @notice Every read the keeper, the vault and its lens need, each in one call (served by the OptionMarket extension).
+/// @notice Every read the keeper, the vault and its lens need, each in one call (served by the
+///         OptionMarketViews facet).
 ///         Units and conventions: see IOptionMarket.
 interface IOptionMarketViews is IOptionMarketTypes {
     /* ACCOUNTS */
