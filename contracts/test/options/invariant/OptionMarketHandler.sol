@@ -50,7 +50,7 @@ contract OptionMarketHandler is CommonBase, StdCheats, StdUtils {
             vm.prank(a);
             uint256 id = market.openAccount();
             accounts.push(id);
-            _fund(a, id, 200_000e6);
+            _fund(a, id, 30_000e6);
         }
     }
 
@@ -62,7 +62,7 @@ contract OptionMarketHandler is CommonBase, StdCheats, StdUtils {
 
     function deposit(uint256 who, uint256 amountE6) external {
         who = bound(who, 0, actors.length - 1);
-        _fund(actors[who], accounts[who], bound(amountE6, 1e6, 100_000e6));
+        _fund(actors[who], accounts[who], bound(amountE6, 1e6, 20_000e6));
         ++calls["deposit"];
     }
 
@@ -82,6 +82,19 @@ contract OptionMarketHandler is CommonBase, StdCheats, StdUtils {
         try market.sell(id, s, bound(sizeWad, 1e15, 20e18), 0) {
             ++calls["sell"];
         } catch {}
+    }
+
+    /// @notice A user shorting as much as margin allows: the largest of 40, 20, 10, … units the market accepts.
+    function lever(uint256 who, uint256 seriesSeed) external {
+        (address a, uint256 id, uint256 s) = _pick(who, seriesSeed);
+        if (s == 0) return;
+        for (uint256 size = 40e18; size >= 1e17; size /= 2) {
+            vm.prank(a);
+            try market.sell(id, s, size, 0) {
+                ++calls["lever"];
+                return;
+            } catch {}
+        }
     }
 
     /// @notice Buy then sell the same size at once; records the cash result.
@@ -108,15 +121,43 @@ contract OptionMarketHandler is CommonBase, StdCheats, StdUtils {
         } catch {}
     }
 
+    /// @notice A user pulling all collateral above initial margin.
+    function withdrawFree(uint256 who) external {
+        who = bound(who, 0, actors.length - 1);
+        _settleDue();
+        try market.marginOf(accounts[who]) returns (int256 equityE6, uint256 imE6, uint256) {
+            if (equityE6 <= int256(imE6)) return;
+            uint256 free = uint256(equityE6) - imE6;
+            int256 collateral = market.accountState(accounts[who]).collateralE6;
+            if (collateral <= 0) return;
+            if (free > uint256(collateral)) free = uint256(collateral);
+            vm.prank(actors[who]);
+            try market.withdraw(accounts[who], free, actors[who]) {
+                ++calls["withdrawFree"];
+            } catch {}
+        } catch {}
+    }
+
     /* LIQUIDATORS */
 
-    function liquidate(uint256 who, uint256 seriesSeed, uint256 sizeWad) external {
-        (, uint256 id, uint256 s) = _pick(who, seriesSeed);
-        if (s == 0) return;
-        vm.prank(liquidator);
-        try market.liquidate(id, s, bound(sizeWad, 1e15, 20e18)) {
-            ++calls["liquidate"];
-        } catch {}
+    /// @notice A liquidator goes through the account's positions and, for each, tries the whole position then
+    ///         halves until the market accepts (as a keeper searches for the largest size that does not
+    ///         over-liquidate).
+    function liquidate(uint256 who) external {
+        _settleDue();
+        uint256 id = accounts[bound(who, 0, accounts.length - 1)];
+        IOptionMarketTypes.PositionState[] memory ps = market.accountState(id).positions;
+        for (uint256 p; p < ps.length; ++p) {
+            uint256 abs = ps[p].sizeWad < 0 ? uint256(-ps[p].sizeWad) : uint256(ps[p].sizeWad);
+            for (uint256 i; i < 8 && abs > 0; ++i) {
+                vm.prank(liquidator);
+                try market.liquidate(id, ps[p].seriesId, abs) {
+                    ++calls["liquidate"];
+                    return;
+                } catch {}
+                abs /= 2;
+            }
+        }
     }
 
     /* LPS */
@@ -140,10 +181,10 @@ contract OptionMarketHandler is CommonBase, StdCheats, StdUtils {
 
     /* ORACLE, VOL FEEDER AND TIME */
 
-    /// @notice Spot moves by up to ±5 %, kept within 2,100–3,900.
+    /// @notice Spot moves by up to ±12 %, kept within 2,100–3,900.
     function moveSpot(int256 moveBps) external {
         (, int256 answer,,,) = feed.latestRoundData();
-        int256 next = answer + answer * bound(moveBps, -500, 500) / 10_000;
+        int256 next = answer + answer * bound(moveBps, -1200, 1200) / 10_000;
         next = next < 2100e8 ? int256(2100e8) : next > 3900e8 ? int256(3900e8) : next;
         vm.prank(feedAdmin);
         feed.submit(next);

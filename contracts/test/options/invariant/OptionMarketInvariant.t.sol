@@ -69,8 +69,27 @@ contract OptionMarketInvariantTest is OptionMarketFixture {
         assertLe(handler.ghost_maxRoundTripProfitE6(), 0);
     }
 
+    /// @notice The handler reaches the liquidation and settlement paths (so the campaign exercises them): a
+    ///         maximal short, a crash, a liquidation; then expiry and settlement.
+    function testHandlerReachesLiquidationAndSettlement(uint256 seriesSeed) public {
+        handler.lever(0, bound(seriesSeed, 0, 24) * 2 + 1); // live series at odd indices are puts
+        handler.withdrawFree(0);
+        for (uint256 i; i < 3; ++i) {
+            handler.moveSpot(-1200);
+        }
+        handler.liquidate(0);
+        handler.elapse(3 days);
+        handler.elapse(3 days);
+        handler.elapse(3 days);
+        handler.settle(0);
+        assertGt(handler.calls("lever"), 0, "no short opened");
+        assertGt(handler.calls("settle"), 0, "no settlement");
+        assertGt(handler.calls("liquidate"), 0, "no liquidation");
+    }
+
     function afterInvariant() external view {
         console2.log("buys", handler.calls("buy"), "sells", handler.calls("sell"));
+        console2.log("max shorts", handler.calls("lever"));
         console2.log("liquidations", handler.calls("liquidate"), "settlements", handler.calls("settle"));
         console2.log("round trips", handler.calls("roundTrip"), "spot moves", handler.calls("moveSpot"));
     }
