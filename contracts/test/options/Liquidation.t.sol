@@ -74,6 +74,7 @@ contract LiquidationTest is OptionMarketFixture {
 
     /// @notice Over-liquidation: closing more than restores margin reverts with the equity and IM it would leave.
     /// forge-config: default.fuzz.runs = 32
+    /// forge-config: slow.fuzz.runs = 256
     function testLiquidateRevertsWhenOverLiquidating(uint256 extra) public {
         _underwater();
         uint256 size = _maxLiquidatable();
@@ -100,6 +101,7 @@ contract LiquidationTest is OptionMarketFixture {
         market.liquidate(account, putSeries, sizeWad);
     }
 
+    /// forge-config: slow.fuzz.runs = 1000
     function testLiquidateRevertsWhenPriceStale(uint256 dt) public {
         _underwater();
         dt = bound(dt, 1 hours + 1, 1 days);
@@ -115,6 +117,7 @@ contract LiquidationTest is OptionMarketFixture {
     }
 
     /// @notice Closing a hedge does not help the account: a liquidator may not strip its protective long.
+    /// forge-config: slow.fuzz.runs = 1000
     function testLiquidateRevertsWhenClosingHedge(uint256 sizeWad) public {
         sizeWad = bound(sizeWad, 1e17, 5e18);
         uint256 longPut = _sid(1, 0, false); // the 2400 put caps the short 3000 puts' loss below 2400
