@@ -7,7 +7,7 @@ ENV := . tools/env.sh &&
 PYTEST_ARGS ?=
 FORGE_ARGS ?=
 
-.PHONY: setup build lint fmt test forge-test pytest demo bench clean
+.PHONY: setup build lint fmt test forge-test pytest demo bench clean venue-vectors
 
 setup:
 	@tools/setup.sh
@@ -44,6 +44,10 @@ bench: build
 	  VIRTUAL_ENV=bench/.venv .tools/uv/bin/uv pip install -q -r bench/requirements-peers.txt; }
 	@$(ENV) OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python -m bench
 	@$(ENV) python -m keeper.devnet.figures
+
+# The option venue's differential test vectors (contracts/test/vectors/), from keeper.venue.vectors.
+venue-vectors: setup
+	@$(ENV) python -m keeper.venue.vectors
 
 clean:
 	rm -rf out cache .build contracts/.cache .pytest_cache .ruff_cache .mypy_cache

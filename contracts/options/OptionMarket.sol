@@ -1,0 +1,359 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {IOptionMarketAccounts} from "../interfaces/options/IOptionMarketAccounts.sol";
+import {OptionMarketBase} from "./OptionMarketBase.sol";
+import {OptionMarketViews} from "./OptionMarketViews.sol";
+import {Proxy} from "@openzeppelin/contracts/proxy/Proxy.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {SignedMath} from "@openzeppelin/contracts/utils/math/SignedMath.sol";
+import {FixedPointMathLib} from "solady/utils/FixedPointMathLib.sol";
+
+/// @title OptionMarket
+/// @notice Reference cash-settled option venue: on-chain Black-Scholes quotes from spot feeds and a vol surface,
+///         an LP pool as counterparty, portfolio margin over a scenario grid, partial liquidation, settlement.
+///         Its address serves the whole `IOptionMarket` ABI.
+/// @dev This contract runs the account facet (accounts, trading, liquidation, account settlement). Every other
+///      selector falls through to `EXTENSION` (OptionMarketViews) by DELEGATECALL, and from there to
+///      OptionMarketGovernance (pool and governance): a facet chain that runs in this contract's storage (one layout:
+///      all inherit OptionMarketBase and add no storage), as Compound III's Comet does with CometExt, to keep each
+///      contract under the EIP-170 code-size limit. Every entry point runs checks → effects
+///      → margin post-checks on the new state → events → token transfers. See IOptionMarket and
+///      docs/option-market.md.
+contract OptionMarket is OptionMarketBase, IOptionMarketAccounts, Proxy {
+    using SafeERC20 for IERC20;
+    using SafeCast for uint256;
+    using SafeCast for int256;
+
+    /* IMMUTABLES */
+
+    /// @notice The contract serving the pool, governance and view selectors (by DELEGATECALL).
+    address public immutable EXTENSION;
+
+    /* CONSTRUCTOR */
+
+    /// @param usdc_ Collateral token (6 decimals).
+    /// @param extension_ An OptionMarketViews built for the same `usdc_` (it links to OptionMarketGovernance).
+    /// @param admin Holder of DEFAULT_ADMIN_ROLE (governance).
+    constructor(
+        IERC20 usdc_,
+        OptionMarketViews extension_,
+        address admin,
+        RiskParams memory risk_,
+        MarketParams memory market_
+    ) OptionMarketBase(usdc_) {
+        if (address(extension_) == address(0) || admin == address(0)) {
+            revert ZeroAddress();
+        }
+        if (extension_.collateralToken() != address(usdc_)) revert ExtensionMismatch(address(extension_));
+        EXTENSION = address(extension_);
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _setRiskParams(risk_);
+        _setMarketParams(market_);
+    }
+
+    /* MODIFIERS */
+
+    modifier onlyAccountOwner(uint256 accountId) {
+        address owner = _accounts[accountId].owner;
+        if (owner == address(0)) revert AccountNotFound(accountId);
+        if (owner != msg.sender) revert NotAccountOwner(accountId, msg.sender);
+        _;
+    }
+
+    /* ACCOUNTS */
+
+    /// @inheritdoc IOptionMarketAccounts
+    function openAccount() external returns (uint256 accountId) {
+        accountId = ++_accountCount;
+        _accounts[accountId].owner = msg.sender;
+        _accountsOf[msg.sender].push(accountId);
+        emit AccountOpened(accountId, msg.sender);
+    }
+
+    /// @inheritdoc IOptionMarketAccounts
+    function deposit(uint256 accountId, uint256 amountE6) external nonReentrant onlyAccountOwner(accountId) {
+        if (amountE6 == 0) revert ZeroAmount();
+        _realize(accountId);
+        _accounts[accountId].collateralE6 += amountE6.toInt256();
+        emit Deposited(accountId, msg.sender, amountE6);
+        _usdc.safeTransferFrom(msg.sender, address(this), amountE6);
+    }
+
+    /// @inheritdoc IOptionMarketAccounts
+    function withdraw(uint256 accountId, uint256 amountE6, address to)
+        external
+        nonReentrant
+        whenNotPaused
+        onlyAccountOwner(accountId)
+    {
+        if (amountE6 == 0) revert ZeroAmount();
+        if (to == address(0)) revert ZeroAddress();
+        _realize(accountId);
+        Account storage a = _accounts[accountId];
+        if (a.collateralE6 < amountE6.toInt256()) {
+            revert InsufficientCollateral(accountId, a.collateralE6, amountE6);
+        }
+        a.collateralE6 -= amountE6.toInt256();
+        if (a.positions.length != 0) {
+            Margin memory m = _accountMargin(_newCtx(true), accountId, true);
+            if (m.equityE6 < int256(m.initialE6)) {
+                revert InitialMarginBreached(accountId, m.equityE6, m.initialE6);
+            }
+        }
+        emit Withdrawn(accountId, to, amountE6);
+        _usdc.safeTransfer(to, amountE6);
+    }
+
+    /* TRADING */
+
+    /// @inheritdoc IOptionMarketAccounts
+    function buy(uint256 accountId, uint256 seriesId, uint256 sizeWad, uint256 maxCostE6)
+        external
+        nonReentrant
+        whenNotPaused
+        onlyAccountOwner(accountId)
+        returns (uint256 costE6)
+    {
+        _realize(accountId);
+        Ctx memory ctx = _newCtx(true);
+        Quote memory q = _quote(ctx, seriesId, sizeWad, true);
+        costE6 = q.premiumE6;
+        if (costE6 > maxCostE6) revert CostAboveMax(costE6, maxCostE6);
+        Account storage a = _accounts[accountId];
+        if (a.collateralE6 < costE6.toInt256()) {
+            revert InsufficientCollateral(accountId, a.collateralE6, costE6);
+        }
+        _trade(ctx, accountId, seriesId, sizeWad.toInt256(), costE6.toInt256());
+        emit Traded(
+            accountId,
+            seriesId,
+            sizeWad.toInt256(),
+            costE6.toInt256(),
+            q.feeE6,
+            q.markPriceWad,
+            q.spotWad,
+            q.volWad
+        );
+    }
+
+    /// @inheritdoc IOptionMarketAccounts
+    function sell(uint256 accountId, uint256 seriesId, uint256 sizeWad, uint256 minProceedsE6)
+        external
+        nonReentrant
+        whenNotPaused
+        onlyAccountOwner(accountId)
+        returns (uint256 proceedsE6)
+    {
+        _realize(accountId);
+        Ctx memory ctx = _newCtx(true);
+        Quote memory q = _quote(ctx, seriesId, sizeWad, false);
+        proceedsE6 = q.premiumE6;
+        if (proceedsE6 < minProceedsE6) revert ProceedsBelowMin(proceedsE6, minProceedsE6);
+        if (_poolCashE6 < proceedsE6.toInt256()) revert InsufficientPoolCash(_poolCashE6, proceedsE6);
+        _trade(ctx, accountId, seriesId, -sizeWad.toInt256(), -proceedsE6.toInt256());
+        emit Traded(
+            accountId,
+            seriesId,
+            -sizeWad.toInt256(),
+            -proceedsE6.toInt256(),
+            q.feeE6,
+            q.markPriceWad,
+            q.spotWad,
+            q.volWad
+        );
+    }
+
+    /// @dev Moves `premiumE6` from the account to the pool and `deltaWad` from the pool to the account, then checks
+    ///      both margins on the new state (a failing side passes only if the trade reduced its IM shortfall).
+    function _trade(Ctx memory ctx, uint256 accountId, uint256 seriesId, int256 deltaWad, int256 premiumE6)
+        internal
+    {
+        _accounts[accountId].collateralE6 -= premiumE6;
+        _poolCashE6 += premiumE6;
+        _move(accountId, seriesId, deltaWad);
+
+        Margin memory post =
+            _margin(ctx, _accountHoldings(accountId, 0, 0), _accounts[accountId].collateralE6, true);
+        if (post.equityE6 < int256(post.initialE6)) {
+            Margin memory pre = _margin(
+                ctx,
+                _accountHoldings(accountId, seriesId, deltaWad),
+                _accounts[accountId].collateralE6 + premiumE6,
+                true
+            );
+            if (_shortfall(post) >= _shortfall(pre)) {
+                revert InitialMarginBreached(accountId, post.equityE6, post.initialE6);
+            }
+        }
+        Margin memory pool = _margin(ctx, _poolHoldings(0, 0), _poolCashE6, true);
+        if (pool.equityE6 < int256(pool.initialE6)) {
+            Margin memory pre =
+                _margin(ctx, _poolHoldings(seriesId, -deltaWad), _poolCashE6 - premiumE6, true);
+            if (_shortfall(pool) >= _shortfall(pre)) {
+                revert PoolMarginBreached(pool.equityE6, pool.initialE6);
+            }
+        }
+    }
+
+    function _shortfall(Margin memory m) internal pure returns (int256) {
+        return int256(m.initialE6) - m.equityE6;
+    }
+
+    /// @dev Adds `deltaWad` to the account's position and subtracts it from the pool's; opens or closes the slot.
+    function _move(uint256 accountId, uint256 seriesId, int256 deltaWad) internal {
+        Account storage a = _accounts[accountId];
+        uint256 slot = _positionSlot[accountId][seriesId];
+        int256 size = deltaWad;
+        if (slot == 0) {
+            if (a.positions.length >= MAX_POSITIONS) revert TooManyPositions(accountId, MAX_POSITIONS);
+            a.positions.push(Position(seriesId.toUint32(), 0));
+            slot = a.positions.length;
+            _positionSlot[accountId][seriesId] = slot;
+        } else {
+            size += a.positions[slot - 1].sizeWad;
+        }
+        _checkSize(size);
+        if (size == 0) {
+            _removePosition(accountId, slot);
+        } else {
+            a.positions[slot - 1].sizeWad = size.toInt128();
+        }
+        int256 poolSize = _poolSize[seriesId] - deltaWad;
+        _checkSize(poolSize);
+        _poolSize[seriesId] = poolSize;
+    }
+
+    function _checkSize(int256 sizeWad) internal pure {
+        uint256 abs = SignedMath.abs(sizeWad);
+        if (abs > MAX_POSITION_SIZE_WAD) revert SizeOutOfBounds(abs, MAX_POSITION_SIZE_WAD);
+    }
+
+    function _removePosition(uint256 accountId, uint256 slot) internal {
+        Position[] storage ps = _accounts[accountId].positions;
+        uint256 last = ps.length;
+        delete _positionSlot[accountId][ps[slot - 1].seriesId];
+        if (slot != last) {
+            Position memory moved = ps[last - 1];
+            ps[slot - 1] = moved;
+            _positionSlot[accountId][moved.seriesId] = slot;
+        }
+        ps.pop();
+    }
+
+    /* LIQUIDATION */
+
+    /// @inheritdoc IOptionMarketAccounts
+    function liquidate(uint256 accountId, uint256 seriesId, uint256 maxSizeWad)
+        external
+        nonReentrant
+        whenNotPaused
+        returns (uint256 closedSizeWad, uint256 bonusE6)
+    {
+        address owner = _accounts[accountId].owner;
+        if (owner == address(0)) revert AccountNotFound(accountId);
+        if (owner == msg.sender) revert SelfLiquidation(accountId);
+        if (maxSizeWad == 0) revert ZeroAmount();
+        _realize(accountId);
+        int256 size = _positionOf(accountId, seriesId);
+        if (size == 0) revert NoPosition(accountId, seriesId);
+        Series memory s = _existingSeries(seriesId);
+        if (s.expiry <= block.timestamp) revert TradingClosed(seriesId, s.expiry, 0);
+
+        Ctx memory ctx = _newCtx(true);
+        Margin memory pre = _accountMargin(ctx, accountId, true);
+        if (pre.equityE6 >= int256(pre.maintenanceE6)) {
+            revert AccountNotLiquidatable(accountId, pre.equityE6, pre.maintenanceE6);
+        }
+        uint256 abs = SignedMath.abs(size);
+        closedSizeWad = maxSizeWad < abs ? maxSizeWad : abs;
+        int256 premiumE6 = _closePremium(ctx, s, size < 0, closedSizeWad);
+        bonusE6 = closedSizeWad * ctx.spotWad[s.underlyingId] / WAD * _risk.liquidationPenaltyWad / 1e30;
+        int256 delta = size < 0 ? closedSizeWad.toInt256() : -closedSizeWad.toInt256();
+
+        _accounts[accountId].collateralE6 -= premiumE6 + bonusE6.toInt256();
+        _poolCashE6 += premiumE6;
+        _move(accountId, seriesId, delta);
+        _checkLiquidation(ctx, accountId, pre);
+        emit Liquidated(
+            accountId, seriesId, msg.sender, delta, premiumE6, bonusE6, pre.equityE6, pre.maintenanceE6
+        );
+        _absorbIfInsolvent(accountId);
+        if (bonusE6 != 0) _usdc.safeTransfer(msg.sender, bonusE6);
+    }
+
+    /// @dev Signed premium the account pays to close `sizeWad`: the ask for a short (buy back), minus the bid for a
+    ///      long. Ignores the trading cutoff (liquidations run until expiry).
+    function _closePremium(Ctx memory ctx, Series memory s, bool isShort, uint256 sizeWad)
+        internal
+        view
+        returns (int256)
+    {
+        (uint256 markWad,) = _mark(ctx, s);
+        uint256 spotWad = ctx.spotWad[s.underlyingId];
+        uint256 feeWad = FixedPointMathLib.mulWadUp(_market.spotFeeWad, spotWad)
+            + FixedPointMathLib.mulWadUp(_market.priceFeeWad, markWad);
+        if (isShort) return FixedPointMathLib.mulDivUp(sizeWad, markWad + feeWad, 1e30).toInt256();
+        uint256 bid = markWad > feeWad ? markWad - feeWad : 0;
+        uint256 proceeds = sizeWad * bid / 1e30;
+        if (_poolCashE6 < proceeds.toInt256()) revert InsufficientPoolCash(_poolCashE6, proceeds);
+        return -proceeds.toInt256();
+    }
+
+    /// @dev A liquidation must reduce the IM shortfall and must not overshoot IM.
+    function _checkLiquidation(Ctx memory ctx, uint256 accountId, Margin memory pre) internal view {
+        Margin memory post = _accountMargin(ctx, accountId, true);
+        if (_shortfall(post) >= _shortfall(pre)) {
+            revert LiquidationDidNotImprove(accountId, _shortfall(pre), _shortfall(post));
+        }
+        if (post.equityE6 > int256(post.initialE6)) {
+            revert OverLiquidation(accountId, post.equityE6, post.initialE6);
+        }
+    }
+
+    /// @dev An account with no positions and negative collateral: the pool absorbs the deficit as bad debt.
+    function _absorbIfInsolvent(uint256 accountId) internal {
+        Account storage a = _accounts[accountId];
+        if (a.collateralE6 >= 0 || a.positions.length != 0) return;
+        uint256 deficit = uint256(-a.collateralE6);
+        a.collateralE6 = 0;
+        _poolCashE6 -= deficit.toInt256();
+        _badDebtE6 += deficit;
+        emit BadDebtAbsorbed(accountId, deficit);
+    }
+
+    /* SETTLEMENT (per account) */
+
+    /// @inheritdoc IOptionMarketAccounts
+    function settleAccount(uint256 accountId) external nonReentrant returns (int256 payoutE6) {
+        if (_accounts[accountId].owner == address(0)) revert AccountNotFound(accountId);
+        payoutE6 = _realize(accountId);
+    }
+
+    /// @dev Cashes the account's positions whose expiry is settled; absorbs bad debt if nothing is left.
+    function _realize(uint256 accountId) internal returns (int256 payoutE6) {
+        Account storage a = _accounts[accountId];
+        for (uint256 i = a.positions.length; i > 0; --i) {
+            Position memory p = a.positions[i - 1];
+            Series memory s = _series[p.seriesId];
+            if (s.expiry > block.timestamp) continue;
+            uint256 priceWad = _expiries[s.underlyingId][s.expiry].settlementPriceWad;
+            if (priceWad == 0) continue;
+            int256 payout = _valueE6(p.sizeWad, _payoff(s, priceWad));
+            payoutE6 += payout;
+            _removePosition(accountId, i);
+            emit PositionSettled(accountId, p.seriesId, p.sizeWad, payout);
+        }
+        if (payoutE6 != 0) a.collateralE6 += payoutE6;
+        _absorbIfInsolvent(accountId);
+    }
+
+    /* EXTENSION */
+
+    /// @dev Selectors this contract does not serve run in the extension, in this contract's storage.
+    function _implementation() internal view override returns (address) {
+        return EXTENSION;
+    }
+}

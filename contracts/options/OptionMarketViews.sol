@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {IOptionMarketViews} from "../interfaces/options/IOptionMarketViews.sol";
+import {OptionMarketBase} from "./OptionMarketBase.sol";
+import {OptionMarketGovernance} from "./OptionMarketGovernance.sol";
+import {Proxy} from "@openzeppelin/contracts/proxy/Proxy.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+
+/// @title OptionMarketViews
+/// @notice The OptionMarket's view facet: every read in one call. Second link of the market's facet chain
+///         (OptionMarket → this → OptionMarketGovernance), always run by DELEGATECALL in the market's storage;
+///         selectors it does not serve fall through to `NEXT` (still in the market's storage).
+contract OptionMarketViews is OptionMarketBase, IOptionMarketViews, Proxy {
+    /// @notice The facet serving the pool and governance selectors.
+    address public immutable NEXT;
+
+    /// @param usdc_ Collateral token of the market this facet serves.
+    /// @param next_ An OptionMarketGovernance built for the same `usdc_`.
+    constructor(IERC20 usdc_, OptionMarketGovernance next_) OptionMarketBase(usdc_) {
+        if (next_.collateralToken() != address(usdc_)) revert ExtensionMismatch(address(next_));
+        NEXT = address(next_);
+    }
+
+    /* VIEWS: ACCOUNTS */
+
+    /// @inheritdoc IOptionMarketViews
+    function usdc() external view returns (address) {
+        return address(_usdc);
+    }
+
+    /// @inheritdoc IOptionMarketViews
+    function accountsOf(address owner) external view returns (uint256[] memory) {
+        return _accountsOf[owner];
+    }
+
+    /// @inheritdoc IOptionMarketViews
+    function ownerOf(uint256 accountId) external view returns (address) {
+        return _accounts[accountId].owner;
+    }
+
+    /// @inheritdoc IOptionMarketViews
+    function accountCount() external view returns (uint256) {
+        return _accountCount;
+    }
+
+    /// @inheritdoc IOptionMarketViews
+    function accountState(uint256 accountId) external view returns (AccountState memory st) {
+        Account storage a = _accounts[accountId];
+        if (a.owner == address(0)) revert AccountNotFound(accountId);
+        Ctx memory ctx = _newCtx(false);
+        Margin memory m = _accountMargin(ctx, accountId, true);
+        st.accountId = accountId;
+        st.owner = a.owner;
+        st.collateralE6 = a.collateralE6;
+        st.equityE6 = m.equityE6;
+        st.initialMarginE6 = m.initialE6;
+        st.maintenanceMarginE6 = m.maintenanceE6;
+        uint256 n = a.positions.length;
+        st.positions = new PositionState[](n);
+        for (uint256 i; i < n; ++i) {
+            st.positions[i] = _positionState(ctx, a.positions[i]);
+        }
+        st.fresh = ctx.fresh;
+    }
+
+    function _positionState(Ctx memory ctx, Position memory p)
+        internal
+        view
+        returns (PositionState memory ps)
+    {
+        Series memory s = _series[p.seriesId];
+        ps.seriesId = p.seriesId;
+        ps.underlyingId = s.underlyingId;
+        ps.asset = _underlyings[s.underlyingId].asset;
+        ps.expiry = s.expiry;
+        ps.strikeWad = s.strikeWad;
+        ps.isCall = s.isCall;
+        ps.sizeWad = p.sizeWad;
+        if (s.expiry <= block.timestamp) {
+            ps.expired = true;
+            (ps.markPriceWad, ps.settlementPriceWad) = _expiredPrice(ctx, s);
+        } else {
+            (ps.markPriceWad, ps.volWad) = _mark(ctx, s);
+        }
+        ps.markValueE6 = _valueE6(p.sizeWad, ps.markPriceWad);
+    }
+
+    /// @inheritdoc IOptionMarketViews
+    function marginOf(uint256 accountId)
+        external
+        view
+        returns (int256 equityE6, uint256 initialMarginE6, uint256 maintenanceMarginE6)
+    {
+        if (_accounts[accountId].owner == address(0)) revert AccountNotFound(accountId);
+        Margin memory m = _accountMargin(_newCtx(true), accountId, true);
+        return (m.equityE6, m.initialE6, m.maintenanceE6);
+    }
+
+    /// @inheritdoc IOptionMarketViews
+    function equityOf(uint256 accountId) external view returns (int256 equityE6, bool fresh) {
+        if (_accounts[accountId].owner == address(0)) revert AccountNotFound(accountId);
+        Margin memory m = _accountMargin(_newCtx(false), accountId, false);
+        return (m.equityE6, m.fresh);
+    }
+
+    /// @inheritdoc IOptionMarketViews
+    function positionOf(uint256 accountId, uint256 seriesId) external view returns (int256) {
+        return _positionOf(accountId, seriesId);
+    }
+
+    /* VIEWS: MARKET DATA */
+
+    /// @inheritdoc IOptionMarketViews
+    function underlyingCount() external view returns (uint256) {
+        return _underlyings.length;
+    }
+
+    /// @inheritdoc IOptionMarketViews
+    function underlying(uint256 underlyingId) external view returns (Underlying memory) {
+        _underlyingExists(underlyingId);
+        return _underlyings[underlyingId];
+    }
+
+    /// @inheritdoc IOptionMarketViews
+    function spot(uint256 underlyingId) external view returns (uint256 spotWad, uint256 updatedAt) {
+        _underlyingExists(underlyingId);
+        return _readFeed(underlyingId);
+    }
+
+    /// @inheritdoc IOptionMarketViews
+    function seriesCount() external view returns (uint256) {
+        return _seriesCount;
+    }
+
+    /// @inheritdoc IOptionMarketViews
+    function series(uint256 seriesId) external view returns (Series memory) {
+        return _existingSeries(seriesId);
+    }
+
+    /// @inheritdoc IOptionMarketViews
+    function seriesIdOf(uint256 underlyingId, uint64 expiry, uint128 strikeWad, bool isCall)
+        external
+        view
+        returns (uint256)
+    {
+        return _seriesIds[keccak256(abi.encode(underlyingId, expiry, strikeWad, isCall))];
+    }
+
+    /// @inheritdoc IOptionMarketViews
+    function liveSeries() external view returns (uint256[] memory ids) {
+        uint32[] memory live = _live;
+        ids = new uint256[](live.length);
+        for (uint256 i; i < live.length; ++i) {
+            ids[i] = live[i];
+        }
+    }
+
+    /// @inheritdoc IOptionMarketViews
+    function volSurface(uint256 underlyingId, uint64 expiry) external view returns (VolSurface memory) {
+        return _vols[underlyingId][expiry];
+    }
+
+    /// @inheritdoc IOptionMarketViews
+    function volOf(uint256 seriesId) external view returns (uint256 volWad) {
+        Series memory s = _existingSeries(seriesId);
+        if (s.expiry <= block.timestamp) return 0;
+        (, volWad) = _mark(_newCtx(false), s);
+    }
+
+    /// @inheritdoc IOptionMarketViews
+    function markPrice(uint256 seriesId) external view returns (uint256 markPriceWad) {
+        Series memory s = _existingSeries(seriesId);
+        Ctx memory ctx = _newCtx(false);
+        if (s.expiry <= block.timestamp) {
+            (markPriceWad,) = _expiredPrice(ctx, s);
+        } else {
+            (markPriceWad,) = _mark(ctx, s);
+        }
+    }
+
+    /// @inheritdoc IOptionMarketViews
+    function settlementPrice(uint256 underlyingId, uint64 expiry) external view returns (uint256) {
+        return _expiries[underlyingId][expiry].settlementPriceWad;
+    }
+
+    /// @inheritdoc IOptionMarketViews
+    function riskParams() external view returns (RiskParams memory) {
+        return _risk;
+    }
+
+    /// @inheritdoc IOptionMarketViews
+    function marketParams() external view returns (MarketParams memory) {
+        return _market;
+    }
+
+    /// @inheritdoc IOptionMarketViews
+    function quoteBuy(uint256 seriesId, uint256 sizeWad) external view returns (Quote memory) {
+        return _quote(_newCtx(true), seriesId, sizeWad, true);
+    }
+
+    /// @inheritdoc IOptionMarketViews
+    function quoteSell(uint256 seriesId, uint256 sizeWad) external view returns (Quote memory) {
+        return _quote(_newCtx(true), seriesId, sizeWad, false);
+    }
+
+    /* VIEWS: POOL */
+
+    /// @inheritdoc IOptionMarketViews
+    function poolState() external view returns (PoolState memory st) {
+        Margin memory m = _poolMargin(_newCtx(false), true);
+        st.cashE6 = _poolCashE6;
+        st.equityE6 = m.equityE6;
+        st.initialMarginE6 = m.initialE6;
+        st.maintenanceMarginE6 = m.maintenanceE6;
+        st.totalShares = _totalShares;
+        st.badDebtE6 = _badDebtE6;
+        st.liveSeries = _live.length;
+        st.fresh = m.fresh;
+    }
+
+    /// @inheritdoc IOptionMarketViews
+    function poolPositionOf(uint256 seriesId) external view returns (int256) {
+        return _poolSize[seriesId];
+    }
+
+    /// @inheritdoc IOptionMarketViews
+    function sharesOf(address provider) external view returns (uint256) {
+        return _shares[provider];
+    }
+
+    /* FACET CHAIN */
+
+    /// @dev Pool and governance selectors run in OptionMarketGovernance.
+    function _implementation() internal view override returns (address) {
+        return NEXT;
+    }
+}

@@ -1,0 +1,30 @@
+"""Build-level properties of the venue: one storage layout for the three facets, every revert decodable."""
+
+from __future__ import annotations
+
+import json
+
+from keeper.artifacts import FORGE_OUT
+from keeper.venue.chain import revert_decoder
+
+
+def _layout(name: str) -> list[tuple[str, str, int, str]]:
+    data = json.loads((FORGE_OUT / f"{name}.sol" / f"{name}.json").read_text())
+    return [(s["label"], s["slot"], s["offset"], s["type"]) for s in data["storageLayout"]["storage"]]
+
+
+def test_storage_layout__three_facets__identical() -> None:
+    core = _layout("OptionMarket")
+    assert len(core) > 15
+    assert _layout("OptionMarketViews") == core
+    assert _layout("OptionMarketGovernance") == core
+
+
+def test_revert_decoder__venue_abis__know_every_error() -> None:
+    decoder = revert_decoder()
+    known = {e.name for e in decoder._errors.values()}
+    iface = json.loads((FORGE_OUT / "IOptionMarket.sol" / "IOptionMarket.json").read_text())["abi"]
+    ours = {item["name"] for item in iface if item["type"] == "error"}
+    assert len(ours) >= 30
+    assert ours <= known
+    assert {"EnforcedPause", "AccessControlUnauthorizedAccount", "SafeERC20FailedOperation", "RoundNotFound"} <= known
