@@ -95,7 +95,15 @@ def deploy_devnet(w3: Web3) -> DeployReport:
         "aave": {k: v.address for k, v in aave.items()},
         "uniswap": uniswap,
     }
-    return DeployReport(record, time.perf_counter() - started, d.transactions, d.gas_used, steps)
+    t = time.perf_counter()
+    # The project's reference option venue (issue 4): admin lists, feeds vols and guards; the market maker is
+    # its first LP. Imported here: keeper.venue builds on the devnet's chain helpers.
+    from keeper.venue.deploy import deploy_venue
+
+    record["venue"] = deploy_venue(w3, record, admin=admin, guardian=admin, lp=maker)
+    steps["venue"] = time.perf_counter() - t
+    transactions, gas = d.transactions, d.gas_used + int(record["venue"]["deploy_gas"])
+    return DeployReport(record, time.perf_counter() - started, transactions, gas, steps)
 
 
 def _deploy_aave(d: Deployer, admin: str, tokens: dict[str, Any], feeds: dict[str, Any]) -> dict[str, Any]:

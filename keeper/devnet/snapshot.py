@@ -25,15 +25,20 @@ from keeper.devnet.params import BLOCK_TIME_S, GENESIS_TIMESTAMP
 
 STATE_DIR = ROOT / "var" / "devnet"
 _SOURCES = ("deploy.py", "params.py", "artifacts.py", "chain.py", "snapshot.py")
+_VENUE_SOURCES = ("deploy.py", "model.py", "chain.py")
+_CONTRACTS = ("PriceFeed", "OptionMarket", "OptionMarketViews", "OptionMarketGovernance")
 
 
 def snapshot_key() -> str:
-    """Hash of the npm lock, the feed bytecode and the deployer sources (first 16 hex digits)."""
+    """Hash of the npm lock, the project's deployed bytecode (feeds, venue) and the deployer sources (16 hex)."""
     h = hashlib.sha256()
     h.update((ROOT / "package-lock.json").read_bytes())
-    h.update(forge_artifact("PriceFeed").bytecode.encode())
+    for contract in _CONTRACTS:
+        h.update(forge_artifact(contract).bytecode.encode())
     for name in _SOURCES:
         h.update((Path(__file__).parent / name).read_bytes())
+    for name in _VENUE_SOURCES:
+        h.update((Path(__file__).parents[1] / "venue" / name).read_bytes())
     return h.hexdigest()[:16]
 
 
