@@ -66,7 +66,10 @@ def test_node_restarted__keeper_reconnects_and_continues(tmp_path: Path) -> None
         stack = deploy_stack(devnet)
         runtime = runtime_for(stack, settings_for(stack, tmp_path))
         assert runtime.keeper.tick().outcome == "no action"
-        state = rpc(devnet.url, "anvil_dumpState")
+        import gzip
+
+        dumped = tmp_path / "state.json"  # the node's state at the moment it goes down
+        dumped.write_bytes(gzip.decompress(bytes.fromhex(rpc(devnet.url, "anvil_dumpState")[2:])))
         port = devnet.anvil.port
         devnet.anvil.stop()
         down = runtime.keeper.tick()
@@ -74,8 +77,7 @@ def test_node_restarted__keeper_reconnects_and_continues(tmp_path: Path) -> None
         from keeper.chain.anvil import AnvilProcess
         from keeper.devnet.snapshot import anvil_args, prepare_time
 
-        with AnvilProcess(port, extra_args=anvil_args()) as restarted:
-            rpc(restarted.url, "anvil_loadState", [state])
+        with AnvilProcess(port, load_state=dumped, extra_args=anvil_args()) as restarted:
             prepare_time(restarted.url)
             long_weth(stack)  # a new block on the restarted node, with work to do
             result = runtime.keeper.tick()
