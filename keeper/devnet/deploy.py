@@ -83,7 +83,7 @@ def deploy_devnet(w3: Web3) -> DeployReport:
     _background_market(d, w3, aave["Pool"], tokens, maker, borrower)
     steps["background_market"] = time.perf_counter() - t
 
-    record = {
+    record: dict[str, Any] = {
         "network": "devnet",
         "chain_id": w3.eth.chain_id,
         "block_number": w3.eth.block_number,

@@ -13,6 +13,7 @@ from keeper.policy.plan import (
     Plan,
     Swap,
     UnderlyingView,
+    VenueAccountView,
 )
 
 __all__ = [
@@ -27,5 +28,6 @@ __all__ = [
     "Plan",
     "Swap",
     "UnderlyingView",
+    "VenueAccountView",
     "decide",
 ]

@@ -34,6 +34,7 @@ from keeper.policy.plan import (
     OptionTrade,
     Plan,
     UnderlyingView,
+    VenueAccountView,
 )
 
 
@@ -61,28 +62,43 @@ def decide(book: BookView, config: PolicyConfig) -> Plan:
 
 
 def _margin_rule(book: BookView, config: PolicyConfig, s: Working) -> tuple[list[Action], list[Decision]]:
-    mm = book.venue_maintenance_margin_usd
-    if mm <= 0:
+    """Per venue account (or the totals when the book has no per-account view): below the trigger ratio of
+    equity to maintenance margin, deposit idle USDC up to the target ratio; the tightest account first."""
+    accounts = book.venue_accounts or (
+        (VenueAccountView(0, book.venue_collateral_usd, book.venue_maintenance_margin_usd),)
+        if book.venue_maintenance_margin_usd > 0
+        else ()
+    )
+    needing = [a for a in accounts if a.maintenance_margin_usd > 0]
+    if not needing:
         return [], [Decision("venue_margin", False, "no maintenance margin requirement")]
-    ratio = s.venue_collateral_usd / mm
-    if ratio >= config.venue_margin_trigger_ratio:
+    actions: list[Action] = []
+    reasons: list[str] = []
+    for a in sorted(needing, key=lambda v: v.equity_usd / v.maintenance_margin_usd):
+        ratio = a.equity_usd / a.maintenance_margin_usd
+        if ratio >= config.venue_margin_trigger_ratio:
+            continue
+        need = config.venue_margin_target_ratio * a.maintenance_margin_usd - a.equity_usd
+        amount = min(need, s.idle_usdc)
+        where = f"account {a.account_id}" if a.account_id else "venue"
+        if amount <= 0:
+            reasons.append(f"{where}: margin ratio {ratio:.2f} below trigger but no idle USDC")
+            continue
+        s.idle_usdc -= amount
+        s.venue_collateral_usd += amount
+        actions.append(MarginDeposit(amount, a.account_id))
+        reason = (
+            f"{where}: margin ratio {ratio:.2f} < trigger {config.venue_margin_trigger_ratio}: deposit ${amount:,.0f}"
+        )
+        if amount < need:
+            reason += f" (short of the ${need:,.0f} needed for the target: idle USDC exhausted)"
+        reasons.append(reason)
+    if not reasons:
+        worst = min(a.equity_usd / a.maintenance_margin_usd for a in needing)
         return [], [
-            Decision(
-                "venue_margin",
-                False,
-                f"margin ratio {ratio:.2f} ≥ trigger {config.venue_margin_trigger_ratio}",
-            )
+            Decision("venue_margin", False, f"margin ratio {worst:.2f} ≥ trigger {config.venue_margin_trigger_ratio}")
         ]
-    need = config.venue_margin_target_ratio * mm - s.venue_collateral_usd
-    amount = min(need, s.idle_usdc)
-    if amount <= 0:
-        return [], [Decision("venue_margin", False, f"margin ratio {ratio:.2f} below trigger but no idle USDC")]
-    s.idle_usdc -= amount
-    s.venue_collateral_usd += amount
-    reason = f"margin ratio {ratio:.2f} < trigger {config.venue_margin_trigger_ratio}: deposit ${amount:,.0f}"
-    if amount < need:
-        reason += f" (short of the ${need:,.0f} needed for the target: idle USDC exhausted)"
-    return [MarginDeposit(amount)], [Decision("venue_margin", True, reason)]
+    return actions, [Decision("venue_margin", bool(actions), "; ".join(reasons))]
 
 
 # --- 3. Gamma / vega limits ------------------------------------------------------------------------------
@@ -128,7 +144,7 @@ def _greek_limits_rule(book: BookView, config: PolicyConfig, s: Working) -> tupl
             cost = size * option.ask_usd * (1 + slippage(config))
             if size <= 0 or cost > s.idle_usdc:
                 continue
-            actions.append(OptionTrade(option.series_id, size, cost))
+            actions.append(OptionTrade(option.series_id, size, cost, option.account_id))
             s.idle_usdc -= cost
             bought_gamma += size * g_each
             bought_vega += size * option.vega_usd_per_vol_pt_each

@@ -45,6 +45,17 @@ class ShortOption:
     gamma_units_per_usd_each: float
     vega_usd_per_vol_pt_each: float
     ask_usd: float
+    account_id: int = 0  # the venue account holding it (0: the vault's only one)
+
+
+@dataclass(frozen=True)
+class VenueAccountView:
+    """One of the vault's venue accounts: equity (collateral + marks) and maintenance margin, USD."""
+
+    account_id: int
+    equity_usd: float
+    maintenance_margin_usd: float
+    initial_margin_usd: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -64,6 +75,7 @@ class BookView:
     venue_maintenance_margin_usd: float
     options: tuple[ShortOption, ...] = ()
     usdc_debt_units: float = 0.0  # USDC borrowed on Aave (against underlying collateral)
+    venue_accounts: tuple[VenueAccountView, ...] = ()  # per account; the totals above are their sums
     gas_cost_usd: float = 0.0  # expected gas of one rebalance
     horizon_years: float = 1.0 / 365.0
     last_action_block: dict[str, int] = field(default_factory=dict)
@@ -110,19 +122,22 @@ class AaveRepay:
 
 @dataclass(frozen=True)
 class MarginDeposit:
-    """Move ``amount_usdc`` of idle USDC into the option venue's margin account."""
+    """Move ``amount_usdc`` of idle USDC into venue account ``account_id`` (0: the vault's only one)."""
 
     amount_usdc: float
+    account_id: int = 0
     kind: Literal["margin_deposit"] = "margin_deposit"
 
 
 @dataclass(frozen=True)
 class OptionTrade:
-    """Buy (size > 0) or sell (size < 0) ``size`` contracts of ``series_id``; pay at most ``max_cost_usd``."""
+    """Buy (size > 0) or sell (size < 0) ``size`` contracts of ``series_id`` in venue account ``account_id``.
+    Buying pays at most ``max_cost_usd``; selling receives at least ``-max_cost_usd`` (a negative cost bound)."""
 
     series_id: int
     size: float
     max_cost_usd: float
+    account_id: int = 0
     kind: Literal["option_trade"] = "option_trade"
 
 
