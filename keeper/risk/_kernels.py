@@ -1,0 +1,394 @@
+"""Compiled per-option kernels (numba) behind ``black``, ``implied_vol`` and ``stress``.
+
+Every kernel is one loop over options that computes d1/d2, one set of exp/log/sqrt and the normal CDF once
+and writes every output, so nothing is re-read from memory. The loops are branch-free (selects), so LLVM
+vectorises them (AVX2/AVX-512 where the CPU has it). That needs vectorisable transcendentals, which libm's
+are not; this module has its own, all to about 1 ulp, tested against mpmath and numpy/scipy:
+
+- ``_exp``: Cody–Waite reduction by ln 2, Taylor polynomial to degree 13 on |r| ≤ ln2/2 (truncation
+  < 1e-17), scaling by 2^k in two halves so subnormal results and overflow come out right.
+- ``_log``: x = m·2^e with m ∈ [√½, √2), log(1+f) = f − (f²/2 − s(f²/2 + R(s²))), s = f/(2+f), R the
+  atanh series to s²¹ (truncation < 1e-17 for |s| ≤ 0.172).
+- ``_ncdf``: Φ(−a) = φ(a)·M(a), the Mills ratio M from a degree-22 polynomial in t = (a − K)/(a + K)
+  (see ``_fit_mills``; max relative error ≈ 5e-16 for every a ≥ 0), so the tail keeps full relative
+  accuracy down to the underflow of φ, and φ is shared with the Greeks. φ(z) takes z² as an exact
+  two-term sum (FMA), so the rounding of z²/2 (a relative error of z²/2 ulp in φ) does not occur.
+
+Compilation: ``cache=True`` (objects in ``__pycache__`` beside this file, or numba's user cache dir where the
+package is read-only), ``fastmath=False`` (IEEE semantics: no reassociation, NaN/inf honoured), one thread.
+Everything numba compiles lives in this one file, because numba's cache is invalidated by the timestamp of
+the file that holds the kernel only: an inlined helper in another module could go stale. The pure-numpy
+reference implementations stay in ``black``/``implied_vol``/``stress`` (``*_reference``) and the tests check
+that both agree.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+from keeper._typing import BoolArray1D, Float64Array1D
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _kernel(fn: _F) -> _F:
+    """A top-level kernel: compiled on first call, cached on disk; without a writable cache, not cached."""
+    try:
+        return njit(cache=True, fastmath=False, error_model="numpy", nogil=True)(fn)  # type: ignore[no-any-return]
+    except RuntimeError:  # numba found no writable cache location: compile per process instead
+        return njit(cache=False, fastmath=False, error_model="numpy", nogil=True)(fn)  # type: ignore[no-any-return]
+
+
+def _inline(fn: _F) -> _F:
+    """A helper inlined into the kernels at numba IR level (so it vectorises with them)."""
+    return njit(inline="always", fastmath=False, error_model="numpy")(fn)  # type: ignore[no-any-return]
+
+
+# --- bit casts and fused multiply-add (LLVM intrinsics) ---------------------------------------------------
+
+
+@intrinsic
+def _as_int(typingctx: Any, x: Any) -> Any:
+    """The IEEE-754 bits of a float64 as int64."""
+    if x != types.float64:
+        return None
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        return builder.bitcast(args[0], ir.IntType(64))
+
+    return types.int64(types.float64), codegen
+
+
+@intrinsic
+def _as_float(typingctx: Any, x: Any) -> Any:
+    """The float64 whose IEEE-754 bits are the int64 x."""
+    if x != types.int64:
+        return None
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    return types.float64(types.int64), codegen
+
+
+@intrinsic
+def _fma(typingctx: Any, a: Any, b: Any, c: Any) -> Any:
+    """a·b + c rounded once (llvm.fma: the FMA instruction where the CPU has one, else libm's exact fma)."""
+    if not (a == b == c == types.float64):
+        return None
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        d = ir.DoubleType()
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(d, [d, d, d]), "llvm.fma.f64")
+        return builder.call(fn, args)
+
+    return types.float64(types.float64, types.float64, types.float64), codegen
+
+
+# --- exp, log -----------------------------------------------------------------------------------------------
+
+_INV_LN2 = 1.4426950408889634
+# ln 2 split so that k·_LN2_HI is exact for |k| < 2^20: _LN2_HI has 32 trailing zero bits.
+_LN2_HI = 0.6931471803691238
+_LN2_LO = 1.9082149292705877e-10
+_ROUND = 6755399441055744.0  # 1.5·2^52: adding it rounds to an integer held in the low mantissa bits
+_ROUND_BITS = 0x4338000000000000
+_EXP_C = tuple(1.0 / math.factorial(j) for j in range(14))
+
+
+@_inline
+def _exp(x: float) -> float:
+    xc = min(max(x, -746.0), 710.0)
+    kd = xc * _INV_LN2 + _ROUND
+    k = _as_int(kd) - _ROUND_BITS
+    kf = kd - _ROUND
+    r = (xc - kf * _LN2_HI) - kf * _LN2_LO
+    c = _EXP_C
+    p = _fma(r, c[13], c[12])
+    p = _fma(r, p, c[11])
+    p = _fma(r, p, c[10])
+    p = _fma(r, p, c[9])
+    p = _fma(r, p, c[8])
+    p = _fma(r, p, c[7])
+    p = _fma(r, p, c[6])
+    p = _fma(r, p, c[5])
+    p = _fma(r, p, c[4])
+    p = _fma(r, p, c[3])
+    p = _fma(r, p, c[2])
+    p = _fma(r, p, c[1])
+    p = _fma(r, p, c[0])
+    k1 = k >> 1
+    k2 = k - k1
+    y = p * _as_float((k1 + 1023) << 52) * _as_float((k2 + 1023) << 52)
+    return y if x == x else x
+
+
+_SQRT2 = 1.4142135623730951
+_LOG_C = tuple(2.0 / (2 * j + 1) for j in range(12))  # atanh series: log(1+f) = 2(s + s³/3 + s⁵/5 + …)
+
+
+@_inline
+def _log(x: float) -> float:
+    """Natural log; 0 → −inf, < 0 or NaN → NaN, inf → inf; subnormals are rescaled first."""
+    sub = x < 2.2250738585072014e-308
+    xs = x * 18014398509481984.0 if sub else x  # · 2^54
+    bits = _as_int(xs)
+    e = ((bits >> 52) & 0x7FF) - (1023 + 54 if sub else 1023)
+    m = _as_float((bits & 0x000FFFFFFFFFFFFF) | 0x3FF0000000000000)  # [1, 2)
+    big = m > _SQRT2
+    m = m * 0.5 if big else m
+    e = e + 1 if big else e
+    f = m - 1.0  # exact
+    s = f / (2.0 + f)
+    z = s * s
+    c = _LOG_C
+    q = _fma(z, c[11], c[10])
+    q = _fma(z, q, c[9])
+    q = _fma(z, q, c[8])
+    q = _fma(z, q, c[7])
+    q = _fma(z, q, c[6])
+    q = _fma(z, q, c[5])
+    q = _fma(z, q, c[4])
+    q = _fma(z, q, c[3])
+    q = _fma(z, q, c[2])
+    q = _fma(z, q, c[1])
+    big_r = q * z
+    hfsq = 0.5 * f * f
+    ed = float(e)
+    y = ed * _LN2_HI + ((f - (hfsq - s * (hfsq + big_r))) + ed * _LN2_LO)
+    y = -math.inf if x == 0.0 else y
+    y = x if x == math.inf else y
+    return y if x > 0.0 else (y if x == 0.0 else math.nan)
+
+
+# --- normal pdf and cdf -----------------------------------------------------------------------------------
+
+_INV_SQRT_2PI = 0.3989422804014327
+_LOG_SQRT_2PI = 0.9189385332046727
+# Generated by ``python -m keeper.risk._fit_mills`` (test_kernels re-derives and compares them).
+_MILLS_K = 4.5
+_MILLS = (
+    1.9131352239782862,
+    -1.6048882049011246,
+    1.1190905025319435,
+    -0.6345323932482362,
+    0.2791947658647108,
+    -0.08490282389074984,
+    0.010587028719975576,
+    0.004383668096343724,
+    -0.00230044933741499,
+    1.5995550487970314e-05,
+    0.0002808494851457411,
+    -3.993998337663381e-05,
+    -3.5684561457770256e-05,
+    8.001411352792771e-06,
+    5.3726107212341735e-06,
+    -1.2628240354556125e-06,
+    -9.527230760844015e-07,
+    1.6566498063743642e-07,
+    1.7850308928290093e-07,
+    -1.551099713926953e-08,
+    -2.8845726959816265e-08,
+    6.754791616482791e-10,
+    2.733679242174034e-09,
+)
+
+
+@_inline
+def _mills(a: float) -> float:
+    """Mills ratio Φ(−a)/φ(a) for a ≥ 0 (a is capped at 40 by the callers: beyond, φ underflows anyway)."""
+    inv = 1.0 / (a + _MILLS_K)
+    t = (a - _MILLS_K) * inv
+    c = _MILLS
+    g = _fma(c[22], t, c[21])
+    g = _fma(g, t, c[20])
+    g = _fma(g, t, c[19])
+    g = _fma(g, t, c[18])
+    g = _fma(g, t, c[17])
+    g = _fma(g, t, c[16])
+    g = _fma(g, t, c[15])
+    g = _fma(g, t, c[14])
+    g = _fma(g, t, c[13])
+    g = _fma(g, t, c[12])
+    g = _fma(g, t, c[11])
+    g = _fma(g, t, c[10])
+    g = _fma(g, t, c[9])
+    g = _fma(g, t, c[8])
+    g = _fma(g, t, c[7])
+    g = _fma(g, t, c[6])
+    g = _fma(g, t, c[5])
+    g = _fma(g, t, c[4])
+    g = _fma(g, t, c[3])
+    g = _fma(g, t, c[2])
+    g = _fma(g, t, c[1])
+    g = _fma(g, t, c[0])
+    return g * inv
+
+
+@_inline
+def _pdf(z: float) -> float:
+    """φ(z) to ~2 ulp for every z: z² = h + l exactly (l by FMA), e^{−z²/2} = e^{−h/2}·(1 − l/2)."""
+    h = z * z
+    lo = _fma(z, z, -h) if h < 1e300 else 0.0  # (for z = ±inf the residual would be NaN)
+    e = _INV_SQRT_2PI * _exp(-0.5 * h)
+    return _fma(-0.5 * lo, e, e)
+
+
+@_inline
+def _ncdf_with_pdf(z: float, pdf: float) -> float:
+    """Φ(z), given pdf = φ(z). ±inf give 1/0, NaN gives NaN."""
+    tail = pdf * _mills(min(abs(z), 40.0))
+    y = tail if z < 0.0 else 1.0 - tail
+    return y if z == z else z
+
+
+@_inline
+def _ncdf(z: float) -> float:
+    return _ncdf_with_pdf(z, _pdf(z))
+
+
+# --- element-wise wrappers (tests and the numpy-vs-kernel checks) -------------------------------------------
+
+
+@_kernel
+def exp_array(x: Float64Array1D, out: Float64Array1D) -> None:
+    for i in range(x.size):
+        out[i] = _exp(x[i])
+
+
+@_kernel
+def log_array(x: Float64Array1D, out: Float64Array1D) -> None:
+    for i in range(x.size):
+        out[i] = _log(x[i])
+
+
+@_kernel
+def ncdf_array(x: Float64Array1D, out: Float64Array1D) -> None:
+    for i in range(x.size):
+        out[i] = _ncdf(x[i])
+
+
+@_kernel
+def mills_array(x: Float64Array1D, out: Float64Array1D) -> None:
+    for i in range(x.size):
+        out[i] = _mills(min(x[i], 40.0))
+
+
+# --- Black-Scholes / Black-76 ------------------------------------------------------------------------------
+
+
+@_kernel
+def greeks_kernel(
+    s: Float64Array1D,
+    k: Float64Array1D,
+    t: Float64Array1D,
+    v: Float64Array1D,
+    r: Float64Array1D,
+    q: Float64Array1D,
+    call: BoolArray1D,
+    black76: bool,
+    price: Float64Array1D,
+    delta: Float64Array1D,
+    gamma: Float64Array1D,
+    vega: Float64Array1D,
+    theta: Float64Array1D,
+    rho: Float64Array1D,
+    vanna: Float64Array1D,
+    volga: Float64Array1D,
+) -> int:
+    """Price and Greeks of every option into the output arrays; returns how many inputs were invalid
+    (S ≤ 0, K ≤ 0 or σ < 0), which the caller turns into an error. Same maths and edge cases as
+    ``black.greeks_reference``; for Black-76 pass q = r."""
+    bad = 0
+    for i in range(s.size):
+        si, ki, ti, vi, ri, qi = s[i], k[i], t[i], v[i], r[i], q[i]
+        bad += (si <= 0.0) | (ki <= 0.0) | (vi < 0.0)
+        th = 1.0 if call[i] else -1.0
+        live = ti > 0.0
+        tt = ti if live else 1.0
+        sqrt_t = math.sqrt(tt)
+        sig = vi * sqrt_t
+        diffusive = live & (sig > 0.0)
+        sig_s = sig if diffusive else 1.0
+        v_s = vi if diffusive else 1.0
+        df_r = _exp(-ri * tt)
+        df_q = _exp(-qi * tt)
+        log_fk = _log(si / ki) + (ri - qi) * tt
+        d_inf = math.inf if log_fk > 1e-14 else (-math.inf if log_fk < -1e-14 else 0.0)
+        d1 = log_fk / sig_s + 0.5 * sig_s if diffusive else d_inf
+        d2 = d1 - sig_s if diffusive else d1
+        p1 = _pdf(d1)
+        nd1 = _ncdf_with_pdf(th * d1, p1)  # N(d1) for calls, N(−d1) for puts
+        nd2 = _ncdf_with_pdf(th * d2, _pdf(d2))
+        pdf = p1 if diffusive else 0.0
+        s_dq = si * df_q
+        k_dr = ki * df_r
+        pr = th * (s_dq * nd1 - k_dr * nd2)
+        de = th * df_q * nd1
+        ga = df_q * pdf / (si * sig_s)
+        ve = s_dq * pdf * sqrt_t
+        tv = -s_dq * pdf * vi / (2.0 * sqrt_t) - th * ri * k_dr * nd2 + th * qi * s_dq * nd1
+        rh = -tt * pr if black76 else th * k_dr * tt * nd2
+        d1f = d1 if diffusive else 0.0
+        d2f = d2 if diffusive else 0.0
+        va = -df_q * pdf * d2f / v_s
+        vo = ve * d1f * d2f / v_s
+        if not live:
+            payoff = th * (si - ki)
+            pr = max(payoff, 0.0)
+            de = th * (0.5 if payoff == 0.0 else (1.0 if payoff > 0.0 else 0.0))
+            ga = 0.0
+            ve = 0.0
+            tv = 0.0
+            rh = 0.0
+            va = 0.0
+            vo = 0.0
+        price[i] = pr
+        delta[i] = de
+        gamma[i] = ga
+        vega[i] = ve
+        theta[i] = tv
+        rho[i] = rh
+        vanna[i] = va
+        volga[i] = vo
+    return bad
+
+
+@_kernel
+def price_kernel(
+    s: Float64Array1D,
+    k: Float64Array1D,
+    t: Float64Array1D,
+    v: Float64Array1D,
+    r: Float64Array1D,
+    q: Float64Array1D,
+    call: BoolArray1D,
+    price: Float64Array1D,
+) -> int:
+    """Prices only (same conventions as ``greeks_kernel``); returns the count of invalid inputs."""
+    bad = 0
+    for i in range(s.size):
+        si, ki, ti, vi, ri, qi = s[i], k[i], t[i], v[i], r[i], q[i]
+        bad += (si <= 0.0) | (ki <= 0.0) | (vi < 0.0)
+        th = 1.0 if call[i] else -1.0
+        live = ti > 0.0
+        tt = ti if live else 1.0
+        sig = vi * math.sqrt(tt)
+        diffusive = live & (sig > 0.0)
+        sig_s = sig if diffusive else 1.0
+        log_fk = _log(si / ki) + (ri - qi) * tt
+        d_inf = math.inf if log_fk > 1e-14 else (-math.inf if log_fk < -1e-14 else 0.0)
+        d1 = log_fk / sig_s + 0.5 * sig_s if diffusive else d_inf
+        d2 = d1 - sig_s if diffusive else d1
+        nd1 = _ncdf(th * d1)
+        nd2 = _ncdf(th * d2)
+        pr = th * (si * _exp(-qi * tt) * nd1 - ki * _exp(-ri * tt) * nd2)
+        price[i] = pr if live else max(th * (si - ki), 0.0)
+    return bad
