@@ -26,14 +26,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from llvmlite import ir
 from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from keeper._typing import BoolArray1D, Float64Array1D
+from keeper._typing import BoolArray1D, Float64Array1D, IntArray1D
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -41,21 +41,21 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 def _kernel(fn: _F) -> _F:
     """A top-level kernel: compiled on first call, cached on disk; without a writable cache, not cached."""
     try:
-        return njit(cache=True, fastmath=False, error_model="numpy", nogil=True)(fn)  # type: ignore[no-any-return]
+        return cast(_F, njit(cache=True, fastmath=False, error_model="numpy", nogil=True)(fn))
     except RuntimeError:  # numba found no writable cache location: compile per process instead
-        return njit(cache=False, fastmath=False, error_model="numpy", nogil=True)(fn)  # type: ignore[no-any-return]
+        return cast(_F, njit(cache=False, fastmath=False, error_model="numpy", nogil=True)(fn))
 
 
 def _inline(fn: _F) -> _F:
     """A helper inlined into the kernels at numba IR level (so it vectorises with them)."""
-    return njit(inline="always", fastmath=False, error_model="numpy")(fn)  # type: ignore[no-any-return]
+    return cast(_F, njit(forceinline=True, fastmath=False, error_model="numpy")(fn))
 
 
 # --- bit casts and fused multiply-add (LLVM intrinsics) ---------------------------------------------------
 
 
 @intrinsic
-def _as_int(typingctx: Any, x: Any) -> Any:
+def _as_int_intrinsic(typingctx: Any, x: Any) -> Any:
     """The IEEE-754 bits of a float64 as int64."""
     if x != types.float64:
         return None
@@ -66,8 +66,11 @@ def _as_int(typingctx: Any, x: Any) -> Any:
     return types.int64(types.float64), codegen
 
 
+_as_int = cast(Callable[[float], int], _as_int_intrinsic)  # typed for mypy; numba resolves the intrinsic
+
+
 @intrinsic
-def _as_float(typingctx: Any, x: Any) -> Any:
+def _as_float_intrinsic(typingctx: Any, x: Any) -> Any:
     """The float64 whose IEEE-754 bits are the int64 x."""
     if x != types.int64:
         return None
@@ -78,8 +81,11 @@ def _as_float(typingctx: Any, x: Any) -> Any:
     return types.float64(types.int64), codegen
 
 
+_as_float = cast(Callable[[int], float], _as_float_intrinsic)  # typed for mypy; numba resolves the intrinsic
+
+
 @intrinsic
-def _fma(typingctx: Any, a: Any, b: Any, c: Any) -> Any:
+def _fma_intrinsic(typingctx: Any, a: Any, b: Any, c: Any) -> Any:
     """a·b + c rounded once (llvm.fma: the FMA instruction where the CPU has one, else libm's exact fma)."""
     if not (a == b == c == types.float64):
         return None
@@ -92,10 +98,13 @@ def _fma(typingctx: Any, a: Any, b: Any, c: Any) -> Any:
     return types.float64(types.float64, types.float64, types.float64), codegen
 
 
+_fma = cast(Callable[[float, float, float], float], _fma_intrinsic)  # typed for mypy; numba resolves the intrinsic
+
+
 # --- exp, log -----------------------------------------------------------------------------------------------
 
 _INV_LN2 = 1.4426950408889634
-# ln 2 split so that k·_LN2_HI is exact for |k| < 2^20: _LN2_HI has 32 trailing zero bits.
+# ln 2 = _LN2_HI + _LN2_LO (to 2e-26); _LN2_HI has 21 trailing zero bits, so k·_LN2_HI is exact for |k| < 2^21.
 _LN2_HI = 0.6931471803691238
 _LN2_LO = 1.9082149292705877e-10
 _ROUND = 6755399441055744.0  # 1.5·2^52: adding it rounds to an integer held in the low mantissa bits
@@ -392,3 +401,189 @@ def price_kernel(
         pr = th * (si * _exp(-qi * tt) * nd1 - ki * _exp(-ri * tt) * nd2)
         price[i] = pr if live else max(th * (si - ki), 0.0)
     return bad
+
+
+# --- implied volatility ------------------------------------------------------------------------------------
+
+# IvReason values (keeper.risk.implied_vol.IvReason; a test checks they match).
+_OK, _BELOW_INTRINSIC, _ABOVE_MAXIMUM, _EXPIRED, _INVALID_INPUT, _NO_TIME_VALUE, _NOT_CONVERGED, _ILL = range(8)
+_EPS = 2.220446049250313e-16
+_TINY = 2.2250738585072014e-308
+_SQRT_2PI = 2.5066282746310002
+
+
+@_inline
+def _log_b(x: float, s: float, half: float) -> tuple[float, float, float, float]:
+    """ln b(x, s), ∂ln b/∂s, ln(∂b/∂s) and a rounding bound, for the normalised out-of-the-money call
+    b = e^{x/2}Φ(d1) − e^{−x/2}Φ(d2), d1,2 = x/s ± s/2, x = −|ln F/K| ≤ 0, s = σ√T; ``half`` is e^{x/2}.
+
+    With c = e^{x/2}φ(d1) = e^{−x/2}φ(d2) (= ∂b/∂s) and the Mills ratio M: for d1 ≤ 0, b = c·(M(−d1) − M(−d2)),
+    taken in log form so it never underflows; for d1 > 0, b = e^{x/2} − c·(M(d1) + M(−d2)). The fourth value
+    is that difference's cancellation factor |terms|/|result|: ln b is exact to about eps·(|ln b| + it)."""
+    xs = x / s
+    d1 = xs + 0.5 * s
+    d2 = xs - 0.5 * s
+    h = d1 * d1
+    lo = _fma(d1, d1, -h) if h < 1e300 else 0.0
+    ln_c = (0.5 * x - _LOG_SQRT_2PI) - 0.5 * h - 0.5 * lo
+    m1 = _mills(min(abs(d1), 40.0))
+    m2 = _mills(min(-d2, 40.0))
+    low = d1 <= 0.0
+    c = 1.0 if low else _exp(ln_c)
+    arg = m1 - m2 if low else half - c * (m1 + m2)
+    ln_b = (ln_c if low else 0.0) + _log(arg)
+    return ln_b, c / arg, ln_c, (m1 if low else half) / arg
+
+
+@_inline
+def _iv_setup(
+    p: float, s: float, k: float, t: float, r: float, q: float, call: bool, black76: bool
+) -> tuple[int, float, float, float, float, float]:
+    """Validity, no-arbitrage bounds and the normalised out-of-the-money problem of one option.
+
+    Returns (reason, x, ln b*, e^{x/2}, start s0, conditioning scale = undiscounted price / √(FK))."""
+    valid = (abs(p) < math.inf) & (s > 0.0) & (k > 0.0) & (abs(t) < math.inf)
+    live = valid & (t > 0.0)
+    tt = t if live else 1.0
+    df = _exp(-r * tt)
+    fwd = s if black76 else s * _exp((r - q) * tt)
+    fwd = fwd if live else 1.0
+    kk = k if live else 1.0
+    undiscounted = (p if live else 0.0) / df
+    intrinsic = max(fwd - kk, 0.0) if call else max(kk - fwd, 0.0)
+    upper = fwd if call else kk
+    tv = undiscounted - intrinsic  # the out-of-the-money option's price (parity), undiscounted
+    tol = 8.0 * _EPS * max(undiscounted, intrinsic)
+    code = _OK if live else (_EXPIRED if valid else _INVALID_INPUT)
+    code = _BELOW_INTRINSIC if (code == _OK) & (tv < -tol) else code
+    code = _ABOVE_MAXIMUM if live & (undiscounted >= upper) else code
+    code = _NO_TIME_VALUE if (code == _OK) & (tv <= tol) else code
+    # A time value at float64's subnormal edge carries too few digits to read a vol from.
+    code = _ILL if (code == _OK) & (tv < _TINY * 1e16) else code
+    root_fk = math.sqrt(fwd) * math.sqrt(kk)
+    x = -abs(_log(fwd / kk))
+    b_star = tv / root_fk if code == _OK else 0.25
+    ln_target = _log(b_star)
+    half = math.sqrt(min(fwd, kk) / max(fwd, kk))  # e^{x/2}
+    # Start: at the inflection point s_c = √(2|x|), b is known in closed form, b_c = e^{x/2}(½ − M(s_c)/√2π).
+    # Below it, the deep-OTM asymptote ln b ≈ −x²/(2s²) gives s ≈ |x|/√(−2 ln b*); above it, s_c or the
+    # at-the-money guess √(2π)·b*·e^{|x|/2}, whichever is larger.
+    s_c = math.sqrt(-2.0 * x)
+    b_c = half * (0.5 - _INV_SQRT_2PI * _mills(min(s_c, 40.0)))
+    deep = -x / math.sqrt(max(-2.0 * ln_target, 1e-300))
+    s0 = deep if (b_star < b_c) & (s_c > 0.0) else max(_SQRT_2PI * b_star / half, s_c)
+    return code, x, ln_target, half, min(max(s0, 1e-8), 1e3), undiscounted / root_fk
+
+
+@_inline
+def _iv_step(
+    x: float, ln_target: float, half: float, s: float, lo: float, hi: float, last: float, active: bool
+) -> tuple[float, float, float, float, bool, float]:
+    """One safeguarded Householder step (4th order) on g(s) = ln b(s) − ln b*.
+
+    g1 = g' = b'/b; with A = b''/b' = x²/s³ − s/4 and A' = −3x²/s⁴ − 1/4: g''/g' = A − g1 and
+    g'''/g' = A' + A² − 3·g1·A + 2·g1². The bracket [lo, hi] shrinks with every evaluation (sign of g). The step
+    is taken if it stays inside the bracket and is at most half the previous one; otherwise bisection
+    (geometric once lo > 0, or ×4 while hi is still open). Done when g is within its rounding error, the step
+    is below the resolution of s (4 ulp, or g's rounding error / g'), or the bracket has collapsed to 4 ulp.
+    Inactive lanes are returned unchanged.
+    Returns (s, lo, hi, last step, still active, ln ∂b/∂s at the evaluated s)."""
+    ln_b, g1, ln_c, amplification = _log_b(x, s, half)
+    g = ln_b - ln_target
+    below = g < 0.0
+    lo_n = s if below else lo
+    hi_n = hi if below else s
+    x2 = x * x
+    s2 = s * s
+    a = x2 / (s2 * s) - 0.25 * s
+    a1 = -3.0 * x2 / (s2 * s2) - 0.25
+    h2 = a - g1
+    h3 = a1 + a * a - 3.0 * g1 * a + 2.0 * g1 * g1
+    nu = -g / g1
+    proposal = s + nu * (1.0 + 0.5 * nu * h2) / (1.0 + nu * (h2 + nu * h3 * (1.0 / 6.0)))
+    # g is known to ±noise; so is s, to ±noise/g': a step below that (or below 4 ulp of s) is rounding. Where
+    # that resolution is coarser than 1e-10·s (b flat in s: far out on the upper side) it does not count.
+    noise = 8.0 * _EPS * (abs(ln_b) + amplification + 1.0)
+    step = abs(proposal - s)
+    small = step <= max(4.0 * _EPS * s, min(noise / g1, 1e-10 * s))
+    inside = (proposal > lo_n) & (proposal < hi_n)
+    accept = inside & ((step <= 0.5 * last) | small)
+    bisect = (math.sqrt(lo_n * hi_n) if lo_n > 0.0 else 0.5 * hi_n) if hi_n < math.inf else 4.0 * s
+    matched = abs(g) <= noise
+    new = s if matched else (proposal if accept else bisect)
+    collapsed = (hi_n - lo_n <= 4.0 * _EPS * hi_n) & (hi_n < math.inf)
+    done = matched | (accept & small) | collapsed
+    return (
+        new if active else s,
+        lo_n if active else lo,
+        hi_n if active else hi,
+        abs(new - s) if active else last,
+        active & (not done),
+        ln_c,
+    )
+
+
+_IV_VECTOR_STEPS = 4  # steps every option takes in the vectorised pass; the few still moving continue alone
+
+
+@_inline
+def _iv_finish(code: int, active: bool, s: float, ln_c: float, scale: float, t: float) -> tuple[int, float]:
+    """Reason and vol of a finished option: NOT_CONVERGED if still moving; ILL_CONDITIONED where 4 ulp of price
+    move σ by more than 1e-8 (Δσ ≈ 4·eps·price/vega, vega = ∂b/∂s·√(FK)·√T)."""
+    sqrt_t = math.sqrt(t if t > 0.0 else 1.0)
+    vol_error = 4.0 * _EPS * scale / _exp(ln_c) / sqrt_t
+    solved = _NOT_CONVERGED if active else (_OK if vol_error <= 1e-8 else _ILL)
+    code = solved if code == _OK else code
+    vol = s / sqrt_t if code == _OK else (0.0 if code == _NO_TIME_VALUE else math.nan)
+    return code, vol
+
+
+@_kernel
+def implied_vol_kernel(
+    p: Float64Array1D,
+    s: Float64Array1D,
+    k: Float64Array1D,
+    t: Float64Array1D,
+    r: Float64Array1D,
+    q: Float64Array1D,
+    call: BoolArray1D,
+    black76: bool,
+    max_iterations: int,
+    vol: Float64Array1D,
+    reason: IntArray1D,
+) -> int:
+    """Implied vol of every price into ``vol`` with its ``reason`` (IvReason values); returns the most
+    iterations any option needed.
+
+    Pass 1, vectorised: set-up and ``_IV_VECTOR_STEPS`` safeguarded Householder steps for every option at
+    once (converged lanes stay put). Pass 2, scalar: the few options still moving continue from where they
+    are, with a fresh bracket, up to ``max_iterations`` steps in all."""
+    n = p.size
+    pending = 0
+    for i in range(n):
+        code, x, ln_target, half, sj, scale = _iv_setup(p[i], s[i], k[i], t[i], r[i], q[i], call[i], black76)
+        active = code == _OK
+        lo, hi, last, ln_c = 0.0, math.inf, math.inf, 0.0
+        sj, lo, hi, last, active, ln_c = _iv_step(x, ln_target, half, sj, lo, hi, last, active)
+        sj, lo, hi, last, active, ln_c = _iv_step(x, ln_target, half, sj, lo, hi, last, active)
+        sj, lo, hi, last, active, ln_c = _iv_step(x, ln_target, half, sj, lo, hi, last, active)
+        sj, lo, hi, last, active, ln_c = _iv_step(x, ln_target, half, sj, lo, hi, last, active)
+        code_out, vol_out = _iv_finish(code, active, sj, ln_c, scale, t[i])
+        reason[i] = -1 if active else code_out  # −1: to be continued in pass 2 (s kept in vol)
+        vol[i] = sj if active else vol_out
+        pending += active
+    most = _IV_VECTOR_STEPS
+    if pending == 0:
+        return most
+    for i in range(n):
+        if reason[i] != -1:
+            continue
+        code, x, ln_target, half, _, scale = _iv_setup(p[i], s[i], k[i], t[i], r[i], q[i], call[i], black76)
+        sj, lo, hi, last, active, ln_c = vol[i], 0.0, math.inf, math.inf, True, 0.0
+        it = _IV_VECTOR_STEPS
+        while active & (it < max_iterations):
+            sj, lo, hi, last, active, ln_c = _iv_step(x, ln_target, half, sj, lo, hi, last, active)
+            it += 1
+        most = max(most, it)
+        reason[i], vol[i] = _iv_finish(code, active, sj, ln_c, scale, t[i])
+    return most

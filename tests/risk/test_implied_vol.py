@@ -3,8 +3,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from keeper.risk import _kernels
 from keeper.risk.black import greeks, price
-from keeper.risk.implied_vol import IvReason, implied_vol
+from keeper.risk.implied_vol import IvReason, implied_vol, implied_vol_reference
 
 N = 50_000
 
@@ -97,3 +98,62 @@ def test_scalar_vs_vector__same_answer(vol: float) -> None:
     ok = vector.reason == IvReason.OK
     assert ok[1:4].all()  # 90–110 strikes always carry time value
     np.testing.assert_allclose(vector.vol[ok], vol, atol=1e-9)
+
+
+def test_reason_codes__kernel_constants__match_enum() -> None:
+    kernel = (
+        _kernels._OK,
+        _kernels._BELOW_INTRINSIC,
+        _kernels._ABOVE_MAXIMUM,
+        _kernels._EXPIRED,
+        _kernels._INVALID_INPUT,
+        _kernels._NO_TIME_VALUE,
+        _kernels._NOT_CONVERGED,
+        _kernels._ILL,
+    )
+    assert kernel == tuple(IvReason)
+
+
+def test_compiled_vs_numpy_reference__same_reasons_and_vols(book: dict[str, np.ndarray]) -> None:
+    b = book
+    p = price(b["s"], b["k"], b["t"], b["v"], b["r"], b["call"], b["q"])
+    fast = implied_vol(p, b["s"], b["k"], b["t"], b["r"], b["call"], b["q"])
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        ref = implied_vol_reference(p, b["s"], b["k"], b["t"], b["r"], b["call"], b["q"])
+    differ = fast.reason != ref.reason
+    # Only where the time value is at rounding level (its sign or size decided by 1 ulp of F or DF) may the two
+    # classify differently, and then only among the no-vol outcomes.
+    no_vol = {IvReason.BELOW_INTRINSIC, IvReason.NO_TIME_VALUE, IvReason.ILL_CONDITIONED}
+    assert differ.mean() < 1e-2
+    assert set(fast.reason[differ]) <= no_vol
+    assert set(ref.reason[differ]) <= no_vol
+    both = (fast.reason == IvReason.OK) & (ref.reason == IvReason.OK)
+    vega = greeks(b["s"], b["k"], b["t"], b["v"], b["r"], b["call"], b["q"]).vega
+    per_ulp = np.finfo(float).eps * p / np.maximum(vega, 1e-300)  # σ moved by one ulp of price
+    well_posed = both & (per_ulp < 1e-12)
+    assert np.abs(fast.vol[well_posed] - ref.vol[well_posed]).max() <= 1e-10
+    assert np.abs(fast.vol[both] - ref.vol[both]).max() <= 1e-6
+    assert fast.iterations <= 20
+
+
+def test_wide_domain__converges_everywhere__ok_answers_are_right() -> None:
+    # Far beyond the trading domain: moneyness e^±20, 1e-6 to 30 years, vol 0.1 % to 2000 %.
+    rng = np.random.default_rng(9)
+    n = 100_000
+    s = 100.0 * np.exp(rng.uniform(-1, 1, n))
+    k = s * np.exp(rng.uniform(-20, 20, n))
+    t = np.exp(rng.uniform(np.log(1e-6), np.log(30.0), n))
+    v = np.exp(rng.uniform(np.log(1e-3), np.log(20.0), n))
+    r, q, c = rng.uniform(-0.05, 0.2, n), rng.uniform(0, 0.1, n), rng.random(n) < 0.5
+    p = price(s, k, t, v, r, c, q)
+    iv = implied_vol(p, s, k, t, r, c, q)
+    assert not (iv.reason == IvReason.NOT_CONVERGED).any()
+    assert iv.iterations <= 25
+    ok = iv.reason == IvReason.OK
+    assert ok.sum() > n // 10
+    assert np.max(np.abs(iv.vol[ok] - v[ok]) / v[ok]) <= 1e-5  # ill-conditioned ones are flagged, not wrong
+    vega = greeks(s, k, t, v, r, c, q).vega
+    well_posed = ok & (np.finfo(float).eps * p / np.maximum(vega, 1e-300) < 1e-12)
+    assert well_posed.sum() > n // 20
+    assert np.abs(iv.vol[well_posed] - v[well_posed]).max() <= 1e-10
+    assert np.isnan(iv.vol[~ok & (iv.reason != IvReason.NO_TIME_VALUE)]).all()

@@ -40,6 +40,12 @@ def test_exp__against_mpmath__within_1_ulp() -> None:
     assert np.max(np.abs(got / ref - 1)) <= EPS
 
 
+def test_ln2_split__hi_exact_for_integer_multiples__hi_plus_lo_is_ln2() -> None:
+    assert np.float64(_kernels._LN2_HI).view(np.uint64) & np.uint64(0x1FFFFF) == 0  # k·hi exact for |k| < 2^21
+    with mpmath.workdps(40):
+        assert abs(mpmath.mpf(_kernels._LN2_HI) + mpmath.mpf(_kernels._LN2_LO) - mpmath.log(2)) < 2e-26
+
+
 def test_log__normals_subnormals_and_specials__within_2_ulp_of_numpy() -> None:
     rng = np.random.default_rng(2)
     x = np.concatenate(
