@@ -140,6 +140,26 @@ def _exp(x: float) -> float:
     return y if x == x else x
 
 
+@_inline
+def _expm1(x: float) -> float:
+    """e^x − 1 to ~2 ulp: for |x| ≤ 1/4 the Taylor series to x¹³ (truncation < 1e-19 relative, no
+    cancellation), else _exp(x) − 1 (|e^x − 1| ≥ 0.22 there, so the subtraction costs at most 2 ulp)."""
+    c = _EXP_C
+    p = _fma(x, c[13], c[12])
+    p = _fma(x, p, c[11])
+    p = _fma(x, p, c[10])
+    p = _fma(x, p, c[9])
+    p = _fma(x, p, c[8])
+    p = _fma(x, p, c[7])
+    p = _fma(x, p, c[6])
+    p = _fma(x, p, c[5])
+    p = _fma(x, p, c[4])
+    p = _fma(x, p, c[3])
+    p = _fma(x, p, c[2])
+    p = _fma(x, p, c[1])
+    return x * p if abs(x) <= 0.25 else _exp(x) - 1.0
+
+
 _SQRT2 = 1.4142135623730951
 _LOG_C = tuple(2.0 / (2 * j + 1) for j in range(12))  # atanh series: log(1+f) = 2(s + s³/3 + s⁵/5 + …)
 
@@ -176,6 +196,18 @@ def _log(x: float) -> float:
     y = -math.inf if x == 0.0 else y
     y = x if x == math.inf else y
     return y if x > 0.0 else (y if x == 0.0 else math.nan)
+
+
+@_inline
+def _log_ratio(a: float, b: float) -> float:
+    """ln(a/b) for a, b > 0, to ~2 ulp of the result even when a ≈ b: there a − b is exact (Sterbenz) and
+    ln(1 + u), u = (a − b)/b, is taken as ln(w)·u/(w − 1) with w = 1 + u (Goldberg), so the rounding of a/b
+    (up to 1.1e-16 absolute in the log) does not occur."""
+    near = (a <= 2.0 * b) & (b <= 2.0 * a)
+    u = (a - b) / b
+    w = 1.0 + u
+    log1p = u if w == 1.0 else _log(w) * (u / (w - 1.0))
+    return log1p if near else _log(a / b)
 
 
 # --- normal pdf and cdf -----------------------------------------------------------------------------------
@@ -446,12 +478,17 @@ def _iv_setup(
     valid = (abs(p) < math.inf) & (s > 0.0) & (k > 0.0) & (abs(t) < math.inf)
     live = valid & (t > 0.0)
     tt = t if live else 1.0
-    df = _exp(-r * tt)
-    fwd = s if black76 else s * _exp((r - q) * tt)
-    fwd = fwd if live else 1.0
+    # F = S·e^{(r−q)T} and the undiscounted price p·e^{rT} as x + x·expm1(·), and F − K as (S − K) + S·expm1:
+    # near the money the intrinsic value then carries no rounding of F (≈ 1 ulp of S, which short-dated
+    # options with small vega would turn into 1e-10 of vol).
+    growth = 0.0 if black76 else _expm1((r - q) * tt)
+    sp = s if live else 1.0
     kk = k if live else 1.0
-    undiscounted = (p if live else 0.0) / df
-    intrinsic = max(fwd - kk, 0.0) if call else max(kk - fwd, 0.0)
+    fwd = _fma(sp, growth, sp)
+    forward_minus_strike = (sp - kk) + sp * growth
+    pp = p if live else 0.0
+    undiscounted = _fma(pp, _expm1(r * tt), pp)
+    intrinsic = max(forward_minus_strike, 0.0) if call else max(-forward_minus_strike, 0.0)
     upper = fwd if call else kk
     tv = undiscounted - intrinsic  # the out-of-the-money option's price (parity), undiscounted
     tol = 8.0 * _EPS * max(undiscounted, intrinsic)
@@ -462,10 +499,13 @@ def _iv_setup(
     # A time value at float64's subnormal edge carries too few digits to read a vol from.
     code = _ILL if (code == _OK) & (tv < _TINY * 1e16) else code
     root_fk = math.sqrt(fwd) * math.sqrt(kk)
-    x = -abs(_log(fwd / kk))
+    x = -abs(_log_ratio(sp, kk) + (0.0 if black76 else (r - q) * tt))  # −|ln F/K|, accurate near the money
+    half = _exp(0.5 * x)  # e^{x/2}: the normalised price's supremum (σ → ∞)
     b_star = tv / root_fk if code == _OK else 0.25
+    # Below the maximum unnormalised yet not below e^{x/2} once normalised: at the maximum to rounding.
+    code = _ABOVE_MAXIMUM if (code == _OK) & (b_star >= half) else code
+    b_star = b_star if code == _OK else 0.25
     ln_target = _log(b_star)
-    half = math.sqrt(min(fwd, kk) / max(fwd, kk))  # e^{x/2}
     # Start: at the inflection point s_c = √(2|x|), b is known in closed form, b_c = e^{x/2}(½ − M(s_c)/√2π).
     # Below it, the deep-OTM asymptote ln b ≈ −x²/(2s²) gives s ≈ |x|/√(−2 ln b*); above it, s_c or the
     # at-the-money guess √(2π)·b*·e^{|x|/2}, whichever is larger.

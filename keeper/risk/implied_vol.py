@@ -91,12 +91,17 @@ def implied_vol_reference(
     reason[expired] = IvReason.EXPIRED
     live = reason == IvReason.OK
     tt = np.where(live, t, 1.0)
-    df = np.exp(-r * tt)
-    fwd = s0 if model == "black76" else s0 * np.exp((r - q) * tt)
+    # F and p·e^{rT} as x + x·expm1(·), F − K as (S − K) + S·expm1((r−q)T): near the money the intrinsic value
+    # then carries no rounding of F (see the kernel).
+    carry_t = np.zeros_like(tt) if model == "black76" else (r - q) * tt
+    growth = np.expm1(carry_t)
+    sp = np.where(live, s0, 1.0)
     kk = np.where(live, k, 1.0)
-    fwd = np.where(live, fwd, 1.0)
-    undiscounted = np.where(live, p, 0.0) / df
-    intrinsic = np.where(call, np.maximum(fwd - kk, 0.0), np.maximum(kk - fwd, 0.0))
+    fwd = sp + sp * growth
+    forward_minus_strike = (sp - kk) + sp * growth
+    pp = np.where(live, p, 0.0)
+    undiscounted = pp + pp * np.expm1(r * tt)
+    intrinsic = np.where(call, np.maximum(forward_minus_strike, 0.0), np.maximum(-forward_minus_strike, 0.0))
     upper = np.where(call, fwd, kk)
     time_value = undiscounted - intrinsic
     tol = 8 * np.finfo(float).eps * np.maximum(undiscounted, intrinsic)
@@ -107,9 +112,16 @@ def implied_vol_reference(
     vol[zero_tv] = 0.0
 
     idx = np.flatnonzero(reason == IvReason.OK)
-    x = np.log(fwd[idx] / kk[idx])
-    theta = np.where(x > 0, -1.0, 1.0)  # the out-of-the-money side
+    # ln(F/K) = ln(S/K) + (r−q)T, with ln(S/K) = log1p((S − K)/K) near the money (S − K exact there).
+    si, ki = sp[idx], kk[idx]
+    near = (si <= 2 * ki) & (ki <= 2 * si)
+    x = np.where(near, np.log1p((si - ki) / ki), np.log(si / ki)) + carry_t[idx]
     log_target = np.log(time_value[idx]) - 0.5 * np.log(fwd[idx] * kk[idx])
+    # Below the maximum unnormalised yet not below e^{−|x|/2} once normalised: at the maximum to rounding.
+    at_max = log_target >= -0.5 * np.abs(x)
+    reason[idx[at_max]] = IvReason.ABOVE_MAXIMUM
+    idx, x, log_target = idx[~at_max], x[~at_max], log_target[~at_max]
+    theta = np.where(x > 0, -1.0, 1.0)  # the out-of-the-money side
     lo = np.zeros(idx.size)
     hi = np.full(idx.size, 8.0)
     for _ in range(8):  # widen hi until b(hi) > b* (σ√T up to 2048)
