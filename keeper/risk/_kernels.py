@@ -446,14 +446,15 @@ _SQRT_2PI = 2.5066282746310002
 
 
 @_inline
-def _log_b(x: float, s: float, half: float) -> tuple[float, float, float, float]:
+def _log_b(x: float, s: float, inv_s: float, half: float) -> tuple[float, float, float, float]:
     """ln b(x, s), ∂ln b/∂s, ln(∂b/∂s) and a rounding bound, for the normalised out-of-the-money call
     b = e^{x/2}Φ(d1) − e^{−x/2}Φ(d2), d1,2 = x/s ± s/2, x = −|ln F/K| ≤ 0, s = σ√T; ``half`` is e^{x/2}.
 
     With c = e^{x/2}φ(d1) = e^{−x/2}φ(d2) (= ∂b/∂s) and the Mills ratio M: for d1 ≤ 0, b = c·(M(−d1) − M(−d2)),
     taken in log form so it never underflows; for d1 > 0, b = e^{x/2} − c·(M(d1) + M(−d2)). The fourth value
-    is that difference's cancellation factor |terms|/|result|: ln b is exact to about eps·(|ln b| + it)."""
-    xs = x / s
+    is that difference's cancellation factor |terms|/|result|: ln b is exact to about eps·(|ln b| + it).
+    ``inv_s`` is 1/s (divisions are the costliest vector operation: each is computed once)."""
+    xs = x * inv_s
     d1 = xs + 0.5 * s
     d2 = xs - 0.5 * s
     h = d1 * d1
@@ -465,7 +466,8 @@ def _log_b(x: float, s: float, half: float) -> tuple[float, float, float, float]
     c = 1.0 if low else _exp(ln_c)
     arg = m1 - m2 if low else half - c * (m1 + m2)
     ln_b = (ln_c if low else 0.0) + _log(arg)
-    return ln_b, c / arg, ln_c, (m1 if low else half) / arg
+    inv_arg = 1.0 / arg
+    return ln_b, c * inv_arg, ln_c, (m1 if low else half) * inv_arg
 
 
 @_inline
@@ -506,13 +508,23 @@ def _iv_setup(
     code = _ABOVE_MAXIMUM if (code == _OK) & (b_star >= half) else code
     b_star = b_star if code == _OK else 0.25
     ln_target = _log(b_star)
-    # Start: at the inflection point s_c = √(2|x|), b is known in closed form, b_c = e^{x/2}(½ − M(s_c)/√2π).
-    # Below it, the deep-OTM asymptote ln b ≈ −x²/(2s²) gives s ≈ |x|/√(−2 ln b*); above it, s_c or the
-    # at-the-money guess √(2π)·b*·e^{|x|/2}, whichever is larger.
+    # Start. At the inflection point s_c = √(2|x|), b is known in closed form, b_c = e^{x/2}(½ − M(s_c)/√2π),
+    # and so is b' = e^{x/2}/√2π; b is convex below s_c and concave above, so the tangent there is an upper
+    # bound of the root below s_c and a lower bound above, and close to it on either side (b'' = 0 at s_c).
+    # Far below (b* < 5 % of b_c) the deep-OTM asymptote ln b ≈ −x²/(2s²), s ≈ |x|/√(−2 ln b*); far above
+    # (b* > 60 % of e^{x/2}) the tail e^{x/2} − b ≈ 2e^{x/2}Φ(−s/2), inverted by two fixed-point steps on
+    # ln Φ(−z) = ln M(z) − z²/2 − ln √2π.
     s_c = math.sqrt(-2.0 * x)
     b_c = half * (0.5 - _INV_SQRT_2PI * _mills(min(s_c, 40.0)))
+    tangent = s_c + (b_star - b_c) * _SQRT_2PI / half
     deep = -x / math.sqrt(max(-2.0 * ln_target, 1e-300))
-    s0 = deep if (b_star < b_c) & (s_c > 0.0) else max(_SQRT_2PI * b_star / half, s_c)
+    ln_y = _log(max((half - b_star) / (2.0 * half), 1e-300))
+    z = math.sqrt(max(-2.0 * ln_y, 0.0))
+    z = math.sqrt(max(2.0 * (_log(_mills(min(z, 40.0))) - _LOG_SQRT_2PI - ln_y), 0.0))
+    z = math.sqrt(max(2.0 * (_log(_mills(min(z, 40.0))) - _LOG_SQRT_2PI - ln_y), 0.0))
+    below_inflection = b_star < b_c
+    s0 = (tangent if b_star > 0.05 * b_c else deep) if below_inflection else tangent
+    s0 = max(2.0 * z, tangent) if (not below_inflection) & (b_star > 0.6 * half) else s0
     return code, x, ln_target, half, min(max(s0, 1e-8), 1e3), undiscounted / root_fk
 
 
@@ -526,34 +538,39 @@ def _iv_step(
     g'''/g' = A' + A² − 3·g1·A + 2·g1². The bracket [lo, hi] shrinks with every evaluation (sign of g). The step
     is taken if it stays inside the bracket and is at most half the previous one; otherwise bisection
     (geometric once lo > 0, or ×4 while hi is still open). Done when g is within its rounding error, the step
-    is below the resolution of s (4 ulp, or g's rounding error / g'), or the bracket has collapsed to 4 ulp.
+    is below the resolution of s (4 ulp, or g's rounding error / g'), an accepted step is below 1e-5·s (its
+    error is then ~1e-20·s), or the bracket has collapsed to 4 ulp.
     Inactive lanes are returned unchanged.
     Returns (s, lo, hi, last step, still active, ln ∂b/∂s at the evaluated s)."""
-    ln_b, g1, ln_c, amplification = _log_b(x, s, half)
+    inv_s = 1.0 / s
+    ln_b, g1, ln_c, amplification = _log_b(x, s, inv_s, half)
     g = ln_b - ln_target
     below = g < 0.0
     lo_n = s if below else lo
     hi_n = hi if below else s
-    x2 = x * x
-    s2 = s * s
-    a = x2 / (s2 * s) - 0.25 * s
-    a1 = -3.0 * x2 / (s2 * s2) - 0.25
+    x2_s2 = x * x * inv_s * inv_s
+    a = x2_s2 * inv_s - 0.25 * s
+    a1 = -3.0 * x2_s2 * inv_s * inv_s - 0.25
     h2 = a - g1
     h3 = a1 + a * a - 3.0 * g1 * a + 2.0 * g1 * g1
-    nu = -g / g1
+    inv_g1 = 1.0 / g1
+    nu = -g * inv_g1
     proposal = s + nu * (1.0 + 0.5 * nu * h2) / (1.0 + nu * (h2 + nu * h3 * (1.0 / 6.0)))
     # g is known to ±noise; so is s, to ±noise/g': a step below that (or below 4 ulp of s) is rounding. Where
     # that resolution is coarser than 1e-10·s (b flat in s: far out on the upper side) it does not count.
     noise = 8.0 * _EPS * (abs(ln_b) + amplification + 1.0)
     step = abs(proposal - s)
-    small = step <= max(4.0 * _EPS * s, min(noise / g1, 1e-10 * s))
+    small = step <= max(4.0 * _EPS * s, min(noise * inv_g1, 1e-10 * s))
     inside = (proposal > lo_n) & (proposal < hi_n)
     accept = inside & ((step <= 0.5 * last) | small)
     bisect = (math.sqrt(lo_n * hi_n) if lo_n > 0.0 else 0.5 * hi_n) if hi_n < math.inf else 4.0 * s
     matched = abs(g) <= noise
     new = s if matched else (proposal if accept else bisect)
     collapsed = (hi_n - lo_n <= 4.0 * _EPS * hi_n) & (hi_n < math.inf)
-    done = matched | (accept & small) | collapsed
+    # A 4th-order step of relative size δ leaves an error of order δ⁴: below δ = 1e-5 the next step would be
+    # at rounding level, so this one is the last.
+    final = accept & (step <= 1e-5 * s)
+    done = matched | (accept & small) | final | collapsed
     return (
         new if active else s,
         lo_n if active else lo,
@@ -564,7 +581,20 @@ def _iv_step(
     )
 
 
-_IV_VECTOR_STEPS = 4  # steps every option takes in the vectorised pass; the few still moving continue alone
+_IV_VECTOR_STEPS = 3  # steps per vectorised round; the few options still moving after two rounds continue alone
+
+
+@_inline
+def _iv_round(x: float, ln_target: float, half: float, s: float, active: bool) -> tuple[float, bool, float, int]:
+    """``_IV_VECTOR_STEPS`` steps from s with a fresh bracket. Returns (s, still active, ln ∂b/∂s, steps taken)."""
+    lo, hi, last, ln_c, steps = 0.0, math.inf, math.inf, 0.0, 0
+    steps += active
+    s, lo, hi, last, active, ln_c = _iv_step(x, ln_target, half, s, lo, hi, last, active)
+    steps += active
+    s, lo, hi, last, active, ln_c = _iv_step(x, ln_target, half, s, lo, hi, last, active)
+    steps += active
+    s, lo, hi, last, active, ln_c = _iv_step(x, ln_target, half, s, lo, hi, last, active)
+    return s, active, ln_c, steps
 
 
 @_inline
@@ -594,39 +624,65 @@ def implied_vol_kernel(
     reason: IntArray1D,
 ) -> int:
     """Implied vol of every price into ``vol`` with its ``reason`` (IvReason values); returns the most
-    iterations any option needed.
+    Householder steps any option took.
 
-    Pass 1, vectorised: set-up and ``_IV_VECTOR_STEPS`` safeguarded Householder steps for every option at
-    once (converged lanes stay put). Pass 2, scalar: the few options still moving continue from where they
-    are, with a fresh bracket, up to ``max_iterations`` steps in all."""
+    Round 1, vectorised: set-up and ``_IV_VECTOR_STEPS`` safeguarded steps for every option at once (lanes
+    that have converged stay put). Round 2, vectorised: the options still moving (a few %), gathered into
+    contiguous arrays, take as many steps again from where they are. Then, alone: the rare ones left continue
+    up to ``max_iterations`` steps in all."""
     n = p.size
     pending = 0
+    most = 0
     for i in range(n):
         code, x, ln_target, half, sj, scale = _iv_setup(p[i], s[i], k[i], t[i], r[i], q[i], call[i], black76)
-        active = code == _OK
-        lo, hi, last, ln_c = 0.0, math.inf, math.inf, 0.0
-        sj, lo, hi, last, active, ln_c = _iv_step(x, ln_target, half, sj, lo, hi, last, active)
-        sj, lo, hi, last, active, ln_c = _iv_step(x, ln_target, half, sj, lo, hi, last, active)
-        sj, lo, hi, last, active, ln_c = _iv_step(x, ln_target, half, sj, lo, hi, last, active)
-        sj, lo, hi, last, active, ln_c = _iv_step(x, ln_target, half, sj, lo, hi, last, active)
+        sj, active, ln_c, steps = _iv_round(x, ln_target, half, sj, code == _OK)
         code_out, vol_out = _iv_finish(code, active, sj, ln_c, scale, t[i])
-        reason[i] = -1 if active else code_out  # −1: to be continued in pass 2 (s kept in vol)
+        reason[i] = -1 if active else code_out  # −1: to be continued (s kept in vol)
         vol[i] = sj if active else vol_out
         pending += active
-    most = _IV_VECTOR_STEPS
+        most = max(most, steps)
     if pending == 0:
         return most
+    index = np.empty(pending, dtype=np.int64)
+    m = 0
     for i in range(n):
-        if reason[i] != -1:
+        if reason[i] == -1:
+            index[m] = i
+            m += 1
+    # One array per role (LLVM vectorises a loop over few distinct arrays without aliasing checks):
+    # rows of ``state`` are x, ln b*, e^{x/2}, s, conditioning scale, T; rows of ``done`` are σ, reason, still
+    # moving (1.0) or not (0.0), s.
+    state = np.empty((6, m))
+    for j in range(m):
+        i = index[j]
+        _, state[0, j], state[1, j], state[2, j], _, state[4, j] = _iv_setup(
+            p[i], s[i], k[i], t[i], r[i], q[i], call[i], black76
+        )
+        state[3, j] = vol[i]
+        state[5, j] = t[i]
+    done = np.empty((4, m))
+    for j in range(m):
+        sj, active, ln_c, steps = _iv_round(state[0, j], state[1, j], state[2, j], state[3, j], True)
+        code_out, vol_out = _iv_finish(_OK, active, sj, ln_c, state[4, j], state[5, j])
+        done[0, j] = vol_out
+        done[1, j] = float(code_out)
+        done[2, j] = 1.0 if active else 0.0
+        done[3, j] = sj
+        most = max(most, _IV_VECTOR_STEPS + steps)
+    for j in range(m):
+        i = index[j]
+        if done[2, j] == 0.0:
+            reason[i] = int(done[1, j])
+            vol[i] = done[0, j]
             continue
-        code, x, ln_target, half, _, scale = _iv_setup(p[i], s[i], k[i], t[i], r[i], q[i], call[i], black76)
-        sj, lo, hi, last, active, ln_c = vol[i], 0.0, math.inf, math.inf, True, 0.0
-        it = _IV_VECTOR_STEPS
+        x, ln_target, half = state[0, j], state[1, j], state[2, j]
+        sj, lo, hi, last, active, ln_c = done[3, j], 0.0, math.inf, math.inf, True, 0.0
+        it = 2 * _IV_VECTOR_STEPS
         while active & (it < max_iterations):
             sj, lo, hi, last, active, ln_c = _iv_step(x, ln_target, half, sj, lo, hi, last, active)
             it += 1
         most = max(most, it)
-        reason[i], vol[i] = _iv_finish(code, active, sj, ln_c, scale, t[i])
+        reason[i], vol[i] = _iv_finish(_OK, active, sj, ln_c, state[4, j], state[5, j])
     return most
 
 

@@ -9,10 +9,12 @@ fails to halve the previous one) is replaced by bisection (geometric once lo > 0
 
 :func:`implied_vol` runs the compiled kernel (``keeper.risk._kernels``): b from the Mills ratio, in log form
 where it would underflow, so deep out-of-the-money prices keep their relative accuracy; 4th-order Householder
-steps (ln b and its first three derivatives in s are closed-form); a vectorised pass of four steps for every
-option, then the few still moving (≈ 1 %) continue alone. It stops when the residual or the step is at the
-rounding level of ln b. :func:`implied_vol_reference` is the same scheme in numpy with Halley steps and
-``log_ndtr``, kept as the reference the kernel is tested against.
+steps (ln b and its first three derivatives in s are closed-form) from the tangent at the inflection point (or
+the deep-OTM / high-vol asymptotes); a vectorised round of three steps for every option, a second for the ≈ 1 %
+still moving, then the rare rest alone. It stops when the residual or the step is at the rounding level of
+ln b. :func:`implied_vol_reference` is the same scheme in numpy with Halley steps, the older start and
+``log_ndtr``, kept as the reference the kernel is tested against. Both take F − K as (S − K) + S·expm1((r−q)T)
+and ln(F/K) through log1p near the money, so the intrinsic value carries no rounding of F.
 
 Inputs outside the no-arbitrage bounds get NaN and a reason (``IvReason``), never a wrong number.
 """
