@@ -2,10 +2,10 @@
 
 Method: reduce every option to the out-of-the-money one by parity (its price is the time value) and
 normalise by √(F·K), so the problem is b(x, s) = b* with x = −|ln(F/K)|, s = σ√T, and b increasing in s.
-Solve ln b(s) = ln b* inside a bracket [lo, hi] that every evaluation tightens. Start: at the inflection
-point s_c = √(2|x|) b is known in closed form; below it the deep-OTM asymptote s ≈ |x|/√(−2 ln b*), above
-it the larger of s_c and the at-the-money guess √(2π)·b*·e^{|x|/2}. A step that leaves the bracket (or that
-fails to halve the previous one) is replaced by bisection (geometric once lo > 0).
+Solve ln b(s) = ln b* inside a bracket [lo, hi] that every evaluation tightens; a step that leaves the
+bracket (or that fails to halve the previous one) is replaced by bisection (geometric once lo > 0). The
+reference starts at the deep-OTM asymptote s ≈ |x|/√(−2 ln b*) below the inflection point s_c = √(2|x|), and
+above it at the larger of s_c and the at-the-money guess √(2π)·b*·e^{|x|/2}.
 
 :func:`implied_vol` runs the compiled kernel (``keeper.risk._kernels``): b from the Mills ratio, in log form
 where it would underflow, so deep out-of-the-money prices keep their relative accuracy; 4th-order Householder
