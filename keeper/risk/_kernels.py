@@ -114,12 +114,8 @@ _EXP_C = tuple(1.0 / math.factorial(j) for j in range(14))
 
 
 @_inline
-def _exp(x: float) -> float:
-    xc = min(max(x, -746.0), 710.0)
-    kd = xc * _INV_LN2 + _ROUND
-    k = _as_int(kd) - _ROUND_BITS
-    kf = kd - _ROUND
-    r = (xc - kf * _LN2_HI) - kf * _LN2_LO
+def _exp_series(r: float) -> float:
+    """(e^r − 1)/r by its Taylor series to r¹² (Horner): Σ r^(j−1)/j!, j = 1…13."""
     c = _EXP_C
     p = _fma(r, c[13], c[12])
     p = _fma(r, p, c[11])
@@ -132,8 +128,17 @@ def _exp(x: float) -> float:
     p = _fma(r, p, c[4])
     p = _fma(r, p, c[3])
     p = _fma(r, p, c[2])
-    p = _fma(r, p, c[1])
-    p = _fma(r, p, c[0])
+    return _fma(r, p, c[1])
+
+
+@_inline
+def _exp(x: float) -> float:
+    xc = min(max(x, -746.0), 710.0)
+    kd = xc * _INV_LN2 + _ROUND
+    k = _as_int(kd) - _ROUND_BITS
+    kf = kd - _ROUND
+    r = (xc - kf * _LN2_HI) - kf * _LN2_LO
+    p = _fma(r, _exp_series(r), 1.0)
     k1 = k >> 1
     k2 = k - k1
     y = p * _as_float((k1 + 1023) << 52) * _as_float((k2 + 1023) << 52)
@@ -144,20 +149,7 @@ def _exp(x: float) -> float:
 def _expm1(x: float) -> float:
     """e^x − 1 to ~2 ulp: for |x| ≤ 1/4 the Taylor series to x¹³ (truncation < 1e-19 relative, no
     cancellation), else _exp(x) − 1 (|e^x − 1| ≥ 0.22 there, so the subtraction costs at most 2 ulp)."""
-    c = _EXP_C
-    p = _fma(x, c[13], c[12])
-    p = _fma(x, p, c[11])
-    p = _fma(x, p, c[10])
-    p = _fma(x, p, c[9])
-    p = _fma(x, p, c[8])
-    p = _fma(x, p, c[7])
-    p = _fma(x, p, c[6])
-    p = _fma(x, p, c[5])
-    p = _fma(x, p, c[4])
-    p = _fma(x, p, c[3])
-    p = _fma(x, p, c[2])
-    p = _fma(x, p, c[1])
-    return x * p if abs(x) <= 0.25 else _exp(x) - 1.0
+    return x * _exp_series(x) if abs(x) <= 0.25 else _exp(x) - 1.0
 
 
 _SQRT2 = 1.4142135623730951
@@ -299,31 +291,50 @@ def _ncdf(z: float) -> float:
 # --- element-wise wrappers (tests and the numpy-vs-kernel checks) -------------------------------------------
 
 
-@_kernel
-def exp_array(x: Float64Array1D, out: Float64Array1D) -> None:
-    for i in range(x.size):
-        out[i] = _exp(x[i])
+_EXP, _LOG, _NCDF, _MILLS_RATIO, _EXPM1, _LOG_RATIO_TO_1 = range(6)
 
 
 @_kernel
-def log_array(x: Float64Array1D, out: Float64Array1D) -> None:
+def elementwise(function: int, x: Float64Array1D, out: Float64Array1D) -> None:
+    """out = f(x) for f = _exp, _log, _ncdf, _mills, _expm1 or _log_ratio(x, 1) (``function`` = _EXP …), for
+    the tests."""
     for i in range(x.size):
-        out[i] = _log(x[i])
-
-
-@_kernel
-def ncdf_array(x: Float64Array1D, out: Float64Array1D) -> None:
-    for i in range(x.size):
-        out[i] = _ncdf(x[i])
-
-
-@_kernel
-def mills_array(x: Float64Array1D, out: Float64Array1D) -> None:
-    for i in range(x.size):
-        out[i] = _mills(min(x[i], 40.0))
+        v = x[i]
+        if function == _EXP:
+            out[i] = _exp(v)
+        elif function == _LOG:
+            out[i] = _log(v)
+        elif function == _NCDF:
+            out[i] = _ncdf(v)
+        elif function == _MILLS_RATIO:
+            out[i] = _mills(min(v, 40.0))
+        elif function == _EXPM1:
+            out[i] = _expm1(v)
+        else:
+            out[i] = _log_ratio(v, 1.0)
 
 
 # --- Black-Scholes / Black-76 ------------------------------------------------------------------------------
+
+
+@_inline
+def _d1_d2(
+    s: float, k: float, t: float, v: float, r: float, q: float
+) -> tuple[bool, float, float, bool, float, float, float]:
+    """(live, τ, √τ, diffusive, σ√τ, d1, d2) of one option, with the edge cases of ``black``: τ = 1 stands in
+    for t ≤ 0 (the caller returns the payoff), σ√τ = 1 where there is no diffusion, and there d1 = d2 = ±inf by
+    the sign of ln(F/K) (0 within 1e-14 of the money)."""
+    live = t > 0.0
+    tt = t if live else 1.0
+    sqrt_t = math.sqrt(tt)
+    sig = v * sqrt_t
+    diffusive = live & (sig > 0.0)
+    sig_s = sig if diffusive else 1.0
+    log_fk = _log(s / k) + (r - q) * tt
+    d_inf = math.inf if log_fk > 1e-14 else (-math.inf if log_fk < -1e-14 else 0.0)
+    d1 = log_fk / sig_s + 0.5 * sig_s if diffusive else d_inf
+    d2 = d1 - sig_s if diffusive else d1
+    return live, tt, sqrt_t, diffusive, sig_s, d1, d2
 
 
 @_kernel
@@ -353,19 +364,10 @@ def greeks_kernel(
         si, ki, ti, vi, ri, qi = s[i], k[i], t[i], v[i], r[i], q[i]
         bad += (si <= 0.0) | (ki <= 0.0) | (vi < 0.0)
         th = 1.0 if call[i] else -1.0
-        live = ti > 0.0
-        tt = ti if live else 1.0
-        sqrt_t = math.sqrt(tt)
-        sig = vi * sqrt_t
-        diffusive = live & (sig > 0.0)
-        sig_s = sig if diffusive else 1.0
+        live, tt, sqrt_t, diffusive, sig_s, d1, d2 = _d1_d2(si, ki, ti, vi, ri, qi)
         v_s = vi if diffusive else 1.0
         df_r = _exp(-ri * tt)
         df_q = _exp(-qi * tt)
-        log_fk = _log(si / ki) + (ri - qi) * tt
-        d_inf = math.inf if log_fk > 1e-14 else (-math.inf if log_fk < -1e-14 else 0.0)
-        d1 = log_fk / sig_s + 0.5 * sig_s if diffusive else d_inf
-        d2 = d1 - sig_s if diffusive else d1
         p1 = _pdf(d1)
         nd1 = _ncdf_with_pdf(th * d1, p1)  # N(d1) for calls, N(−d1) for puts
         nd2 = _ncdf_with_pdf(th * d2, _pdf(d2))
@@ -420,15 +422,7 @@ def price_kernel(
         si, ki, ti, vi, ri, qi = s[i], k[i], t[i], v[i], r[i], q[i]
         bad += (si <= 0.0) | (ki <= 0.0) | (vi < 0.0)
         th = 1.0 if call[i] else -1.0
-        live = ti > 0.0
-        tt = ti if live else 1.0
-        sig = vi * math.sqrt(tt)
-        diffusive = live & (sig > 0.0)
-        sig_s = sig if diffusive else 1.0
-        log_fk = _log(si / ki) + (ri - qi) * tt
-        d_inf = math.inf if log_fk > 1e-14 else (-math.inf if log_fk < -1e-14 else 0.0)
-        d1 = log_fk / sig_s + 0.5 * sig_s if diffusive else d_inf
-        d2 = d1 - sig_s if diffusive else d1
+        live, tt, _, _, _, d1, d2 = _d1_d2(si, ki, ti, vi, ri, qi)
         nd1 = _ncdf(th * d1)
         nd2 = _ncdf(th * d2)
         pr = th * (si * _exp(-qi * tt) * nd1 - ki * _exp(-ri * tt) * nd2)

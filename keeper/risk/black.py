@@ -27,6 +27,7 @@ from scipy.special import ndtr
 
 from keeper._typing import ArrayLike, BoolArray1D, Float64Array1D, Model
 from keeper.risk import _kernels
+from keeper.risk._inputs import flat_inputs
 
 _INV_SQRT_2PI = 0.3989422804014327
 
@@ -76,19 +77,8 @@ def greeks_reference(
     carry: ArrayLike = 0.0,
     model: Model = "black_scholes",
 ) -> Greeks:
-    """Price and Greeks of European options, pure numpy: the reference implementation that the compiled
-    :func:`greeks` is tested against (same arguments and results to ~1e-13).
-
-    Args:
-        underlying: spot S (Black-Scholes) or forward F (Black-76), USD per unit, > 0.
-        strike: K, USD per unit, > 0.
-        t_years: time to expiry in years (≤ 0: expired, see the module docstring).
-        vol: implied volatility, decimal per year (≥ 0).
-        rate: continuously compounded risk-free rate r, decimal per year.
-        is_call: True for calls, False for puts (array or scalar).
-        carry: continuous dividend/convenience yield q (Black-Scholes only; F = S·e^{(r−q)T}).
-        model: ``"black_scholes"`` or ``"black76"``.
-    """
+    """Price and Greeks of European options in plain numpy: the reference the compiled :func:`greeks` is tested
+    against (same arguments, conventions and results to ~1e-13)."""
     s, k, t, v, r, q, c = _arrays(underlying, strike, t_years, vol, rate, carry, is_call)
     call = c.astype(bool)
     if np.any(s <= 0) or np.any(k <= 0):
@@ -183,17 +173,10 @@ def _kernel_inputs(
     """Broadcast to one shape and flatten to contiguous float64 (no copy for arrays that already are)."""
     if model not in ("black_scholes", "black76"):
         raise ValueError(f"model={model!r}: use 'black_scholes' or 'black76'")
-    values = [np.asarray(x, dtype=np.float64) for x in (underlying, strike, t_years, vol, rate, carry)]
-    c = np.asarray(is_call)
-    shape = np.broadcast_shapes(c.shape, *(x.shape for x in values))
-
-    def flat(x: np.ndarray, dtype: type) -> np.ndarray:  # a copy only where broadcasting or converting
-        return np.ascontiguousarray(x if x.shape == shape else np.broadcast_to(x, shape), dtype=dtype).reshape(-1)
-
-    arrays = [flat(x, np.float64) for x in values]
+    arrays, call = flat_inputs((underlying, strike, t_years, vol, rate, carry), is_call)
     if model == "black76":
         arrays[5] = arrays[4]  # Black-76 is Black-Scholes on a forward with carry r − q = 0
-    return arrays, flat(c, np.bool_)
+    return arrays, call
 
 
 def _invalid(s: Float64Array1D, k: Float64Array1D, v: Float64Array1D) -> ValueError:

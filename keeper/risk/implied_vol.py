@@ -30,6 +30,7 @@ from scipy.special import log_ndtr
 
 from keeper._typing import ArrayLike, Float64Array1D, IntArray1D, Model
 from keeper.risk import _kernels
+from keeper.risk._inputs import flat_inputs
 
 _LOG_SQRT_2PI = 0.9189385332046727
 
@@ -223,17 +224,8 @@ def implied_vol(
         raise ValueError(f"model={model!r}: use 'black_scholes' or 'black76'")
     if max_iterations < 1:
         raise ValueError(f"max_iterations={max_iterations}: must be ≥ 1 (default 60)")
-    values = [np.asarray(x, dtype=np.float64) for x in (price, underlying, strike, t_years, rate, carry)]
-    c = np.asarray(is_call)
-    shape = np.broadcast_shapes(c.shape, *(x.shape for x in values))
-
-    def flat(x: np.ndarray, dtype: type) -> np.ndarray:
-        return np.ascontiguousarray(x if x.shape == shape else np.broadcast_to(x, shape), dtype=dtype).reshape(-1)
-
-    p, s, k, t, r, q = (flat(x, np.float64) for x in values)
+    (p, s, k, t, r, q), call = flat_inputs((price, underlying, strike, t_years, rate, carry), is_call)
     vol = np.empty(p.size)
     reason = np.empty(p.size, dtype=np.int64)
-    iterations = _kernels.implied_vol_kernel(
-        p, s, k, t, r, q, flat(c, np.bool_), model == "black76", max_iterations, vol, reason
-    )
+    iterations = _kernels.implied_vol_kernel(p, s, k, t, r, q, call, model == "black76", max_iterations, vol, reason)
     return ImpliedVol(vol, reason, int(iterations))

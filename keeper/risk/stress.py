@@ -178,24 +178,41 @@ def grid(
     ``spot_usd`` and ``linear_units`` are per underlying; shocks are relative (spot × (1 + ds), vol × (1 + dv)).
     Memory O(u · scenarios), not O(positions · scenarios)."""
     spot, linear, ds, dv, idx = _grid_inputs(book, spot_usd, linear_units, spot_shocks, vol_shocks)
-    value, delta, gamma, vega, theta, rho = _revalue(book, spot, rate, idx, ds, dv)
-    base = _revalue(book, spot, rate, idx, np.zeros(1), np.zeros(1))[0][:, 0]
     shape = (spot.size, dv.size, ds.size)
+    per_underlying = [x.reshape(shape) for x in _revalue(book, spot, rate, idx, ds, dv)]
+    base = _revalue(book, spot, rate, idx, np.zeros(1), np.zeros(1))[0][:, 0]
+    return _assemble(ds, dv, spot, linear, base, *per_underlying)
+
+
+def _assemble(
+    ds: Float64Array1D,
+    dv: Float64Array1D,
+    spot: Float64Array1D,
+    linear: Float64Array1D,
+    base: Float64Array1D,
+    value: np.ndarray,
+    delta: np.ndarray,
+    gamma: np.ndarray,
+    vega: np.ndarray,
+    theta: np.ndarray,
+    rho: np.ndarray,
+) -> GridRevaluation:
+    """Size-weighted option sums per (underlying, vol, spot) plus linear exposures, in the result's units."""
     shocked_spot = spot[:, None, None] * (1.0 + ds)[None, None, :]
     linear_value = linear[:, None, None] * shocked_spot
-    delta_units = delta.reshape(shape) + linear[:, None, None]
-    pnl = (value.reshape(shape) - base[:, None, None] + linear_value - (linear * spot)[:, None, None]).sum(axis=0)
+    delta_units = delta + linear[:, None, None]
+    pnl = (value - base[:, None, None] + linear_value - (linear * spot)[:, None, None]).sum(axis=0)
     return GridRevaluation(
         spot_shocks=ds,
         vol_shocks=dv,
         pnl_usd=pnl,
-        value_usd=value.reshape(shape) + linear_value,
+        value_usd=value + linear_value,
         delta_units=delta_units,
         delta_usd=delta_units * shocked_spot,
-        gamma_usd_per_pct=gamma.reshape(shape) * shocked_spot * shocked_spot * 0.01,
-        vega_usd_per_vol_pt=vega.reshape(shape) / 100.0,
-        theta_usd_per_day=theta.reshape(shape) / 365.0,
-        rho_usd_per_pct=rho.reshape(shape) / 100.0,
+        gamma_usd_per_pct=gamma * shocked_spot * shocked_spot * 0.01,
+        vega_usd_per_vol_pt=vega / 100.0,
+        theta_usd_per_day=theta / 365.0,
+        rho_usd_per_pct=rho / 100.0,
     )
 
 
@@ -241,23 +258,9 @@ def grid_reference(
         np.add.at(total, idx, weights[:, None, None] * x.reshape(shape))
         return total
 
-    shocked_spot = spot[:, None, None] * (1.0 + ds)[None, None, :]
-    linear_value = linear[:, None, None] * shocked_spot
-    value = per_underlying(g.price)
-    base_u = np.bincount(idx, weights=weights * base, minlength=u)
-    delta_units = per_underlying(g.delta) + linear[:, None, None]
-    return GridRevaluation(
-        spot_shocks=ds,
-        vol_shocks=dv,
-        pnl_usd=(value - base_u[:, None, None] + linear_value - (linear * spot)[:, None, None]).sum(axis=0),
-        value_usd=value + linear_value,
-        delta_units=delta_units,
-        delta_usd=delta_units * shocked_spot,
-        gamma_usd_per_pct=per_underlying(g.gamma) * shocked_spot * shocked_spot * 0.01,
-        vega_usd_per_vol_pt=per_underlying(g.vega) / 100.0,
-        theta_usd_per_day=per_underlying(g.theta) / 365.0,
-        rho_usd_per_pct=per_underlying(g.rho) / 100.0,
-    )
+    base_u = np.bincount(idx, weights=weights * base, minlength=u).astype(np.float64)
+    sums = [per_underlying(getattr(g, name)) for name in ("price", "delta", "gamma", "vega", "theta", "rho")]
+    return _assemble(ds, dv, spot, linear, base_u, *sums)
 
 
 def stress(

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import mpmath
 import numpy as np
 import pytest
@@ -12,18 +14,8 @@ N = 50_000
 
 
 @pytest.fixture(scope="module")
-def book() -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(7)
-    s = 100.0 * np.exp(rng.uniform(-0.5, 0.5, N))
-    return {
-        "s": s,
-        "k": s * np.exp(rng.uniform(-1.2, 1.1, N)),
-        "t": np.exp(rng.uniform(np.log(1 / 8760), np.log(2.0), N)),
-        "v": np.exp(rng.uniform(np.log(0.05), np.log(5.0), N)),
-        "r": rng.uniform(-0.01, 0.10, N),
-        "q": rng.uniform(0.0, 0.06, N),
-        "call": rng.random(N) < 0.5,
-    }
+def book(random_options: Callable[[int, int], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    return random_options(N, 7)
 
 
 def test_round_trip__well_posed_prices__max_abs_error_1e10(book: dict[str, np.ndarray]) -> None:

@@ -3,6 +3,8 @@ pure-numpy reference path (differential tests), on random inputs and the edge ca
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import mpmath
 import numpy as np
 import pytest
@@ -14,27 +16,27 @@ from keeper.risk.black import greeks, greeks_reference, price, price_reference
 EPS = np.finfo(float).eps
 
 
-def _apply(kernel: object, x: np.ndarray) -> np.ndarray:
+def _apply(function: int, x: np.ndarray) -> np.ndarray:
     out = np.empty_like(x)
-    kernel(x, out)  # type: ignore[operator]
+    _kernels.elementwise(function, x, out)
     return out
 
 
 def test_exp__whole_range__within_2_ulp_of_numpy_and_specials_exact() -> None:
     rng = np.random.default_rng(1)
     x = np.concatenate([rng.uniform(-745.0, 709.7, 200_000), rng.uniform(-1, 1, 50_000), [0.0, -0.0, 1e-300]])
-    got, ref = _apply(_kernels.exp_array, x), np.exp(x)
+    got, ref = _apply(_kernels._EXP, x), np.exp(x)
     normal = ref > np.finfo(float).tiny
     assert np.max(np.abs(got[normal] / ref[normal] - 1)) <= 2 * EPS
     assert np.max(np.abs(got[~normal] - ref[~normal])) <= 4 * np.finfo(float).smallest_subnormal
     with np.errstate(over="ignore"):
         specials = np.array([-np.inf, -800.0, 709.79, 710.0, 1e308, np.inf, np.nan])
-        np.testing.assert_array_equal(_apply(_kernels.exp_array, specials), np.exp(specials))
+        np.testing.assert_array_equal(_apply(_kernels._EXP, specials), np.exp(specials))
 
 
 def test_exp__against_mpmath__within_1_ulp() -> None:
     x = np.linspace(-700.0, 700.0, 2001)
-    got = _apply(_kernels.exp_array, x)
+    got = _apply(_kernels._EXP, x)
     with mpmath.workdps(30):
         ref = np.array([float(mpmath.exp(mpmath.mpf(float(v)))) for v in x])
     assert np.max(np.abs(got / ref - 1)) <= EPS
@@ -56,13 +58,32 @@ def test_log__normals_subnormals_and_specials__within_2_ulp_of_numpy() -> None:
             [5e-324, 1e-310, 2.2250738585072014e-308, 1.7976931348623157e308, 1.0],
         ]
     )
-    got, ref = _apply(_kernels.log_array, x), np.log(x)
+    got, ref = _apply(_kernels._LOG, x), np.log(x)
     nonzero = ref != 0
     assert np.max(np.abs(got[nonzero] - ref[nonzero]) / np.abs(ref[nonzero])) <= 2 * EPS
     assert (got[~nonzero] == 0).all()
     with np.errstate(divide="ignore", invalid="ignore"):
         specials = np.array([0.0, -0.0, -1.0, -np.inf, np.inf, np.nan])
-        np.testing.assert_array_equal(_apply(_kernels.log_array, specials), np.log(specials))
+        np.testing.assert_array_equal(_apply(_kernels._LOG, specials), np.log(specials))
+
+
+def test_expm1__small_and_large_arguments__within_3_ulp_of_numpy() -> None:
+    rng = np.random.default_rng(4)
+    tiny = np.geomspace(1e-300, 1e-3, 500)
+    x = np.concatenate([rng.uniform(-0.3, 0.3, 100_000), rng.uniform(-30, 30, 100_000), tiny, -tiny])
+    got, ref = _apply(_kernels._EXPM1, x), np.expm1(x)
+    assert np.max(np.abs(got - ref) / np.abs(ref)) <= 3 * EPS
+
+
+def test_log_ratio__near_one__accurate_where_log_of_the_ratio_is_not() -> None:
+    # ln(a/1) for a within 2× of 1 through log1p: relative to the log's own size, not to 1.
+    rng = np.random.default_rng(6)
+    a = np.concatenate([1.0 + rng.uniform(-1e-6, 1e-6, 2000), rng.uniform(0.5, 2.0, 2000), [1e-5, 3.0, 1e5]])
+    got = _apply(_kernels._LOG_RATIO_TO_1, a)
+    with mpmath.workdps(40):
+        ref = np.array([float(mpmath.log(mpmath.mpf(float(v)))) for v in a])
+    nonzero = ref != 0
+    assert np.max(np.abs(got[nonzero] - ref[nonzero]) / np.abs(ref[nonzero])) <= 4 * EPS
 
 
 def test_mills_coefficients__rederived__equal_embedded() -> None:
@@ -74,7 +95,7 @@ def test_ncdf__dense_grid__relative_error_against_mpmath_below_1e15() -> None:
     # At exactly representable x, so the comparison measures the function, not the rounding of x (Φ's
     # condition number is ≈ x² in the tail). Relative error down to 1e-300, then absolute.
     x = np.concatenate([np.linspace(-38.0, 9.0, 4701), -np.geomspace(1e-8, 1.0, 200), np.geomspace(1e-8, 1.0, 200)])
-    got = _apply(_kernels.ncdf_array, x)
+    got = _apply(_kernels._NCDF, x)
     with mpmath.workdps(40):
         ref = np.array([float(mpmath.ncdf(mpmath.mpf(float(v)))) for v in x])
     normal = ref > 1e-300
@@ -85,7 +106,7 @@ def test_ncdf__dense_grid__relative_error_against_mpmath_below_1e15() -> None:
 
 
 def test_ncdf__infinities_nan_and_underflow() -> None:
-    got = _apply(_kernels.ncdf_array, np.array([-np.inf, np.inf, np.nan, -40.0, 40.0, 0.0]))
+    got = _apply(_kernels._NCDF, np.array([-np.inf, np.inf, np.nan, -40.0, 40.0, 0.0]))
     np.testing.assert_array_equal(got[[0, 1, 3, 4, 5]], [0.0, 1.0, ndtr(-40.0), 1.0, 0.5])
     assert np.isnan(got[2])
 
@@ -93,26 +114,15 @@ def test_ncdf__infinities_nan_and_underflow() -> None:
 def test_ncdf__against_scipy_ndtr__agree_within_scipys_rounding() -> None:
     # scipy computes erfc(x/√2): rounding x/√2 and its square costs up to x² ulp in the tail; ours does not.
     x = np.random.default_rng(3).uniform(-8, 8, 100_000)
-    rel = np.abs(_apply(_kernels.ncdf_array, x) / ndtr(x) - 1)
+    rel = np.abs(_apply(_kernels._NCDF, x) / ndtr(x) - 1)
     assert (rel <= 1e-15 + x * x * EPS).all()
 
 
 @pytest.fixture(scope="module")
-def wide() -> dict[str, np.ndarray]:
+def wide(random_options: Callable[[int, int], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     """Random options over the tested domain plus every edge case (expired, at the strike, zero vol,
     F = K exactly, vol 5, one hour, deep ITM/OTM)."""
-    rng = np.random.default_rng(11)
-    n = 200_000
-    s = 100.0 * np.exp(rng.uniform(-0.5, 0.5, n))
-    b = {
-        "s": s,
-        "k": s * np.exp(rng.uniform(-1.2, 1.1, n)),
-        "t": np.exp(rng.uniform(np.log(1 / 8760), np.log(2.0), n)),
-        "v": np.exp(rng.uniform(np.log(0.05), np.log(5.0), n)),
-        "r": rng.uniform(-0.01, 0.10, n),
-        "q": rng.uniform(0.0, 0.06, n),
-        "call": rng.random(n) < 0.5,
-    }
+    b = random_options(200_000, 11)
     m = 400
     b["t"][:m] = np.where(np.arange(m) % 2 == 0, 0.0, -0.5)  # expired
     b["k"][: m // 4] = b["s"][: m // 4]  # at the strike, expired
