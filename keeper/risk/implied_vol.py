@@ -1,11 +1,20 @@
 """Implied volatility, vectorised and safeguarded.
 
 Method: reduce every option to the out-of-the-money one by parity (its price is the time value) and
-normalise by √(F·K), so the problem is b(x, s) = b* with x = ln(F/K), s = σ√T, and b increasing in s.
-Solve ln b(s) = ln b* by Halley's method on a bracket [lo, hi] that every iterate tightens. A step that
-leaves the bracket is replaced by bisection (geometric once lo > 0). b is evaluated in log space with
-``log_ndtr``, so deep out-of-the-money prices keep their relative accuracy. Typically 5–8 iterations reach
-|Δs| < 1e-15·s; the loop runs until every option converged or 60 iterations.
+normalise by √(F·K), so the problem is b(x, s) = b* with x = −|ln(F/K)|, s = σ√T, and b increasing in s.
+Solve ln b(s) = ln b* inside a bracket [lo, hi] that every evaluation tightens; a step that leaves the
+bracket (or that fails to halve the previous one) is replaced by bisection (geometric once lo > 0). The
+reference starts at the deep-OTM asymptote s ≈ |x|/√(−2 ln b*) below the inflection point s_c = √(2|x|), and
+above it at the larger of s_c and the at-the-money guess √(2π)·b*·e^{|x|/2}.
+
+:func:`implied_vol` runs the compiled kernel (``keeper.risk._kernels``): b from the Mills ratio, in log form
+where it would underflow, so deep out-of-the-money prices keep their relative accuracy; 4th-order Householder
+steps (ln b and its first three derivatives in s are closed-form) from the tangent at the inflection point (or
+the deep-OTM / high-vol asymptotes); a vectorised round of three steps for every option, a second for the ≈ 1 %
+still moving, then the rare rest alone. It stops when the residual or the step is at the rounding level of
+ln b. :func:`implied_vol_reference` is the same scheme in numpy with Halley steps, the older start and
+``log_ndtr``, kept as the reference the kernel is tested against. Both take F − K as (S − K) + S·expm1((r−q)T)
+and ln(F/K) through log1p near the money, so the intrinsic value carries no rounding of F.
 
 Inputs outside the no-arbitrage bounds get NaN and a reason (``IvReason``), never a wrong number.
 """
@@ -20,6 +29,8 @@ import numpy.typing as npt
 from scipy.special import log_ndtr
 
 from keeper._typing import ArrayLike, Float64Array1D, IntArray1D, Model
+from keeper.risk import _kernels
+from keeper.risk._inputs import flat_inputs
 
 _LOG_SQRT_2PI = 0.9189385332046727
 
@@ -54,7 +65,7 @@ def _log_b(x: Float64Array1D, s: Float64Array1D, theta: Float64Array1D) -> Float
     return big + np.log1p(-np.exp(small - big))
 
 
-def implied_vol(
+def implied_vol_reference(
     price: ArrayLike,
     underlying: ArrayLike,
     strike: ArrayLike,
@@ -66,7 +77,7 @@ def implied_vol(
     *,
     max_iterations: int = 60,
 ) -> ImpliedVol:
-    """Implied vol of European option prices (same conventions as :func:`keeper.risk.black.greeks`)."""
+    """Implied vol, pure numpy: the reference implementation :func:`implied_vol` is tested against."""
     p, s0, k, t, r, q, c = (
         np.ravel(a).astype(np.float64)
         for a in np.broadcast_arrays(
@@ -83,12 +94,17 @@ def implied_vol(
     reason[expired] = IvReason.EXPIRED
     live = reason == IvReason.OK
     tt = np.where(live, t, 1.0)
-    df = np.exp(-r * tt)
-    fwd = s0 if model == "black76" else s0 * np.exp((r - q) * tt)
+    # F and p·e^{rT} as x + x·expm1(·), F − K as (S − K) + S·expm1((r−q)T): near the money the intrinsic value
+    # then carries no rounding of F (see the kernel).
+    carry_t = np.zeros_like(tt) if model == "black76" else (r - q) * tt
+    growth = np.expm1(carry_t)
+    sp = np.where(live, s0, 1.0)
     kk = np.where(live, k, 1.0)
-    fwd = np.where(live, fwd, 1.0)
-    undiscounted = np.where(live, p, 0.0) / df
-    intrinsic = np.where(call, np.maximum(fwd - kk, 0.0), np.maximum(kk - fwd, 0.0))
+    fwd = sp + sp * growth
+    forward_minus_strike = (sp - kk) + sp * growth
+    pp = np.where(live, p, 0.0)
+    undiscounted = pp + pp * np.expm1(r * tt)
+    intrinsic = np.where(call, np.maximum(forward_minus_strike, 0.0), np.maximum(-forward_minus_strike, 0.0))
     upper = np.where(call, fwd, kk)
     time_value = undiscounted - intrinsic
     tol = 8 * np.finfo(float).eps * np.maximum(undiscounted, intrinsic)
@@ -99,9 +115,16 @@ def implied_vol(
     vol[zero_tv] = 0.0
 
     idx = np.flatnonzero(reason == IvReason.OK)
-    x = np.log(fwd[idx] / kk[idx])
-    theta = np.where(x > 0, -1.0, 1.0)  # the out-of-the-money side
+    # ln(F/K) = ln(S/K) + (r−q)T, with ln(S/K) = log1p((S − K)/K) near the money (S − K exact there).
+    si, ki = sp[idx], kk[idx]
+    near = (si <= 2 * ki) & (ki <= 2 * si)
+    x = np.where(near, np.log1p((si - ki) / ki), np.log(si / ki)) + carry_t[idx]
     log_target = np.log(time_value[idx]) - 0.5 * np.log(fwd[idx] * kk[idx])
+    # Below the maximum unnormalised yet not below e^{−|x|/2} once normalised: at the maximum to rounding.
+    at_max = log_target >= -0.5 * np.abs(x)
+    reason[idx[at_max]] = IvReason.ABOVE_MAXIMUM
+    idx, x, log_target = idx[~at_max], x[~at_max], log_target[~at_max]
+    theta = np.where(x > 0, -1.0, 1.0)  # the out-of-the-money side
     lo = np.zeros(idx.size)
     hi = np.full(idx.size, 8.0)
     for _ in range(8):  # widen hi until b(hi) > b* (σ√T up to 2048)
@@ -179,3 +202,30 @@ def _halley(
         slow[active] = width_after > 0.5 * width_before
         done[np.flatnonzero(active)[converged]] = True
     return iterations
+
+
+def implied_vol(
+    price: ArrayLike,
+    underlying: ArrayLike,
+    strike: ArrayLike,
+    t_years: ArrayLike,
+    rate: ArrayLike,
+    is_call: ArrayLike,
+    carry: ArrayLike = 0.0,
+    model: Model = "black_scholes",
+    *,
+    max_iterations: int = 60,
+) -> ImpliedVol:
+    """Implied vol of European option prices (same conventions as :func:`keeper.risk.black.greeks`).
+
+    Returns the vol (decimal per year; NaN unless the reason is OK, 0.0 for NO_TIME_VALUE), the reason code of
+    every option and the most Householder steps any option needed."""
+    if model not in ("black_scholes", "black76"):
+        raise ValueError(f"model={model!r}: use 'black_scholes' or 'black76'")
+    if max_iterations < 1:
+        raise ValueError(f"max_iterations={max_iterations}: must be ≥ 1 (default 60)")
+    (p, s, k, t, r, q), call = flat_inputs((price, underlying, strike, t_years, rate, carry), is_call)
+    vol = np.empty(p.size)
+    reason = np.empty(p.size, dtype=np.int64)
+    iterations = _kernels.implied_vol_kernel(p, s, k, t, r, q, call, model == "black76", max_iterations, vol, reason)
+    return ImpliedVol(vol, reason, int(iterations))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import mpmath
 import numpy as np
 import pytest
@@ -14,18 +16,8 @@ N = 4000
 
 
 @pytest.fixture(scope="module")
-def book() -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(20261124)
-    s = np.full(N, 100.0) * np.exp(rng.uniform(-0.5, 0.5, N))
-    return {
-        "s": s,
-        "k": s * np.exp(rng.uniform(-1.2, 1.1, N)),  # moneyness ≈ 0.3–3
-        "t": np.exp(rng.uniform(np.log(1 / 8760), np.log(2.0), N)),  # 1 hour – 2 years
-        "v": np.exp(rng.uniform(np.log(0.05), np.log(5.0), N)),
-        "r": rng.uniform(-0.01, 0.10, N),
-        "q": rng.uniform(0.0, 0.06, N),
-        "call": rng.random(N) < 0.5,
-    }
+def book(random_options: Callable[[int, int], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    return random_options(N, 20261124)
 
 
 def quantlib(b: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -9,7 +9,7 @@ from numpy.testing import assert_allclose
 from keeper.risk.attribution import alpha_beta, attribute
 from keeper.risk.black import greeks, price
 from keeper.risk.portfolio import OptionBook, net_greeks
-from keeper.risk.stress import HISTORICAL_SHOCKS, default_grid, grid_pnl, stress
+from keeper.risk.stress import HISTORICAL_SHOCKS, default_grid, grid, grid_pnl, grid_reference, stress
 from keeper.risk.volatility import Ewma, Garch11, close_to_close, garman_klass, max_notional, parkinson
 
 
@@ -60,6 +60,60 @@ def test_grid_pnl__vectorised__equals_per_scenario_revaluation() -> None:
     assert pnl[1, 1] == pytest.approx(0.0, abs=1e-9)
 
 
+def edge_book(n: int = 600) -> OptionBook:
+    """Random positions on three underlyings with expired, zero-vol and at-the-strike ones mixed in."""
+    rng = np.random.default_rng(21)
+    t = np.exp(rng.uniform(np.log(1 / 8760), np.log(2.0), n))
+    t[:20] = 0.0
+    vol = rng.uniform(0.05, 3.0, n)
+    vol[20:40] = 0.0
+    idx = rng.integers(0, 3, n)
+    strike = np.array([3000.0, 60_000.0, 1.0])[idx] * np.exp(rng.uniform(-0.7, 0.7, n))
+    strike[40:60] = np.array([3000.0, 60_000.0, 1.0])[idx[40:60]]  # at the strike at zero shock (expired too)
+    t[40:50] = 0.0
+    return OptionBook(idx, rng.normal(0, 5, n), strike, t, vol, rng.random(n) < 0.5)
+
+
+def test_grid__compiled_vs_numpy_reference__agree_to_1e12() -> None:
+    book, spot = edge_book(), np.array([3000.0, 60_000.0, 1.0])
+    ds, dv = default_grid()
+    fast = grid(book, spot, 0.03, [2.0, -0.5, 1000.0], ds, dv)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        ref = grid_reference(book, spot, 0.03, [2.0, -0.5, 1000.0], ds, dv)
+    # Sums of signed positions: compare against the sum of the absolute terms' scale (per field).
+    gross = np.sum(np.abs(book.size)) * np.array([3000.0, 60_000.0, 1.0])[:, None, None] * 2
+    for name in ("value_usd", "delta_usd", "gamma_usd_per_pct", "vega_usd_per_vol_pt", "theta_usd_per_day"):
+        got, want = getattr(fast, name), getattr(ref, name)
+        assert got.shape == (3, dv.size, ds.size), name
+        assert np.isfinite(got).all(), name
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12 * gross.max(), err_msg=name)
+    np.testing.assert_allclose(fast.delta_units, ref.delta_units, rtol=1e-12, atol=1e-12 * np.abs(book.size).sum())
+    np.testing.assert_allclose(fast.rho_usd_per_pct, ref.rho_usd_per_pct, rtol=1e-12, atol=1e-12 * gross.max())
+    np.testing.assert_allclose(fast.pnl_usd, ref.pnl_usd, rtol=1e-12, atol=1e-12 * gross.max())
+
+
+def test_grid__zero_shock__equals_net_greeks() -> None:
+    book, spot = edge_book(), np.array([3000.0, 60_000.0, 1.0])
+    g = grid(book, spot, 0.03, [2.0, -0.5, 1000.0], [-0.1, 0.0, 0.1], [0.0, 0.5])
+    net = net_greeks(book, spot, 0.03, [2.0, -0.5, 1000.0])
+    at = (slice(None), 0, 1)
+    assert_allclose(g.pnl_usd[0, 1], 0.0, atol=1e-9)
+    for field in ("value_usd", "delta_units", "delta_usd", "gamma_usd_per_pct", "vega_usd_per_vol_pt"):
+        assert_allclose(g.__dict__[field][at], getattr(net, field), rtol=1e-12, atol=1e-9, err_msg=field)
+    assert_allclose(g.theta_usd_per_day[at], net.theta_usd_per_day, rtol=1e-12, atol=1e-9)
+    assert_allclose(g.rho_usd_per_pct[at], net.rho_usd_per_pct, rtol=1e-12, atol=1e-9)
+
+
+def test_grid__invalid_inputs__named_errors() -> None:
+    book = small_book()
+    with pytest.raises(ValueError, match="spot shocks must be > −1"):
+        grid(book, [3000.0, 60_000.0], 0.03, [0.0, 0.0], [-1.0, 0.0], [0.0])
+    with pytest.raises(ValueError, match=r"underlying_index must be in 0\.\.0"):
+        grid(book, [3000.0], 0.03, [0.0], [0.0], [0.0])
+    with pytest.raises(ValueError, match="strike > 0, spot > 0 and vol ≥ 0"):
+        grid(book, [3000.0, -1.0], 0.03, [0.0, 0.0], [0.0], [0.0])
+
+
 def test_stress__short_weth_on_aave__liquidation_flag_where_hf_below_one() -> None:
     book = small_book()
     res = stress(
@@ -79,6 +133,8 @@ def test_stress__short_weth_on_aave__liquidation_flag_where_hf_below_one() -> No
     assert (res.aave_liquidated[:, ds > 1 / 3 + 1e-12]).all()
     assert not res.aave_liquidated[:, ds <= 1 / 3].any()
     assert res.worst_loss_usd > 0
+    assert res.greeks is not None
+    assert_allclose(res.greeks.pnl_usd, res.pnl_usd)
 
 
 def test_historical_shocks__documented_with_sources() -> None:
