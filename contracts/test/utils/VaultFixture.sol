@@ -224,4 +224,26 @@ abstract contract VaultFixture is DevnetFixture {
     function _sharePriceWad() internal view returns (uint256) {
         return vault.convertToAssets(1e24);
     }
+
+    /* REVERTS */
+
+    /// @dev Calls the vault as `who` expecting a revert; returns the revert data (selector + arguments).
+    function _revertData(address who, bytes memory data) internal returns (bytes memory ret) {
+        bool ok;
+        vm.prank(who);
+        (ok, ret) = address(vault).call(data);
+        assertFalse(ok, "call succeeded");
+    }
+
+    /// @dev The arguments of revert data (the bytes after the selector), for abi.decode.
+    function _args(bytes memory ret) internal pure returns (bytes memory args) {
+        args = new bytes(ret.length - 4);
+        for (uint256 i; i < args.length; ++i) {
+            args[i] = ret[i + 4];
+        }
+    }
+
+    function _selector(bytes memory ret) internal pure returns (bytes4) {
+        return bytes4(ret);
+    }
 }
