@@ -93,7 +93,7 @@ interface IHedgedVault {
     error ListFull(uint256 max);
     /// @notice Thrown for a zero address where one is required.
     error ZeroAddress();
-    /// @notice Thrown for a redeem request of zero shares.
+    /// @notice Thrown for a redeem request of zero shares, or a deposit too small to buy one share unit.
     error ZeroShares();
     /// @notice Thrown when the fee recipient would be the vault itself (its own shares are escrow).
     error InvalidFeeRecipient(address recipient);

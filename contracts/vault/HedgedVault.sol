@@ -153,12 +153,14 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransie
     /* DEPOSIT / WITHDRAWAL: each prices with one NAV read, after minting the fees due */
 
     /// @inheritdoc ERC4626
-    /// @dev Reverts with StalePrice when any feed is older than the heartbeat (shares would be mispriced).
+    /// @dev Reverts with StalePrice when any feed is older than the heartbeat (shares would be mispriced), and with
+    ///      ZeroShares when the assets buy no share (a donation-inflated price cannot swallow a deposit).
     function deposit(uint256 assets, address receiver) public override nonReentrant returns (uint256 shares) {
         (uint256 total, uint256 supply) = _accrue(true);
         uint256 max = _maxDeposit(total);
         if (assets > max) revert ERC4626ExceededMaxDeposit(receiver, assets, max);
         shares = _sharesFor(assets, total, supply, Math.Rounding.Floor);
+        if (shares == 0) revert ZeroShares(); // a deposit worth less than one share unit would be a gift
         _deposit(_msgSender(), receiver, assets, shares);
     }
 
