@@ -37,11 +37,16 @@ abstract contract HostileERC20Base {
     }
 }
 
-/// @notice USDT-style: `transfer`, `transferFrom` and `approve` return nothing.
+/// @notice USDT-style: `transfer`, `transferFrom` and `approve` return nothing, and `approve` from a non-zero
+///         allowance to another non-zero one reverts (the approval race guard that forceApprove works around).
 contract MissingReturnERC20 is HostileERC20Base {
+    error ApproveFromNonZero(uint256 current);
+
     constructor() HostileERC20Base("MISSING", 6) {}
 
     function approve(address spender, uint256 amount) external {
+        uint256 current = allowance[msg.sender][spender];
+        if (amount != 0 && current != 0) revert ApproveFromNonZero(current);
         allowance[msg.sender][spender] = amount;
         emit Approval(msg.sender, spender, amount);
     }
