@@ -35,15 +35,22 @@ abstract contract DevnetFixture is Test {
 
     /// @dev Loads the devnet and moves time 15 minutes past the dump (so Uniswap TWAP windows are filled).
     function _loadDevnet() internal {
-        string memory dir = string.concat(vm.projectRoot(), DEVNET_DIR);
-        string memory recordPath = string.concat(dir, "deployment.json");
+        string memory json = _readDevnet();
+        vm.loadAllocs(string.concat(vm.projectRoot(), DEVNET_DIR, "allocs.json"));
+        vm.warp(vm.parseJsonUint(json, ".forge.timestamp") + 900);
+        vm.roll(vm.parseJsonUint(json, ".forge.block_number") + 75);
+        _refreshFeeds();
+    }
+
+    /// @dev The devnet's addresses from its deployment record (no state loaded: for handlers of a loaded test).
+    function _readDevnet() internal returns (string memory json) {
+        string memory recordPath = string.concat(vm.projectRoot(), DEVNET_DIR, "deployment.json");
         if (!vm.exists(recordPath)) {
             revert(
                 "devnet allocs missing: run `make forge-test` (or python contracts/test/utils/devnet_allocs.py)"
             );
         }
-        vm.loadAllocs(string.concat(dir, "allocs.json"));
-        string memory json = vm.readFile(recordPath);
+        json = vm.readFile(recordPath);
         usdc = vm.parseJsonAddress(json, ".tokens.USDC.address");
         weth = vm.parseJsonAddress(json, ".tokens.WETH.address");
         wbtc = vm.parseJsonAddress(json, ".tokens.WBTC.address");
@@ -65,9 +72,6 @@ abstract contract DevnetFixture is Test {
         vm.label(swapRouter, "SwapRouter");
         vm.label(wethPool, "WETH/USDC pool");
         vm.label(wbtcPool, "WBTC/USDC pool");
-        vm.warp(vm.parseJsonUint(json, ".forge.timestamp") + 900);
-        vm.roll(vm.parseJsonUint(json, ".forge.block_number") + 75);
-        _refreshFeeds();
     }
 
     /* TOKENS */
