@@ -114,6 +114,8 @@ contract VaultLogic {
         if (t.token == asset || IERC20Metadata(t.token).decimals() != t.decimals) {
             revert IHedgedVault.InvalidTrackedToken(t.token);
         }
+        // A live feed (positive answer) is all that is checked here; freshness is checked at every use.
+        // slither-disable-next-line unused-return
         (uint256 price,) = PriceLib.priceE8(t.feed);
         if (price == 0) revert IHedgedVault.InvalidTrackedToken(t.token);
         if (t.twapPool != address(0)) {
@@ -313,18 +315,22 @@ contract VaultLogic {
         uint256 assetPriceE8,
         uint256[] memory tokenPricesE8
     ) internal view returns (uint256 gross, uint256 debtBase, uint256 healthFactor) {
-        int256 valueE8;
+        int256 valueE8 = 0;
         for (uint256 i; i < tokens.length; ++i) {
             uint256 balance = IERC20(tokens[i].token).balanceOf(vault);
             valueE8 += SafeCast.toInt256(balance.mulDiv(tokenPricesE8[i], 10 ** tokens[i].decimals));
         }
         uint256 collateralBase;
+        // Borrowing power, LT and LTV are not part of NAV.
+        // slither-disable-next-line unused-return
         (collateralBase, debtBase,,,, healthFactor) = aavePool.getUserAccountData(vault);
         valueE8 += SafeCast.toInt256(collateralBase) - SafeCast.toInt256(debtBase);
         for (uint256 i; i < _optionsAdapters.length; ++i) {
             valueE8 += IOptionsValuation(_optionsAdapters[i]).valueE8(vault);
         }
         uint256 idle = IERC20(asset).balanceOf(vault);
+        // No positions: NAV is the idle balance, whatever the asset feed says (same result as below).
+        // slither-disable-next-line incorrect-equality
         if (valueE8 == 0) return (idle, debtBase, healthFactor);
         if (assetPriceE8 == 0) revert IHedgedVault.StalePrice(address(assetFeed), 0, _risk.heartbeatSeconds);
         if (valueE8 > 0) {
@@ -353,6 +359,8 @@ contract VaultLogic {
     ) internal view {
         uint32[] memory ago = new uint32[](2);
         ago[0] = r.twapWindowSeconds;
+        // Only tick cumulatives matter here.
+        // slither-disable-next-line unused-return
         (int56[] memory cumulatives,) = IUniswapV3Pool(t.twapPool).observe(ago);
         int56 delta = cumulatives[1] - cumulatives[0];
         int256 twapTick = int256(delta) / int256(uint256(r.twapWindowSeconds));

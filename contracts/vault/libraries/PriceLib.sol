@@ -9,6 +9,8 @@ library PriceLib {
     /// @notice The feed's latest answer at 8 decimals (0 when not positive) and its `updatedAt`; no staleness
     ///         check here: callers compare `updatedAt` with their heartbeat.
     function priceE8(address feed) internal view returns (uint256 price, uint256 updatedAt) {
+        // Round ids and startedAt are not used: freshness is judged on updatedAt (answeredInRound is deprecated).
+        // slither-disable-next-line unused-return
         (, int256 answer,, uint256 at,) = IAggregatorV3(feed).latestRoundData();
         uint8 d = IAggregatorV3(feed).decimals();
         // Safe cast: answer > 0 checked on the same line.

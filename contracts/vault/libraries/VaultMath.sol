@@ -51,7 +51,7 @@ library VaultMath {
         highWaterMarkWad = x.highWaterMarkWad;
         if (!x.hasRecipient) return (0, 0, Math.max(highWaterMarkWad, price));
         uint256 managementAssets = x.assets.mulDiv(x.managementFeeBps * x.elapsedSeconds, BPS * YEAR);
-        uint256 performanceAssets;
+        uint256 performanceAssets = 0;
         if (price > highWaterMarkWad) {
             performanceAssets = (price - highWaterMarkWad).mulDiv(x.supply * x.performanceFeeBps, WAD * BPS)
                 / x.virtualShares;
