@@ -252,7 +252,7 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransie
         whenNotPaused
         onlyRole(KEEPER_ROLE)
     {
-        (Batch memory b, RiskParams memory r, uint256 assetE8) = _runBatch(actions);
+        (Batch memory b, RiskParams memory r, uint256 assetE8) = _runBatch(actions, fulfilIds.length > 0);
         if (b.debtAfter > 0 && b.healthFactorAfter < r.healthFactorFloorWad) {
             revert HealthFactorBelowFloor(b.healthFactorAfter, r.healthFactorFloorWad);
         }
@@ -274,7 +274,7 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransie
         if (!hasRole(GUARDIAN_ROLE, msg.sender) && !hasRole(GOVERNANCE_ROLE, msg.sender)) {
             revert NotGuardianOrGovernance(msg.sender);
         }
-        (Batch memory b, RiskParams memory r, uint256 assetE8) = _runBatch(actions);
+        (Batch memory b, RiskParams memory r, uint256 assetE8) = _runBatch(actions, false);
         if (b.debtAfter > b.debtBefore) revert UnwindIncreasedDebt(b.debtBefore, b.debtAfter);
         if (b.debtAfter > 0 && b.healthFactorAfter < b.healthFactorBefore) {
             revert UnwindLoweredHealthFactor(b.healthFactorBefore, b.healthFactorAfter);
@@ -497,17 +497,18 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransie
 
     /* INTERNAL: rebalance */
 
-    /// @dev Checked prices, NAV before, fee accrual, the actions, NAV after and the max-loss bound: what rebalance
-    ///      and emergencyUnwind share; each then applies its own checks to the measured Batch.
-    function _runBatch(Action[] calldata actions)
+    /// @dev Checked prices and NAV before (one call), the actions, NAV after and the max-loss bound: what rebalance
+    ///      and emergencyUnwind share; each then applies its own checks to the measured Batch. Fees accrue only when
+    ///      the batch pays queued redemptions (`accrue`): the bounds are on gross NAV, which fees do not move, and
+    ///      every entry point accrues before it prices.
+    function _runBatch(Action[] calldata actions, bool accrue)
         internal
         returns (Batch memory b, RiskParams memory r, uint256 assetE8)
     {
         uint256[] memory tokensE8;
-        (r, assetE8, tokensE8) = _logic.checkedState();
+        (r, assetE8, tokensE8, b.navBefore, b.debtBefore, b.healthFactorBefore) = _logic.checkedState();
         Prices memory p = Prices(assetE8, tokensE8);
-        (b.navBefore, b.debtBefore, b.healthFactorBefore) = _logic.nav(p.assetE8, p.tokensE8);
-        b.supply = _accrueFees(_lessLocked(b.navBefore));
+        if (accrue) b.supply = _accrueFees(_lessLocked(b.navBefore));
         _rollPeriod(r.periodSeconds);
         for (uint256 i; i < actions.length; ++i) {
             b.turnoverE8 += _execute(i, actions[i], p, r.maxSlippageBps);

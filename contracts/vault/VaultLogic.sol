@@ -233,14 +233,22 @@ contract VaultLogic {
 
     /* ORACLES AND VALUATION */
 
-    /// @notice What a keeper or guardian batch is judged with: the risk parameters and the prices (USD 1e8) of
-    ///         the asset and of each tracked token, once every one is fresh (positive, within the heartbeat) and
-    ///         every token with a TWAP pool is within `maxOracleDeviationBps` ticks of its TWAP.
+    /// @notice What a keeper or guardian batch is judged with: the risk parameters, the prices (USD 1e8) of the
+    ///         asset and of each tracked token once every one is fresh (positive, within the heartbeat) and every
+    ///         token with a TWAP pool is within `maxOracleDeviationBps` ticks of its TWAP, and the NAV before the
+    ///         batch at those prices (asset units) with the Aave debt (base 1e8) and health factor. One call.
     /// @dev Reverts with StalePrice or OracleDeviation.
     function checkedState()
         external
         view
-        returns (IHedgedVault.RiskParams memory r, uint256 assetPriceE8, uint256[] memory tokenPricesE8)
+        returns (
+            IHedgedVault.RiskParams memory r,
+            uint256 assetPriceE8,
+            uint256[] memory tokenPricesE8,
+            uint256 navBefore,
+            uint256 debtBefore,
+            uint256 healthFactorBefore
+        )
     {
         r = _risk;
         IHedgedVault.TrackedToken[] memory tokens = _tokens;
@@ -251,6 +259,7 @@ contract VaultLogic {
             tokenPricesE8[i] = price;
             if (tokens[i].twapPool != address(0)) _checkTwap(tokens[i], price, assetPriceE8, r);
         }
+        (navBefore, debtBefore, healthFactorBefore) = _nav(tokens, assetPriceE8, tokenPricesE8);
     }
 
     /// @notice The vault's wallet: its asset balance, then each tracked token's (taken before an action).
