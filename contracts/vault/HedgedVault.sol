@@ -216,6 +216,8 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransie
         _transfer(owner, address(this), shares);
         escrowedShares += shares;
         requestId = _redeems.length;
+        // Safe cast: block timestamps fit 64 bits for the next 5e11 years.
+        // forge-lint: disable-next-line(unsafe-typecast)
         _redeems.push(
             RedeemRequest(owner, receiver, SafeCast.toUint128(shares), uint64(block.timestamp), false)
         );

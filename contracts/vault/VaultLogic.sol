@@ -342,11 +342,14 @@ contract VaultLogic {
         // slither-disable-next-line incorrect-equality
         if (valueE8 == 0) return (idle, debtBase, healthFactor);
         if (assetPriceE8 == 0) revert IHedgedVault.StalePrice(address(assetFeed), 0, _risk.heartbeatSeconds);
+        // Safe casts: the sign is tested first, and |valueE8| < 2^255 (sums of SafeCast.toInt256 values).
         if (valueE8 > 0) {
+            // forge-lint: disable-next-line(unsafe-typecast)
             gross = idle + uint256(valueE8).mulDiv(10 ** assetDecimals, assetPriceE8);
         } else {
-            uint256 shortfall =
-                uint256(-valueE8).mulDiv(10 ** assetDecimals, assetPriceE8, Math.Rounding.Ceil);
+            // forge-lint: disable-next-line(unsafe-typecast)
+            uint256 debtE8 = uint256(-valueE8);
+            uint256 shortfall = debtE8.mulDiv(10 ** assetDecimals, assetPriceE8, Math.Rounding.Ceil);
             gross = idle > shortfall ? idle - shortfall : 0;
         }
     }
@@ -383,6 +386,8 @@ contract VaultLogic {
             : FixedPointMathLib.fullMulDiv(
                 assetPriceE8 * 1e18, 10 ** t.decimals, priceE8 * 10 ** assetDecimals
             );
+        // Safe cast: rawWad < 2^255 for any price pair with < 60 decimals of spread.
+        // forge-lint: disable-next-line(unsafe-typecast)
         int256 oracleTick = FixedPointMathLib.lnWad(int256(rawWad)) / _LN_TICK_WAD;
         uint256 diff = uint256(oracleTick > twapTick ? oracleTick - twapTick : twapTick - oracleTick);
         if (diff > r.maxOracleDeviationBps) {

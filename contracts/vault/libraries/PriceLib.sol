@@ -14,6 +14,7 @@ library PriceLib {
         (, int256 answer,, uint256 at,) = IAggregatorV3(feed).latestRoundData();
         uint8 d = IAggregatorV3(feed).decimals();
         // Safe cast: answer > 0 checked on the same line.
+        // forge-lint: disable-next-line(unsafe-typecast)
         uint256 a = answer > 0 ? uint256(answer) : 0;
         price = d >= 8 ? a / 10 ** (d - 8) : a * 10 ** (8 - d);
         updatedAt = at;
