@@ -89,23 +89,20 @@ abstract contract VaultFixture is DevnetFixture {
         vm.startPrank(deployer);
         address[] memory proposers = new address[](1);
         proposers[0] = proposer;
-        timelock = new Timelock(TIMELOCK_DELAY, proposers, proposers, address(0));
-        vault = new HedgedVault(
-            asset,
-            "Hedgevault USDC",
-            "hvUSDC",
-            aavePool,
-            IAggregatorV3(address(usdcFeed)),
-            deployer,
-            guardian,
-            keeper,
-            risk,
-            fees,
-            cap
+        timelock = Timelock(
+            payable(vm.deployCode(
+                    "contracts/governance/Timelock.sol:Timelock",
+                    abi.encode(TIMELOCK_DELAY, proposers, proposers, address(0))
+                ))
         );
-        aaveAdapter = new AaveV3Adapter(aavePool);
-        uniAdapter = new UniswapV3Adapter(IUniswapV3SwapRouter(swapRouter));
-        lens = new VaultLens();
+        vault = _newVault(asset, deployer, risk, fees, cap);
+        aaveAdapter = AaveV3Adapter(
+            vm.deployCode("contracts/adapters/AaveV3Adapter.sol:AaveV3Adapter", abi.encode(aavePool))
+        );
+        uniAdapter = UniswapV3Adapter(
+            vm.deployCode("contracts/adapters/UniswapV3Adapter.sol:UniswapV3Adapter", abi.encode(swapRouter))
+        );
+        lens = VaultLens(vm.deployCode("contracts/lens/VaultLens.sol:VaultLens"));
         vault.setAdapter(address(aaveAdapter), true);
         vault.setAdapter(address(uniAdapter), true);
         if (address(asset) == usdc) {
@@ -123,6 +120,31 @@ abstract contract VaultFixture is DevnetFixture {
         vm.label(address(timelock), "Timelock");
         vm.label(address(aaveAdapter), "AaveV3Adapter");
         vm.label(address(uniAdapter), "UniswapV3Adapter");
+    }
+
+    /// @dev Deployed from forge's artifact (vm.deployCode), not `new`: test contracts then carry no vault
+    ///      bytecode, which keeps the solc-js compile of the test suite within its memory.
+    function _newVault(
+        IERC20Metadata asset,
+        address governance,
+        IHedgedVault.RiskParams memory risk,
+        IHedgedVault.FeeParams memory fees,
+        uint256 cap
+    ) internal returns (HedgedVault) {
+        bytes memory args = abi.encode(
+            asset,
+            "Hedgevault USDC",
+            "hvUSDC",
+            aavePool,
+            IAggregatorV3(address(usdcFeed)),
+            governance,
+            guardian,
+            keeper,
+            risk,
+            fees,
+            cap
+        );
+        return HedgedVault(vm.deployCode("contracts/vault/HedgedVault.sol:HedgedVault", args));
     }
 
     /* GOVERNANCE */

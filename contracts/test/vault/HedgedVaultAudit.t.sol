@@ -180,19 +180,8 @@ contract HedgedVaultAuditTest is VaultFixture {
     /// @dev Finding: addTrackedToken accepted decimals that disagree with the token's (NAV off by 10^k).
     function testAddTrackedTokenRejectsWrongDecimals() public {
         vm.startPrank(deployer);
-        HedgedVault fresh = new HedgedVault(
-            IERC20Metadata(usdc),
-            "v",
-            "v",
-            aavePool,
-            IAggregatorV3(address(usdcFeed)),
-            deployer,
-            guardian,
-            keeper,
-            _defaultRisk(),
-            _defaultFees(),
-            type(uint256).max
-        );
+        HedgedVault fresh =
+            _newVault(IERC20Metadata(usdc), deployer, _defaultRisk(), _defaultFees(), type(uint256).max);
         vm.expectRevert();
         fresh.addTrackedToken(IHedgedVault.TrackedToken(weth, address(wethFeed), wethPool, 8));
         vm.stopPrank();
