@@ -95,17 +95,9 @@ contract ReturnsFalseERC20 is HostileERC20Base {
     }
 }
 
-/// @notice Reverts any transfer touching a blocked address (USDC's blacklist); otherwise a standard token.
-contract BlocklistERC20 is HostileERC20Base {
-    mapping(address => bool) public blocked;
-
-    error Blocked(address who);
-
-    constructor() HostileERC20Base("BLOCK", 6) {}
-
-    function setBlocked(address who, bool isBlocked) external {
-        blocked[who] = isBlocked;
-    }
+/// @notice The standard ERC-20 surface (bool returns) over the base bookkeeping; behaviours override `_move`.
+abstract contract StandardHostileERC20 is HostileERC20Base {
+    constructor(string memory name_, uint8 decimals_) HostileERC20Base(name_, decimals_) {}
 
     function approve(address spender, uint256 amount) external returns (bool) {
         allowance[msg.sender][spender] = amount;
@@ -122,6 +114,19 @@ contract BlocklistERC20 is HostileERC20Base {
         _spend(from, amount);
         _move(from, to, amount);
         return true;
+    }
+}
+
+/// @notice Reverts any transfer touching a blocked address (USDC's blacklist); otherwise a standard token.
+contract BlocklistERC20 is StandardHostileERC20 {
+    mapping(address => bool) public blocked;
+
+    error Blocked(address who);
+
+    constructor() StandardHostileERC20("BLOCK", 6) {}
+
+    function setBlocked(address who, bool isBlocked) external {
+        blocked[who] = isBlocked;
     }
 
     function _move(address from, address to, uint256 amount) internal override {
@@ -132,28 +137,11 @@ contract BlocklistERC20 is HostileERC20Base {
 }
 
 /// @notice Takes `feeBps` of every transfer (burnt), so the receiver gets less than `amount`.
-contract FeeOnTransferERC20 is HostileERC20Base {
+contract FeeOnTransferERC20 is StandardHostileERC20 {
     uint256 public immutable feeBps;
 
-    constructor(uint256 feeBps_) HostileERC20Base("FOT", 6) {
+    constructor(uint256 feeBps_) StandardHostileERC20("FOT", 6) {
         feeBps = feeBps_;
-    }
-
-    function approve(address spender, uint256 amount) external returns (bool) {
-        allowance[msg.sender][spender] = amount;
-        emit Approval(msg.sender, spender, amount);
-        return true;
-    }
-
-    function transfer(address to, uint256 amount) external returns (bool) {
-        _move(msg.sender, to, amount);
-        return true;
-    }
-
-    function transferFrom(address from, address to, uint256 amount) external returns (bool) {
-        _spend(from, amount);
-        _move(from, to, amount);
-        return true;
     }
 
     function _move(address from, address to, uint256 amount) internal override {
