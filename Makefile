@@ -1,13 +1,13 @@
 # Hedgevault. The two commands a user needs:
 #   make demo   set everything up and run the main job on the embedded devnet
-#   make test   set everything up and run every check: lint, forge test, pytest
+#   make test   set everything up and run every check: lint, forge test, pytest, slither
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 ENV := . tools/env.sh &&
 PYTEST_ARGS ?=
 FORGE_ARGS ?=
 
-.PHONY: setup build lint fmt test forge-test pytest demo bench clean venue-vectors
+.PHONY: setup build lint fmt test forge-test devnet-allocs slither pytest demo bench clean venue-vectors
 
 setup:
 	@tools/setup.sh
@@ -22,15 +22,27 @@ lint: setup
 fmt: setup
 	@$(ENV) ruff check --fix . && ruff format . && forge fmt
 
-forge-test: build
+# The forge tests run against the devnet's real Aave v3 + Uniswap v3, loaded in-process with vm.loadAllocs from
+# var/devnet/forge/ (built from the devnet snapshot, itself built on first use).
+devnet-allocs: build
+	@$(ENV) python contracts/test/utils/devnet_allocs.py
+
+forge-test: build devnet-allocs
 	@$(ENV) if [ "$${HV_SLOW:-0}" = 1 ]; then export FOUNDRY_PROFILE=slow; fi; forge test $(FORGE_ARGS)
+
+# Slither on everything outside contracts/test (slither.config.json; triage in slither-triage.md): a full forge
+# build with build-info in its own directory, so stale build-info never mixes in and out/ is untouched.
+slither: build
+	@$(ENV) rm -rf cache/slither-out && forge build --build-info --force --skip 'contracts/test/**' \
+	  --skip 'contracts/script/**' --out cache/slither-out --cache-path cache/slither-forge --quiet && \
+	  slither . && echo "slither: no untriaged high/medium finding (see slither-triage.md)"
 
 # pytest exits 5 when it collected nothing: that is a failure here, never a silent pass.
 pytest: build
 	@$(ENV) rc=0; pytest $(PYTEST_ARGS) || rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
 
-test: lint forge-test pytest
+test: lint forge-test pytest slither
 
 # The main job on the embedded devnet: the crash scenario with the keeper live vs unhedged, a live dashboard,
 # and report/report.html (+ PNGs, summary.json). SCENARIO=squeeze make demo runs another one.

@@ -38,8 +38,12 @@ contract UniswapV3Adapter is IVaultAdapter {
         (bytes memory path, uint256 amountIn, uint256 amountOutMinimum) =
             abi.decode(data, (bytes, uint256, uint256));
         if (path.length < 43 || (path.length - 20) % 23 != 0) revert MalformedPath(path.length);
+        // The path starts with tokenIn's 20 bytes (length checked above): the intended truncation.
+        // forge-lint: disable-next-line(unsafe-typecast)
         address tokenIn = address(bytes20(path));
         IERC20(tokenIn).forceApprove(address(router), amountIn);
+        // The vault measures the swap's output from balances (slippage at the oracle), not from this return.
+        // slither-disable-next-line unused-return
         router.exactInput(
             IUniswapV3SwapRouter.ExactInputParams({
                 path: path,

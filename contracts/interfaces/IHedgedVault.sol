@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {IAggregatorV3} from "./IAggregatorV3.sol";
+import {IAavePool} from "./aave/IAavePool.sol";
+
 /// @title IHedgedVault
-/// @notice Errors, events and the keeper/governance surface of HedgedVault. Units are in the names: *Wad = 1e18,
-///         *Bps = 1e4, *E8 = USD with 8 decimals, *Seconds.
+/// @notice Types, errors, events and the keeper/governance/guardian surface of HedgedVault (the ERC-4626 surface is
+///         the standard's). Units are in the names: *Wad = 1e18, *Bps = 1e4, *E8 = USD with 8 decimals, *Seconds.
 interface IHedgedVault {
     /* TYPES */
 
@@ -15,14 +18,14 @@ interface IHedgedVault {
         uint32 turnoverBudgetBps; // value traded at market prices (swaps, option premiums) per period, bps of NAV
         uint16 lossBudgetBps; // cumulative rebalance loss per period, in bps of NAV
         uint32 periodSeconds; // budget period
-        uint32 heartbeatSeconds; // oracle answer older than this stops rebalancing
-        uint16 maxOracleDeviationBps; // |oracle − Uniswap TWAP| allowed
+        uint32 heartbeatSeconds; // oracle answer older than this stops rebalancing and deposits
+        uint16 maxOracleDeviationBps; // |oracle − Uniswap TWAP| allowed, in ticks (1 tick ≈ 1 bp)
         uint32 twapWindowSeconds; // TWAP window
     }
 
     /// @notice Fee parameters (fees are minted as shares to feeRecipient).
     struct FeeParams {
-        address feeRecipient;
+        address feeRecipient; // address(0): no fees minted (the high-water mark still follows the price)
         uint16 managementFeeBps; // per year on assets
         uint16 performanceFeeBps; // on gains above the high-water mark
         uint32 profitUnlockSeconds; // rebalance gains are released linearly over this
@@ -33,7 +36,7 @@ interface IHedgedVault {
         address token;
         address feed; // AggregatorV3, USD, any decimals
         address twapPool; // Uniswap v3 pool of token against the vault asset (address(0): no TWAP check)
-        uint8 decimals;
+        uint8 decimals; // must equal the token's decimals()
     }
 
     /// @notice One rebalance action: calldata for a whitelisted adapter.
@@ -48,14 +51,14 @@ interface IHedgedVault {
         address receiver;
         uint128 shares;
         uint64 requestedAt;
-        bool fulfilled;
+        bool fulfilled; // paid, cancelled by its owner, or bounced back (payout transfer failed)
     }
 
     /* ERRORS */
 
     /// @notice Thrown when a parameter is outside its hard bound.
     error ParameterOutOfBounds(bytes32 name, uint256 value, uint256 min, uint256 max);
-    /// @notice Thrown when the guardian tries to loosen a risk parameter.
+    /// @notice Thrown when the guardian tries to loosen a risk parameter or the deposit cap.
     error OnlyTightening(bytes32 name, uint256 current, uint256 proposed);
     /// @notice Thrown when an action names an adapter governance has not allowed.
     error AdapterNotAllowed(address adapter);
@@ -69,7 +72,7 @@ interface IHedgedVault {
     error SlippageExceeded(uint256 index, uint256 valueInE8, uint256 valueOutE8, uint256 maxSlippageBps);
     /// @notice Thrown when the period's turnover budget would be exceeded.
     error TurnoverBudgetExceeded(uint256 turnoverE8, uint256 budgetE8);
-    /// @notice Thrown when the period's cumulative loss budget would be exceeded.
+    /// @notice Thrown when the period's cumulative loss budget (rebalances, or emergency unwinds) would be exceeded.
     error LossBudgetExceeded(uint256 lossE8, uint256 budgetE8);
     /// @notice Thrown when an oracle answer is older than the heartbeat or not positive.
     error StalePrice(address feed, uint256 updatedAt, uint256 heartbeatSeconds);
@@ -81,10 +84,21 @@ interface IHedgedVault {
     error InvalidRedeemRequest(uint256 requestId);
     /// @notice Thrown when the vault's liquid assets cannot pay a fulfilment.
     error InsufficientLiquidity(uint256 needed, uint256 available);
-    /// @notice Thrown when a token is tracked twice or is the vault asset.
+    /// @notice Thrown when a token is tracked twice.
     error TokenAlreadyTracked(address token);
+    /// @notice Thrown when a tracked token is the asset, its decimals disagree with the token's, its feed gives no
+    ///         price, or its TWAP pool does not pair it with the asset.
+    error InvalidTrackedToken(address token);
+    /// @notice Thrown when a list governance extends is full.
+    error ListFull(uint256 max);
     /// @notice Thrown for a zero address where one is required.
     error ZeroAddress();
+    /// @notice Thrown for a redeem request of zero shares, or a deposit too small to buy one share unit.
+    error ZeroShares();
+    /// @notice Thrown when the fee recipient would be the vault itself (its own shares are escrow).
+    error InvalidFeeRecipient(address recipient);
+    /// @notice Thrown when a deposit delivers fewer assets than it names (fee-on-transfer assets are refused).
+    error AssetsNotReceived(uint256 expected, uint256 received);
     /// @notice Thrown when the caller holds neither the guardian nor the governance role.
     error NotGuardianOrGovernance(address caller);
     /// @notice Thrown when an emergency unwind increases Aave debt (base currency, 8 decimals).
@@ -108,8 +122,10 @@ interface IHedgedVault {
     event AdapterSet(address indexed adapter, bool allowed);
     /// @notice Emitted when a token is added to the tracked set.
     event TokenTracked(address indexed token, address feed, address twapPool);
-    /// @notice Emitted when the deposit cap changes.
+    /// @notice Emitted when the deposit cap changes (governance, or the guardian lowering it).
     event DepositCapSet(uint256 depositCap);
+    /// @notice Emitted when the fulfilment deadline of queued redemptions changes.
+    event MaxFulfilDelaySet(uint256 maxFulfilDelaySeconds);
     /// @notice Emitted when fees are minted as shares.
     event FeesMinted(address indexed recipient, uint256 managementShares, uint256 performanceShares);
     /// @notice Emitted when a redeem is queued.
@@ -118,4 +134,110 @@ interface IHedgedVault {
     event RedeemFulfilled(
         uint256 indexed requestId, address indexed receiver, uint256 shares, uint256 assets
     );
+    /// @notice Emitted when a request ends unpaid and its shares go back to the owner: cancelled by the owner, or
+    ///         bounced because the payout transfer to the receiver failed (`bounced`).
+    event RedeemCancelled(uint256 indexed requestId, address indexed owner, uint256 shares, bool bounced);
+
+    /* IMMUTABLES */
+
+    /// @notice The Aave v3 Pool whose account of the vault is part of NAV.
+    function aavePool() external view returns (IAavePool);
+    /// @notice USD feed of the asset (values Aave and tracked tokens in asset units).
+    function assetFeed() external view returns (IAggregatorV3);
+    /// @notice The stateless VaultLogic the vault created (prices, TWAP checks, NAV, parameter rules).
+    function logic() external view returns (address);
+    /// @notice Decimals of the asset (the shares have 6 more: the virtual-share offset).
+    function assetDecimals() external view returns (uint8);
+
+    /* DEPOSITOR ACTIONS (beyond ERC-4626) */
+
+    /// @notice Queue a redemption larger than the liquid buffer: the shares move to escrow now and are paid at the
+    ///         share price of fulfilment, which the keeper must do within `maxFulfilDelaySeconds`.
+    /// @param shares shares to redeem (> 0); `msg.sender` needs an allowance unless it is `owner`.
+    /// @return requestId the id to cancel or fulfil it by.
+    function requestRedeem(uint256 shares, address receiver, address owner)
+        external
+        returns (uint256 requestId);
+
+    /// @notice Cancel one's own pending request; the shares come back.
+    function cancelRedeem(uint256 requestId) external;
+
+    /* KEEPER ACTIONS */
+
+    /// @notice Pay queued redemptions from idle assets (allowed while paused: it only pays out). A request whose
+    ///         payout transfer fails is bounced: its shares go back to its owner.
+    function fulfilRedeems(uint256[] calldata requestIds) external;
+
+    /// @notice Run `actions` through whitelisted adapters, then fulfil `fulfilIds`; reverts unless every bound
+    ///         holds on measured state: oracles fresh and near their TWAP, per-swap slippage, health factor floor,
+    ///         max loss, period turnover and loss budgets, no overdue redeem request left.
+    function rebalance(Action[] calldata actions, uint256[] calldata fulfilIds) external;
+
+    /* GUARDIAN (or governance) */
+
+    /// @notice Emergency unwind toward collateral, only while paused, by the guardian or governance. Same
+    ///         adapters and per-swap slippage bound; after the batch Aave debt must not have grown, the health
+    ///         factor must not have fallen, NAV may not drop by more than `maxLossBps`, and unwind losses are
+    ///         bounded per period by `lossBudgetBps` (their own budget: a keeper's losses cannot block them).
+    function emergencyUnwind(Action[] calldata actions) external;
+
+    /// @notice Stop deposits and rebalances (withdrawals, redemptions, queue fulfilment stay open).
+    function pause() external;
+
+    /// @notice Tighten risk: every field must be at least as strict as now (and within bounds).
+    function tightenRiskParams(RiskParams calldata params) external;
+
+    /// @notice Lower the deposit cap (the guardian may only lower it).
+    function lowerDepositCap(uint256 cap) external;
+
+    /* GOVERNANCE (the timelock) */
+
+    /// @notice Replace the risk parameters (each within its hard bound).
+    function setRiskParams(RiskParams calldata params) external;
+
+    /// @notice Replace the fee parameters; fees due so far accrue under the old ones, and profit already locked
+    ///         keeps its release schedule.
+    function setFeeParams(FeeParams calldata params) external;
+
+    /// @notice Allow or disallow an adapter (idempotent); OPTIONS adapters enter or leave NAV with it.
+    function setAdapter(address adapter, bool allowed) external;
+
+    /// @notice Track a token valued at its oracle (at most 8; see TrackedToken for the checks).
+    function addTrackedToken(TrackedToken calldata token) external;
+
+    /// @notice Set the deposit cap on totalAssets (asset units; type(uint256).max for none).
+    function setDepositCap(uint256 cap) external;
+
+    /// @notice Set the fulfilment deadline of queued redemptions (1 s … 3 days).
+    function setMaxFulfilDelay(uint256 maxFulfilDelaySeconds) external;
+
+    /// @notice Resume deposits and rebalances.
+    function unpause() external;
+
+    /* VIEWS */
+
+    /// @notice The current risk parameters.
+    function riskParams() external view returns (RiskParams memory);
+    /// @notice The current fee parameters.
+    function feeParams() external view returns (FeeParams memory);
+    /// @notice Tokens valued at their oracle.
+    function trackedTokens() external view returns (TrackedToken[] memory);
+    /// @notice Allowed OPTIONS adapters (their venue marks are part of NAV).
+    function optionsAdapters() external view returns (address[] memory);
+    /// @notice Whether `adapter` is allowed.
+    function adapterAllowed(address adapter) external view returns (bool);
+    /// @notice One queued redemption.
+    function redeemRequest(uint256 requestId) external view returns (RedeemRequest memory);
+    /// @notice Number of redemption requests ever made (ids are 0 … count − 1).
+    function redeemRequestCount() external view returns (uint256);
+    /// @notice Oldest request id that may still be pending (all before it are done).
+    function firstPendingRedeem() external view returns (uint256);
+    /// @notice Shares held in escrow for pending requests.
+    function escrowedShares() external view returns (uint256);
+    /// @notice Asset units held idle (withdrawals and fulfilments are paid from these).
+    function idleAssets() external view returns (uint256);
+    /// @notice Profit still locked now (excluded from totalAssets until released).
+    function lockedProfitNow() external view returns (uint256);
+    /// @notice Oracle price of `feed` in USD with 8 decimals and its timestamp (no staleness check: for views).
+    function priceE8(address feed) external view returns (uint256 price, uint256 updatedAt);
 }

@@ -37,7 +37,7 @@ contract VaultLens {
         uint256 totalAssets;
         uint256 totalSupply;
         uint256 idleAssets;
-        uint256 lockedProfit;
+        uint256 lockedProfit; // still locked now (excluded from totalAssets)
         uint256 escrowedShares;
         uint256 firstPendingRedeem;
         uint256 redeemRequests;
@@ -58,7 +58,7 @@ contract VaultLens {
         s.totalAssets = vault.totalAssets();
         s.totalSupply = vault.totalSupply();
         s.idleAssets = vault.idleAssets();
-        s.lockedProfit = vault.lockedProfit();
+        s.lockedProfit = vault.lockedProfitNow();
         s.escrowedShares = vault.escrowedShares();
         s.firstPendingRedeem = vault.firstPendingRedeem();
         s.redeemRequests = vault.redeemRequestCount();
@@ -69,7 +69,7 @@ contract VaultLens {
         s.periodTurnoverE8 = vault.periodTurnoverE8();
         s.periodLossE8 = vault.periodLossE8();
         IAavePool pool = vault.aavePool();
-        s.asset = _token(vault, pool, vault.asset(), address(vault.assetFeed()), vault.decimals() - 6);
+        s.asset = _token(vault, pool, vault.asset(), address(vault.assetFeed()), vault.assetDecimals());
         IHedgedVault.TrackedToken[] memory tracked = vault.trackedTokens();
         s.tokens = new TokenState[](tracked.length);
         for (uint256 i; i < tracked.length; ++i) {

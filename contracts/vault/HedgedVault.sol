@@ -7,16 +7,18 @@ import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {ERC4626} from "@openzeppelin/contracts/token/ERC20/extensions/ERC4626.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
-import {FixedPointMathLib} from "solady/utils/FixedPointMathLib.sol";
 
 import {IAggregatorV3} from "../interfaces/IAggregatorV3.sol";
 import {IHedgedVault} from "../interfaces/IHedgedVault.sol";
 import {IVaultAdapter} from "../interfaces/IVaultAdapter.sol";
 import {IAavePool} from "../interfaces/aave/IAavePool.sol";
-import {IUniswapV3Pool} from "../interfaces/uniswap/IUniswapV3.sol";
+import {VaultLogic} from "./VaultLogic.sol";
+import {PriceLib} from "./libraries/PriceLib.sol";
+import {VaultBounds} from "./libraries/VaultBounds.sol";
+import {VaultMath} from "./libraries/VaultMath.sol";
 
 /// @title HedgedVault
 /// @notice ERC-4626 vault whose keeper hedges through whitelisted adapters (Aave v3 lending, Uniswap v3 swaps, the
@@ -24,10 +26,12 @@ import {IUniswapV3Pool} from "../interfaces/uniswap/IUniswapV3.sol";
 ///         rebalance: Aave health factor floor, NAV loss per rebalance, per-swap slippage at oracle prices, rolling
 ///         turnover and loss budgets, and oracle freshness and agreement with the Uniswap TWAP.
 /// @dev NAV = idle asset + tracked tokens at their oracle + Aave (collateral − debt, Aave's oracle) + venue marks
-///      reported by OPTIONS adapters; gains from rebalances are released linearly (no sandwiching a rebalance).
-///      Withdrawals are served from idle assets; larger redemptions are queued and the keeper must fulfil them
-///      within `maxFulfilDelaySeconds` (rebalancing is blocked while one is overdue unless it fulfils it).
-contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuard, IHedgedVault {
+///      reported by OPTIONS adapters. Rebalance gains are locked and released linearly (no sandwiching a
+///      rebalance); rebalance losses are absorbed by still-locked profit first. Fees accrue (as shares) at every
+///      entry point, and every preview/max view simulates that accrual, so previews equal results. Withdrawals are
+///      served from idle assets; larger redemptions are queued and the keeper must fulfil them within
+///      `maxFulfilDelaySeconds` (rebalancing is blocked while one is overdue unless it fulfils it).
+contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransient, IHedgedVault {
     using SafeERC20 for IERC20;
     using Math for uint256;
 
@@ -37,57 +41,76 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuard, IHedg
     bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
     bytes32 public constant KEEPER_ROLE = keccak256("KEEPER_ROLE");
 
-    uint256 public constant MIN_HEALTH_FACTOR_FLOOR_WAD = 1.05e18;
-    uint256 public constant MAX_HEALTH_FACTOR_FLOOR_WAD = 5e18;
-    uint256 public constant MAX_LOSS_BPS = 500;
-    uint256 public constant MAX_SLIPPAGE_BPS = 300;
-    uint256 public constant MAX_TURNOVER_BUDGET_BPS = 100_000;
-    uint256 public constant MAX_LOSS_BUDGET_BPS = 1000;
-    uint256 public constant MIN_PERIOD_SECONDS = 1 hours;
-    uint256 public constant MAX_PERIOD_SECONDS = 7 days;
-    uint256 public constant MIN_HEARTBEAT_SECONDS = 60;
-    uint256 public constant MAX_HEARTBEAT_SECONDS = 2 days;
-    uint256 public constant MAX_ORACLE_DEVIATION_BPS = 1000;
-    uint256 public constant MIN_TWAP_WINDOW_SECONDS = 60;
-    uint256 public constant MAX_TWAP_WINDOW_SECONDS = 2 hours;
-    uint256 public constant MAX_MANAGEMENT_FEE_BPS = 200;
-    uint256 public constant MAX_PERFORMANCE_FEE_BPS = 3000;
-    uint256 public constant MAX_PROFIT_UNLOCK_SECONDS = 14 days;
-    uint256 public constant MAX_FULFIL_DELAY_SECONDS = 3 days;
-    uint256 public constant MAX_TRACKED_TOKENS = 8;
+    uint256 public constant MIN_HEALTH_FACTOR_FLOOR_WAD = VaultBounds.MIN_HEALTH_FACTOR_FLOOR_WAD;
+    uint256 public constant MAX_HEALTH_FACTOR_FLOOR_WAD = VaultBounds.MAX_HEALTH_FACTOR_FLOOR_WAD;
+    uint256 public constant MAX_LOSS_BPS = VaultBounds.MAX_LOSS_BPS;
+    uint256 public constant MAX_SLIPPAGE_BPS = VaultBounds.MAX_SLIPPAGE_BPS;
+    uint256 public constant MAX_TURNOVER_BUDGET_BPS = VaultBounds.MAX_TURNOVER_BUDGET_BPS;
+    uint256 public constant MAX_LOSS_BUDGET_BPS = VaultBounds.MAX_LOSS_BUDGET_BPS;
+    uint256 public constant MIN_PERIOD_SECONDS = VaultBounds.MIN_PERIOD_SECONDS;
+    uint256 public constant MAX_PERIOD_SECONDS = VaultBounds.MAX_PERIOD_SECONDS;
+    uint256 public constant MIN_HEARTBEAT_SECONDS = VaultBounds.MIN_HEARTBEAT_SECONDS;
+    uint256 public constant MAX_HEARTBEAT_SECONDS = VaultBounds.MAX_HEARTBEAT_SECONDS;
+    uint256 public constant MAX_ORACLE_DEVIATION_BPS = VaultBounds.MAX_ORACLE_DEVIATION_BPS;
+    uint256 public constant MIN_TWAP_WINDOW_SECONDS = VaultBounds.MIN_TWAP_WINDOW_SECONDS;
+    uint256 public constant MAX_TWAP_WINDOW_SECONDS = VaultBounds.MAX_TWAP_WINDOW_SECONDS;
+    uint256 public constant MAX_MANAGEMENT_FEE_BPS = VaultBounds.MAX_MANAGEMENT_FEE_BPS;
+    uint256 public constant MAX_PERFORMANCE_FEE_BPS = VaultBounds.MAX_PERFORMANCE_FEE_BPS;
+    uint256 public constant MAX_PROFIT_UNLOCK_SECONDS = VaultBounds.MAX_PROFIT_UNLOCK_SECONDS;
+    uint256 public constant MAX_FULFIL_DELAY_SECONDS = VaultBounds.MAX_FULFIL_DELAY_SECONDS;
+    uint256 public constant MAX_TRACKED_TOKENS = VaultBounds.MAX_TRACKED_TOKENS;
     uint256 internal constant _BPS = 10_000;
-    uint256 internal constant _YEAR = 365 days;
-    /// @dev ln(1.0001) in WAD: one Uniswap tick.
-    int256 internal constant _LN_TICK_WAD = 99_995_000_333_308;
+    uint8 internal constant _OFFSET = VaultBounds.DECIMALS_OFFSET;
+    uint256 internal constant _VIRTUAL_SHARES = 10 ** _OFFSET;
+    uint8 internal constant _LENDING = uint8(IVaultAdapter.Kind.LENDING) + 1;
+    uint8 internal constant _SWAP = uint8(IVaultAdapter.Kind.SWAP) + 1;
+    uint8 internal constant _OPTIONS = uint8(IVaultAdapter.Kind.OPTIONS) + 1;
 
     /* IMMUTABLES */
 
     IAavePool public immutable aavePool;
     IAggregatorV3 public immutable assetFeed;
-    uint8 internal immutable _assetDecimals;
+    uint8 public immutable assetDecimals;
+    VaultLogic internal immutable _logic;
 
     /* STORAGE */
 
-    RiskParams internal _risk;
-    FeeParams internal _fees;
     uint256 public depositCap;
     uint256 public maxFulfilDelaySeconds;
-    mapping(address adapter => bool) public adapterAllowed;
-    address[] internal _optionsAdapters;
-    TrackedToken[] internal _tokens;
+    /// @dev 0: not allowed; otherwise the adapter's Kind + 1, read once when it is allowed.
+    mapping(address adapter => uint8 kindPlusOne) internal _adapterKind;
 
     uint256 public periodStart;
     uint256 public periodTurnoverE8;
     uint256 public periodLossE8;
+    uint256 public periodUnwindLossE8; // emergency unwinds: their own loss budget
 
-    uint256 public lockedProfit; // asset units locked at `lockStart`, released linearly
+    uint256 public lockedProfit; // asset units locked at `lockStart`, released linearly until `lockEnd`
     uint256 public lockStart;
-    uint256 public highWaterMarkWad; // assets per share (1e18) after the last performance fee
-    uint256 public lastFeeAccrual;
+    uint256 public lockEnd;
 
     RedeemRequest[] internal _redeems;
-    uint256 public firstPendingRedeem; // requests before this index are fulfilled or cancelled
+    uint256 public firstPendingRedeem; // requests before this index are done
     uint256 public escrowedShares;
+
+    /// @dev Prices one batch values with (USD 1e8): the asset, then each tracked token in order.
+    struct Prices {
+        uint256 assetE8;
+        uint256[] tokensE8;
+    }
+
+    /// @dev What a batch of adapter actions measured (NAV in asset units, Aave debt in base 1e8).
+    struct Batch {
+        uint256 navBefore;
+        uint256 navAfter;
+        uint256 debtBefore;
+        uint256 healthFactorBefore;
+        uint256 debtAfter;
+        uint256 healthFactorAfter;
+        uint256 navBeforeE8;
+        uint256 supply; // after the fee mint
+        uint256 turnoverE8;
+    }
 
     /* CONSTRUCTOR */
 
@@ -113,49 +136,59 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuard, IHedg
         }
         aavePool = aavePool_;
         assetFeed = assetFeed_;
-        _assetDecimals = asset_.decimals();
+        assetDecimals = asset_.decimals();
+        _logic = new VaultLogic(address(asset_), assetFeed_, assetDecimals, aavePool_, risk_, fees_);
         _grantRole(DEFAULT_ADMIN_ROLE, governance);
         _grantRole(GOVERNANCE_ROLE, governance);
         if (guardian != address(0)) _grantRole(GUARDIAN_ROLE, guardian);
         if (keeper != address(0)) _grantRole(KEEPER_ROLE, keeper);
-        _checkRisk(risk_);
-        _risk = risk_;
-        _checkFees(fees_);
-        _fees = fees_;
         depositCap = depositCap_;
         maxFulfilDelaySeconds = 1 days;
         periodStart = block.timestamp;
-        lastFeeAccrual = block.timestamp;
-        highWaterMarkWad = 1e18;
         emit RiskParamsSet(msg.sender, risk_);
         emit FeeParamsSet(fees_);
         emit DepositCapSet(depositCap_);
+        emit MaxFulfilDelaySet(1 days);
     }
 
-    /* DEPOSIT / WITHDRAWAL */
+    /* DEPOSIT / WITHDRAWAL: each prices with one NAV read, after minting the fees due */
 
     /// @inheritdoc ERC4626
-    function deposit(uint256 assets, address receiver) public override nonReentrant returns (uint256) {
-        _accrueFees();
-        return super.deposit(assets, receiver);
+    /// @dev Reverts with StalePrice when any feed is older than the heartbeat (shares would be mispriced), and with
+    ///      ZeroShares when the assets buy no share (a donation-inflated price cannot swallow a deposit).
+    function deposit(uint256 assets, address receiver) public override nonReentrant returns (uint256 shares) {
+        (uint256 total, uint256 supply) = _accrue(true);
+        uint256 max = _maxDeposit(total);
+        if (assets > max) revert ERC4626ExceededMaxDeposit(receiver, assets, max);
+        shares = _sharesFor(assets, total, supply, Math.Rounding.Floor);
+        // A deposit worth less than one share unit would be a gift to the holders: refused (intended equality).
+        // slither-disable-next-line incorrect-equality
+        if (shares == 0) revert ZeroShares();
+        _deposit(_msgSender(), receiver, assets, shares);
     }
 
     /// @inheritdoc ERC4626
-    function mint(uint256 shares, address receiver) public override nonReentrant returns (uint256) {
-        _accrueFees();
-        return super.mint(shares, receiver);
+    function mint(uint256 shares, address receiver) public override nonReentrant returns (uint256 assets) {
+        (uint256 total, uint256 supply) = _accrue(true);
+        uint256 max = _maxMint(_maxDeposit(total), total, supply);
+        if (shares > max) revert ERC4626ExceededMaxMint(receiver, shares, max);
+        assets = _assetsFor(shares, total, supply, Math.Rounding.Ceil);
+        _deposit(_msgSender(), receiver, assets, shares);
     }
 
     /// @inheritdoc ERC4626
-    /// @dev Open while paused: only idle assets are paid out, which moves no risk.
+    /// @dev Open while paused and whatever the oracles say: only idle assets are paid out, which moves no risk.
     function withdraw(uint256 assets, address receiver, address owner)
         public
         override
         nonReentrant
-        returns (uint256)
+        returns (uint256 shares)
     {
-        _accrueFees();
-        return super.withdraw(assets, receiver, owner);
+        (uint256 total, uint256 supply) = _accrue(false);
+        uint256 max = Math.min(_assetsFor(balanceOf(owner), total, supply, Math.Rounding.Floor), _idle());
+        if (assets > max) revert ERC4626ExceededMaxWithdraw(owner, assets, max);
+        shares = _sharesFor(assets, total, supply, Math.Rounding.Ceil);
+        _withdraw(_msgSender(), receiver, owner, assets, shares);
     }
 
     /// @inheritdoc ERC4626
@@ -163,196 +196,197 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuard, IHedg
         public
         override
         nonReentrant
-        returns (uint256)
+        returns (uint256 assets)
     {
-        _accrueFees();
-        return super.redeem(shares, receiver, owner);
+        (uint256 total, uint256 supply) = _accrue(false);
+        uint256 max = Math.min(balanceOf(owner), _sharesFor(_idle(), total, supply, Math.Rounding.Floor));
+        if (shares > max) revert ERC4626ExceededMaxRedeem(owner, shares, max);
+        assets = _assetsFor(shares, total, supply, Math.Rounding.Floor);
+        _withdraw(_msgSender(), receiver, owner, assets, shares);
     }
 
-    /// @notice Queue a redemption larger than the liquid buffer: the shares move to escrow now and are paid at the
-    ///         share price of fulfilment, which the keeper must do within `maxFulfilDelaySeconds`.
+    /// @inheritdoc IHedgedVault
     function requestRedeem(uint256 shares, address receiver, address owner)
         external
         nonReentrant
         returns (uint256 requestId)
     {
         if (receiver == address(0)) revert ZeroAddress();
+        if (shares == 0) revert ZeroShares();
         if (msg.sender != owner) _spendAllowance(owner, msg.sender, shares);
         _transfer(owner, address(this), shares);
         escrowedShares += shares;
         requestId = _redeems.length;
+        // Safe cast: block timestamps fit 64 bits for the next 5e11 years.
+        // forge-lint: disable-next-line(unsafe-typecast)
         _redeems.push(
             RedeemRequest(owner, receiver, SafeCast.toUint128(shares), uint64(block.timestamp), false)
         );
         emit RedeemRequested(requestId, owner, receiver, shares);
     }
 
-    /// @notice Cancel one's own pending request; the shares come back.
+    /// @inheritdoc IHedgedVault
     function cancelRedeem(uint256 requestId) external nonReentrant {
         RedeemRequest storage r = _pendingRequest(requestId);
         if (r.owner != msg.sender) revert InvalidRedeemRequest(requestId);
         r.fulfilled = true;
         escrowedShares -= r.shares;
-        _transfer(address(this), r.owner, r.shares);
         _advancePending();
-        emit RedeemFulfilled(requestId, r.owner, r.shares, 0);
+        emit RedeemCancelled(requestId, r.owner, r.shares, false);
+        _transfer(address(this), r.owner, r.shares);
     }
 
-    /// @notice Keeper pays queued redemptions from idle assets (allowed while paused: it only pays out).
+    /// @inheritdoc IHedgedVault
     function fulfilRedeems(uint256[] calldata requestIds) external nonReentrant onlyRole(KEEPER_ROLE) {
-        _accrueFees();
-        _fulfil(requestIds);
+        (uint256 total, uint256 supply) = _accrue(false);
+        _fulfil(requestIds, total, supply);
     }
 
     /* REBALANCE */
 
-    /// @notice Run `actions` through whitelisted adapters, then fulfil `fulfilIds`; reverts unless every bound holds.
+    /// @inheritdoc IHedgedVault
+    /// @dev The budgets and the profit lock are written after the adapters run because they are post-conditions on
+    ///      NAV measured after them; the whole call is nonReentrant and its external calls go to the vault's own
+    ///      VaultLogic and to timelock-whitelisted adapters.
+    // slither-disable-next-line reentrancy-no-eth
     function rebalance(Action[] calldata actions, uint256[] calldata fulfilIds)
         external
         nonReentrant
         whenNotPaused
         onlyRole(KEEPER_ROLE)
     {
-        _checkOracles();
-        _accrueFees();
-        _rollPeriod();
-        uint256 idleBefore = _idle();
-        int256 navBeforeE8 = _positionsValueE8();
-        uint256 turnoverE8;
-        for (uint256 i; i < actions.length; ++i) {
-            turnoverE8 += _execute(i, actions[i]);
+        (Batch memory b, RiskParams memory r, uint256 assetE8) = _runBatch(actions, fulfilIds.length > 0);
+        if (b.debtAfter > 0 && b.healthFactorAfter < r.healthFactorFloorWad) {
+            revert HealthFactorBelowFloor(b.healthFactorAfter, r.healthFactorFloorWad);
         }
-        uint256 navBefore = _toAssets(idleBefore, navBeforeE8);
-        uint256 navAfter = _toAssets(_idle(), _positionsValueE8());
-        _postChecks(navBefore, navAfter, turnoverE8);
-        if (navAfter > navBefore) _lockProfit(navAfter - navBefore);
-        _fulfil(fulfilIds);
+        uint256 turnover = periodTurnoverE8 + b.turnoverE8;
+        uint256 turnoverBudget = b.navBeforeE8 * r.turnoverBudgetBps / _BPS;
+        if (turnover > turnoverBudget) revert TurnoverBudgetExceeded(turnover, turnoverBudget);
+        periodTurnoverE8 = turnover;
+        if (b.navAfter < b.navBefore) periodLossE8 = _chargeLoss(periodLossE8, b, r.lossBudgetBps, assetE8);
+        _settleProfit(b.navBefore, b.navAfter);
+        if (fulfilIds.length > 0) _fulfil(fulfilIds, _lessLocked(b.navAfter), b.supply);
         _requireNoOverdue();
-        emit Rebalanced(msg.sender, actions.length, navBefore, navAfter, turnoverE8);
+        emit Rebalanced(msg.sender, actions.length, b.navBefore, b.navAfter, b.turnoverE8);
     }
 
-    /// @notice Emergency unwind toward collateral, only while paused, by the guardian or governance. Actions go
-    ///         through the same whitelisted adapters and per-swap slippage bound; after the batch Aave debt must
-    ///         not have grown, the health factor must not have fallen, and NAV may not drop by more than
-    ///         `maxLossBps`. Turnover and loss budgets do not apply: shrinking risk must not be blocked by them.
+    /// @inheritdoc IHedgedVault
+    /// @dev As rebalance: post-conditions on measured NAV, written after the adapters run, nonReentrant.
+    // slither-disable-next-line reentrancy-no-eth
     function emergencyUnwind(Action[] calldata actions) external nonReentrant whenPaused {
         if (!hasRole(GUARDIAN_ROLE, msg.sender) && !hasRole(GOVERNANCE_ROLE, msg.sender)) {
             revert NotGuardianOrGovernance(msg.sender);
         }
-        _checkOracles();
-        _accrueFees();
-        (, uint256 debtBefore,,,, uint256 hfBefore) = aavePool.getUserAccountData(address(this));
-        uint256 navBefore = _toAssets(_idle(), _positionsValueE8());
-        for (uint256 i; i < actions.length; ++i) {
-            _execute(i, actions[i]);
+        (Batch memory b, RiskParams memory r, uint256 assetE8) = _runBatch(actions, false);
+        if (b.debtAfter > b.debtBefore) revert UnwindIncreasedDebt(b.debtBefore, b.debtAfter);
+        if (b.debtAfter > 0 && b.healthFactorAfter < b.healthFactorBefore) {
+            revert UnwindLoweredHealthFactor(b.healthFactorBefore, b.healthFactorAfter);
         }
-        (, uint256 debtAfter,,,, uint256 hfAfter) = aavePool.getUserAccountData(address(this));
-        if (debtAfter > debtBefore) revert UnwindIncreasedDebt(debtBefore, debtAfter);
-        if (debtAfter > 0 && hfAfter < hfBefore) revert UnwindLoweredHealthFactor(hfBefore, hfAfter);
-        uint256 navAfter = _toAssets(_idle(), _positionsValueE8());
-        if (navAfter * _BPS < navBefore * (_BPS - _risk.maxLossBps)) {
-            revert MaxLossExceeded(navBefore, navAfter, _risk.maxLossBps);
+        if (b.navAfter < b.navBefore) {
+            periodUnwindLossE8 = _chargeLoss(periodUnwindLossE8, b, r.lossBudgetBps, assetE8);
         }
-        emit Unwound(msg.sender, actions.length, navBefore, navAfter);
+        _settleProfit(b.navBefore, b.navAfter);
+        emit Unwound(msg.sender, actions.length, b.navBefore, b.navAfter);
     }
 
     /* GOVERNANCE (through the timelock) */
 
+    /// @inheritdoc IHedgedVault
     function setRiskParams(RiskParams calldata params) external onlyRole(GOVERNANCE_ROLE) {
-        _checkRisk(params);
-        _risk = params;
+        _logic.setRisk(params);
         emit RiskParamsSet(msg.sender, params);
     }
 
+    /// @inheritdoc IHedgedVault
     function setFeeParams(FeeParams calldata params) external onlyRole(GOVERNANCE_ROLE) {
-        _accrueFees();
-        _checkFees(params);
-        _fees = params;
+        _accrue(false);
+        _logic.setFees(params);
         emit FeeParamsSet(params);
     }
 
+    /// @inheritdoc IHedgedVault
     function setAdapter(address adapter, bool allowed) external onlyRole(GOVERNANCE_ROLE) {
         if (adapter == address(0)) revert ZeroAddress();
-        adapterAllowed[adapter] = allowed;
-        if (IVaultAdapter(adapter).kind() == IVaultAdapter.Kind.OPTIONS) {
-            if (allowed) _optionsAdapters.push(adapter);
-            else _removeOptionsAdapter(adapter);
+        uint8 current = _adapterKind[adapter];
+        if (allowed && current == 0) {
+            uint8 kindPlusOne = uint8(IVaultAdapter(adapter).kind()) + 1;
+            _adapterKind[adapter] = kindPlusOne;
+            if (kindPlusOne == _OPTIONS) _logic.setOptionsAdapter(adapter, true);
+        } else if (!allowed && current != 0) {
+            delete _adapterKind[adapter];
+            if (current == _OPTIONS) _logic.setOptionsAdapter(adapter, false);
         }
         emit AdapterSet(adapter, allowed);
     }
 
+    /// @inheritdoc IHedgedVault
     function addTrackedToken(TrackedToken calldata t) external onlyRole(GOVERNANCE_ROLE) {
-        if (t.token == address(0) || t.feed == address(0)) revert ZeroAddress();
-        if (t.token == asset() || _tokens.length >= MAX_TRACKED_TOKENS) revert TokenAlreadyTracked(t.token);
-        for (uint256 i; i < _tokens.length; ++i) {
-            if (_tokens[i].token == t.token) revert TokenAlreadyTracked(t.token);
-        }
-        _tokens.push(t);
+        _logic.addToken(t);
         emit TokenTracked(t.token, t.feed, t.twapPool);
     }
 
+    /// @inheritdoc IHedgedVault
     function setDepositCap(uint256 cap) external onlyRole(GOVERNANCE_ROLE) {
         depositCap = cap;
         emit DepositCapSet(cap);
     }
 
+    /// @inheritdoc IHedgedVault
     function setMaxFulfilDelay(uint256 seconds_) external onlyRole(GOVERNANCE_ROLE) {
-        if (seconds_ == 0 || seconds_ > MAX_FULFIL_DELAY_SECONDS) {
-            revert ParameterOutOfBounds("maxFulfilDelaySeconds", seconds_, 1, MAX_FULFIL_DELAY_SECONDS);
+        if (seconds_ == 0 || seconds_ > VaultBounds.MAX_FULFIL_DELAY_SECONDS) {
+            revert ParameterOutOfBounds(
+                "maxFulfilDelaySeconds", seconds_, 1, VaultBounds.MAX_FULFIL_DELAY_SECONDS
+            );
         }
         maxFulfilDelaySeconds = seconds_;
+        emit MaxFulfilDelaySet(seconds_);
     }
 
+    /// @inheritdoc IHedgedVault
     function unpause() external onlyRole(GOVERNANCE_ROLE) {
         _unpause();
     }
 
     /* GUARDIAN */
 
+    /// @inheritdoc IHedgedVault
     function pause() external onlyRole(GUARDIAN_ROLE) {
         _pause();
     }
 
-    /// @notice Tighten risk: every field must be at least as strict as now (and within bounds).
+    /// @inheritdoc IHedgedVault
     function tightenRiskParams(RiskParams calldata p) external onlyRole(GUARDIAN_ROLE) {
-        RiskParams memory c = _risk;
-        _checkRisk(p);
-        if (p.healthFactorFloorWad < c.healthFactorFloorWad) {
-            revert OnlyTightening("healthFactorFloorWad", c.healthFactorFloorWad, p.healthFactorFloorWad);
-        }
-        _tighter("maxLossBps", c.maxLossBps, p.maxLossBps);
-        _tighter("maxSlippageBps", c.maxSlippageBps, p.maxSlippageBps);
-        _tighter("turnoverBudgetBps", c.turnoverBudgetBps, p.turnoverBudgetBps);
-        _tighter("lossBudgetBps", c.lossBudgetBps, p.lossBudgetBps);
-        _tighter("heartbeatSeconds", c.heartbeatSeconds, p.heartbeatSeconds);
-        _tighter("maxOracleDeviationBps", c.maxOracleDeviationBps, p.maxOracleDeviationBps);
-        if (p.periodSeconds != c.periodSeconds || p.twapWindowSeconds != c.twapWindowSeconds) {
-            revert OnlyTightening("periodOrWindow", c.periodSeconds, p.periodSeconds);
-        }
-        _risk = p;
+        _logic.tightenRisk(p);
         emit RiskParamsSet(msg.sender, p);
+    }
+
+    /// @inheritdoc IHedgedVault
+    function lowerDepositCap(uint256 cap) external onlyRole(GUARDIAN_ROLE) {
+        if (cap > depositCap) revert OnlyTightening("depositCap", depositCap, cap);
+        depositCap = cap;
+        emit DepositCapSet(cap);
     }
 
     /* ERC-4626 ACCOUNTING */
 
     /// @notice NAV less profit still locked, in asset units (rounds down: favours the vault).
-    function totalAssets() public view override returns (uint256) {
-        uint256 gross = _toAssets(_idle(), _positionsValueE8());
-        uint256 locked = _lockedProfitNow();
-        return gross > locked ? gross - locked : 0;
+    function totalAssets() public view override returns (uint256 total) {
+        (total,) = _viewTotals();
     }
 
+    /// @dev Zero while paused or while any feed is stale (deposit would revert).
     function maxDeposit(address) public view override returns (uint256) {
-        if (paused()) return 0;
-        uint256 assets = totalAssets();
-        return depositCap > assets ? depositCap - assets : 0;
+        (uint256 total, bool fresh) = _viewTotals();
+        return fresh ? _maxDeposit(total) : 0;
     }
 
-    function maxMint(address receiver) public view override returns (uint256) {
-        return _convertToShares(maxDeposit(receiver), Math.Rounding.Floor);
+    function maxMint(address) public view override returns (uint256) {
+        (uint256 total, bool fresh) = _viewTotals();
+        if (!fresh) return 0;
+        return _maxMint(_maxDeposit(total), total, totalSupply() + _pendingFeeShares(total));
     }
 
-    /// @dev Honest: limited by the owner's shares and by idle assets.
+    /// @dev Honest: limited by the owner's shares (at the post-fee price) and by idle assets.
     function maxWithdraw(address owner) public view override returns (uint256) {
         return Math.min(_convertToAssets(balanceOf(owner), Math.Rounding.Floor), _idle());
     }
@@ -361,143 +395,173 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuard, IHedg
         return Math.min(balanceOf(owner), _convertToShares(_idle(), Math.Rounding.Floor));
     }
 
+    /// @dev Previews and conversions price with the fee shares an entry point would mint first.
+    function _convertToShares(uint256 assets, Math.Rounding rounding)
+        internal
+        view
+        override
+        returns (uint256)
+    {
+        uint256 total = totalAssets();
+        return _sharesFor(assets, total, totalSupply() + _pendingFeeShares(total), rounding);
+    }
+
+    function _convertToAssets(uint256 shares, Math.Rounding rounding)
+        internal
+        view
+        override
+        returns (uint256)
+    {
+        uint256 total = totalAssets();
+        return _assetsFor(shares, total, totalSupply() + _pendingFeeShares(total), rounding);
+    }
+
+    /// @dev Pulls the assets and refuses a shortfall (fee-on-transfer): shares only for assets received.
+    function _deposit(address caller, address receiver, uint256 assets, uint256 shares) internal override {
+        IERC20 token = IERC20(asset());
+        uint256 before = token.balanceOf(address(this));
+        token.safeTransferFrom(caller, address(this), assets);
+        uint256 received = token.balanceOf(address(this)) - before;
+        if (received != assets) revert AssetsNotReceived(assets, received);
+        _mint(receiver, shares);
+        emit Deposit(caller, receiver, assets, shares);
+    }
+
     function _decimalsOffset() internal pure override returns (uint8) {
-        return 6;
+        return _OFFSET;
     }
 
     /* VIEWS */
 
+    /// @inheritdoc IHedgedVault
+    function logic() external view returns (address) {
+        return address(_logic);
+    }
+
+    /// @inheritdoc IHedgedVault
     function riskParams() external view returns (RiskParams memory) {
-        return _risk;
+        return _logic.riskParams();
     }
 
+    /// @inheritdoc IHedgedVault
     function feeParams() external view returns (FeeParams memory) {
-        return _fees;
+        return _logic.feeParams();
     }
 
+    /// @notice Share price (asset units per 1e6 shares, WAD) after the last performance fee.
+    function highWaterMarkWad() external view returns (uint256) {
+        return _logic.highWaterMarkWad();
+    }
+
+    /// @notice When fees last accrued (seconds).
+    function lastFeeAccrual() external view returns (uint256) {
+        return _logic.lastFeeAccrual();
+    }
+
+    /// @inheritdoc IHedgedVault
     function trackedTokens() external view returns (TrackedToken[] memory) {
-        return _tokens;
+        return _logic.trackedTokens();
     }
 
+    /// @inheritdoc IHedgedVault
     function optionsAdapters() external view returns (address[] memory) {
-        return _optionsAdapters;
+        return _logic.optionsAdapters();
     }
 
+    /// @inheritdoc IHedgedVault
+    function adapterAllowed(address adapter) external view returns (bool) {
+        return _adapterKind[adapter] != 0;
+    }
+
+    /// @inheritdoc IHedgedVault
     function redeemRequest(uint256 id) external view returns (RedeemRequest memory) {
         return _redeems[id];
     }
 
+    /// @inheritdoc IHedgedVault
     function redeemRequestCount() external view returns (uint256) {
         return _redeems.length;
     }
 
-    /// @notice Idle asset not owed to anyone.
+    /// @inheritdoc IHedgedVault
     function idleAssets() external view returns (uint256) {
         return _idle();
     }
 
-    /// @notice Oracle price of a token in USD with 8 decimals (no staleness check: for views).
-    function priceE8(address feed) public view returns (uint256 price, uint256 updatedAt) {
-        (, int256 answer,, uint256 at,) = IAggregatorV3(feed).latestRoundData();
-        uint8 d = IAggregatorV3(feed).decimals();
-        uint256 a = answer > 0 ? uint256(answer) : 0;
-        price = d >= 8 ? a / 10 ** (d - 8) : a * 10 ** (8 - d);
-        updatedAt = at;
+    /// @inheritdoc IHedgedVault
+    function lockedProfitNow() external view returns (uint256) {
+        return _lockedProfitNow();
+    }
+
+    /// @inheritdoc IHedgedVault
+    function priceE8(address feed) external view returns (uint256 price, uint256 updatedAt) {
+        return PriceLib.priceE8(feed);
     }
 
     /* INTERNAL: rebalance */
 
-    function _execute(uint256 index, Action calldata action) internal returns (uint256 turnoverE8) {
-        if (!adapterAllowed[action.adapter]) revert AdapterNotAllowed(action.adapter);
-        IVaultAdapter.Kind kind = IVaultAdapter(action.adapter).kind();
-        bool swap = kind == IVaultAdapter.Kind.SWAP;
-        (uint256 inBefore, uint256[] memory balances) = _walletSnapshot();
+    /// @dev Checked prices and NAV before (one call), the actions, NAV after and the max-loss bound: what rebalance
+    ///      and emergencyUnwind share; each then applies its own checks to the measured Batch. Fees accrue only when
+    ///      the batch pays queued redemptions (`accrue`): the bounds are on gross NAV, which fees do not move, and
+    ///      every entry point accrues before it prices.
+    function _runBatch(Action[] calldata actions, bool accrue)
+        internal
+        returns (Batch memory b, RiskParams memory r, uint256 assetE8)
+    {
+        uint256[] memory tokensE8;
+        (r, assetE8, tokensE8, b.navBefore, b.debtBefore, b.healthFactorBefore) = _logic.checkedState();
+        Prices memory p = Prices(assetE8, tokensE8);
+        if (accrue) b.supply = _accrueFees(_lessLocked(b.navBefore));
+        _rollPeriod(r.periodSeconds);
+        for (uint256 i; i < actions.length; ++i) {
+            b.turnoverE8 += _execute(i, actions[i], p, r.maxSlippageBps);
+        }
+        (b.navAfter, b.debtAfter, b.healthFactorAfter) = _logic.nav(p.assetE8, p.tokensE8);
+        if (b.navAfter * _BPS < b.navBefore * (_BPS - r.maxLossBps)) {
+            revert MaxLossExceeded(b.navBefore, b.navAfter, r.maxLossBps);
+        }
+        b.navBeforeE8 = _assetsToE8(b.navBefore, assetE8);
+    }
+
+    /// @dev One adapter action by DELEGATECALL, judged by the oracle value of what left and entered the wallet.
+    function _execute(uint256 index, Action calldata action, Prices memory p, uint256 maxSlippageBps)
+        internal
+        returns (uint256 turnoverE8)
+    {
+        uint8 kindPlusOne = _adapterKind[action.adapter];
+        if (kindPlusOne == 0) revert AdapterNotAllowed(action.adapter);
+        uint256[] memory before = _logic.walletBalances();
         // Adapters are timelock-whitelisted, storage-free code run in the vault's context.
-        // slither-disable-next-line controlled-delegatecall
+        // slither-disable-next-line controlled-delegatecall,delegatecall-loop
         (bool ok, bytes memory reason) =
             action.adapter.delegatecall(abi.encodeCall(IVaultAdapter.execute, (action.data)));
         if (!ok) revert AdapterCallFailed(index, reason);
-        (uint256 spentE8, uint256 receivedE8) = _walletDelta(inBefore, balances);
+        (uint256 spentE8, uint256 receivedE8) = _logic.walletDeltaE8(before, p.assetE8, p.tokensE8);
         // Turnover is what trades at a market price (swaps, option premiums): lending moves (supply, withdraw,
         // borrow, repay) cost nothing to churn, and counting them would let the budget block a deleverage.
-        if (kind != IVaultAdapter.Kind.LENDING) turnoverE8 = Math.max(spentE8, receivedE8);
-        if (swap && receivedE8 * _BPS < spentE8 * (_BPS - _risk.maxSlippageBps)) {
-            revert SlippageExceeded(index, spentE8, receivedE8, _risk.maxSlippageBps);
+        if (kindPlusOne != _LENDING) turnoverE8 = Math.max(spentE8, receivedE8);
+        if (kindPlusOne == _SWAP && receivedE8 * _BPS < spentE8 * (_BPS - maxSlippageBps)) {
+            revert SlippageExceeded(index, spentE8, receivedE8, maxSlippageBps);
         }
     }
 
-    function _postChecks(uint256 navBefore, uint256 navAfter, uint256 turnoverE8) internal {
-        RiskParams memory r = _risk;
-        (, uint256 debtBase,,,, uint256 hf) = aavePool.getUserAccountData(address(this));
-        if (debtBase > 0 && hf < r.healthFactorFloorWad) {
-            revert HealthFactorBelowFloor(hf, r.healthFactorFloorWad);
-        }
-        if (navAfter * _BPS < navBefore * (_BPS - r.maxLossBps)) {
-            revert MaxLossExceeded(navBefore, navAfter, r.maxLossBps);
-        }
-        uint256 navE8 = _assetsToE8(navBefore);
-        periodTurnoverE8 += turnoverE8;
-        uint256 turnoverBudget = navE8 * r.turnoverBudgetBps / _BPS;
-        if (periodTurnoverE8 > turnoverBudget) {
-            revert TurnoverBudgetExceeded(periodTurnoverE8, turnoverBudget);
-        }
-        if (navAfter < navBefore) periodLossE8 += _assetsToE8(navBefore - navAfter);
-        uint256 lossBudget = navE8 * r.lossBudgetBps / _BPS;
-        if (periodLossE8 > lossBudget) revert LossBudgetExceeded(periodLossE8, lossBudget);
+    /// @dev Adds the batch's loss (USD 1e8) to a period's and checks the budget; returns the new total.
+    function _chargeLoss(uint256 periodLoss, Batch memory b, uint256 budgetBps, uint256 assetE8)
+        internal
+        view
+        returns (uint256 total)
+    {
+        total = periodLoss + _assetsToE8(b.navBefore - b.navAfter, assetE8);
+        uint256 budget = b.navBeforeE8 * budgetBps / _BPS;
+        if (total > budget) revert LossBudgetExceeded(total, budget);
     }
 
-    function _rollPeriod() internal {
-        if (block.timestamp >= periodStart + _risk.periodSeconds) {
+    function _rollPeriod(uint256 periodSeconds) internal {
+        if (block.timestamp >= periodStart + periodSeconds) {
             periodStart = block.timestamp;
             periodTurnoverE8 = 0;
             periodLossE8 = 0;
-        }
-    }
-
-    /// @dev Every tracked oracle fresh, and within the deviation bound of its Uniswap TWAP.
-    function _checkOracles() internal view {
-        RiskParams memory r = _risk;
-        (uint256 assetPrice, uint256 assetAt) = priceE8(address(assetFeed));
-        if (assetPrice == 0 || block.timestamp > assetAt + r.heartbeatSeconds) {
-            revert StalePrice(address(assetFeed), assetAt, r.heartbeatSeconds);
-        }
-        for (uint256 i; i < _tokens.length; ++i) {
-            TrackedToken memory t = _tokens[i];
-            (uint256 price, uint256 at) = priceE8(t.feed);
-            if (price == 0 || block.timestamp > at + r.heartbeatSeconds) {
-                revert StalePrice(t.feed, at, r.heartbeatSeconds);
-            }
-            if (t.twapPool != address(0)) _checkTwap(t, price, assetPrice, r);
-        }
-    }
-
-    /// @dev Compare in tick space: oracle price → tick = ln(raw price)/ln(1.0001), against the TWAP tick.
-    function _checkTwap(TrackedToken memory t, uint256 priceE8_, uint256 assetPriceE8, RiskParams memory r)
-        internal
-        view
-    {
-        uint32[] memory ago = new uint32[](2);
-        ago[0] = r.twapWindowSeconds;
-        (int56[] memory cumulatives,) = IUniswapV3Pool(t.twapPool).observe(ago);
-        int56 delta = cumulatives[1] - cumulatives[0];
-        int256 twapTick = int256(delta) / int256(uint256(r.twapWindowSeconds));
-        if (delta < 0 && int256(delta) % int256(uint256(r.twapWindowSeconds)) != 0) twapTick--;
-        // raw price of token1 per token0 in WAD, from the oracles (asset units per token unit, or the inverse).
-        bool tokenIsToken0 = IUniswapV3Pool(t.twapPool).token0() == t.token;
-        uint256 rawWad = tokenIsToken0
-            ? FixedPointMathLib.fullMulDiv(
-                priceE8_ * 1e18, 10 ** _assetDecimals, assetPriceE8 * 10 ** t.decimals
-            )
-            : FixedPointMathLib.fullMulDiv(
-                assetPriceE8 * 1e18, 10 ** t.decimals, priceE8_ * 10 ** _assetDecimals
-            );
-        int256 oracleTick = FixedPointMathLib.lnWad(int256(rawWad)) / _LN_TICK_WAD;
-        uint256 diff = uint256(oracleTick > twapTick ? oracleTick - twapTick : twapTick - oracleTick);
-        if (diff > r.maxOracleDeviationBps) {
-            // One tick is 1.0001: the TWAP price implied by the tick difference, for the error message.
-            int256 expo = (tokenIsToken0 ? twapTick - oracleTick : oracleTick - twapTick) * _LN_TICK_WAD;
-            uint256 twapPriceE8 = FixedPointMathLib.mulWad(priceE8_, uint256(FixedPointMathLib.expWad(expo)));
-            revert OracleDeviation(t.token, priceE8_, twapPriceE8, r.maxOracleDeviationBps);
+            periodUnwindLossE8 = 0;
         }
     }
 
@@ -507,100 +571,95 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuard, IHedg
         return IERC20(asset()).balanceOf(address(this));
     }
 
-    /// @dev Tracked tokens at their oracle + Aave net + venue marks, USD 1e8 (may be negative if insolvent).
-    function _positionsValueE8() internal view returns (int256 value) {
-        for (uint256 i; i < _tokens.length; ++i) {
-            TrackedToken memory t = _tokens[i];
-            (uint256 price,) = priceE8(t.feed);
-            value += SafeCast.toInt256(
-                IERC20(t.token).balanceOf(address(this)).mulDiv(price, 10 ** t.decimals)
-            );
-        }
-        (uint256 collateralBase, uint256 debtBase,,,,) = aavePool.getUserAccountData(address(this));
-        value += SafeCast.toInt256(collateralBase) - SafeCast.toInt256(debtBase);
-        for (uint256 i; i < _optionsAdapters.length; ++i) {
-            value += IOptionsValuation(_optionsAdapters[i]).valueE8(address(this));
-        }
+    function _assetsToE8(uint256 assets, uint256 assetE8) internal view returns (uint256) {
+        return assets.mulDiv(assetE8, 10 ** assetDecimals);
     }
 
-    /// @dev idle (asset units) + positions (USD 1e8) → asset units, rounding down.
-    function _toAssets(uint256 idle, int256 positionsE8) internal view returns (uint256) {
-        (uint256 assetPrice,) = priceE8(address(assetFeed));
-        if (positionsE8 >= 0) return idle + uint256(positionsE8).mulDiv(10 ** _assetDecimals, assetPrice);
-        uint256 shortfall = uint256(-positionsE8).mulDiv(10 ** _assetDecimals, assetPrice, Math.Rounding.Ceil);
-        return idle > shortfall ? idle - shortfall : 0;
+    /// @dev totalAssets for views, and whether deposits would see fresh prices.
+    function _viewTotals() internal view returns (uint256 total, bool fresh) {
+        uint256 gross;
+        (gross, fresh) = _logic.navNow();
+        total = _lessLocked(gross);
     }
 
-    function _assetsToE8(uint256 assets) internal view returns (uint256) {
-        (uint256 assetPrice,) = priceE8(address(assetFeed));
-        return assets.mulDiv(assetPrice, 10 ** _assetDecimals);
-    }
+    /* INTERNAL: shares, fees, profit lock */
 
-    /// @dev Wallet value (asset + tracked tokens) in USD 1e8, and each balance, before an action.
-    function _walletSnapshot() internal view returns (uint256 assetBalance, uint256[] memory balances) {
-        assetBalance = _idle();
-        balances = new uint256[](_tokens.length);
-        for (uint256 i; i < _tokens.length; ++i) {
-            balances[i] = IERC20(_tokens[i].token).balanceOf(address(this));
-        }
-    }
-
-    /// @dev Oracle value of what left and what entered the wallet during an action.
-    function _walletDelta(uint256 assetBefore, uint256[] memory before)
+    function _sharesFor(uint256 assets, uint256 total, uint256 supply, Math.Rounding rounding)
         internal
-        view
-        returns (uint256 spentE8, uint256 receivedE8)
+        pure
+        returns (uint256)
     {
-        uint256 assetAfter = _idle();
-        if (assetAfter < assetBefore) spentE8 += _assetsToE8(assetBefore - assetAfter);
-        else receivedE8 += _assetsToE8(assetAfter - assetBefore);
-        for (uint256 i; i < _tokens.length; ++i) {
-            TrackedToken memory t = _tokens[i];
-            uint256 nowBalance = IERC20(t.token).balanceOf(address(this));
-            if (nowBalance == before[i]) continue;
-            (uint256 price,) = priceE8(t.feed);
-            if (nowBalance < before[i]) spentE8 += (before[i] - nowBalance).mulDiv(price, 10 ** t.decimals);
-            else receivedE8 += (nowBalance - before[i]).mulDiv(price, 10 ** t.decimals);
+        return assets.mulDiv(supply + _VIRTUAL_SHARES, total + 1, rounding);
+    }
+
+    function _assetsFor(uint256 shares, uint256 total, uint256 supply, Math.Rounding rounding)
+        internal
+        pure
+        returns (uint256)
+    {
+        return shares.mulDiv(total + 1, supply + _VIRTUAL_SHARES, rounding);
+    }
+
+    function _maxDeposit(uint256 total) internal view returns (uint256) {
+        if (paused()) return 0;
+        return depositCap > total ? depositCap - total : 0;
+    }
+
+    /// @dev maxDeposit in shares, saturating at type(uint256).max instead of overflowing (uncapped vault).
+    function _maxMint(uint256 maxAssets, uint256 total, uint256 supply) internal pure returns (uint256) {
+        (bool fits, uint256 product) = Math.tryMul(maxAssets, supply + _VIRTUAL_SHARES);
+        return fits ? product / (total + 1) : type(uint256).max;
+    }
+
+    /// @dev Reads prices (fresh ones if `requireFresh`: entries) and NAV once, mints the fees due; returns
+    ///      totalAssets and the supply after the mint, which the caller prices with.
+    function _accrue(bool requireFresh) internal returns (uint256 total, uint256 supply) {
+        (uint256 gross, bool fresh) = _logic.navNow();
+        // Called only to revert with the stale feed named; its return values are not needed.
+        // slither-disable-next-line unused-return
+        if (requireFresh && !fresh) _logic.checkedState();
+        total = _lessLocked(gross);
+        supply = _accrueFees(total);
+    }
+
+    /// @dev Mints management and performance fees due at `total` (= totalAssets now); returns the new supply.
+    function _accrueFees(uint256 total) internal returns (uint256 supply) {
+        supply = totalSupply();
+        (uint256 management, uint256 performance, address recipient) = _logic.accrueFees(total, supply);
+        if (management + performance > 0) {
+            _mint(recipient, management + performance);
+            supply += management + performance;
+            emit FeesMinted(recipient, management, performance);
         }
     }
 
-    /* INTERNAL: fees and profit lock */
+    function _pendingFeeShares(uint256 total) internal view returns (uint256) {
+        return _logic.pendingFeeShares(total, totalSupply());
+    }
 
     function _lockedProfitNow() internal view returns (uint256) {
-        uint256 duration = _fees.profitUnlockSeconds;
-        if (duration == 0 || block.timestamp >= lockStart + duration) return 0;
-        return lockedProfit * (lockStart + duration - block.timestamp) / duration;
+        return VaultMath.lockedProfitAt(lockedProfit, lockStart, lockEnd, block.timestamp);
     }
 
-    function _lockProfit(uint256 gain) internal {
-        lockedProfit = _lockedProfitNow() + gain;
-        lockStart = block.timestamp;
+    function _lessLocked(uint256 gross) internal view returns (uint256) {
+        uint256 locked = _lockedProfitNow();
+        return gross > locked ? gross - locked : 0;
     }
 
-    /// @dev Management fee on time elapsed, performance fee above the high-water mark; both minted as shares.
-    function _accrueFees() internal {
-        FeeParams memory f = _fees;
-        uint256 elapsed = block.timestamp - lastFeeAccrual;
-        lastFeeAccrual = block.timestamp;
-        uint256 supply = totalSupply();
-        if (supply == 0 || f.feeRecipient == address(0)) {
-            if (supply == 0) highWaterMarkWad = 1e18;
+    /// @dev A batch's gain is locked (weighted unlock end); a loss is absorbed by profit still locked first.
+    function _settleProfit(uint256 navBefore, uint256 navAfter) internal {
+        uint256 lockedNow = _lockedProfitNow();
+        if (navAfter > navBefore) {
+            (lockedProfit, lockEnd) = VaultMath.lockGain(
+                lockedNow, lockEnd, navAfter - navBefore, _logic.profitUnlockSeconds(), block.timestamp
+            );
+        } else if (lockedNow > 0) {
+            uint256 loss = navBefore - navAfter;
+            lockedProfit = lockedNow > loss ? lockedNow - loss : 0;
+        } else {
             return;
         }
-        uint256 assets = totalAssets();
-        uint256 managementShares = supply.mulDiv(uint256(f.managementFeeBps) * elapsed, _BPS * _YEAR);
-        uint256 performanceShares;
-        uint256 ppsWad = (assets + 1).mulDiv(1e18, supply + 10 ** _decimalsOffset());
-        if (ppsWad > highWaterMarkWad && f.performanceFeeBps > 0) {
-            uint256 gain = (ppsWad - highWaterMarkWad).mulDiv(supply, 1e18);
-            uint256 feeAssets = gain * f.performanceFeeBps / _BPS;
-            performanceShares = feeAssets.mulDiv(supply, assets > feeAssets ? assets - feeAssets : 1);
-            highWaterMarkWad = ppsWad;
-        }
-        if (managementShares + performanceShares > 0) {
-            _mint(f.feeRecipient, managementShares + performanceShares);
-            emit FeesMinted(f.feeRecipient, managementShares, performanceShares);
-        }
+        lockStart = block.timestamp;
     }
 
     /* INTERNAL: redeem queue */
@@ -611,19 +670,43 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuard, IHedg
         if (r.fulfilled) revert InvalidRedeemRequest(id);
     }
 
-    function _fulfil(uint256[] calldata ids) internal {
+    /// @dev Pays requests at the price of (`total`, `supply`), kept exact as each payout leaves. A payout whose
+    ///      transfer fails bounces: the shares go back to the owner, so one receiver cannot jam the queue.
+    ///      The idle balance is read afresh in each iteration, right before it is compared (slither's loop analysis
+    ///      sees the previous iteration's transfer as "before": no stale balance is used).
+    // slither-disable-next-line reentrancy-balance
+    function _fulfil(uint256[] calldata ids, uint256 total, uint256 supply) internal {
         for (uint256 i; i < ids.length; ++i) {
             RedeemRequest storage r = _pendingRequest(ids[i]);
-            uint256 assets = previewRedeem(r.shares);
-            uint256 idle = _idle();
+            uint256 shares = r.shares;
+            uint256 assets = _assetsFor(shares, total, supply, Math.Rounding.Floor);
+            uint256 idle = _idle(); // measured each time: never a balance read before a payout
             if (assets > idle) revert InsufficientLiquidity(assets, idle);
             r.fulfilled = true;
-            escrowedShares -= r.shares;
-            _burn(address(this), r.shares);
-            IERC20(asset()).safeTransfer(r.receiver, assets);
-            emit RedeemFulfilled(ids[i], r.receiver, r.shares, assets);
+            escrowedShares -= shares;
+            _burn(address(this), shares);
+            if (_tryTransferAsset(r.receiver, assets)) {
+                (total, supply) = (total - assets, supply - shares);
+                emit RedeemFulfilled(ids[i], r.receiver, shares, assets);
+            } else {
+                _mint(r.owner, shares);
+                emit RedeemCancelled(ids[i], r.owner, shares, true);
+            }
         }
         _advancePending();
+    }
+
+    /// @dev SafeERC20's acceptance rule (no return data from a contract, or `true`), without reverting.
+    function _tryTransferAsset(address to, uint256 amount) internal returns (bool) {
+        address token = asset();
+        // slither-disable-next-line low-level-calls
+        (bool ok, bytes memory ret) = token.call(abi.encodeCall(IERC20.transfer, (to, amount)));
+        if (!ok) return false;
+        // ABI return-value checks (empty, or the word 1), not balance comparisons.
+        // slither-disable-next-line incorrect-equality
+        if (ret.length == 0) return token.code.length > 0;
+        // slither-disable-next-line incorrect-equality
+        return ret.length >= 32 && abi.decode(ret, (uint256)) == 1;
     }
 
     function _advancePending() internal {
@@ -639,55 +722,4 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuard, IHedg
             if (block.timestamp > deadline) revert RedeemOverdue(id, _redeems[id].requestedAt, deadline);
         }
     }
-
-    /* INTERNAL: parameters */
-
-    function _checkRisk(RiskParams memory p) internal pure {
-        _bound(
-            "healthFactorFloorWad",
-            p.healthFactorFloorWad,
-            MIN_HEALTH_FACTOR_FLOOR_WAD,
-            MAX_HEALTH_FACTOR_FLOOR_WAD
-        );
-        _bound("maxLossBps", p.maxLossBps, 1, MAX_LOSS_BPS);
-        _bound("maxSlippageBps", p.maxSlippageBps, 1, MAX_SLIPPAGE_BPS);
-        _bound("turnoverBudgetBps", p.turnoverBudgetBps, 1, MAX_TURNOVER_BUDGET_BPS);
-        _bound("lossBudgetBps", p.lossBudgetBps, 1, MAX_LOSS_BUDGET_BPS);
-        _bound("periodSeconds", p.periodSeconds, MIN_PERIOD_SECONDS, MAX_PERIOD_SECONDS);
-        _bound("heartbeatSeconds", p.heartbeatSeconds, MIN_HEARTBEAT_SECONDS, MAX_HEARTBEAT_SECONDS);
-        _bound("maxOracleDeviationBps", p.maxOracleDeviationBps, 1, MAX_ORACLE_DEVIATION_BPS);
-        _bound("twapWindowSeconds", p.twapWindowSeconds, MIN_TWAP_WINDOW_SECONDS, MAX_TWAP_WINDOW_SECONDS);
-    }
-
-    function _checkFees(FeeParams memory f) internal pure {
-        _bound("managementFeeBps", f.managementFeeBps, 0, MAX_MANAGEMENT_FEE_BPS);
-        _bound("performanceFeeBps", f.performanceFeeBps, 0, MAX_PERFORMANCE_FEE_BPS);
-        _bound("profitUnlockSeconds", f.profitUnlockSeconds, 0, MAX_PROFIT_UNLOCK_SECONDS);
-    }
-
-    function _bound(bytes32 name, uint256 value, uint256 min, uint256 max) internal pure {
-        if (value < min || value > max) revert ParameterOutOfBounds(name, value, min, max);
-    }
-
-    /// @dev Lower is tighter for these fields.
-    function _tighter(bytes32 name, uint256 current, uint256 proposed) internal pure {
-        if (proposed > current) revert OnlyTightening(name, current, proposed);
-    }
-
-    function _removeOptionsAdapter(address adapter) internal {
-        uint256 n = _optionsAdapters.length;
-        for (uint256 i; i < n; ++i) {
-            if (_optionsAdapters[i] == adapter) {
-                _optionsAdapters[i] = _optionsAdapters[n - 1];
-                _optionsAdapters.pop();
-                return;
-            }
-        }
-    }
-}
-
-/// @notice Valuation surface of OPTIONS adapters (called with STATICCALL, not delegatecall).
-interface IOptionsValuation {
-    /// @notice Mark value of `vault`'s venue account (collateral + option marks) in USD 1e8.
-    function valueE8(address vault) external view returns (int256);
 }

@@ -1,0 +1,446 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {FixedPointMathLib} from "solady/utils/FixedPointMathLib.sol";
+
+import {IAggregatorV3} from "../interfaces/IAggregatorV3.sol";
+import {IHedgedVault} from "../interfaces/IHedgedVault.sol";
+import {IAavePool} from "../interfaces/aave/IAavePool.sol";
+import {IUniswapV3Pool} from "../interfaces/uniswap/IUniswapV3.sol";
+import {PriceLib} from "./libraries/PriceLib.sol";
+import {VaultBounds} from "./libraries/VaultBounds.sol";
+import {VaultMath} from "./libraries/VaultMath.sol";
+
+/// @title VaultLogic
+/// @notice The vault's configuration, valuation and fee book, in its own contract so HedgedVault stays under
+///         EIP-170 (24,576 bytes): it holds the risk and fee parameters, the tracked tokens, the OPTIONS adapters and
+///         the fee state (high-water mark, last accrual), all written only by its vault (which checks roles and
+///         emits the events); it reads oracle prices with freshness and agreement with the Uniswap TWAP (in tick
+///         space), values the vault's holdings, computes the fees due, and checks parameter bounds and guardian
+///         tightening. Created by the vault's constructor (`vault` is its creator); reverts
+///         with IHedgedVault's errors, which the vault's calls bubble up unchanged.
+contract VaultLogic {
+    using Math for uint256;
+
+    /// @dev ln(1.0001) in WAD: one Uniswap tick.
+    int256 internal constant _LN_TICK_WAD = 99_995_000_333_308;
+
+    /// @notice Thrown when anyone but the vault writes the configuration.
+    error OnlyVault(address caller);
+
+    /// @notice The vault this contract serves (its creator).
+    address public immutable vault;
+    address public immutable asset;
+    IAggregatorV3 public immutable assetFeed;
+    uint8 public immutable assetDecimals;
+    IAavePool public immutable aavePool;
+
+    IHedgedVault.RiskParams internal _risk;
+    IHedgedVault.FeeParams internal _fees;
+    IHedgedVault.TrackedToken[] internal _tokens;
+    address[] internal _optionsAdapters;
+    /// @notice Share price (VaultMath.sharePriceWad) after the last performance fee.
+    uint256 public highWaterMarkWad;
+    /// @notice When fees last accrued (seconds).
+    uint256 public lastFeeAccrual;
+
+    modifier onlyVault() {
+        if (msg.sender != vault) revert OnlyVault(msg.sender);
+        _;
+    }
+
+    constructor(
+        address asset_,
+        IAggregatorV3 assetFeed_,
+        uint8 assetDecimals_,
+        IAavePool aavePool_,
+        IHedgedVault.RiskParams memory risk_,
+        IHedgedVault.FeeParams memory fees_
+    ) {
+        vault = msg.sender;
+        asset = asset_;
+        assetFeed = assetFeed_;
+        assetDecimals = assetDecimals_;
+        aavePool = aavePool_;
+        _checkRisk(risk_);
+        _risk = risk_;
+        _checkFees(fees_);
+        _fees = fees_;
+        highWaterMarkWad = 1e18;
+        lastFeeAccrual = block.timestamp;
+    }
+
+    /* CONFIGURATION (vault only) */
+
+    /// @notice Replace the risk parameters (each within its hard bound).
+    function setRisk(IHedgedVault.RiskParams calldata p) external onlyVault {
+        _checkRisk(p);
+        _risk = p;
+    }
+
+    /// @notice Replace the risk parameters with ones at least as strict, field by field (the guardian's power).
+    function tightenRisk(IHedgedVault.RiskParams calldata p) external onlyVault {
+        IHedgedVault.RiskParams memory c = _risk;
+        _checkRisk(p);
+        if (p.healthFactorFloorWad < c.healthFactorFloorWad) {
+            revert IHedgedVault.OnlyTightening(
+                "healthFactorFloorWad", c.healthFactorFloorWad, p.healthFactorFloorWad
+            );
+        }
+        _tighter("maxLossBps", c.maxLossBps, p.maxLossBps);
+        _tighter("maxSlippageBps", c.maxSlippageBps, p.maxSlippageBps);
+        _tighter("turnoverBudgetBps", c.turnoverBudgetBps, p.turnoverBudgetBps);
+        _tighter("lossBudgetBps", c.lossBudgetBps, p.lossBudgetBps);
+        _tighter("heartbeatSeconds", c.heartbeatSeconds, p.heartbeatSeconds);
+        _tighter("maxOracleDeviationBps", c.maxOracleDeviationBps, p.maxOracleDeviationBps);
+        // Neither direction of these is unambiguously tighter: only governance changes them.
+        if (p.periodSeconds != c.periodSeconds) {
+            revert IHedgedVault.OnlyTightening("periodSeconds", c.periodSeconds, p.periodSeconds);
+        }
+        if (p.twapWindowSeconds != c.twapWindowSeconds) {
+            revert IHedgedVault.OnlyTightening("twapWindowSeconds", c.twapWindowSeconds, p.twapWindowSeconds);
+        }
+        _risk = p;
+    }
+
+    /// @notice Track a token: not the asset, decimals as the token says, a live feed, a TWAP pool (if any) that
+    ///         pairs exactly this token with the asset; not tracked yet, and at most MAX_TRACKED_TOKENS.
+    function addToken(IHedgedVault.TrackedToken calldata t) external onlyVault {
+        if (t.token == address(0) || t.feed == address(0)) revert IHedgedVault.ZeroAddress();
+        if (t.token == asset || IERC20Metadata(t.token).decimals() != t.decimals) {
+            revert IHedgedVault.InvalidTrackedToken(t.token);
+        }
+        // A live feed (positive answer) is all that is checked here; freshness is checked at every use.
+        // slither-disable-next-line unused-return
+        (uint256 price,) = PriceLib.priceE8(t.feed);
+        if (price == 0) revert IHedgedVault.InvalidTrackedToken(t.token);
+        if (t.twapPool != address(0)) {
+            address token0 = IUniswapV3Pool(t.twapPool).token0();
+            address token1 = IUniswapV3Pool(t.twapPool).token1();
+            if (!(token0 == t.token && token1 == asset) && !(token0 == asset && token1 == t.token)) {
+                revert IHedgedVault.InvalidTrackedToken(t.token);
+            }
+        }
+        uint256 n = _tokens.length;
+        if (n >= VaultBounds.MAX_TRACKED_TOKENS) {
+            revert IHedgedVault.ListFull(VaultBounds.MAX_TRACKED_TOKENS);
+        }
+        for (uint256 i; i < n; ++i) {
+            if (_tokens[i].token == t.token) revert IHedgedVault.TokenAlreadyTracked(t.token);
+        }
+        _tokens.push(t);
+    }
+
+    /// @notice Replace the fee parameters (the vault accrues under the old ones first).
+    function setFees(IHedgedVault.FeeParams calldata f) external onlyVault {
+        _checkFees(f);
+        _fees = f;
+    }
+
+    /// @notice Record an accrual at (`total` = totalAssets, `supply` before the mint): the vault mints
+    ///         `management + performance` shares to `recipient`.
+    function accrueFees(uint256 total, uint256 supply)
+        external
+        onlyVault
+        returns (uint256 management, uint256 performance, address recipient)
+    {
+        uint256 hwm;
+        (management, performance, hwm, recipient) = _fees_(total, supply);
+        if (lastFeeAccrual != block.timestamp) lastFeeAccrual = block.timestamp;
+        if (hwm != highWaterMarkWad) highWaterMarkWad = hwm;
+    }
+
+    /// @notice List or delist an OPTIONS adapter (its venue marks are part of NAV); the vault calls this only on a
+    ///         change of its allowed set, so an adapter is listed at most once.
+    function setOptionsAdapter(address adapter, bool listed) external onlyVault {
+        uint256 n = _optionsAdapters.length;
+        if (listed) {
+            if (n >= VaultBounds.MAX_OPTIONS_ADAPTERS) {
+                revert IHedgedVault.ListFull(VaultBounds.MAX_OPTIONS_ADAPTERS);
+            }
+            _optionsAdapters.push(adapter);
+            return;
+        }
+        for (uint256 i; i < n; ++i) {
+            if (_optionsAdapters[i] == adapter) {
+                _optionsAdapters[i] = _optionsAdapters[n - 1];
+                _optionsAdapters.pop();
+                return;
+            }
+        }
+    }
+
+    /* CONFIGURATION VIEWS */
+
+    function riskParams() external view returns (IHedgedVault.RiskParams memory) {
+        return _risk;
+    }
+
+    function trackedTokens() external view returns (IHedgedVault.TrackedToken[] memory) {
+        return _tokens;
+    }
+
+    function optionsAdapters() external view returns (address[] memory) {
+        return _optionsAdapters;
+    }
+
+    function feeParams() external view returns (IHedgedVault.FeeParams memory) {
+        return _fees;
+    }
+
+    function profitUnlockSeconds() external view returns (uint256) {
+        return _fees.profitUnlockSeconds;
+    }
+
+    /// @notice Fee shares an accrual at (`total`, `supply`) would mint now (what previews price with).
+    function pendingFeeShares(uint256 total, uint256 supply) external view returns (uint256) {
+        (uint256 management, uint256 performance,,) = _fees_(total, supply);
+        return management + performance;
+    }
+
+    function _fees_(uint256 total, uint256 supply)
+        internal
+        view
+        returns (uint256 management, uint256 performance, uint256 hwm, address recipient)
+    {
+        IHedgedVault.FeeParams memory f = _fees;
+        recipient = f.feeRecipient;
+        (management, performance, hwm) = VaultMath.accruedFees(
+            VaultMath.FeeInput({
+                assets: total,
+                supply: supply,
+                virtualShares: 10 ** VaultBounds.DECIMALS_OFFSET,
+                elapsedSeconds: block.timestamp - lastFeeAccrual,
+                highWaterMarkWad: highWaterMarkWad,
+                managementFeeBps: f.managementFeeBps,
+                performanceFeeBps: f.performanceFeeBps,
+                hasRecipient: recipient != address(0)
+            })
+        );
+    }
+
+    /// @dev Fee parameters within bounds; the recipient is never the vault (its own shares are escrow).
+    function _checkFees(IHedgedVault.FeeParams memory f) internal view {
+        if (f.feeRecipient == vault) revert IHedgedVault.InvalidFeeRecipient(f.feeRecipient);
+        _bound("managementFeeBps", f.managementFeeBps, 0, VaultBounds.MAX_MANAGEMENT_FEE_BPS);
+        _bound("performanceFeeBps", f.performanceFeeBps, 0, VaultBounds.MAX_PERFORMANCE_FEE_BPS);
+        _bound("profitUnlockSeconds", f.profitUnlockSeconds, 0, VaultBounds.MAX_PROFIT_UNLOCK_SECONDS);
+    }
+
+    /* ORACLES AND VALUATION */
+
+    /// @notice What a keeper or guardian batch is judged with: the risk parameters, the prices (USD 1e8) of the
+    ///         asset and of each tracked token once every one is fresh (positive, within the heartbeat) and every
+    ///         token with a TWAP pool is within `maxOracleDeviationBps` ticks of its TWAP, and the NAV before the
+    ///         batch at those prices (asset units) with the Aave debt (base 1e8) and health factor. One call.
+    /// @dev Reverts with StalePrice or OracleDeviation.
+    function checkedState()
+        external
+        view
+        returns (
+            IHedgedVault.RiskParams memory r,
+            uint256 assetPriceE8,
+            uint256[] memory tokenPricesE8,
+            uint256 navBefore,
+            uint256 debtBefore,
+            uint256 healthFactorBefore
+        )
+    {
+        r = _risk;
+        IHedgedVault.TrackedToken[] memory tokens = _tokens;
+        assetPriceE8 = _fresh(address(assetFeed), r.heartbeatSeconds);
+        tokenPricesE8 = new uint256[](tokens.length);
+        for (uint256 i; i < tokens.length; ++i) {
+            uint256 price = _fresh(tokens[i].feed, r.heartbeatSeconds);
+            tokenPricesE8[i] = price;
+            if (tokens[i].twapPool != address(0)) _checkTwap(tokens[i], price, assetPriceE8, r);
+        }
+        (navBefore, debtBefore, healthFactorBefore) = _nav(tokens, assetPriceE8, tokenPricesE8);
+    }
+
+    /// @notice The vault's wallet: its asset balance, then each tracked token's (taken before an action).
+    function walletBalances() public view returns (uint256[] memory balances) {
+        uint256 n = _tokens.length;
+        balances = new uint256[](n + 1);
+        balances[0] = IERC20(asset).balanceOf(vault);
+        for (uint256 i; i < n; ++i) {
+            balances[i + 1] = IERC20(_tokens[i].token).balanceOf(vault);
+        }
+    }
+
+    /// @notice Oracle value (USD 1e8) of what left and what entered the vault's wallet since `before`
+    ///         (walletBalances), at the batch's prices.
+    function walletDeltaE8(uint256[] calldata before, uint256 assetPriceE8, uint256[] calldata tokenPricesE8)
+        external
+        view
+        returns (uint256 spentE8, uint256 receivedE8)
+    {
+        uint256[] memory afterwards = walletBalances();
+        uint256 unit = 10 ** assetDecimals;
+        if (afterwards[0] < before[0]) spentE8 = (before[0] - afterwards[0]).mulDiv(assetPriceE8, unit);
+        else receivedE8 = (afterwards[0] - before[0]).mulDiv(assetPriceE8, unit);
+        for (uint256 i; i < tokenPricesE8.length; ++i) {
+            (uint256 b, uint256 a) = (before[i + 1], afterwards[i + 1]);
+            unit = 10 ** _tokens[i].decimals;
+            if (a < b) spentE8 += (b - a).mulDiv(tokenPricesE8[i], unit);
+            else if (a > b) receivedE8 += (a - b).mulDiv(tokenPricesE8[i], unit);
+        }
+    }
+
+    /// @notice Gross NAV at the latest prices (no checks), and whether every price is positive and within the
+    ///         heartbeat (deposits need that).
+    function navNow() external view returns (uint256 gross, bool fresh) {
+        uint256 heartbeat = _risk.heartbeatSeconds;
+        IHedgedVault.TrackedToken[] memory tokens = _tokens;
+        uint256 at;
+        uint256 assetPriceE8;
+        (assetPriceE8, at) = PriceLib.priceE8(address(assetFeed));
+        fresh = assetPriceE8 > 0 && block.timestamp <= at + heartbeat;
+        uint256[] memory tokenPricesE8 = new uint256[](tokens.length);
+        for (uint256 i; i < tokens.length; ++i) {
+            (tokenPricesE8[i], at) = PriceLib.priceE8(tokens[i].feed);
+            fresh = fresh && tokenPricesE8[i] > 0 && block.timestamp <= at + heartbeat;
+        }
+        (gross,,) = _nav(tokens, assetPriceE8, tokenPricesE8);
+    }
+
+    /// @notice The vault's gross NAV in asset units at the given prices (rounding down): idle asset + tracked
+    ///         tokens + Aave collateral − debt (Aave's oracle) + OPTIONS adapters' venue marks; also the Aave
+    ///         account's debt (base currency, 1e8) and health factor.
+    function nav(uint256 assetPriceE8, uint256[] calldata tokenPricesE8)
+        external
+        view
+        returns (uint256 gross, uint256 debtBase, uint256 healthFactor)
+    {
+        return _nav(_tokens, assetPriceE8, tokenPricesE8);
+    }
+
+    function _nav(
+        IHedgedVault.TrackedToken[] memory tokens,
+        uint256 assetPriceE8,
+        uint256[] memory tokenPricesE8
+    ) internal view returns (uint256 gross, uint256 debtBase, uint256 healthFactor) {
+        int256 valueE8 = 0;
+        for (uint256 i; i < tokens.length; ++i) {
+            uint256 balance = IERC20(tokens[i].token).balanceOf(vault);
+            valueE8 += SafeCast.toInt256(balance.mulDiv(tokenPricesE8[i], 10 ** tokens[i].decimals));
+        }
+        uint256 collateralBase;
+        // Borrowing power, LT and LTV are not part of NAV.
+        // slither-disable-next-line unused-return
+        (collateralBase, debtBase,,,, healthFactor) = aavePool.getUserAccountData(vault);
+        valueE8 += SafeCast.toInt256(collateralBase) - SafeCast.toInt256(debtBase);
+        for (uint256 i; i < _optionsAdapters.length; ++i) {
+            valueE8 += IOptionsValuation(_optionsAdapters[i]).valueE8(vault);
+        }
+        uint256 idle = IERC20(asset).balanceOf(vault);
+        // No positions: NAV is the idle balance, whatever the asset feed says (same result as below).
+        // slither-disable-next-line incorrect-equality
+        if (valueE8 == 0) return (idle, debtBase, healthFactor);
+        if (assetPriceE8 == 0) revert IHedgedVault.StalePrice(address(assetFeed), 0, _risk.heartbeatSeconds);
+        // Safe casts: the sign is tested first, and |valueE8| < 2^255 (sums of SafeCast.toInt256 values).
+        if (valueE8 > 0) {
+            // forge-lint: disable-next-line(unsafe-typecast)
+            gross = idle + uint256(valueE8).mulDiv(10 ** assetDecimals, assetPriceE8);
+        } else {
+            // forge-lint: disable-next-line(unsafe-typecast)
+            uint256 debtE8 = uint256(-valueE8);
+            uint256 shortfall = debtE8.mulDiv(10 ** assetDecimals, assetPriceE8, Math.Rounding.Ceil);
+            gross = idle > shortfall ? idle - shortfall : 0;
+        }
+    }
+
+    function _fresh(address feed, uint256 heartbeatSeconds) internal view returns (uint256 price) {
+        uint256 updatedAt;
+        (price, updatedAt) = PriceLib.priceE8(feed);
+        if (price == 0 || block.timestamp > updatedAt + heartbeatSeconds) {
+            revert IHedgedVault.StalePrice(feed, updatedAt, heartbeatSeconds);
+        }
+    }
+
+    /// @dev Compare in tick space: oracle price → tick = ln(raw price)/ln(1.0001), against the TWAP tick.
+    function _checkTwap(
+        IHedgedVault.TrackedToken memory t,
+        uint256 priceE8,
+        uint256 assetPriceE8,
+        IHedgedVault.RiskParams memory r
+    ) internal view {
+        uint32[] memory ago = new uint32[](2);
+        ago[0] = r.twapWindowSeconds;
+        // Only tick cumulatives matter here.
+        // slither-disable-next-line unused-return
+        (int56[] memory cumulatives,) = IUniswapV3Pool(t.twapPool).observe(ago);
+        int56 delta = cumulatives[1] - cumulatives[0];
+        int256 twapTick = int256(delta) / int256(uint256(r.twapWindowSeconds));
+        if (delta < 0 && int256(delta) % int256(uint256(r.twapWindowSeconds)) != 0) twapTick--;
+        // Raw price of token1 per token0 in WAD, from the oracles (asset units per token unit, or the inverse).
+        bool tokenIsToken0 = IUniswapV3Pool(t.twapPool).token0() == t.token;
+        uint256 rawWad = tokenIsToken0
+            ? FixedPointMathLib.fullMulDiv(
+                priceE8 * 1e18, 10 ** assetDecimals, assetPriceE8 * 10 ** t.decimals
+            )
+            : FixedPointMathLib.fullMulDiv(
+                assetPriceE8 * 1e18, 10 ** t.decimals, priceE8 * 10 ** assetDecimals
+            );
+        // Safe cast: rawWad < 2^255 for any price pair with < 60 decimals of spread.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        int256 oracleTick = FixedPointMathLib.lnWad(int256(rawWad)) / _LN_TICK_WAD;
+        uint256 diff = uint256(oracleTick > twapTick ? oracleTick - twapTick : twapTick - oracleTick);
+        if (diff > r.maxOracleDeviationBps) {
+            // One tick is 1.0001: the TWAP price implied by the tick difference, for the error message.
+            int256 expo = (tokenIsToken0 ? twapTick - oracleTick : oracleTick - twapTick) * _LN_TICK_WAD;
+            uint256 twapPriceE8 = FixedPointMathLib.mulWad(priceE8, uint256(FixedPointMathLib.expWad(expo)));
+            revert IHedgedVault.OracleDeviation(t.token, priceE8, twapPriceE8, r.maxOracleDeviationBps);
+        }
+    }
+
+    /* BOUNDS */
+
+    function _checkRisk(IHedgedVault.RiskParams memory p) internal pure {
+        _bound(
+            "healthFactorFloorWad",
+            p.healthFactorFloorWad,
+            VaultBounds.MIN_HEALTH_FACTOR_FLOOR_WAD,
+            VaultBounds.MAX_HEALTH_FACTOR_FLOOR_WAD
+        );
+        _bound("maxLossBps", p.maxLossBps, 1, VaultBounds.MAX_LOSS_BPS);
+        _bound("maxSlippageBps", p.maxSlippageBps, 1, VaultBounds.MAX_SLIPPAGE_BPS);
+        _bound("turnoverBudgetBps", p.turnoverBudgetBps, 1, VaultBounds.MAX_TURNOVER_BUDGET_BPS);
+        _bound("lossBudgetBps", p.lossBudgetBps, 1, VaultBounds.MAX_LOSS_BUDGET_BPS);
+        _bound(
+            "periodSeconds", p.periodSeconds, VaultBounds.MIN_PERIOD_SECONDS, VaultBounds.MAX_PERIOD_SECONDS
+        );
+        _bound(
+            "heartbeatSeconds",
+            p.heartbeatSeconds,
+            VaultBounds.MIN_HEARTBEAT_SECONDS,
+            VaultBounds.MAX_HEARTBEAT_SECONDS
+        );
+        _bound("maxOracleDeviationBps", p.maxOracleDeviationBps, 1, VaultBounds.MAX_ORACLE_DEVIATION_BPS);
+        _bound(
+            "twapWindowSeconds",
+            p.twapWindowSeconds,
+            VaultBounds.MIN_TWAP_WINDOW_SECONDS,
+            VaultBounds.MAX_TWAP_WINDOW_SECONDS
+        );
+    }
+
+    function _bound(bytes32 name, uint256 value, uint256 min, uint256 max) internal pure {
+        if (value < min || value > max) revert IHedgedVault.ParameterOutOfBounds(name, value, min, max);
+    }
+
+    /// @dev Lower is tighter for these fields.
+    function _tighter(bytes32 name, uint256 current, uint256 proposed) internal pure {
+        if (proposed > current) revert IHedgedVault.OnlyTightening(name, current, proposed);
+    }
+}
+
+/// @notice Valuation surface of OPTIONS adapters (called with STATICCALL, not delegatecall).
+interface IOptionsValuation {
+    /// @notice Mark value of `vault`'s venue account (collateral + option marks) in USD 1e8.
+    function valueE8(address vault) external view returns (int256);
+}
