@@ -35,17 +35,33 @@ contract OptionMarketAdapter is IVaultAdapter {
     error DelegateCallOnly();
     /// @notice Thrown when an action names a venue account the vault does not own.
     error NotVaultAccount(uint256 accountId, address owner);
+    /// @notice Thrown (through the vault's rebalance) when an account's equity is below floor × maintenance margin.
+    error VenueMarginBelowFloor(
+        uint256 accountId, int256 equityE6, uint256 maintenanceMarginE6, uint256 floorWad
+    );
+    /// @notice Thrown at construction for a floor below 1 (at or under maintenance) or above 10.
+    error MarginFloorOutOfBounds(uint256 floorWad);
+
+    uint256 public constant MIN_MARGIN_FLOOR_WAD = 1e18;
+    uint256 public constant MAX_MARGIN_FLOOR_WAD = 10e18;
 
     IOptionMarket public immutable market;
     IERC20 public immutable usdc;
     /// @notice USD feed of the venue's collateral (USDC): venue equity is converted to USD 1e8 with it.
     IAggregatorV3 public immutable usdcFeed;
+    /// @notice After every rebalance each venue account must hold equity ≥ this × its maintenance margin. Fixed
+    ///         per adapter: governance changes it by whitelisting a new adapter through the timelock.
+    uint256 public immutable marginFloorWad;
     address private immutable _self;
 
-    constructor(IOptionMarket market_, IAggregatorV3 usdcFeed_) {
+    constructor(IOptionMarket market_, IAggregatorV3 usdcFeed_, uint256 marginFloorWad_) {
+        if (marginFloorWad_ < MIN_MARGIN_FLOOR_WAD || marginFloorWad_ > MAX_MARGIN_FLOOR_WAD) {
+            revert MarginFloorOutOfBounds(marginFloorWad_);
+        }
         market = market_;
         usdc = IERC20(market_.usdc());
         usdcFeed = usdcFeed_;
+        marginFloorWad = marginFloorWad_;
         _self = address(this);
     }
 
@@ -91,12 +107,16 @@ contract OptionMarketAdapter is IVaultAdapter {
     /// @dev Never reverts for stale venue inputs (the vault's own oracle checks gate rebalancing); rounds down.
     function valueE8(address vault) external view returns (int256 value) {
         uint256[] memory accounts = market.accountsOf(vault);
-        int256 equityE6;
+        int256 equityE6 = 0;
         for (uint256 i; i < accounts.length; ++i) {
+            // Freshness is the vault's own oracle gate; NAV takes the marks at hand.
+            // slither-disable-next-line unused-return
             (int256 e,) = market.equityOf(accounts[i]);
             equityE6 += e;
         }
         if (equityE6 == 0) return 0;
+        // The price is all NAV needs; the vault checks the same feed's freshness before it rebalances.
+        // slither-disable-next-line unused-return
         (, int256 answer,,,) = usdcFeed.latestRoundData();
         uint8 decimals = usdcFeed.decimals();
         uint256 priceE8 = answer <= 0 ? 0 : _toE8(uint256(answer), decimals);
@@ -120,11 +140,26 @@ contract OptionMarketAdapter is IVaultAdapter {
         worstRatioWad = type(uint256).max;
         uint256[] memory accounts = market.accountsOf(vault);
         for (uint256 i; i < accounts.length; ++i) {
+            // slither-disable-next-line unused-return
             (int256 equity,, uint256 mm) = market.marginOf(accounts[i]);
             if (mm == 0) continue;
             uint256 ratio = equity <= 0 ? 0 : Math.mulDiv(uint256(equity), 1e18, mm);
             if (ratio < worstRatioWad) {
                 (worstRatioWad, accountId, equityE6, maintenanceMarginE6) = (ratio, accounts[i], equity, mm);
+            }
+        }
+    }
+
+    /// @notice The vault's rebalance post-check (see IOptionsValuation.checkMargin in VaultLogic).
+    function checkMargin(address vault) external view {
+        uint256[] memory accounts = market.accountsOf(vault);
+        for (uint256 i; i < accounts.length; ++i) {
+            // IM is the venue's own gate on trades and withdrawals; the vault's floor is on MM.
+            // slither-disable-next-line unused-return
+            (int256 equity,, uint256 mm) = market.marginOf(accounts[i]);
+            if (mm == 0) continue;
+            if (equity <= 0 || Math.mulDiv(uint256(equity), 1e18, mm) < marginFloorWad) {
+                revert VenueMarginBelowFloor(accounts[i], equity, mm, marginFloorWad);
             }
         }
     }

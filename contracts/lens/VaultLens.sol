@@ -3,13 +3,21 @@ pragma solidity ^0.8.24;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
+import {OptionMarketAdapter} from "../adapters/OptionMarketAdapter.sol";
 import {IHedgedVault} from "../interfaces/IHedgedVault.sol";
+import {IOptionMarket} from "../interfaces/IOptionMarket.sol";
 import {IAavePool} from "../interfaces/aave/IAavePool.sol";
+import {IOptionMarketTypes} from "../interfaces/options/IOptionMarketTypes.sol";
 import {HedgedVault} from "../vault/HedgedVault.sol";
 
 /// @title VaultLens
 /// @notice Everything the keeper needs about a vault, in one eth_call: vault accounting and parameters, oracle
-///         prices with timestamps, wallet balances, and the Aave account with per-reserve balances.
+///         prices with timestamps, wallet balances, the Aave account with per-reserve balances, and for each
+///         options adapter the venue: every account the vault owns with its raw positions (series parameters,
+///         sizes), the spots, the vol surfaces of the expiries held, and the venue's risk and market parameters.
+/// @dev `snapshot` also values the book on-chain (`totalAssets`, per-account venue equity: it reprices every
+///      option). `snapshotUnvalued` skips that (those fields read 0, `valued` = false): a keeper that values the
+///      book with the venue's own formulas off-chain reads only storage, whatever the number of positions.
 contract VaultLens {
     struct TokenState {
         address token;
@@ -31,6 +39,49 @@ contract VaultLens {
         uint256 healthFactorWad;
     }
 
+    struct VenueAccount {
+        uint256 accountId;
+        int256 collateralE6;
+        int256 equityE6; // collateral + marks from the venue (0 when not valued)
+        bool fresh; // the venue's inputs were fresh for that equity (false when not valued)
+    }
+
+    struct OptionPosition {
+        uint256 accountId;
+        uint256 seriesId;
+        uint256 underlyingId;
+        uint64 expiry;
+        uint128 strikeWad;
+        bool isCall;
+        int256 sizeWad; // + long, − short
+        uint256 settlementPriceWad; // 0 until the expiry is settled
+    }
+
+    struct VenueUnderlying {
+        address asset;
+        uint256 spotWad;
+        uint256 spotUpdatedAt;
+        uint32 maxPriceAgeSeconds;
+    }
+
+    struct VenueSurface {
+        uint256 underlyingId;
+        uint64 expiry;
+        IOptionMarketTypes.VolSurface surface;
+    }
+
+    struct OptionsState {
+        address adapter;
+        address market;
+        uint256 marginFloorWad; // the vault's post-rebalance floor: equity ≥ this × maintenance margin
+        IOptionMarketTypes.RiskParams risk;
+        IOptionMarketTypes.MarketParams params;
+        VenueAccount[] accounts;
+        OptionPosition[] positions;
+        VenueUnderlying[] underlyings;
+        VenueSurface[] surfaces; // one per (underlying, expiry) the vault holds
+    }
+
     struct VaultState {
         uint256 blockNumber;
         uint256 blockTimestamp;
@@ -50,12 +101,25 @@ contract VaultLens {
         TokenState asset; // the vault asset (USDC)
         TokenState[] tokens; // tracked tokens
         AaveAccount aave;
+        bool valued; // totalAssets and venue equities computed on-chain
+        OptionsState[] options; // one per OPTIONS adapter of the vault
     }
 
+    /// @notice The whole vault, valued on-chain.
     function snapshot(HedgedVault vault) external view returns (VaultState memory s) {
+        return _snapshot(vault, true);
+    }
+
+    /// @notice The whole vault without on-chain valuation (storage reads only; `valued` = false).
+    function snapshotUnvalued(HedgedVault vault) external view returns (VaultState memory s) {
+        return _snapshot(vault, false);
+    }
+
+    function _snapshot(HedgedVault vault, bool valued) internal view returns (VaultState memory s) {
         s.blockNumber = block.number;
         s.blockTimestamp = block.timestamp;
-        s.totalAssets = vault.totalAssets();
+        s.valued = valued;
+        if (valued) s.totalAssets = vault.totalAssets();
         s.totalSupply = vault.totalSupply();
         s.idleAssets = vault.idleAssets();
         s.lockedProfit = vault.lockedProfitNow();
@@ -83,6 +147,81 @@ contract VaultLens {
             s.aave.ltvBps,
             s.aave.healthFactorWad
         ) = pool.getUserAccountData(address(vault));
+        address[] memory adapters = vault.optionsAdapters();
+        s.options = new OptionsState[](adapters.length);
+        for (uint256 i; i < adapters.length; ++i) {
+            s.options[i] = _options(address(vault), OptionMarketAdapter(adapters[i]), valued);
+        }
+    }
+
+    function _options(address vault, OptionMarketAdapter adapter, bool valued)
+        internal
+        view
+        returns (OptionsState memory o)
+    {
+        IOptionMarket market = adapter.market();
+        o.adapter = address(adapter);
+        o.market = address(market);
+        o.marginFloorWad = adapter.marginFloorWad();
+        o.risk = market.riskParams();
+        o.params = market.marketParams();
+        uint256[] memory ids = market.accountsOf(vault);
+        o.accounts = new VenueAccount[](ids.length);
+        uint256[][] memory seriesIds = new uint256[][](ids.length);
+        int256[][] memory sizes = new int256[][](ids.length);
+        IOptionMarketTypes.Series[][] memory params = new IOptionMarketTypes.Series[][](ids.length);
+        uint256 total;
+        for (uint256 i; i < ids.length; ++i) {
+            o.accounts[i].accountId = ids[i];
+            (o.accounts[i].collateralE6, seriesIds[i], sizes[i], params[i]) = market.holdingsOf(ids[i]);
+            if (valued) (o.accounts[i].equityE6, o.accounts[i].fresh) = market.equityOf(ids[i]);
+            total += seriesIds[i].length;
+        }
+        o.positions = new OptionPosition[](total);
+        VenueSurface[] memory surfaces = new VenueSurface[](total);
+        uint256 k;
+        uint256 m;
+        for (uint256 i; i < ids.length; ++i) {
+            for (uint256 j; j < seriesIds[i].length; ++j) {
+                IOptionMarketTypes.Series memory p = params[i][j];
+                o.positions[k++] = OptionPosition(
+                    ids[i], seriesIds[i][j], p.underlyingId, p.expiry, p.strikeWad, p.isCall, sizes[i][j], 0
+                );
+                m = _addSurface(market, surfaces, m, p.underlyingId, p.expiry);
+            }
+        }
+        o.surfaces = new VenueSurface[](m);
+        for (uint256 i; i < m; ++i) {
+            o.surfaces[i] = surfaces[i];
+        }
+        for (uint256 i; i < total; ++i) {
+            if (o.positions[i].expiry <= block.timestamp) {
+                o.positions[i].settlementPriceWad =
+                    market.settlementPrice(o.positions[i].underlyingId, o.positions[i].expiry);
+            }
+        }
+        uint256 n = market.underlyingCount();
+        o.underlyings = new VenueUnderlying[](n);
+        for (uint256 u; u < n; ++u) {
+            IOptionMarketTypes.Underlying memory info = market.underlying(u);
+            (uint256 spotWad, uint256 at) = market.spot(u);
+            o.underlyings[u] = VenueUnderlying(info.asset, spotWad, at, info.maxPriceAgeSeconds);
+        }
+    }
+
+    /// @dev Append (underlying, expiry)'s surface unless already listed among the first `m`; returns the new m.
+    function _addSurface(
+        IOptionMarket market,
+        VenueSurface[] memory surfaces,
+        uint256 m,
+        uint256 underlyingId,
+        uint64 expiry
+    ) internal view returns (uint256) {
+        for (uint256 i; i < m; ++i) {
+            if (surfaces[i].underlyingId == underlyingId && surfaces[i].expiry == expiry) return m;
+        }
+        surfaces[m] = VenueSurface(underlyingId, expiry, market.volSurface(underlyingId, expiry));
+        return m + 1;
     }
 
     function _token(HedgedVault vault, IAavePool pool, address token, address feed, uint8 decimals)

@@ -109,6 +109,30 @@ contract OptionMarketViews is OptionMarketBase, IOptionMarketViews, Proxy {
         return _positionOf(accountId, seriesId);
     }
 
+    /// @inheritdoc IOptionMarketViews
+    function holdingsOf(uint256 accountId)
+        external
+        view
+        returns (
+            int256 collateralE6,
+            uint256[] memory seriesIds,
+            int256[] memory sizesWad,
+            Series[] memory seriesParams
+        )
+    {
+        Account storage a = _accounts[accountId];
+        if (a.owner == address(0)) revert AccountNotFound(accountId);
+        uint256 n = a.positions.length;
+        seriesIds = new uint256[](n);
+        sizesWad = new int256[](n);
+        seriesParams = new Series[](n);
+        for (uint256 i; i < n; ++i) {
+            Position memory p = a.positions[i];
+            (seriesIds[i], sizesWad[i], seriesParams[i]) = (p.seriesId, p.sizeWad, _series[p.seriesId]);
+        }
+        collateralE6 = a.collateralE6;
+    }
+
     /* VIEWS: MARKET DATA */
 
     /// @inheritdoc IOptionMarketViews

@@ -259,6 +259,14 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransie
         if (b.debtAfter > 0 && b.healthFactorAfter < r.healthFactorFloorWad) {
             revert HealthFactorBelowFloor(b.healthFactorAfter, r.healthFactorFloorWad);
         }
+        // Venue margin can only be worsened by the keeper through the venue: checked when the batch traded there
+        // (a stale venue input then fails the batch; an Aave-only deleverage never waits on the vol feed).
+        for (uint256 i; i < actions.length; ++i) {
+            if (_adapterKind[actions[i].adapter] == _OPTIONS) {
+                _logic.checkVenueMargins();
+                break;
+            }
+        }
         uint256 turnover = periodTurnoverE8 + b.turnoverE8;
         uint256 turnoverBudget = b.navBeforeE8 * r.turnoverBudgetBps / _BPS;
         if (turnover > turnoverBudget) revert TurnoverBudgetExceeded(turnover, turnoverBudget);

@@ -174,6 +174,13 @@ contract VaultLogic {
         }
     }
 
+    /// @notice The venue-margin post-check of a rebalance: every OPTIONS adapter's accounts above its floor.
+    function checkVenueMargins() external view {
+        for (uint256 i; i < _optionsAdapters.length; ++i) {
+            IOptionsValuation(_optionsAdapters[i]).checkMargin(vault);
+        }
+    }
+
     /* CONFIGURATION VIEWS */
 
     function riskParams() external view returns (IHedgedVault.RiskParams memory) {
@@ -439,8 +446,12 @@ contract VaultLogic {
     }
 }
 
-/// @notice Valuation surface of OPTIONS adapters (called with STATICCALL, not delegatecall).
+/// @notice Valuation and margin surface of OPTIONS adapters (called with STATICCALL, not delegatecall).
 interface IOptionsValuation {
+    /// @notice Reverts unless every venue account of `vault` has equity ≥ the adapter's floor × maintenance
+    ///         margin, computed with fresh venue inputs (stale inputs revert too: the check fails closed).
+    function checkMargin(address vault) external view;
+
     /// @notice Mark value of `vault`'s venue account (collateral + option marks) in USD 1e8.
     function valueE8(address vault) external view returns (int256);
 }

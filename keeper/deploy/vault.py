@@ -87,6 +87,10 @@ class VaultConfig:
     asset: str = "USDC"
     name: str = "Hedgevault USDC"
     symbol: str = "hvUSDC"
+    # The option venue (when the record has one): after every rebalance that trades there, each venue account
+    # must hold equity ≥ this × its maintenance margin (an immutable of the adapter).
+    options: bool = True
+    venue_margin_floor_wad: int = 12 * 10**17
 
     @property
     def fees(self) -> FeeParams:
@@ -169,6 +173,8 @@ class VaultDeployment:
             },
             "deposit_cap": c.deposit_cap_assets * 10 ** int(asset["decimals"]),
             "asset_decimals": int(asset["decimals"]),
+            "options": c.options,
+            "venue_margin_floor_wad": c.venue_margin_floor_wad,
             "deploy_gas": 0,
             "transactions": [],
         }
@@ -267,7 +273,23 @@ class VaultDeployment:
                 "deploy VaultLens", lambda: self._deployed("VaultLens"), lambda: self._deploy("VaultLens", "VaultLens")
             ),
         ]
-        for key in ("AaveV3Adapter", "UniswapV3Adapter"):
+        adapters = ["AaveV3Adapter", "UniswapV3Adapter"]
+        if c.options and "venue" in rec:
+            adapters.append("OptionMarketAdapter")
+            steps.append(
+                _Step(
+                    "deploy OptionMarketAdapter",
+                    lambda: self._deployed("OptionMarketAdapter"),
+                    lambda: self._deploy(
+                        "OptionMarketAdapter",
+                        "OptionMarketAdapter",
+                        checksum(rec["venue"]["OptionMarket"]),
+                        checksum(rec["feeds"][c.asset]),
+                        c.venue_margin_floor_wad,
+                    ),
+                )
+            )
+        for key in adapters:
             steps.append(
                 _Step(
                     f"allow {key}",
@@ -416,9 +438,15 @@ def verify_vault(w3: Web3, section: dict[str, Any], deployer: str, record: dict[
     if delay != int(section["timelock_delay_seconds"]):
         problems.append(f"timelock minDelay is {delay} s, expected {section['timelock_delay_seconds']} s")
     f = vault.functions
-    for name in ("AaveV3Adapter", "UniswapV3Adapter"):
-        if not f.adapterAllowed(checksum(section[name])).call():
+    for name in ("AaveV3Adapter", "UniswapV3Adapter", "OptionMarketAdapter"):
+        if name in section and not f.adapterAllowed(checksum(section[name])).call():
             problems.append(f"{name} {section[name]} is not allowed")
+    if "OptionMarketAdapter" in section and checksum(section["OptionMarketAdapter"]) not in [
+        checksum(a) for a in f.optionsAdapters().call()
+    ]:
+        problems.append(
+            f"OptionMarketAdapter {section['OptionMarketAdapter']} is not among the vault's options adapters"
+        )
     if "risk" in section:
         have_risk = list(f.riskParams().call())
         if have_risk != list(section["risk"].values()):
@@ -524,6 +552,8 @@ def config_from_section(section: dict[str, Any]) -> VaultConfig:
         deposit_cap_assets=asset_decimals_cap // 10 ** int(section.get("asset_decimals", 6)),
         tracked=tuple(section["tracked"]),
         asset=section.get("asset", "USDC"),
+        options=bool(section.get("options", True)),
+        venue_margin_floor_wad=int(section.get("venue_margin_floor_wad", 12 * 10**17)),
     )
 
 

@@ -219,7 +219,7 @@ def _node_error(message: str) -> str:
     if "CreateContractSizeLimit" in message:
         return (
             f"{message}: the runtime code is over EIP-170's 24,576 bytes and this network refuses it "
-            "(the devnet lifts the limit with anvil --code-size-limit 49152; mainnet does not)"
+            "(split the contract, as HedgedVault/VaultLogic and the venue's facets are)"
         )
     return message
 

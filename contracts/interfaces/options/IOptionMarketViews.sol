@@ -39,6 +39,19 @@ interface IOptionMarketViews is IOptionMarketTypes {
     /// @notice An account's signed position in a series (0 if none).
     function positionOf(uint256 accountId, uint256 seriesId) external view returns (int256 sizeWad);
 
+    /// @notice An account's raw holdings, without pricing (cheap: storage reads only): its collateral and every
+    ///         open position's series id, signed size and series, in the account's order. What a keeper that
+    ///         values the book off-chain (with the venue's own formulas) reads every block.
+    function holdingsOf(uint256 accountId)
+        external
+        view
+        returns (
+            int256 collateralE6,
+            uint256[] memory seriesIds,
+            int256[] memory sizesWad,
+            Series[] memory seriesParams
+        );
+
     /* MARKET DATA */
 
     /// @notice Number of underlyings; ids are 0 … count − 1.
