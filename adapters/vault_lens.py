@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from functools import cache
+from typing import Any
 
+import numpy as np
 from eth_abi import decode
 from eth_utils import function_signature_to_4byte_selector
 from eth_utils.abi import get_abi_output_types
@@ -36,10 +38,69 @@ class AaveAccount:
 
 
 @dataclass(frozen=True)
+class VenueAccount:
+    account_id: int
+    collateral_e6: int
+    equity_e6: int  # from the venue when the snapshot is valued, else 0
+    fresh: bool
+
+
+@dataclass(frozen=True)
+class OptionPositions:
+    """Every option position of the vault on one venue, structure of arrays (shape (n,)). Integers as on-chain;
+    floats in base units: strike in USD, size in units of underlying (+ long), settlement in USD (0 = not fixed)."""
+
+    account_id: np.ndarray  # int64
+    series_id: np.ndarray  # int64
+    underlying_id: np.ndarray  # int64 (the venue's underlying ids)
+    expiry_s: np.ndarray  # int64, unix seconds
+    strike_usd: np.ndarray
+    is_call: np.ndarray  # bool
+    size: np.ndarray
+    settlement_usd: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.size.size)
+
+
+@dataclass(frozen=True)
+class VenueUnderlying:
+    asset: str
+    spot_wad: int
+    spot_updated_at: int
+    max_price_age_seconds: int
+
+
+@dataclass(frozen=True)
+class VenueSurface:
+    underlying_id: int
+    expiry_s: int
+    atm_vol_wad: int
+    skew_wad: int
+    smile_wad: int
+    updated_at: int
+
+
+@dataclass(frozen=True)
+class OptionsState:
+    """One options adapter's venue, as the lens returns it (risk/market params as the venue's integer tuples)."""
+
+    adapter: str
+    market: str
+    margin_floor_wad: int
+    risk: tuple[int, ...]
+    params: tuple[int, ...]
+    accounts: tuple[VenueAccount, ...]
+    positions: OptionPositions
+    underlyings: tuple[VenueUnderlying, ...]
+    surfaces: tuple[VenueSurface, ...]
+
+
+@dataclass(frozen=True)
 class VaultState:
     block_number: int
     block_timestamp: int
-    total_assets: int
+    total_assets: int  # 0 when not valued
     total_supply: int
     idle_assets: int
     locked_profit: int
@@ -55,6 +116,8 @@ class VaultState:
     asset: TokenState
     tokens: tuple[TokenState, ...]
     aave: AaveAccount
+    valued: bool = True
+    options: tuple[OptionsState, ...] = ()
 
     @property
     def share_price(self) -> float:
@@ -68,10 +131,53 @@ def _output_types() -> list[str]:
     return list(get_abi_output_types(fn))  # type: ignore[arg-type]
 
 
-def snapshot_calldata(vault: str) -> str:
-    """Pre-encoded ``VaultLens.snapshot(vault)``."""
-    return (
-        "0x" + (function_signature_to_4byte_selector("snapshot(address)") + bytes(12) + bytes.fromhex(vault[2:])).hex()
+def snapshot_calldata(vault: str, valued: bool = True) -> str:
+    """Pre-encoded ``VaultLens.snapshot(vault)`` (or ``snapshotUnvalued``: no on-chain repricing)."""
+    signature = "snapshot(address)" if valued else "snapshotUnvalued(address)"
+    return "0x" + (function_signature_to_4byte_selector(signature) + bytes(12) + bytes.fromhex(vault[2:])).hex()
+
+
+_WORDS = 8  # OptionPosition: accountId, seriesId, underlyingId, expiry, strikeWad, isCall, sizeWad, settlementWad
+
+
+def decode_positions(encoded: bytes) -> OptionPositions:
+    """abi.encode(OptionPosition[]) → arrays, vectorised: 8 big-endian words per position after the offset and
+    length words. Words are split into four 64-bit limbs; unsigned fields fit the low 128 bits (two limbs), the
+    signed size is two's complement (its high limb carries the sign)."""
+    n = int.from_bytes(encoded[32:64], "big") if len(encoded) >= 64 else 0
+    limbs = np.frombuffer(encoded, dtype=">u8", count=n * _WORDS * 4, offset=64).reshape(n, _WORDS, 4)
+    low = limbs[:, :, 3].astype(np.uint64)
+    high = limbs[:, :, 2].astype(np.uint64)
+
+    def unsigned(field: int) -> np.ndarray:
+        return high[:, field].astype(np.float64) * 2.0**64 + low[:, field].astype(np.float64)
+
+    signed_high = np.ascontiguousarray(high[:, 6]).view(np.int64)  # native order: reinterpret, don't convert
+    size_wad = signed_high.astype(np.float64) * 2.0**64 + low[:, 6].astype(np.float64)
+    return OptionPositions(
+        account_id=low[:, 0].astype(np.int64),
+        series_id=low[:, 1].astype(np.int64),
+        underlying_id=low[:, 2].astype(np.int64),
+        expiry_s=low[:, 3].astype(np.int64),
+        strike_usd=unsigned(4) / 1e18,
+        is_call=low[:, 5] != 0,
+        size=size_wad / 1e18,
+        settlement_usd=unsigned(7) / 1e18,
+    )
+
+
+def _options(o: tuple[Any, ...]) -> OptionsState:
+    adapter, market, floor, risk, params, accounts, positions, underlyings, surfaces = o
+    return OptionsState(
+        adapter,
+        market,
+        floor,
+        tuple(risk),
+        tuple(params),
+        tuple(VenueAccount(*a) for a in accounts),
+        decode_positions(bytes(positions)),
+        tuple(VenueUnderlying(*u) for u in underlyings),
+        tuple(VenueSurface(u, e, *surface) for u, e, surface in surfaces),
     )
 
 
@@ -84,6 +190,8 @@ def decode_snapshot(raw: bytes) -> VaultState:
         TokenState(*s[15]),
         tuple(TokenState(*t) for t in s[16]),
         AaveAccount(*s[17]),
+        bool(s[18]),
+        tuple(_options(o) for o in s[19]),
     ]
     names = [f.name for f in fields(VaultState)]
     return VaultState(**dict(zip(names, values, strict=True)))

@@ -1,6 +1,10 @@
 """From a VaultLens snapshot to the policy's ``BookView`` and the risk summary the keeper records and exports.
 
-Pure apart from a small state: the previous oracle price per underlying, feeding an EWMA vol forecast.
+Pure apart from a small state: the previous oracle price per underlying (an EWMA vol forecast), and the
+"deep" risk figures (venue liquidation distance, stress with venue flags) refreshed every
+``loop.deep_risk_every_ticks`` ticks, because they reprice the venue book hundreds of times.
+Option positions are valued with the venue's own formulas (``keeper.venue.model``), so a snapshot read without
+on-chain valuation (``snapshotUnvalued``) still gives the NAV the vault would compute.
 """
 
 from __future__ import annotations
@@ -12,10 +16,11 @@ import numpy as np
 
 from adapters.aave_v3 import AaveV3
 from adapters.vault_lens import VaultState
+from keeper.assess_options import OptionsView, liquidation_moves, options_view, stress_surplus
 from keeper.config import KeeperSettings
 from keeper.loop import Assessment, Snapshot
 from keeper.policy import BookView, UnderlyingView
-from keeper.policy.hedging import delta_band_units
+from keeper.policy.hedging import delta_band_units, gamma_usd_per_pct
 from keeper.risk.liquidation import aave_liquidation, nearest_liquidation
 from keeper.risk.portfolio import OptionBook
 from keeper.risk.stress import StressResult, stress
@@ -31,9 +36,12 @@ class VaultAssessor:
         self.asset_symbol = asset_symbol
         self.stable = {asset_symbol}
         self._last: dict[str, tuple[int, float]] = {}
+        self._var: dict[str, float] = {}
+        self._ticks = 0
+        self._deep: dict[str, Any] = {}
         self.last_stress: StressResult | None = None
         self.last_stress_pnl_usd: np.ndarray | None = None
-        self._var: dict[str, float] = {}
+        self.last_options: OptionsView | None = None
 
     def _sigma(self, symbol: str, timestamp: int, price: float) -> float:
         """EWMA of squared log returns per second, annualised; the default until two prices were seen."""
@@ -50,53 +58,71 @@ class VaultAssessor:
     def assess(self, snapshot: Snapshot) -> Assessment:
         state, gas_price = snapshot.data
         assert isinstance(state, VaultState)
+        self._ticks += 1
         aave = AaveV3.positions(state, self.symbols, self.stable)
-        asset_decimals = state.asset.decimals
-        eth_price = next((t.price_e8 / 1e8 for t in state.tokens if self.symbols[t.token.lower()] == "WETH"), 3000.0)
+        decimals = state.asset.decimals
+        symbols = [self.symbols[t.token.lower()] for t in state.tokens]
+        spot = np.array([t.price_e8 / 1e8 for t in state.tokens], dtype=np.float64)
+        options = options_view(state.options, state.block_timestamp, self.symbols, symbols, spot)
+        self.last_options = options
+        g = options.greeks
         underlyings = []
-        for i, t in enumerate(state.tokens, start=1):
-            symbol = self.symbols[t.token.lower()]
-            price = t.price_e8 / 1e8
+        for i, t in enumerate(state.tokens):
             held = t.wallet_balance / 10**t.decimals
+            j = i + 1  # Aave rows: the asset first, then the tracked tokens
             underlyings.append(
                 UnderlyingView(
-                    symbol=symbol,
-                    spot_usd=price,
-                    sigma_annual=self._sigma(symbol, state.block_timestamp, price),
-                    net_delta_units=held + aave.collateral_units[i] - aave.debt_units[i],
-                    net_gamma_units_per_usd=0.0,
-                    net_vega_usd_per_vol_pt=0.0,
+                    symbol=symbols[i],
+                    spot_usd=float(spot[i]),
+                    sigma_annual=self._sigma(symbols[i], state.block_timestamp, float(spot[i])),
+                    net_delta_units=held
+                    + float(aave.collateral_units[j] - aave.debt_units[j])
+                    + (float(g.delta_units[i]) if g else 0.0),
+                    net_gamma_units_per_usd=float(g.gamma_units_per_usd[i]) if g else 0.0,
+                    net_vega_usd_per_vol_pt=float(g.vega_usd_per_vol_pt[i]) if g else 0.0,
                     held_units=held,
-                    debt_units=float(aave.debt_units[i]),
-                    collateral_units=float(aave.collateral_units[i]),
-                    liquidation_threshold=float(aave.liquidation_threshold[i]),
+                    debt_units=float(aave.debt_units[j]),
+                    collateral_units=float(aave.collateral_units[j]),
+                    liquidation_threshold=float(aave.liquidation_threshold[j]),
                 )
             )
-        horizon = self.settings.loop.vol_horizon_days / 365
+        eth_price = next((float(spot[i]) for i, s in enumerate(symbols) if s == "WETH"), 3000.0)
         book = BookView(
             block_number=state.block_number,
             underlyings=tuple(underlyings),
-            idle_usdc=state.idle_assets / 10**asset_decimals,
+            idle_usdc=state.idle_assets / 10**decimals,
             aave_collateral_usd=state.aave.total_collateral_base_e8 / 1e8,
             aave_debt_usd=state.aave.total_debt_base_e8 / 1e8,
             aave_weighted_lt=state.aave.liquidation_threshold_bps / 1e4,
             usdc_liquidation_threshold=state.asset.liquidation_threshold_bps / 1e4,
             health_factor=aave.health_factor,
-            usdc_collateral_units=state.asset.aave_collateral / 10**asset_decimals,
-            usdc_debt_units=state.asset.aave_variable_debt / 10**asset_decimals,
-            venue_collateral_usd=0.0,
-            venue_maintenance_margin_usd=0.0,
+            usdc_collateral_units=state.asset.aave_collateral / 10**decimals,
+            usdc_debt_units=state.asset.aave_variable_debt / 10**decimals,
+            venue_collateral_usd=options.equity_usd,
+            venue_maintenance_margin_usd=options.maintenance_usd,
+            options=options.shorts,
+            venue_accounts=options.accounts,
+            venue_tradeable=not options.stale,
             gas_cost_usd=self.settings.loop.rebalance_gas * gas_price / 1e18 * eth_price,
-            horizon_years=horizon,
+            horizon_years=self.settings.loop.vol_horizon_days / 365,
         )
-        risk = self._risk(book, aave, state)
-        return Assessment(
-            book,
-            risk,
-            state.total_assets / 10**asset_decimals,
-            state.share_price / 10**asset_decimals,
-            self._blockers(state, risk),
-        )
+        nav_assets = self._nav_assets(state, aave, options)
+        risk = self._risk(book, aave, state, options, nav_assets)
+        supply = state.total_supply
+        share_price = nav_assets * 10**6 / supply if supply else 1.0
+        return Assessment(book, risk, nav_assets, share_price, self._blockers(state, risk))
+
+    def _nav_assets(self, state: VaultState, aave: Any, options: OptionsView) -> float:
+        """NAV in asset units: the chain's ``totalAssets`` when the snapshot was valued, else the same sum off-chain
+        (idle + tracked tokens + Aave net + venue equity by the venue's formulas − locked profit)."""
+        decimals = state.asset.decimals
+        if state.valued:
+            return state.total_assets / 10**decimals
+        asset_price = state.asset.price_e8 / 1e8 or 1.0
+        tokens = sum(t.wallet_balance / 10**t.decimals * t.price_e8 / 1e8 for t in state.tokens)
+        aave_net = (state.aave.total_collateral_base_e8 - state.aave.total_debt_base_e8) / 1e8
+        gross = state.idle_assets / 10**decimals + (tokens + aave_net + options.equity_usd) / asset_price
+        return max(0.0, gross - state.locked_profit / 10**decimals)
 
     def _blockers(self, state: VaultState, risk: dict[str, float]) -> tuple[str, ...]:
         """Conditions under which the vault refuses every rebalance; the oracle ages go into ``risk``."""
@@ -112,49 +138,98 @@ class VaultAssessor:
                 blockers.append(f"oracle {symbol} stale: {age} s old > heartbeat {heartbeat} s")
         return tuple(blockers)
 
-    def _risk(self, book: BookView, aave: Any, state: VaultState) -> dict[str, float]:
+    def _risk(
+        self, book: BookView, aave: Any, state: VaultState, options: OptionsView, nav_assets: float
+    ) -> dict[str, float]:
         liq = aave_liquidation(
             aave.collateral_units, aave.debt_units, aave.price_usd, aave.liquidation_threshold, aave.is_stable
         )
+        deep = self._deep_risk(options)
         sigmas = [u.sigma_annual for u in book.underlyings]
-        moves = np.concatenate([liq.per_asset_move()[1:], [liq.joint_move]])
-        nearest_pct, nearest_sigma = nearest_liquidation(moves, [*sigmas, max(sigmas, default=0.6)], book.horizon_years)
-        empty = OptionBook(
-            np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0, dtype=bool)
-        )
+        venue_moves = deep["venue_moves"]
+        moves = np.concatenate([liq.per_asset_move()[1:], [liq.joint_move], venue_moves])
+        move_sigmas = [*sigmas, max(sigmas, default=0.6), *([max(sigmas, default=0.6)] * len(venue_moves))]
+        nearest_pct, nearest_sigma = nearest_liquidation(moves, move_sigmas, book.horizon_years)
+        grid, grid_pnl = self._stress(book, aave, options, deep)
+        ratio = options.worst_margin_ratio()
+        risk: dict[str, float] = {
+            "nav_usd": nav_assets * (state.asset.price_e8 / 1e8 or 1.0),
+            "share_price": nav_assets * 10**6 / state.total_supply if state.total_supply else 1.0,
+            "health_factor": book.health_factor,
+            "liquidation_distance_pct": nearest_pct,
+            "liquidation_distance_sigma": nearest_sigma,
+            "stress_worst_loss_usd": float(-min(0.0, grid_pnl.min())),
+            "stress_liquidated_scenarios": float((grid.aave_liquidated | grid.venue_liquidated).sum()),
+            "venue_margin_ratio": ratio if math.isfinite(ratio) else math.nan,
+            "venue_equity_usd": options.equity_usd,
+            "venue_maintenance_margin_usd": options.maintenance_usd,
+            "option_positions": float(options.positions),
+        }
+        g = options.greeks
+        for i, u in enumerate(book.underlyings):
+            risk[f"net_delta_units:{u.symbol}"] = u.net_delta_units
+            risk[f"net_delta_usd:{u.symbol}"] = u.net_delta_units * u.spot_usd
+            risk[f"net_gamma_usd_per_pct:{u.symbol}"] = gamma_usd_per_pct(u.net_gamma_units_per_usd, u.spot_usd)
+            risk[f"net_vega_usd_per_vol_pt:{u.symbol}"] = u.net_vega_usd_per_vol_pt
+            risk[f"net_theta_usd_per_day:{u.symbol}"] = float(g.theta_usd_per_day[i]) if g else 0.0
+            risk[f"sigma_annual:{u.symbol}"] = u.sigma_annual
+            band_units = delta_band_units(u, self.settings.policy, book.horizon_years)
+            risk[f"delta_band_usd:{u.symbol}"] = band_units * u.spot_usd
+        return risk
+
+    def _deep_risk(self, options: OptionsView) -> dict[str, Any]:
+        """Venue liquidation moves and the venue's stress surplus, refreshed every ``deep_risk_every_ticks``."""
+        every = self.settings.loop.deep_risk_every_ticks
+        if not self._deep or self._ticks % every == 1 or every == 1:
+            self._deep = {
+                "venue_moves": np.array(liquidation_moves(options), dtype=np.float64),
+                "venue_surplus": stress_surplus(options),
+                "venue_flags": None,
+            }
+        return self._deep
+
+    def _stress(
+        self, book: BookView, aave: Any, options: OptionsView, deep: dict[str, Any]
+    ) -> tuple[StressResult, np.ndarray]:
+        """Full revaluation over the spot × vol grid: options (all venues), held units, Aave; venue liquidation
+        flags from the deep refresh (they reprice every venue account in every scenario)."""
         spot = np.array([u.spot_usd for u in book.underlyings])
         linear = np.array([u.held_units for u in book.underlyings])  # Aave exposure is in the Aave leg below
+        books = [lv.book for lv in options.live if lv.book.size.size]
+        option_book = _concat(books)
+        rate = options.venues[0].market.rate if options.venues else 0.0
+        surplus = deep["venue_surplus"] if deep["venue_flags"] is None else None
         grid = stress(
-            empty,
+            option_book,
             spot,
-            0.0,
+            rate,
             linear,
             aave.collateral_units,
             aave.debt_units,
             aave.price_usd,
             aave.liquidation_threshold,
             ~aave.is_stable,
+            venue_surplus=surplus,
         )
-        aave_pnl = _aave_grid_pnl(aave, grid.spot_shocks)
-        self.last_stress = grid
-        self.last_stress_pnl_usd = grid.pnl_usd + aave_pnl[None, :]  # (vol, spot): the whole book
-        risk: dict[str, float] = {
-            "nav_usd": state.total_assets / 10**state.asset.decimals,
-            "share_price": state.share_price / 10**state.asset.decimals,
-            "health_factor": book.health_factor,
-            "liquidation_distance_pct": nearest_pct,
-            "liquidation_distance_sigma": nearest_sigma,
-            "stress_worst_loss_usd": float(-min(0.0, (grid.pnl_usd + aave_pnl[None, :]).min())),
-            "stress_liquidated_scenarios": float(grid.aave_liquidated.sum()),
-        }
-        for u in book.underlyings:
-            risk[f"net_delta_units:{u.symbol}"] = u.net_delta_units
-            risk[f"net_delta_usd:{u.symbol}"] = u.net_delta_units * u.spot_usd
-            risk[f"sigma_annual:{u.symbol}"] = u.sigma_annual
-            risk[f"delta_band_usd:{u.symbol}"] = (
-                delta_band_units(u, self.settings.policy, book.horizon_years) * u.spot_usd
+        if surplus is not None:
+            deep["venue_flags"] = grid.venue_liquidated
+        elif deep["venue_flags"] is not None:
+            grid = StressResult(
+                grid.spot_shocks, grid.vol_shocks, grid.pnl_usd, grid.aave_liquidated, deep["venue_flags"], grid.greeks
             )
-        return risk
+        pnl = grid.pnl_usd + _aave_grid_pnl(aave, grid.spot_shocks)[None, :]
+        self.last_stress, self.last_stress_pnl_usd = grid, pnl
+        return grid, pnl
+
+
+def _concat(books: list[OptionBook]) -> OptionBook:
+    if not books:
+        return OptionBook(
+            np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0, dtype=bool)
+        )
+    if len(books) == 1:
+        return books[0]
+    return OptionBook(*(np.concatenate([getattr(b, f) for b in books]) for f in OptionBook.__dataclass_fields__))
 
 
 def _aave_grid_pnl(aave: Any, spot_shocks: np.ndarray) -> np.ndarray:

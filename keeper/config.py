@@ -91,8 +91,10 @@ class PolicyConfig(_Section):
     health_factor_trigger: float = Field(1.35, gt=1.0, le=5.0)
     health_factor_target: float = Field(1.6, gt=1.0, le=10.0)
     health_factor_relever: float | None = Field(None, gt=1.0, le=20.0)
-    venue_margin_trigger_ratio: float = Field(1.25, gt=1.0, le=10.0, description="collateral / maintenance")
-    venue_margin_target_ratio: float = Field(1.6, gt=1.0, le=20.0)
+    venue_margin_trigger_ratio: float = Field(
+        1.7, gt=1.0, le=10.0, description="venue equity / maintenance margin; keep it above the vault's floor (1.5)"
+    )
+    venue_margin_target_ratio: float = Field(2.2, gt=1.0, le=20.0)
     min_trade_usd: float = Field(500.0, ge=0)
     cost_benefit_ratio: float = Field(1.0, gt=0, le=100, description="trade only if risk value ≥ ratio × cost")
     cooldown_blocks: int = Field(3, ge=0, le=10_000)
@@ -141,6 +143,14 @@ class LoopConfig(_Section):
         25, ge=0, le=100_000, description="blocks before the same failed actions may be tried again"
     )
     balance_check_every_ticks: int = Field(50, ge=1, le=100_000)
+    deep_risk_every_ticks: int = Field(
+        10, ge=1, le=100_000, description="ticks between venue liquidation-distance and venue stress-flag refreshes"
+    )
+    lens_valuation: Literal["onchain", "model"] = Field(
+        "onchain",
+        description="onchain: VaultLens.snapshot (the vault values itself); model: snapshotUnvalued, valued off-chain "
+        "with the venue's formulas (storage reads only: for large option books)",
+    )
 
 
 class StoreConfig(_Section):

@@ -9,12 +9,15 @@ from keeper.loop import Snapshot
 
 
 class LensReader:
-    def __init__(self, client: RpcClient, lens: str, vault: str) -> None:
+    """``valued``: ``VaultLens.snapshot`` (the vault values itself on-chain) or ``snapshotUnvalued`` (storage reads
+    only; the assessor values the book with the venue's formulas)."""
+
+    def __init__(self, client: RpcClient, lens: str, vault: str, *, valued: bool = True) -> None:
         self.client = client
         self._calls = [
             Call("eth_blockNumber"),
             Call("eth_gasPrice"),
-            Call("eth_call", [{"to": lens, "data": snapshot_calldata(vault)}, "latest"]),
+            Call("eth_call", [{"to": lens, "data": snapshot_calldata(vault, valued)}, "latest"]),
         ]
 
     def read(self) -> Snapshot:

@@ -22,6 +22,7 @@ from eth_utils import keccak
 
 from adapters.aave_v3 import AaveV3
 from adapters.base import ProtocolAdapter, TokenBook
+from adapters.option_market import OptionMarket
 from adapters.uniswap_v3 import UniswapV3
 from keeper.artifacts import forge_artifact
 from keeper.assess import VaultAssessor
@@ -40,7 +41,18 @@ log = logging.getLogger("hedgevault.keeper")
 
 VAULT_KEYS = ("HedgedVault", "VaultLens", "AaveV3Adapter", "UniswapV3Adapter")
 #: Contracts whose custom errors the keeper decodes in revert reasons.
-DECODED_CONTRACTS = ("HedgedVault", "AaveV3Adapter", "UniswapV3Adapter", "Timelock", "PriceFeed")
+DECODED_CONTRACTS = (
+    "HedgedVault",
+    "VaultLogic",
+    "AaveV3Adapter",
+    "UniswapV3Adapter",
+    "OptionMarketAdapter",
+    "OptionMarket",
+    "OptionMarketViews",
+    "OptionMarketGovernance",
+    "Timelock",
+    "PriceFeed",
+)
 _KEEPER_ROLE = keccak(text="KEEPER_ROLE")
 
 
@@ -115,7 +127,13 @@ def protocol_adapters(record: Mapping[str, Any]) -> list[ProtocolAdapter]:
     tokens = TokenBook(dict(record))
     fees = {frozenset(pair.split("/")): int(pool["fee"]) for pair, pool in record["uniswap"]["pools"].items()}
     vault = record["vault"]
-    return [AaveV3(vault["AaveV3Adapter"], tokens), UniswapV3(vault["UniswapV3Adapter"], tokens, fees)]
+    adapters: list[ProtocolAdapter] = [
+        AaveV3(vault["AaveV3Adapter"], tokens),
+        UniswapV3(vault["UniswapV3Adapter"], tokens, fees),
+    ]
+    if "OptionMarketAdapter" in vault:
+        adapters.append(OptionMarket(vault["OptionMarketAdapter"]))
+    return adapters
 
 
 @dataclass
@@ -168,7 +186,9 @@ class KeeperRuntime:
             _require_keeper_role(client, vault["HedgedVault"], str(account.address))
         metrics = metrics or KeeperMetrics()
         store = Store(settings.store.path)
-        reader = LensReader(client, vault["VaultLens"], vault["HedgedVault"])
+        reader = LensReader(
+            client, vault["VaultLens"], vault["HedgedVault"], valued=settings.loop.lens_valuation == "onchain"
+        )
         assessor = VaultAssessor(settings, record)
         executor = VaultExecutor(
             txm,  # type: ignore[arg-type]  # read-only runtimes never execute

@@ -77,7 +77,9 @@ contract VaultLens {
         IOptionMarketTypes.RiskParams risk;
         IOptionMarketTypes.MarketParams params;
         VenueAccount[] accounts;
-        OptionPosition[] positions;
+        /// abi.encode(OptionPosition[]): 8 static words per position after the offset and length words, so a
+        /// keeper decodes 1,000 positions as one array (vectorised) instead of 1,000 ABI tuples.
+        bytes positions;
         VenueUnderlying[] underlyings;
         VenueSurface[] surfaces; // one per (underlying, expiry) the vault holds
     }
@@ -165,47 +167,76 @@ contract VaultLens {
         o.marginFloorWad = adapter.marginFloorWad();
         o.risk = market.riskParams();
         o.params = market.marketParams();
+        OptionPosition[] memory positions;
+        (o.accounts, positions) = _accounts(market, vault, valued);
+        o.surfaces = _surfaces(market, positions);
+        o.positions = abi.encode(positions);
+        o.underlyings = _underlyings(market);
+    }
+
+    /// @dev Every account of `vault` (collateral, optionally the venue's equity) and all their positions, flat.
+    function _accounts(IOptionMarket market, address vault, bool valued)
+        internal
+        view
+        returns (VenueAccount[] memory accounts, OptionPosition[] memory positions)
+    {
         uint256[] memory ids = market.accountsOf(vault);
-        o.accounts = new VenueAccount[](ids.length);
+        accounts = new VenueAccount[](ids.length);
         uint256[][] memory seriesIds = new uint256[][](ids.length);
         int256[][] memory sizes = new int256[][](ids.length);
         IOptionMarketTypes.Series[][] memory params = new IOptionMarketTypes.Series[][](ids.length);
         uint256 total;
         for (uint256 i; i < ids.length; ++i) {
-            o.accounts[i].accountId = ids[i];
-            (o.accounts[i].collateralE6, seriesIds[i], sizes[i], params[i]) = market.holdingsOf(ids[i]);
-            if (valued) (o.accounts[i].equityE6, o.accounts[i].fresh) = market.equityOf(ids[i]);
+            accounts[i].accountId = ids[i];
+            (accounts[i].collateralE6, seriesIds[i], sizes[i], params[i]) = market.holdingsOf(ids[i]);
+            if (valued) (accounts[i].equityE6, accounts[i].fresh) = market.equityOf(ids[i]);
             total += seriesIds[i].length;
         }
-        o.positions = new OptionPosition[](total);
-        VenueSurface[] memory surfaces = new VenueSurface[](total);
+        positions = new OptionPosition[](total);
         uint256 k;
-        uint256 m;
         for (uint256 i; i < ids.length; ++i) {
             for (uint256 j; j < seriesIds[i].length; ++j) {
                 IOptionMarketTypes.Series memory p = params[i][j];
-                o.positions[k++] = OptionPosition(
-                    ids[i], seriesIds[i][j], p.underlyingId, p.expiry, p.strikeWad, p.isCall, sizes[i][j], 0
+                uint256 settlement =
+                    p.expiry <= block.timestamp ? market.settlementPrice(p.underlyingId, p.expiry) : 0;
+                positions[k++] = OptionPosition(
+                    ids[i],
+                    seriesIds[i][j],
+                    p.underlyingId,
+                    p.expiry,
+                    p.strikeWad,
+                    p.isCall,
+                    sizes[i][j],
+                    settlement
                 );
-                m = _addSurface(market, surfaces, m, p.underlyingId, p.expiry);
             }
         }
-        o.surfaces = new VenueSurface[](m);
+    }
+
+    /// @dev The vol surface of every (underlying, expiry) among `positions`, each once.
+    function _surfaces(IOptionMarket market, OptionPosition[] memory positions)
+        internal
+        view
+        returns (VenueSurface[] memory surfaces)
+    {
+        VenueSurface[] memory found = new VenueSurface[](positions.length);
+        uint256 m;
+        for (uint256 i; i < positions.length; ++i) {
+            m = _addSurface(market, found, m, positions[i].underlyingId, positions[i].expiry);
+        }
+        surfaces = new VenueSurface[](m);
         for (uint256 i; i < m; ++i) {
-            o.surfaces[i] = surfaces[i];
+            surfaces[i] = found[i];
         }
-        for (uint256 i; i < total; ++i) {
-            if (o.positions[i].expiry <= block.timestamp) {
-                o.positions[i].settlementPriceWad =
-                    market.settlementPrice(o.positions[i].underlyingId, o.positions[i].expiry);
-            }
-        }
+    }
+
+    function _underlyings(IOptionMarket market) internal view returns (VenueUnderlying[] memory out) {
         uint256 n = market.underlyingCount();
-        o.underlyings = new VenueUnderlying[](n);
+        out = new VenueUnderlying[](n);
         for (uint256 u; u < n; ++u) {
             IOptionMarketTypes.Underlying memory info = market.underlying(u);
             (uint256 spotWad, uint256 at) = market.spot(u);
-            o.underlyings[u] = VenueUnderlying(info.asset, spotWad, at, info.maxPriceAgeSeconds);
+            out[u] = VenueUnderlying(info.asset, spotWad, at, info.maxPriceAgeSeconds);
         }
     }
 

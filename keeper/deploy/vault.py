@@ -90,7 +90,7 @@ class VaultConfig:
     # The option venue (when the record has one): after every rebalance that trades there, each venue account
     # must hold equity ≥ this × its maintenance margin (an immutable of the adapter).
     options: bool = True
-    venue_margin_floor_wad: int = 12 * 10**17
+    venue_margin_floor_wad: int = 15 * 10**17  # above the venue's IM (1.25 × MM): the vault keeps a buffer
 
     @property
     def fees(self) -> FeeParams:
@@ -553,7 +553,7 @@ def config_from_section(section: dict[str, Any]) -> VaultConfig:
         tracked=tuple(section["tracked"]),
         asset=section.get("asset", "USDC"),
         options=bool(section.get("options", True)),
-        venue_margin_floor_wad=int(section.get("venue_margin_floor_wad", 12 * 10**17)),
+        venue_margin_floor_wad=int(section.get("venue_margin_floor_wad", 15 * 10**17)),
     )
 
 

@@ -13,6 +13,7 @@ from keeper.policy.plan import (
     Plan,
     Swap,
     UnderlyingView,
+    VenueAccountOpen,
     VenueAccountView,
 )
 
@@ -28,6 +29,7 @@ __all__ = [
     "Plan",
     "Swap",
     "UnderlyingView",
+    "VenueAccountOpen",
     "VenueAccountView",
     "decide",
 ]

@@ -72,6 +72,10 @@ def _margin_rule(book: BookView, config: PolicyConfig, s: Working) -> tuple[list
     needing = [a for a in accounts if a.maintenance_margin_usd > 0]
     if not needing:
         return [], [Decision("venue_margin", False, "no maintenance margin requirement")]
+    if not book.venue_tradeable:
+        return [], [
+            Decision("venue_margin", False, "venue inputs stale (spot or vol surface): the venue refuses trades")
+        ]
     actions: list[Action] = []
     reasons: list[str] = []
     for a in sorted(needing, key=lambda v: v.equity_usd / v.maintenance_margin_usd):
@@ -112,6 +116,8 @@ def gamma_usd_per_pct(gamma_units_per_usd: float, spot_usd: float) -> float:
 def _greek_limits_rule(book: BookView, config: PolicyConfig, s: Working) -> tuple[list[Action], list[Decision]]:
     actions: list[Action] = []
     decisions: list[Decision] = []
+    if book.options and not book.venue_tradeable:
+        return [], [Decision("greek_limits", False, "venue inputs stale: no option trade possible now")]
     for u in list(s.underlyings.values()):
         gamma = gamma_usd_per_pct(u.net_gamma_units_per_usd, u.spot_usd)
         vega = u.net_vega_usd_per_vol_pt

@@ -76,6 +76,7 @@ class BookView:
     options: tuple[ShortOption, ...] = ()
     usdc_debt_units: float = 0.0  # USDC borrowed on Aave (against underlying collateral)
     venue_accounts: tuple[VenueAccountView, ...] = ()  # per account; the totals above are their sums
+    venue_tradeable: bool = True  # False while a venue input is stale: the venue would refuse every trade
     gas_cost_usd: float = 0.0  # expected gas of one rebalance
     horizon_years: float = 1.0 / 365.0
     last_action_block: dict[str, int] = field(default_factory=dict)
@@ -141,7 +142,14 @@ class OptionTrade:
     kind: Literal["option_trade"] = "option_trade"
 
 
-Action = Swap | AaveSupply | AaveWithdraw | AaveBorrow | AaveRepay | MarginDeposit | OptionTrade
+@dataclass(frozen=True)
+class VenueAccountOpen:
+    """Open a new venue sub-account owned by the vault (its id is the venue's next account id)."""
+
+    kind: Literal["venue_account_open"] = "venue_account_open"
+
+
+Action = Swap | AaveSupply | AaveWithdraw | AaveBorrow | AaveRepay | MarginDeposit | OptionTrade | VenueAccountOpen
 
 
 @dataclass(frozen=True)

@@ -13,14 +13,14 @@ from web3.exceptions import ContractCustomError, ContractLogicError
 
 from keeper.artifacts import forge_artifact
 from keeper.chain.anvil import isolated
-from keeper.chain.revert import RevertDecoder
 from keeper.deploy.vault import RiskParams, deploy_vault
 from keeper.devnet.chain import contract_at
 from keeper.devnet.devnet import Devnet
 from keeper.devnet.driver import MarketDriver
+from keeper.runtime import revert_decoder
 
 MAX = 2**256 - 1
-DECODER = RevertDecoder(forge_artifact(n).abi for n in ("HedgedVault", "AaveV3Adapter", "UniswapV3Adapter", "Timelock"))
+DECODER = revert_decoder()  # every project contract the vault may bubble a revert from
 
 
 @dataclass

@@ -1,0 +1,149 @@
+"""The option venue (OptionMarket): lens state → the venue's model inputs and the risk engine's option book;
+policy actions → OptionMarketAdapter calldata.
+
+Units: the lens gives integers (USDC E6, WAD prices, sizes and vols); here they become floats in base units
+(USD, units of underlying, decimal vols, years). The venue's own formulas (``keeper.venue.model``) value every
+account exactly as the chain does (to ~1e-13), so the keeper can value the book off-chain from storage reads.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from eth_abi import encode
+
+from adapters.base import EncodedAction
+from adapters.vault_lens import OptionsState
+from keeper.exceptions import HedgevaultError
+from keeper.policy.plan import Action, MarginDeposit, OptionTrade, VenueAccountOpen
+from keeper.risk.portfolio import OptionBook
+from keeper.venue import model as venue
+
+WAD = 10**18
+YEAR_SECONDS = venue.YEAR_SECONDS
+OPEN_ACCOUNT, DEPOSIT, WITHDRAW, BUY, SELL, SETTLE = range(6)
+
+
+class VenueAccountError(HedgevaultError, ValueError):
+    """Raised when an action does not name a venue account the vault owns."""
+
+
+@dataclass(frozen=True)
+class VenueBook:
+    """One venue's view for one block: the model's inputs, every account's portfolio and margin (USD)."""
+
+    state: OptionsState
+    risk: venue.RiskParams
+    market: venue.MarketParams
+    market_state: venue.MarketState
+    accounts: dict[int, tuple[venue.Portfolio, float]]  # account id → (portfolio, collateral USD)
+    margins: dict[int, venue.Margin]
+    underlying_symbol: dict[int, str]  # the venue's underlying id → token symbol
+
+    @property
+    def equity_usd(self) -> float:
+        return sum(m.equity_usd for m in self.margins.values())
+
+    @property
+    def maintenance_usd(self) -> float:
+        return sum(m.maintenance_usd for m in self.margins.values())
+
+    def worst_ratio(self) -> tuple[float, int]:
+        """The lowest equity / maintenance ratio over accounts with a requirement, and its account (inf, 0)."""
+        ratios = [(m.equity_usd / m.maintenance_usd, a) for a, m in self.margins.items() if m.maintenance_usd > 0]
+        return min(ratios) if ratios else (math.inf, 0)
+
+
+def venue_book(state: OptionsState, now_s: int, symbol_of: dict[str, str]) -> VenueBook:
+    """Model inputs from the lens (``symbol_of``: token address, lower case → symbol)."""
+    risk = venue.RiskParams.from_chain(state.risk)
+    market = venue.MarketParams.from_chain(state.params)
+    spots = np.array([u.spot_wad / WAD for u in state.underlyings], dtype=np.float64)
+    surfaces = {
+        (s.underlying_id, s.expiry_s): venue.Surface(s.atm_vol_wad / WAD, s.skew_wad / WAD, s.smile_wad / WAD)
+        for s in state.surfaces
+    }
+    market_state = venue.MarketState(now_s, spots, surfaces)
+    p = state.positions
+    accounts: dict[int, tuple[venue.Portfolio, float]] = {}
+    margins: dict[int, venue.Margin] = {}
+    for account in state.accounts:
+        sel = p.account_id == account.account_id
+        portfolio = venue.Portfolio(
+            p.underlying_id[sel], p.expiry_s[sel], p.strike_usd[sel], p.is_call[sel], p.size[sel], p.settlement_usd[sel]
+        )
+        collateral = account.collateral_e6 / 1e6
+        accounts[account.account_id] = (portfolio, collateral)
+        margins[account.account_id] = venue.margin(portfolio, collateral, market_state, risk, market)
+    symbols = {i: symbol_of.get(u.asset.lower(), f"underlying{i}") for i, u in enumerate(state.underlyings)}
+    return VenueBook(state, risk, market, market_state, accounts, margins, symbols)
+
+
+@dataclass(frozen=True)
+class LiveOptions:
+    """The live (unexpired) positions of a venue book, with what the policy and risk engine need per position."""
+
+    book: OptionBook  # underlying_index = position in ``symbols`` (the assessor's underlying order)
+    account_id: np.ndarray
+    series_id: np.ndarray
+    mark_usd: np.ndarray  # per unit, the venue's mid
+    ask_usd: np.ndarray  # per unit, what buying one more costs at the venue
+
+
+def live_options(vb: VenueBook, symbols: list[str]) -> LiveOptions:
+    """Unexpired positions as the risk engine's ``OptionBook`` indexed by ``symbols`` (positions on an underlying
+    outside ``symbols`` are dropped: the vault tracks every underlying it trades)."""
+    p = vb.state.positions
+    now = vb.market_state.now_s
+    index = {s: i for i, s in enumerate(symbols)}
+    mapped = np.array([index.get(vb.underlying_symbol.get(int(u), ""), -1) for u in p.underlying_id], dtype=np.int64)
+    live = (p.expiry_s > now) & (p.size != 0) & (mapped >= 0)
+    portfolio = venue.Portfolio(p.underlying_id, p.expiry_s, p.strike_usd, p.is_call, p.size, p.settlement_usd)
+    vols = venue.position_vols(portfolio, vb.market_state, vb.market)
+    marks = venue.marks(portfolio, vb.market_state, vb.market)
+    spot = vb.market_state.spot_usd[p.underlying_id] if len(p) else np.zeros(0)
+    fee = vb.market.spot_fee * spot + vb.market.price_fee * marks
+    book = OptionBook(
+        underlying_index=mapped[live],
+        size=p.size[live],
+        strike=p.strike_usd[live],
+        t_years=(p.expiry_s[live] - now) / YEAR_SECONDS,
+        vol=vols[live],
+        is_call=p.is_call[live],
+    )
+    return LiveOptions(book, p.account_id[live], p.series_id[live], marks[live], (marks + fee)[live])
+
+
+class OptionMarket:
+    """Encodes venue actions for the vault's OptionMarketAdapter (run by DELEGATECALL in the vault)."""
+
+    name = "option_market"
+
+    def __init__(self, adapter_address: str) -> None:
+        self.adapter_address = adapter_address
+
+    def handles(self, action: Action) -> bool:
+        return isinstance(action, OptionTrade | MarginDeposit | VenueAccountOpen)
+
+    def encode(self, action: Action) -> EncodedAction:
+        if isinstance(action, VenueAccountOpen):
+            return self._op(OPEN_ACCOUNT, 0, 0, 0, 0)
+        assert isinstance(action, OptionTrade | MarginDeposit)
+        if action.account_id <= 0:
+            raise VenueAccountError(
+                f"{action.kind} names venue account {action.account_id}; plans must carry the vault's account id "
+                "(the assessor fills it from the lens)"
+            )
+        if isinstance(action, MarginDeposit):
+            return self._op(DEPOSIT, action.account_id, 0, int(action.amount_usdc * (1 - 1e-12) * 1e6), 0)
+        size_wad = int(abs(action.size) * (1 - 1e-12) * WAD)
+        if action.size > 0:  # buy: pay at most max_cost (rounded up: the bound is a ceiling)
+            return self._op(BUY, action.account_id, action.series_id, size_wad, math.ceil(action.max_cost_usd * 1e6))
+        min_proceeds = max(0.0, -action.max_cost_usd)  # sell: receive at least this (rounded down)
+        return self._op(SELL, action.account_id, action.series_id, size_wad, int(min_proceeds * 1e6))
+
+    def _op(self, op: int, account: int, series: int, amount: int, limit: int) -> EncodedAction:
+        data = encode(["uint8", "uint256", "uint256", "uint256", "uint256"], [op, account, series, amount, limit])
+        return self.adapter_address, data

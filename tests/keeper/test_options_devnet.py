@@ -1,0 +1,122 @@
+"""The keeper with option positions on the devnet's venue: the lens returns the vault's venue book in one call,
+the venue's formulas value it off-chain exactly as the chain does, option delta is hedged through Aave/Uniswap,
+and the vault refuses a venue trade that leaves an account under its margin floor."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters.option_market import OptionMarket
+from adapters.vault_lens import decode_snapshot, snapshot_calldata
+from keeper.chain.anvil import rpc
+from keeper.policy import MarginDeposit, OptionTrade, VenueAccountOpen
+from keeper.venue.chain import market_at
+
+from ..vault.conftest import Stack, revert_reason
+from .conftest import runtime_for, settings_for
+from .test_keeper_devnet import keeper_rebalance
+
+pytestmark = pytest.mark.chain
+MONTHLY = 2  # index of the first monthly expiry in the venue record (≈ 29 days out at the snapshot)
+
+
+def series(stack: Stack, underlying: str, strike: float, is_call: bool, expiry_index: int = MONTHLY) -> int:
+    venue = stack.devnet.record["venue"]
+    expiry = venue["expiries"][expiry_index]
+    return next(
+        s["id"]
+        for s in venue["series"]
+        if s["underlying"] == underlying
+        and s["expiry"] == expiry
+        and s["strike_usd"] == strike
+        and s["is_call"] == is_call
+    )
+
+
+def open_short_calls(stack: Stack, contracts: float, margin_usdc: float = 1_000_000.0) -> int:
+    """Through the keeper role: open a venue account, post margin, sell ``contracts`` monthly 3,300 WETH calls."""
+    market = market_at(stack.w3, stack.devnet.record["venue"]["OptionMarket"])
+    account = market.functions.accountCount().call() + 1
+    call = series(stack, "WETH", 3300.0, True)
+    proceeds = market.functions.quoteSell(call, int(contracts * 10**18)).call()[0] / 1e6
+    keeper_rebalance(
+        stack,
+        VenueAccountOpen(),
+        MarginDeposit(margin_usdc, account),
+        OptionTrade(call, -contracts, -proceeds * 0.99, account),
+    )
+    return account
+
+
+def lens(stack: Stack, valued: bool) -> Any:
+    data = snapshot_calldata(stack.vault.address, valued)
+    raw = rpc(stack.devnet.url, "eth_call", [{"to": stack.section["VaultLens"], "data": data}, "latest"])
+    return decode_snapshot(bytes.fromhex(raw[2:]))
+
+
+def test_lens__vault_with_short_calls__positions_and_margin_match_the_venue(stack: Stack, tmp_path: Path) -> None:
+    account = open_short_calls(stack, 300.0)
+    state = lens(stack, valued=True)
+    (venue,) = state.options
+    assert [a.account_id for a in venue.accounts] == [account]
+    assert venue.positions.size.tolist() == pytest.approx([-300.0])
+    assert venue.positions.strike_usd.tolist() == [3300.0]
+    assert venue.margin_floor_wad == 15 * 10**17
+    market = market_at(stack.w3, venue.market)
+    equity_e6, im_e6, mm_e6 = market.functions.marginOf(account).call()
+    runtime = runtime_for(stack, settings_for(stack, tmp_path), read_only=True)
+    assessment = runtime.keeper.assessor.assess(runtime.keeper.reader.read())
+    (view,) = assessment.book.venue_accounts
+    assert view.equity_usd == pytest.approx(equity_e6 / 1e6, rel=1e-9)
+    assert view.maintenance_margin_usd == pytest.approx(mm_e6 / 1e6, rel=1e-9)
+    assert view.initial_margin_usd == pytest.approx(im_e6 / 1e6, rel=1e-9)
+    weth = next(u for u in assessment.book.underlyings if u.symbol == "WETH")
+    assert -300 * 0.6 < weth.net_delta_units < -300 * 0.1  # short 10 %-OTM monthly calls: delta ≈ −0.3 each
+    assert weth.net_gamma_units_per_usd < 0
+    assert weth.net_vega_usd_per_vol_pt < 0
+    (short,) = assessment.book.options
+    assert short.account_id == account
+    assert short.size == pytest.approx(-300.0)
+
+
+def test_nav__model_valuation_off_chain__equals_the_vaults_own(stack: Stack, tmp_path: Path) -> None:
+    open_short_calls(stack, 300.0)
+    on_chain = runtime_for(stack, settings_for(stack, tmp_path), read_only=True)
+    off_chain = runtime_for(
+        stack, settings_for(stack, tmp_path / "model", loop={"lens_valuation": "model"}), read_only=True
+    )
+    a = on_chain.keeper.assessor.assess(on_chain.keeper.reader.read())
+    b = off_chain.keeper.assessor.assess(off_chain.keeper.reader.read())
+    assert b.nav_usd == pytest.approx(a.nav_usd, rel=1e-9)
+    assert b.share_price == pytest.approx(a.share_price, rel=1e-9)
+
+
+def test_tick__short_calls_delta_out_of_band__hedged_with_spot(stack: Stack, tmp_path: Path) -> None:
+    open_short_calls(stack, 300.0)
+    runtime = runtime_for(stack, settings_for(stack, tmp_path))
+    first = runtime.keeper.tick()
+    assert first.outcome == "rebalance mined", first.outcome
+    assert first.plan is not None
+    assert [a.kind for a in first.plan.actions] == ["swap"]  # buy WETH with idle USDC
+    assert first.risk["net_delta_units:WETH"] < -20
+    stack.driver.mine()
+    second = runtime.keeper.tick()
+    assert abs(second.risk["net_delta_usd:WETH"]) <= second.risk["delta_band_usd:WETH"]
+    assert second.risk["venue_margin_ratio"] > 1.5
+
+
+def test_rebalance__venue_margin_below_vault_floor__reverts_named(stack: Stack) -> None:
+    account = open_short_calls(stack, 300.0, margin_usdc=400_000.0)
+    market = market_at(stack.w3, stack.devnet.record["venue"]["OptionMarket"])
+    equity_e6, _, mm_e6 = market.functions.marginOf(account).call()
+    ratio = equity_e6 / mm_e6
+    # Sell more until the account sits between the venue's IM (1.25 × MM) and the vault's floor (1.5 × MM).
+    more = 300.0 * (ratio / 1.35 - 1.0)
+    call = series(stack, "WETH", 3300.0, True)
+    action = OptionMarket(stack.section["OptionMarketAdapter"]).encode(OptionTrade(call, -more, 0.0, account))
+    reason = revert_reason(stack.vault.functions.rebalance([action], []), stack.keeper)
+    assert reason.startswith(f"VenueMarginBelowFloor(accountId={account}"), reason
+    assert "floorWad=1500000000000000000" in reason
