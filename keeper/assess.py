@@ -1,8 +1,8 @@
 """From a VaultLens snapshot to the policy's ``BookView`` and the risk summary the keeper records and exports.
 
 Pure apart from a small state: the previous oracle price per underlying (an EWMA vol forecast), and the
-"deep" risk figures (venue liquidation distance, stress with venue flags) refreshed every
-``loop.deep_risk_every_ticks`` ticks, because they reprice the venue book hundreds of times.
+"deep" risk figures (stress grid with venue flags, venue liquidation distance) that :meth:`VaultAssessor.deep`
+refreshes every ``loop.deep_risk_every_ticks`` ticks, after the tick has acted.
 Option positions are valued with the venue's own formulas (``keeper.venue.model``), so a snapshot read without
 on-chain valuation (``snapshotUnvalued``) still gives the NAV the vault would compute.
 """
@@ -39,6 +39,8 @@ class VaultAssessor:
         self._var: dict[str, float] = {}
         self._ticks = 0
         self._deep: dict[str, Any] = {}
+        self._deep_tick = 0
+        self._last_inputs: tuple[BookView, Any, OptionsView] | None = None
         self.last_stress: StressResult | None = None
         self.last_stress_pnl_usd: np.ndarray | None = None
         self.last_options: OptionsView | None = None
@@ -141,16 +143,16 @@ class VaultAssessor:
     def _risk(
         self, book: BookView, aave: Any, state: VaultState, options: OptionsView, nav_assets: float
     ) -> dict[str, float]:
+        """The fast part, every tick: Aave liquidation in closed form, Greeks, venue margins. The deep part
+        (stress grid, venue liquidation distance) comes from :meth:`deep`, which the loop runs after acting."""
         liq = aave_liquidation(
             aave.collateral_units, aave.debt_units, aave.price_usd, aave.liquidation_threshold, aave.is_stable
         )
-        deep = self._deep_risk(options)
         sigmas = [u.sigma_annual for u in book.underlyings]
-        venue_moves = deep["venue_moves"]
+        venue_moves = self._deep.get("venue_moves", np.zeros(0))
         moves = np.concatenate([liq.per_asset_move()[1:], [liq.joint_move], venue_moves])
         move_sigmas = [*sigmas, max(sigmas, default=0.6), *([max(sigmas, default=0.6)] * len(venue_moves))]
         nearest_pct, nearest_sigma = nearest_liquidation(moves, move_sigmas, book.horizon_years)
-        grid, grid_pnl = self._stress(book, aave, options, deep)
         ratio = options.worst_margin_ratio()
         risk: dict[str, float] = {
             "nav_usd": nav_assets * (state.asset.price_e8 / 1e8 or 1.0),
@@ -158,12 +160,11 @@ class VaultAssessor:
             "health_factor": book.health_factor,
             "liquidation_distance_pct": nearest_pct,
             "liquidation_distance_sigma": nearest_sigma,
-            "stress_worst_loss_usd": float(-min(0.0, grid_pnl.min())),
-            "stress_liquidated_scenarios": float((grid.aave_liquidated | grid.venue_liquidated).sum()),
             "venue_margin_ratio": ratio if math.isfinite(ratio) else math.nan,
             "venue_equity_usd": options.equity_usd,
             "venue_maintenance_margin_usd": options.maintenance_usd,
             "option_positions": float(options.positions),
+            **self._deep.get("risk", {}),
         }
         g = options.greeks
         for i, u in enumerate(book.underlyings):
@@ -175,30 +176,39 @@ class VaultAssessor:
             risk[f"sigma_annual:{u.symbol}"] = u.sigma_annual
             band_units = delta_band_units(u, self.settings.policy, book.horizon_years)
             risk[f"delta_band_usd:{u.symbol}"] = band_units * u.spot_usd
+        self._last_inputs = (book, aave, options)
         return risk
 
-    def _deep_risk(self, options: OptionsView) -> dict[str, Any]:
-        """Venue liquidation moves and the venue's stress surplus, refreshed every ``deep_risk_every_ticks``."""
+    def deep(self, force: bool = False) -> dict[str, float]:
+        """Stress over the spot × vol grid (full revaluation with venue liquidation flags) and the venue's
+        liquidation distance, for the book last assessed; refreshed every ``loop.deep_risk_every_ticks`` ticks
+        (or when ``force``), else the last figures. Run after the tick's transaction is sent: the policy does
+        not need them, and they reprice the venue book hundreds of times."""
         every = self.settings.loop.deep_risk_every_ticks
-        if not self._deep or self._ticks % every == 1 or every == 1:
+        if self._last_inputs is None:
+            return {}
+        if force or not self._deep or (self._ticks - self._deep_tick) >= every:
+            book, aave, options = self._last_inputs
+            grid, pnl = self._stress(book, aave, options)
+            moves = np.array(liquidation_moves(options), dtype=np.float64)
             self._deep = {
-                "venue_moves": np.array(liquidation_moves(options), dtype=np.float64),
-                "venue_surplus": stress_surplus(options),
-                "venue_flags": None,
+                "venue_moves": moves,
+                "risk": {
+                    "stress_worst_loss_usd": float(-min(0.0, pnl.min())),
+                    "stress_liquidated_scenarios": float((grid.aave_liquidated | grid.venue_liquidated).sum()),
+                    "venue_liquidation_move_pct": _nearest_abs(moves),
+                },
             }
-        return self._deep
+            self._deep_tick = self._ticks
+        return dict(self._deep["risk"])
 
-    def _stress(
-        self, book: BookView, aave: Any, options: OptionsView, deep: dict[str, Any]
-    ) -> tuple[StressResult, np.ndarray]:
-        """Full revaluation over the spot × vol grid: options (all venues), held units, Aave; venue liquidation
-        flags from the deep refresh (they reprice every venue account in every scenario)."""
+    def _stress(self, book: BookView, aave: Any, options: OptionsView) -> tuple[StressResult, np.ndarray]:
+        """Full revaluation over the spot × vol grid: options (all venues), held units, Aave, with Aave and venue
+        liquidation flags per scenario."""
         spot = np.array([u.spot_usd for u in book.underlyings])
         linear = np.array([u.held_units for u in book.underlyings])  # Aave exposure is in the Aave leg below
-        books = [lv.book for lv in options.live if lv.book.size.size]
-        option_book = _concat(books)
+        option_book = _concat([lv.book for lv in options.live if lv.book.size.size])
         rate = options.venues[0].market.rate if options.venues else 0.0
-        surplus = deep["venue_surplus"] if deep["venue_flags"] is None else None
         grid = stress(
             option_book,
             spot,
@@ -209,14 +219,8 @@ class VaultAssessor:
             aave.price_usd,
             aave.liquidation_threshold,
             ~aave.is_stable,
-            venue_surplus=surplus,
+            venue_surplus=stress_surplus(options),
         )
-        if surplus is not None:
-            deep["venue_flags"] = grid.venue_liquidated
-        elif deep["venue_flags"] is not None:
-            grid = StressResult(
-                grid.spot_shocks, grid.vol_shocks, grid.pnl_usd, grid.aave_liquidated, deep["venue_flags"], grid.greeks
-            )
         pnl = grid.pnl_usd + _aave_grid_pnl(aave, grid.spot_shocks)[None, :]
         self.last_stress, self.last_stress_pnl_usd = grid, pnl
         return grid, pnl
@@ -230,6 +234,11 @@ def _concat(books: list[OptionBook]) -> OptionBook:
     if len(books) == 1:
         return books[0]
     return OptionBook(*(np.concatenate([getattr(b, f) for b in books]) for f in OptionBook.__dataclass_fields__))
+
+
+def _nearest_abs(moves: np.ndarray) -> float:
+    finite = np.abs(moves[np.isfinite(moves)])
+    return float(finite.min()) if finite.size else math.nan
 
 
 def _aave_grid_pnl(aave: Any, spot_shocks: np.ndarray) -> np.ndarray:

@@ -49,6 +49,8 @@ def _read(settings: KeeperSettings) -> tuple[Any, Assessment, Plan]:
         keeper = runtime.keeper
         snapshot = keeper.reader.read()
         assessment = keeper.assessor.assess(snapshot)
+        deep = keeper.assessor.deep(force=True)  # type: ignore[attr-defined]  # the VaultAssessor
+        assessment = replace(assessment, risk={**assessment.risk, **deep})
         book = replace(assessment.book, last_action_block=dict(keeper._last_action_blocks()))
         plan = decide(book, settings.policy)
     finally:

@@ -221,6 +221,10 @@ class Keeper:
             result.outcome = f"skipped: the same actions failed at block {previous}; backing off"
         else:
             result.execution, result.outcome = self._act(plan, started)
+        deep = getattr(self.assessor, "deep", None)
+        if deep is not None:  # stress and venue liquidation distance: after acting, off the latency path
+            result.risk = {**assessment.risk, **deep()}
+            self.metrics.observe_risk(result.risk)
         self.store.record_tick(
             block_number=snapshot.block_number,
             block_timestamp=snapshot.block_timestamp,
@@ -228,7 +232,7 @@ class Keeper:
             latency_ms=(self._clock() - started) * 1000,
             rpc_requests=snapshot.rpc_requests,
             outcome=result.outcome,
-            risk=assessment.risk,
+            risk=result.risk,
             nav=(assessment.nav_usd, assessment.share_price, 0.0),
         )
         self.metrics.nav_usd.set(assessment.nav_usd)

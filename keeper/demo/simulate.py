@@ -95,6 +95,7 @@ def _final_book(world: Any, settings: Any) -> dict[str, Any]:
     try:
         assessor = runtime.keeper.assessor
         assessment = assessor.assess(runtime.keeper.reader.read())
+        assessor.deep(force=True)
     finally:
         runtime.close()
     grid = assessor.last_stress
