@@ -270,7 +270,10 @@ contract OptionMarket is OptionMarketBase, IOptionMarketAccounts, Proxy {
         uint256 abs = SignedMath.abs(size);
         closedSizeWad = maxSizeWad < abs ? maxSizeWad : abs;
         int256 premiumE6 = _closePremium(ctx, s, size < 0, closedSizeWad);
-        bonusE6 = closedSizeWad * ctx.spotWad[s.underlyingId] / WAD * _risk.liquidationPenaltyWad / 1e30;
+        // penalty × spot per unit closed, in USDC (WAD·WAD·WAD → E6), rounded down once
+        bonusE6 = FixedPointMathLib.mulDiv(
+            closedSizeWad * ctx.spotWad[s.underlyingId], _risk.liquidationPenaltyWad, 1e48
+        );
         int256 delta = size < 0 ? closedSizeWad.toInt256() : -closedSizeWad.toInt256();
 
         _accounts[accountId].collateralE6 -= premiumE6 + bonusE6.toInt256();

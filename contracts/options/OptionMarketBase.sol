@@ -73,7 +73,7 @@ abstract contract OptionMarketBase is
 
     IERC20 internal immutable _usdc;
 
-    /* STORAGE (the market and its extension share this layout: neither adds storage) */
+    /* STORAGE (the market and its facets share this layout: none adds storage) */
 
     struct ExpiryInfo {
         uint128 settlementPriceWad; // 0 until settled
@@ -92,28 +92,51 @@ abstract contract OptionMarketBase is
         Position[] positions;
     }
 
-    RiskParams internal _risk;
-    MarketParams internal _market;
+    // Slither's uninitialized-state checks each contract alone. Every variable below is written, in the
+    // market's storage, by the facet named beside it and read by the others (one layout, checked by
+    // tests/venue/test_artifacts.py). Each is triaged on its own line: one added later is checked again.
+    RiskParams internal _risk; // core constructor, Governance.setRiskParams
+    MarketParams internal _market; // core constructor, Governance.setMarketParams
 
-    Underlying[] internal _underlyings;
-    mapping(uint256 seriesId => Series) internal _series;
-    uint256 internal _seriesCount;
-    mapping(bytes32 key => uint256 seriesId) internal _seriesIds;
-    uint32[] internal _live; // packed 8 per slot: the pool loader reads it on every trade
+    // slither-disable-next-line uninitialized-state
+    Underlying[] internal _underlyings; // Governance: addUnderlying, setMaxPriceAge
+    // slither-disable-next-line uninitialized-state
+    mapping(uint256 seriesId => Series) internal _series; // Governance.listSeries
+    // slither-disable-next-line uninitialized-state
+    uint256 internal _seriesCount; // Governance.listSeries
+    // slither-disable-next-line uninitialized-state
+    mapping(bytes32 key => uint256 seriesId) internal _seriesIds; // Governance.listSeries
+    // Governance: listSeries, settleExpiry. Packed 8 per slot: the pool loader reads it on every trade.
+    // slither-disable-next-line uninitialized-state
+    uint32[] internal _live;
     mapping(uint256 seriesId => uint256 slot) internal _liveSlot; // index + 1 in _live
+    // Governance: listSeries, settleExpiry.
+    // slither-disable-next-line uninitialized-state
     mapping(uint256 underlyingId => mapping(uint256 expiry => ExpiryInfo)) internal _expiries;
+    // Governance.postVolSurface.
+    // slither-disable-next-line uninitialized-state
     mapping(uint256 underlyingId => mapping(uint256 expiry => VolSurface)) internal _vols;
 
-    mapping(uint256 accountId => Account) internal _accounts;
-    uint256 internal _accountCount;
-    mapping(uint256 accountId => mapping(uint256 seriesId => uint256 slot)) internal _positionSlot; // index + 1
-    mapping(address owner => uint256[]) internal _accountsOf;
+    // slither-disable-next-line uninitialized-state
+    mapping(uint256 accountId => Account) internal _accounts; // core: accounts, collateral, positions
+    // slither-disable-next-line uninitialized-state
+    uint256 internal _accountCount; // core.openAccount
+    // Core: trades, liquidations, settlement. Index + 1 in the account's positions.
+    // slither-disable-next-line uninitialized-state
+    mapping(uint256 accountId => mapping(uint256 seriesId => uint256 slot)) internal _positionSlot;
+    // slither-disable-next-line uninitialized-state
+    mapping(address owner => uint256[]) internal _accountsOf; // core.openAccount
 
-    int256 internal _poolCashE6;
-    mapping(uint256 seriesId => int256) internal _poolSize;
-    uint256 internal _totalShares;
-    mapping(address provider => uint256) internal _shares;
-    uint256 internal _badDebtE6;
+    // slither-disable-next-line uninitialized-state
+    int256 internal _poolCashE6; // core: trades, liquidations; Governance: settleExpiry, LP flows
+    // slither-disable-next-line uninitialized-state
+    mapping(uint256 seriesId => int256) internal _poolSize; // core: trades, liquidations
+    // slither-disable-next-line uninitialized-state
+    uint256 internal _totalShares; // Governance: LP flows
+    // slither-disable-next-line uninitialized-state
+    mapping(address provider => uint256) internal _shares; // Governance: LP flows
+    // slither-disable-next-line uninitialized-state
+    uint256 internal _badDebtE6; // core: bad-debt absorption
 
     /* WORKING STATE (memory) */
 
@@ -185,6 +208,8 @@ abstract contract OptionMarketBase is
     function _readFeed(uint256 underlyingId) internal view returns (uint256 spotWad, uint256 updatedAt) {
         Underlying memory u = _underlyings[underlyingId];
         int256 answer;
+        // Round ids and startedAt are not used: freshness is judged on updatedAt (answeredInRound is deprecated).
+        // slither-disable-next-line unused-return
         (, answer,, updatedAt,) = IAggregatorV3(u.feed).latestRoundData();
         if (answer <= 0) revert InvalidPrice(u.feed, answer);
         spotWad = _toWad(answer.toUint256(), u.feedDecimals);
@@ -299,7 +324,7 @@ abstract contract OptionMarketBase is
         uint256 n = h.length;
         Series[] memory ser = new Series[](n);
         uint256[] memory keys = new uint256[](n); // live holdings; zeros (skipped) sort first
-        uint256 live;
+        uint256 live = 0;
         for (uint256 i; i < n; ++i) {
             if (h[i].sizeWad == 0) continue;
             Series memory s = _series[h[i].seriesId];
@@ -320,8 +345,9 @@ abstract contract OptionMarketBase is
         book.expiries = new MarginLib.Expiry[](live);
         if (live == 0) return (book, expiredWad);
         LibSort.sort(keys);
-        Group memory g;
-        uint256 legs;
+        // The first live holding opens the first group (book.expiryCount == 0), so g's zeros are never compared.
+        Group memory g = Group(0, 0, 0, VolSurface(0, 0, 0, 0), 0);
+        uint256 legs = 0;
         for (uint256 k = n - live; k < n; ++k) {
             uint256 i = keys[k] & type(uint48).max;
             Series memory s = ser[i];
@@ -403,7 +429,7 @@ abstract contract OptionMarketBase is
         Position[] storage ps = _accounts[accountId].positions;
         uint256 n = ps.length;
         h = new Holding[](n + 1);
-        bool found;
+        bool found = false;
         for (uint256 i; i < n; ++i) {
             Position memory p = ps[i];
             if (p.seriesId == seriesId) {
@@ -455,9 +481,10 @@ abstract contract OptionMarketBase is
         return _floorDiv(sizeWad * priceWad.toInt256(), IWAD * _WAD_PER_E6);
     }
 
-    function _floorDiv(int256 x, int256 d) internal pure returns (int256 q) {
-        q = x / d;
-        if (x < 0 && q * d != x) --q;
+    /// @dev ⌊x / d⌋ for d > 0 (callers pass positive constants): `/` rounds toward zero, so a negative x is first
+    ///      moved d − 1 further from zero.
+    function _floorDiv(int256 x, int256 d) internal pure returns (int256) {
+        return x >= 0 ? x / d : (x - d + 1) / d;
     }
 
     /* SHARED CHECKS */

@@ -33,7 +33,7 @@ contract OptionMarketGovernance is OptionMarketBase, IOptionMarketPool, IOptionM
         if (block.timestamp < expiry) revert ExpiryNotReached(expiry, block.timestamp);
         uint256 priceWad = _settlementRound(underlyingId, expiry, roundId);
         info.settlementPriceWad = priceWad.toUint128();
-        int256 poolPayoutE6;
+        int256 poolPayoutE6 = 0;
         for (uint256 i = _live.length; i > 0; --i) {
             uint256 id = _live[i - 1];
             Series memory s = _series[id];
@@ -53,9 +53,14 @@ contract OptionMarketGovernance is OptionMarketBase, IOptionMarketPool, IOptionM
         returns (uint256)
     {
         Underlying memory u = _underlyings[underlyingId];
+        // The round is identified by the id asked for; only its answer and time matter (startedAt is not used,
+        // answeredInRound is deprecated).
+        // slither-disable-next-line unused-return
         (, int256 answer,, uint256 updatedAt,) = IAggregatorV3(u.feed).getRoundData(roundId);
         if (updatedAt < expiry || roundId == 0) revert InvalidSettlementRound(roundId, updatedAt, expiry);
         if (roundId > 1) {
+            // Only the previous round's time matters: it must be before expiry (roundId is the first after it).
+            // slither-disable-next-line unused-return
             (,,, uint256 previousAt,) = IAggregatorV3(u.feed).getRoundData(roundId - 1);
             if (previousAt >= expiry) revert InvalidSettlementRound(roundId, updatedAt, expiry);
         }

@@ -87,10 +87,10 @@ library BlackScholesLib {
         bool isCall
     ) internal pure returns (uint256) {
         uint256 rt = rateWad * tauWad / WAD;
-        uint256 forwardWad = spotWad * uint256(FixedPointMathLib.expWad(int256(rt))) / WAD;
+        uint256 growthWad = uint256(FixedPointMathLib.expWad(int256(rt)));
         uint256 discountWad = uint256(FixedPointMathLib.expWad(-int256(rt)));
         int256 x = FixedPointMathLib.lnWad(int256(spotWad * WAD / strikeWad)) + int256(rt);
-        uint256 r = forwardWad * WAD / strikeWad;
+        uint256 r = spotWad * growthWad / strikeWad; // R = F/K = S·e^{rτ}/K, rounded once
         uint256 s = volWad * FixedPointMathLib.sqrtWad(tauWad) / WAD;
         uint256 c = callOverStrike(x, r, s, 1e36 / s);
         uint256 perStrike = isCall ? c : putFromCall(c, r);
@@ -106,7 +106,8 @@ library BlackScholesLib {
         uint256 minVol,
         uint256 maxVol
     ) internal pure returns (uint256) {
-        int256 v = int256(atmVolWad) + skewWad * k / IWAD + smileWad * (k * k / IWAD) / IWAD;
+        // |k| < 136e18 (lnWad's range), smile ≤ 5e18: smile·k² < 1e59, far from overflow; rounded once.
+        int256 v = int256(atmVolWad) + skewWad * k / IWAD + smileWad * k * k / (IWAD * IWAD);
         if (v <= int256(minVol)) return minVol;
         if (v >= int256(maxVol)) return maxVol;
         return uint256(v);

@@ -121,6 +121,18 @@ contract BlackScholesLibTest is Test {
         assertApproxEqAbs(c, direct, 1e4);
     }
 
+    /// @notice The surface is rounded once: within 2 wei of atm + skew·k + smile·k² (exact), unclamped.
+    function testSurfaceVolRoundsOnce(uint256 atm, int256 skew, int256 smile, int256 k) public pure {
+        atm = bound(atm, 0.01e18, 5e18);
+        skew = bound(skew, -2e18, 2e18);
+        smile = bound(smile, 0, 5e18);
+        k = bound(k, -5e18, 5e18);
+        int256 exact = int256(atm) * 1e36 + skew * k * 1e18 + smile * k * k; // vol × 1e36
+        vm.assume(exact > 0);
+        uint256 v = BlackScholesLib.surfaceVol(atm, skew, smile, k, 0, type(uint128).max);
+        assertApproxEqAbs(int256(v) * 1e36, exact, 2e36);
+    }
+
     function testGasPrice() public {
         uint256 g = gasleft();
         uint256 p = BlackScholesLib.price(3000e18, 3300e18, 0.1e18, 0.6e18, 0.04e18, true);

@@ -61,7 +61,7 @@ contract LiquidationTest is OptionMarketFixture {
         assertEq(closed, size);
         assertEq(usdc.balanceOf(liquidator), bonus);
         (uint256 spotWad,) = market.spot(ETH);
-        assertEq(bonus, size * spotWad / 1e18 * 0.002e18 / 1e30); // 0.2 % of spot per unit
+        assertEq(bonus, size * spotWad * 0.002e18 / 1e48); // 0.2 % of spot per unit, rounded down once
         (int256 equity, uint256 im, uint256 mm) = market.marginOf(account);
         assertGe(equity, int256(mm), "maintenance restored");
         assertLe(equity, int256(im), "not beyond initial");
