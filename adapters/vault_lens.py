@@ -45,7 +45,7 @@ class VenueAccount:
     fresh: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class OptionPositions:
     """Every option position of the vault on one venue, structure of arrays (shape (n,)). Integers as on-chain;
     floats in base units: strike in USD, size in units of underlying (+ long), settlement in USD (0 = not fixed)."""
@@ -61,6 +61,13 @@ class OptionPositions:
 
     def __len__(self) -> int:
         return int(self.size.size)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, OptionPositions):
+            return NotImplemented
+        return all(np.array_equal(getattr(self, f.name), getattr(other, f.name)) for f in fields(self))
+
+    __hash__ = None  # type: ignore[assignment]  # arrays: compared by value, not hashable
 
 
 @dataclass(frozen=True)

@@ -185,7 +185,7 @@ contract VaultLens {
         uint256[][] memory seriesIds = new uint256[][](ids.length);
         int256[][] memory sizes = new int256[][](ids.length);
         IOptionMarketTypes.Series[][] memory params = new IOptionMarketTypes.Series[][](ids.length);
-        uint256 total;
+        uint256 total = 0;
         for (uint256 i; i < ids.length; ++i) {
             accounts[i].accountId = ids[i];
             (accounts[i].collateralE6, seriesIds[i], sizes[i], params[i]) = market.holdingsOf(ids[i]);
@@ -193,7 +193,7 @@ contract VaultLens {
             total += seriesIds[i].length;
         }
         positions = new OptionPosition[](total);
-        uint256 k;
+        uint256 k = 0;
         for (uint256 i; i < ids.length; ++i) {
             for (uint256 j; j < seriesIds[i].length; ++j) {
                 IOptionMarketTypes.Series memory p = params[i][j];
@@ -220,7 +220,7 @@ contract VaultLens {
         returns (VenueSurface[] memory surfaces)
     {
         VenueSurface[] memory found = new VenueSurface[](positions.length);
-        uint256 m;
+        uint256 m = 0;
         for (uint256 i; i < positions.length; ++i) {
             m = _addSurface(market, found, m, positions[i].underlyingId, positions[i].expiry);
         }
