@@ -25,6 +25,7 @@ class TokenState:
     price_e8: int
     price_updated_at: int
     liquidation_threshold_bps: int
+    ltv_bps: int
 
 
 @dataclass(frozen=True)

@@ -86,6 +86,7 @@ class VaultAssessor:
                     debt_units=float(aave.debt_units[j]),
                     collateral_units=float(aave.collateral_units[j]),
                     liquidation_threshold=float(aave.liquidation_threshold[j]),
+                    ltv=t.ltv_bps / 1e4,
                 )
             )
         eth_price = next((float(spot[i]) for i, s in enumerate(symbols) if s == "WETH"), 3000.0)
@@ -105,6 +106,8 @@ class VaultAssessor:
             options=options.shorts,
             venue_accounts=options.accounts,
             venue_tradeable=not options.stale,
+            aave_borrow_capacity_usd=state.aave.available_borrows_base_e8 / 1e8,
+            usdc_ltv=state.asset.ltv_bps / 1e4,
             gas_cost_usd=self.settings.loop.rebalance_gas * gas_price / 1e18 * eth_price,
             horizon_years=self.settings.loop.vol_horizon_days / 365,
         )

@@ -41,6 +41,7 @@ class VaultExecutor:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._clock, self._sleep = clock, sleep
+        self.timings: dict[str, float] = {}  # of the last execute: encode, then the tx manager's send phases
         self.txm = txm
         self.vault = vault
         self.adapters = adapters
@@ -62,7 +63,9 @@ class VaultExecutor:
         return rebalance_calldata(encoded)
 
     def execute(self, plan: Plan, on_sent: Callable[[str, int, int, int], None]) -> Execution:
+        t0 = time.perf_counter()
         data = self.encode(plan)
+        self.timings = {"encode_s": time.perf_counter() - t0}
 
         def report(sent: SentTx) -> None:
             on_sent(sent.tx_hash, sent.nonce, sent.max_fee_wei, sent.priority_fee_wei)
@@ -73,6 +76,7 @@ class VaultExecutor:
                 sent = self.txm.send(self.vault, data)
             except TxSimulationError as err:
                 raise PlanRejectedError(err.reason) from err
+            self.timings.update(self.txm.timings, sent_at=time.perf_counter())
             try:
                 receipt = self.txm.wait(sent, **self._wait)  # type: ignore[arg-type]
             except TxRevertedError as err:

@@ -3,6 +3,8 @@ round trip, whatever the number of positions."""
 
 from __future__ import annotations
 
+import time
+
 from adapters.vault_lens import decode_snapshot, snapshot_calldata
 from keeper.chain.rpc import Call, RpcClient
 from keeper.loop import Snapshot
@@ -19,11 +21,15 @@ class LensReader:
             Call("eth_gasPrice"),
             Call("eth_call", [{"to": lens, "data": snapshot_calldata(vault, valued)}, "latest"]),
         ]
+        self.timings: dict[str, float] = {}  # of the last read: the round trip (node time) and the decode
 
     def read(self) -> Snapshot:
         before = self.client.requests_sent
+        t0 = time.perf_counter()
         head, gas_price, raw = self.client.batch(self._calls)
+        t1 = time.perf_counter()
         state = decode_snapshot(bytes.fromhex(raw[2:]))
+        self.timings = {"rpc_s": t1 - t0, "decode_s": time.perf_counter() - t1}
         return Snapshot(
             block_number=state.block_number,
             block_timestamp=state.block_timestamp,

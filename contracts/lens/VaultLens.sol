@@ -28,6 +28,7 @@ contract VaultLens {
         uint256 priceE8; // oracle USD price, 8 decimals
         uint256 priceUpdatedAt; // oracle timestamp
         uint256 liquidationThresholdBps; // Aave reserve LT (bps)
+        uint256 ltvBps; // Aave reserve LTV (bps): what a borrow may use
     }
 
     struct AaveAccount {
@@ -269,6 +270,7 @@ contract VaultLens {
             t.aaveCollateral = IERC20(reserve.aTokenAddress).balanceOf(address(vault));
             t.aaveVariableDebt = IERC20(reserve.variableDebtTokenAddress).balanceOf(address(vault));
             t.liquidationThresholdBps = (reserve.configuration >> 16) & 0xFFFF;
+            t.ltvBps = reserve.configuration & 0xFFFF;
         }
     }
 }

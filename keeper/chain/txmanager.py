@@ -119,6 +119,7 @@ class TxManager:
         self._sleep = sleep
         self._nonce: int | None = None
         self.listeners: list[Callable[[SentTx], None]] = []  # called before every broadcast (replacements too)
+        self.timings: dict[str, float] = {}  # of the last send: simulate, fees and nonce, sign, broadcast
 
     @property
     def address(self) -> str:
@@ -162,12 +163,16 @@ class TxManager:
 
     def send(self, to: str, data: str, value_wei: int = 0, gas: int | None = None) -> SentTx:
         """Simulate, price, sign and broadcast. Raises before signing when simulation reverts."""
+        t0 = time.perf_counter()
         estimate = self.simulate(to, data, value_wei)
+        t1 = time.perf_counter()
         gas_limit = gas or estimate * (10_000 + self.gas_margin_bps) // 10_000
         max_fee, priority = self.quote_fees()
         sent = SentTx(self.next_nonce(), to, data, value_wei, gas_limit, max_fee, priority, self._clock())
+        t2 = time.perf_counter()
         self._broadcast(sent)
         self._nonce = sent.nonce + 1
+        self.timings = {"simulate_s": t1 - t0, "fees_and_nonce_s": t2 - t1, **self.timings}
         return sent
 
     def replace(self, sent: SentTx) -> SentTx:
@@ -269,15 +274,19 @@ class TxManager:
             "maxFeePerGas": sent.max_fee_wei,
             "maxPriorityFeePerGas": sent.priority_fee_wei,
         }
+        t0 = time.perf_counter()
         signed = self.account.sign_transaction(tx)
         tx_hash = "0x" + bytes(signed.hash).hex()
+        self.timings = {"sign_s": time.perf_counter() - t0}
         sent.hashes.append(tx_hash)
         # Listeners (the keeper's store) learn the hash BEFORE the node does: a process killed right after
         # the broadcast still knows what it may have sent, and reconciles it on restart.
         for listener in self.listeners:
             listener(sent)
+        t1 = time.perf_counter()
         try:
             self.client.call("eth_sendRawTransaction", ["0x" + bytes(signed.raw_transaction).hex()])
+            self.timings["broadcast_s"] = time.perf_counter() - t1
         except RpcError as err:
             message = err.rpc_message.lower()
             if "already known" in message or "already imported" in message:

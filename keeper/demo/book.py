@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from keeper.demo.world import World
 from keeper.executor import VaultExecutor
-from keeper.policy import AaveBorrow, AaveSupply, Plan, Swap
+from keeper.policy import AaveBorrow, AaveSupply, MarginDeposit, OptionTrade, Plan, Swap, VenueAccountOpen
 from keeper.policy.plan import Action
 from keeper.runtime import protocol_adapters
 
@@ -82,3 +82,71 @@ class LeveredLongBook:
 
     def post_market(self, world: World, vol_multiplier: float) -> None:
         return None
+
+
+@dataclass
+class ShortVolBook:
+    """A short-volatility book: the vault sells a one-month WETH strangle on the venue (calls and puts ~10 % out of
+    the money) against posted USDC margin and earns the premium; the keeper hedges its delta through Aave and
+    Uniswap, tops up venue margin, and buys back shorts when gamma or vega pass their limits. The vol feeder
+    re-posts the surface every step, scaled by the scenario's vol path."""
+
+    name: str = "short-vol"
+    description: str = "short one-month WETH strangle on the venue, delta-hedged on Aave/Uniswap by the keeper"
+    contracts: float = 400.0
+    margin_usdc: float = 700_000.0
+    moneyness: tuple[float, float] = (0.9, 1.1)
+    expiry_index: int = 2  # the first monthly expiry of the devnet venue (≈ 4 weeks out)
+    account_id: int = 0
+    base_surfaces: dict[tuple[int, int], tuple[int, int, int]] | None = None
+
+    def open(self, world: World) -> None:
+        from keeper.venue.chain import market_at
+
+        venue = world.record["venue"]
+        market = market_at(world.w3, venue["OptionMarket"])
+        refresh_market(world)
+        self._post(world, 1.0)
+        spot = world.driver.oracle_price("WETH")
+        expiry = venue["expiries"][self.expiry_index]
+        self.account_id = int(market.functions.accountCount().call()) + 1
+        trades: list[Action] = [VenueAccountOpen(), MarginDeposit(self.margin_usdc, self.account_id)]
+        for m, is_call in ((self.moneyness[0], False), (self.moneyness[1], True)):
+            strike = min(
+                (s for s in venue["series"] if s["underlying"] == "WETH" and s["expiry"] == expiry),
+                key=lambda s: abs(s["strike_usd"] - spot * m) + (0 if s["is_call"] == is_call else 1e12),
+            )
+            proceeds = market.functions.quoteSell(strike["id"], int(self.contracts * 1e18)).call()[0] / 1e6
+            trades.append(OptionTrade(strike["id"], -self.contracts, -proceeds * 0.995, self.account_id))
+        keeper_rebalance(world, *trades)
+
+    def policy_overrides(self) -> dict[str, Any]:
+        return {"idle_reserve_usdc": 100_000.0}
+
+    def post_market(self, world: World, vol_multiplier: float) -> None:
+        self._post(world, vol_multiplier)
+
+    def _post(self, world: World, vol_multiplier: float) -> None:
+        """The vol feeder's surfaces: the devnet's base surface per live expiry, ATM vol × ``vol_multiplier``."""
+        from keeper.devnet.chain import Deployer
+        from keeper.venue.chain import market_at
+
+        venue = world.record["venue"]
+        market = market_at(world.w3, venue["OptionMarket"])
+        now = world.driver.latest_timestamp()
+        if self.base_surfaces is None:
+            self.base_surfaces = {}
+            for uid in venue["underlyings"].values():
+                for expiry in venue["expiries"]:
+                    atm, skew, smile, _ = market.functions.volSurface(uid, expiry).call()
+                    self.base_surfaces[(uid, expiry)] = (atm, skew, smile)
+        feeder = Deployer(world.w3, venue["vol_feeder"])
+        batch = world.driver.extra_senders
+        if feeder.sender not in [d.sender for d in batch]:
+            batch.append(feeder)
+        sender = next(d for d in batch if d.sender == feeder.sender)
+        for (uid, expiry), (atm, skew, smile) in self.base_surfaces.items():
+            if expiry <= now + 3_600:
+                continue
+            call = market.functions.postVolSurface(uid, expiry, round(atm * vol_multiplier), skew, smile)
+            sender.send(call, "post vol surface", gas=200_000)

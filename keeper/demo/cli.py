@@ -18,7 +18,7 @@ DEFAULT_OUT = Path("report")
 def simulate(
     scenario: str = typer.Option("crash", help="scenario name (scenarios/<name>.toml)"),
     out: Annotated[Path, typer.Option(help="directory for report.html, the PNGs and summary.json")] = DEFAULT_OUT,
-    book: str = typer.Option("levered-long", help="the book opened before the scenario"),
+    book: str = typer.Option("short-vol", help="the book opened before the scenario: short-vol | levered-long"),
     every: int | None = typer.Option(None, help="path points per keeper step (default: ~240 steps per run)"),
 ) -> None:
     """Run a scenario end to end: devnet, vault, book, keeper live vs unhedged, dashboard, HTML report."""

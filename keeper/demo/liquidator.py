@@ -71,3 +71,64 @@ class AaveLiquidator:
         if symbol not in self._approved:
             self._sender.send(token.functions.approve(self.pool.address, MAX_UINT), "approve the Aave pool")
             self._approved.add(symbol)
+
+
+class VenueLiquidator:
+    """Liquidates the vault's venue accounts below maintenance margin, as any third party may: the largest short
+    first, the largest size the venue accepts (it refuses over-liquidation past IM), found by bisection on
+    ``eth_call`` to within 1 %, then sent. Keeps going while an account stays under water."""
+
+    def __init__(self, world: World, done: Liquidations) -> None:
+        from keeper.venue.chain import market_at
+
+        self.world = world
+        self.who = world.accounts["liquidator"]
+        self.market = market_at(world.w3, world.record["venue"]["OptionMarket"])
+        self.done = done
+        self._sender = Deployer(world.w3, self.who)
+
+    def check(self, hours: float, max_rounds: int = 4) -> bool:
+        acted = False
+        f = self.market.functions
+        for account in f.accountsOf(self.world.vault.address).call():
+            for _ in range(max_rounds):
+                try:
+                    equity, _, mm = f.marginOf(account).call()
+                except Exception:
+                    break
+                if mm == 0 or equity >= mm:
+                    break
+                state = f.accountState(account).call()
+                shorts = sorted((p for p in state[7] if p[6] < 0), key=lambda p: p[6] * p[8])  # most negative value
+                if not shorts:
+                    break
+                series, size = int(shorts[0][0]), -int(shorts[0][6])
+                amount = self._largest(account, series, size)
+                if amount == 0:
+                    break
+                receipt = self._sender.send(f.liquidate(account, series, amount), "liquidate a venue account")
+                self.done.count += 1
+                self.done.gas_used += int(receipt["gasUsed"])
+                self.done.events.append(
+                    f"{hours:.2f} h: venue liquidation of account {account} (equity {equity / 1e6:,.0f} < "
+                    f"MM {mm / 1e6:,.0f} USDC), {amount / 1e18:.2f} of series {series} closed"
+                )
+                acted = True
+        return acted
+
+    def _largest(self, account: int, series: int, size: int) -> int:
+        lo, hi = 0, size
+        call = self.market.functions.liquidate
+        try:
+            call(account, series, size).call({"from": self.who})
+            return size
+        except Exception:
+            pass
+        while hi - lo > max(size // 100, 1):
+            mid = (lo + hi) // 2
+            try:
+                call(account, series, mid).call({"from": self.who})
+                lo = mid
+            except Exception:
+                hi = mid
+        return lo

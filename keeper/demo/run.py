@@ -15,7 +15,7 @@ import numpy as np
 
 from keeper.config import KeeperSettings
 from keeper.demo.book import Book
-from keeper.demo.liquidator import AaveLiquidator
+from keeper.demo.liquidator import AaveLiquidator, VenueLiquidator
 from keeper.demo.market import MarketPoint, ScenarioMarket
 from keeper.demo.world import World
 from keeper.loop import Assessment, TickResult
@@ -108,14 +108,18 @@ def run_scenario(
     label = "hedged (keeper live)" if hedged else "unhedged (no keeper)"
     runtime = world.keeper_runtime(settings, read_only=not hedged)
     liquidator = AaveLiquidator(world)
+    venue_liquidator = (
+        VenueLiquidator(world, liquidator.done) if "OptionMarketAdapter" in world.record["vault"] else None
+    )
     steps: list[StepRecord] = []
     rebalances = gas = 0
     t0 = time.perf_counter()
     try:
         for step in range(market.steps + 1):
             point = market.apply(step) if step > 0 else market.point(0)
-            book.post_market(world, point.vol_multiplier)
             liquidator.check(point.hours)
+            if venue_liquidator is not None:
+                venue_liquidator.check(point.hours)
             if hedged:
                 tick = runtime.keeper.tick()
                 record = _record(point, None, tick)

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from rich.console import Console
 
-from keeper.demo.book import Book, LeveredLongBook
+from keeper.demo.book import Book, LeveredLongBook, ShortVolBook
 from keeper.demo.dashboard import Dashboard
 from keeper.demo.market import ScenarioMarket
 from keeper.demo.run import RunResult, keeper_settings, run_scenario, summary_row
@@ -22,7 +22,7 @@ from keeper.devnet.devnet import Devnet
 from keeper.report.html import ReportData, write_report
 from keeper.scenarios import generate_path, load_scenario
 
-BOOKS: dict[str, type] = {"levered-long": LeveredLongBook}
+BOOKS: dict[str, type] = {"short-vol": ShortVolBook, "levered-long": LeveredLongBook}
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ def simulate(
     scenario: str,
     out_dir: Path,
     *,
-    book_name: str = "levered-long",
+    book_name: str = "short-vol",
     every: int | None = None,
     console: Console | None = None,
 ) -> SimulationResult:
@@ -68,7 +68,7 @@ def simulate(
                 if not hedged:
                     world.revert(start)
                     start = world.snapshot()
-                market = ScenarioMarket(world, path, every, vol_poster=None)
+                market = ScenarioMarket(world, path, every, vol_poster=lambda m: book.post_market(world, m))
                 runs[hedged] = run_scenario(world, market, book, settings, hedged=hedged, on_step=dash.update)
                 if hedged:
                     final = _final_book(world, settings)

@@ -38,6 +38,7 @@ class Working:
     usdc_debt_units: float
     venue_collateral_usd: float
     underlyings: dict[str, UnderlyingView]
+    borrow_capacity_usd: float = math.inf  # what Aave lets a new borrow take now (its availableBorrows)
 
     @property
     def health_factor(self) -> float:
@@ -52,6 +53,14 @@ class Working:
 
 def slippage(config: PolicyConfig) -> float:
     return config.max_slippage_bps / 10_000
+
+
+#: A withdrawal of collateral must leave HF at least this before its repay lands (Aave refuses one that would
+#: take HF under 1; the margin covers price moves between planning and mining). Larger repays go in chunks.
+INTERIM_HEALTH_FACTOR = 1.05
+#: Borrows use at most this share of Aave's borrow capacity (LTV-based, checked at borrow time).
+CAPACITY_USE = 0.995
+MAX_CHUNKS = 8
 
 
 # --- health rule -----------------------------------------------------------------------------------------
@@ -71,12 +80,15 @@ def health_rule(book: BookView, config: PolicyConfig, s: Working) -> tuple[list[
     actions: list[Action] = []
     repaid_usd = 0.0
     for _, symbol in debts:
-        if symbol == USDC:
-            acts, usd = repay_usdc_towards_target(book, config, s)
-        else:
-            acts, usd = repay_underlying_towards_target(s.underlyings[symbol], book, config, s)
-        actions += acts
-        repaid_usd += usd
+        for _chunk in range(MAX_CHUNKS):  # a deep deleverage goes in chunks, each keeping HF above the interim floor
+            if symbol == USDC:
+                acts, usd = repay_usdc_towards_target(book, config, s)
+            else:
+                acts, usd = repay_underlying_towards_target(s.underlyings[symbol], book, config, s)
+            actions += acts
+            repaid_usd += usd
+            if usd <= 0 or s.health_factor >= target * (1 - 1e-12):
+                break
         if s.health_factor >= target * (1 - 1e-12):
             break
     reason = (
@@ -103,12 +115,14 @@ def repay_underlying_towards_target(
     if free_usd < need_usd * (1 - 1e-12):
         w = (target * (s.debt_usd - free_usd) - s.collateral_lt_usd) / (target / (1 + slip) - lt)
         max_by_debt = (u.debt_units * spot - free_usd) * (1 + slip)
-        withdraw = max(0.0, min(w, max_by_debt, s.usdc_collateral_units))
+        interim = (s.collateral_lt_usd - INTERIM_HEALTH_FACTOR * (s.debt_usd - free_usd)) / lt
+        withdraw = max(0.0, min(w, max_by_debt, s.usdc_collateral_units, interim))
     actions: list[Action] = []
     if withdraw > 0:
         actions.append(AaveWithdraw(USDC, withdraw))
         s.usdc_collateral_units -= withdraw
         s.collateral_lt_usd -= withdraw * lt
+        s.borrow_capacity_usd -= withdraw * book.usdc_ltv
     spend = idle_spend + withdraw
     bought = spend / (spot * (1 + slip))
     if spend > 0:
@@ -119,6 +133,7 @@ def repay_underlying_towards_target(
         return [], 0.0
     actions.append(AaveRepay(u.symbol, units))
     s.debt_usd -= units * spot
+    s.borrow_capacity_usd += units * spot
     s.update(u, debt_units=-units, held_units=bought - units, net_delta_units=units)
     return actions, units * spot
 
@@ -152,7 +167,9 @@ def repay_usdc_towards_target(book: BookView, config: PolicyConfig, s: Working) 
             break
         lt = u.liquidation_threshold
         w_usd = (target * debt_left - s.collateral_lt_usd) / (target * (1 - slip) - lt)
-        w_usd = max(0.0, min(w_usd, u.collateral_units * u.spot_usd, (s.usdc_debt_units - repay) / (1 - slip)))
+        interim = (s.collateral_lt_usd - INTERIM_HEALTH_FACTOR * debt_left) / lt
+        debt_cap = (s.usdc_debt_units - repay) / (1 - slip)
+        w_usd = max(0.0, min(w_usd, u.collateral_units * u.spot_usd, debt_cap, interim))
         if w_usd <= 0:
             continue
         units = w_usd / u.spot_usd
@@ -166,6 +183,7 @@ def repay_usdc_towards_target(book: BookView, config: PolicyConfig, s: Working) 
     actions.append(AaveRepay(USDC, repay))
     s.debt_usd -= repay
     s.usdc_debt_units -= repay
+    s.borrow_capacity_usd += repay
     return actions, repay
 
 
@@ -196,13 +214,14 @@ def buy_delta(
     if remaining > 0 and config.lever_with_usdc_debt:
         target, lt = config.health_factor_target, u.liquidation_threshold
         headroom = (s.collateral_lt_usd - target * s.debt_usd) / (target - lt / (1 + slip))
-        borrow = max(0.0, min(remaining * spot * (1 + slip), headroom))
+        borrow = max(0.0, min(remaining * spot * (1 + slip), headroom, s.borrow_capacity_usd * CAPACITY_USE))
         if borrow > 0:
             levered = borrow / (spot * (1 + slip))
             actions += [AaveBorrow(USDC, borrow), Swap(USDC, u.symbol, borrow, levered), AaveSupply(u.symbol, levered)]
             s.debt_usd += borrow
             s.usdc_debt_units += borrow
             s.collateral_lt_usd += levered * spot * lt
+            s.borrow_capacity_usd += levered * spot * u.ltv - borrow
             s.update(u, net_delta_units=levered, collateral_units=levered)
     return actions, bought + levered
 
@@ -231,6 +250,7 @@ def sell_delta(
         s.collateral_lt_usd -= unwound * spot * u.liquidation_threshold
         s.debt_usd -= out
         s.usdc_debt_units -= out
+        s.borrow_capacity_usd += out - unwound * spot * u.ltv
         u = s.update(u, collateral_units=-unwound, net_delta_units=-unwound)
         remaining -= unwound
     borrowed = 0.0
@@ -239,20 +259,26 @@ def sell_delta(
         # Collateral first if it is short: supply x idle USDC (above the reserve) so that borrowing all that
         # remains keeps HF at target: C_lt + x·LT + b·(1−slip)·LT = target·(D + b).
         b_usd = remaining * spot
-        x = (target * (s.debt_usd + b_usd) - s.collateral_lt_usd - b_usd * (1 - slip) * lt) / lt
-        x = min(max(0.0, x), max(0.0, s.idle_usdc - config.idle_reserve_usdc))
+        # Enough for the HF target once the proceeds are supplied, and for Aave's LTV check at borrow time
+        # (before the proceeds arrive): capacity + x·LTV ≥ b.
+        x_hf = (target * (s.debt_usd + b_usd) - s.collateral_lt_usd - b_usd * (1 - slip) * lt) / lt
+        x_ltv = (b_usd / CAPACITY_USE - s.borrow_capacity_usd) / book.usdc_ltv if book.usdc_ltv > 0 else 0.0
+        x = min(max(0.0, x_hf, x_ltv), max(0.0, s.idle_usdc - config.idle_reserve_usdc))
         if x > 0:
             actions.append(AaveSupply(USDC, x))
             s.idle_usdc -= x
             s.collateral_lt_usd += x * lt
             s.usdc_collateral_units += x
+            s.borrow_capacity_usd += x * book.usdc_ltv
         headroom_usd = (s.collateral_lt_usd - target * s.debt_usd) / (target - (1 - slip) * lt)
-        borrowed = max(0.0, min(remaining, headroom_usd / spot))
+        capacity_units = s.borrow_capacity_usd * CAPACITY_USE / spot
+        borrowed = max(0.0, min(remaining, headroom_usd / spot, capacity_units))
         if borrowed > 0:
             out = borrowed * spot * (1 - slip)
             actions += [AaveBorrow(u.symbol, borrowed), Swap(u.symbol, USDC, borrowed, out), AaveSupply(USDC, out)]
             s.debt_usd += borrowed * spot
             s.collateral_lt_usd += out * lt
             s.usdc_collateral_units += out
+            s.borrow_capacity_usd += out * book.usdc_ltv - borrowed * spot
             s.update(u, net_delta_units=-borrowed, debt_units=borrowed)
     return actions, from_held + unwound + borrowed

@@ -48,6 +48,7 @@ def decide(book: BookView, config: PolicyConfig) -> Plan:
         usdc_debt_units=book.usdc_debt_units,
         venue_collateral_usd=book.venue_collateral_usd,
         underlyings={u.symbol: u for u in book.underlyings},
+        borrow_capacity_usd=book.aave_borrow_capacity_usd,
     )
     actions: list[Action] = []
     decisions: list[Decision] = []

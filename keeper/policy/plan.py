@@ -7,6 +7,7 @@ output, maximum cost) so a plan can be judged before it is encoded.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -33,6 +34,7 @@ class UnderlyingView:
     debt_units: float
     collateral_units: float
     liquidation_threshold: float  # Aave LT of this asset as collateral (0.83 = 83 %)
+    ltv: float = 0.0  # Aave LTV of this asset as collateral (what it adds to borrow capacity)
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,8 @@ class BookView:
     usdc_debt_units: float = 0.0  # USDC borrowed on Aave (against underlying collateral)
     venue_accounts: tuple[VenueAccountView, ...] = ()  # per account; the totals above are their sums
     venue_tradeable: bool = True  # False while a venue input is stale: the venue would refuse every trade
+    aave_borrow_capacity_usd: float = math.inf  # Aave's availableBorrows: the LTV check a new borrow must pass
+    usdc_ltv: float = 0.0  # Aave LTV of USDC as collateral
     gas_cost_usd: float = 0.0  # expected gas of one rebalance
     horizon_years: float = 1.0 / 365.0
     last_action_block: dict[str, int] = field(default_factory=dict)

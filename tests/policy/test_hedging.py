@@ -61,8 +61,8 @@ def book(u: UnderlyingView | None = None, **kw: object) -> BookView:
     return BookView(**(base | kw))  # type: ignore[arg-type]
 
 
-def hf_after(b: BookView, actions: tuple[object, ...]) -> float:
-    """Recompute the Aave health factor implied by a plan (independent of the policy's own bookkeeping)."""
+def hf_path(b: BookView, actions: tuple[object, ...]) -> list[float]:
+    """The Aave health factor after each action of a plan (independent of the policy's own bookkeeping)."""
     coll_lt, debt = b.aave_collateral_usd * b.aave_weighted_lt, b.aave_debt_usd
     u = b.underlyings[0]
 
@@ -72,6 +72,7 @@ def hf_after(b: BookView, actions: tuple[object, ...]) -> float:
     def lt(asset: str) -> float:
         return USDC_LT if asset == "USDC" else u.liquidation_threshold
 
+    path = []
     for a in actions:
         if isinstance(a, AaveRepay):
             debt -= usd(a.asset, a.amount)
@@ -81,7 +82,26 @@ def hf_after(b: BookView, actions: tuple[object, ...]) -> float:
             coll_lt += usd(a.asset, a.amount) * lt(a.asset)
         elif isinstance(a, AaveWithdraw):
             coll_lt -= usd(a.asset, a.amount) * lt(a.asset)
-    return math.inf if debt <= 0 else coll_lt / debt
+        path.append(math.inf if debt <= 1e-9 else coll_lt / debt)
+    return path
+
+
+def hf_after(b: BookView, actions: tuple[object, ...]) -> float:
+    path = hf_path(b, actions)
+    return path[-1] if path else b.health_factor
+
+
+def assert_chunked_deleverage(b: BookView, actions: tuple[object, ...]) -> None:
+    """Withdraw → swap → repay chunks; after every withdrawal (before its repay) HF stays ≥ the interim floor."""
+    from keeper.policy.aave import INTERIM_HEALTH_FACTOR
+
+    path = hf_path(b, actions)
+    for a, hf in zip(actions, path, strict=True):
+        if isinstance(a, AaveWithdraw):
+            assert hf >= INTERIM_HEALTH_FACTOR * (1 - 1e-9)
+    kinds = [a.kind for a in actions]  # type: ignore[attr-defined]
+    assert kinds[-1] == "aave_repay"
+    assert kinds.count("aave_withdraw") == kinds.count("aave_repay")
 
 
 def test_decide__delta_inside_band__no_action_with_reason() -> None:
@@ -145,7 +165,8 @@ def test_decide__health_low_and_no_idle_usdc__withdraws_collateral_to_fund_repay
     assert isinstance(withdraw, AaveWithdraw)
     assert isinstance(swap, Swap)
     assert isinstance(repay, AaveRepay)
-    assert hf_after(b, plan.actions[:3]) == pytest.approx(CONFIG.health_factor_target, rel=1e-9)
+    assert hf_after(b, plan.actions) == pytest.approx(CONFIG.health_factor_target, rel=1e-9)
+    assert_chunked_deleverage(b, plan.actions)
 
 
 def test_decide__venue_margin_below_trigger__deposits_to_target() -> None:
@@ -231,11 +252,12 @@ def levered(usdc_debt: float = 380_000.0, **kw: float) -> BookView:
 
 
 def test_decide__usdc_debt_hf_below_trigger__sells_weth_collateral_to_exact_target() -> None:
-    b = levered()  # HF = 498k / 380k = 1.31 < 1.35
+    b = levered()  # HF = 498k / 380k = 1.31 < 1.35: one withdrawal to the target would dip under 1.05 first
     plan = decide(b, CONFIG.model_copy(update={"delta_band_min_usd": 1e9}))
     kinds = [a.kind for a in plan.actions]
-    assert kinds == ["aave_withdraw", "swap", "aave_repay"]
+    assert kinds == ["aave_withdraw", "swap", "aave_repay"] * 2
     assert hf_after(b, plan.actions) == pytest.approx(CONFIG.health_factor_target, rel=1e-9)
+    assert_chunked_deleverage(b, plan.actions)
 
 
 def test_decide__short_delta_levered__borrows_usdc_buys_and_supplies_within_hf_target() -> None:
@@ -266,3 +288,24 @@ def test_decide__long_delta_levered__unwinds_collateral_against_usdc_debt_first(
     assert isinstance(repay, AaveRepay)
     assert repay.asset == "USDC"
     assert hf_after(b, plan.actions) > b.health_factor
+
+
+def test_decide__long_delta_no_collateral__supply_covers_aave_ltv_at_borrow_time() -> None:
+    """Aave checks LTV when the borrow executes, before the sold proceeds are supplied: the USDC supplied first
+    must carry the whole borrow (capacity + supply × LTV ≥ borrow)."""
+    from keeper.policy.aave import CAPACITY_USE
+
+    b = book(
+        weth(net_delta_units=300.0),
+        aave_collateral_usd=0.0,
+        usdc_collateral_units=0.0,
+        idle_usdc=2_000_000.0,
+        aave_borrow_capacity_usd=0.0,
+        usdc_ltv=0.77,
+    )
+    plan = decide(b, CONFIG)
+    supply, borrow = plan.actions[0], plan.actions[1]
+    assert isinstance(supply, AaveSupply)
+    assert isinstance(borrow, AaveBorrow)
+    assert supply.amount * 0.77 * CAPACITY_USE >= borrow.amount * 3000 * (1 - 1e-9)
+    assert borrow.amount == pytest.approx(300.0)
