@@ -99,6 +99,9 @@ class PolicyConfig(_Section):
     cost_benefit_ratio: float = Field(1.0, gt=0, le=100, description="trade only if risk value ≥ ratio × cost")
     cooldown_blocks: int = Field(3, ge=0, le=10_000)
     max_slippage_bps: int = Field(50, ge=1, le=1_000)
+    dust_usd: float = Field(
+        10.0, ge=0, le=10_000, description="legs worth less are never traded (dust rounds to nothing on-chain)"
+    )
     idle_reserve_usdc: float = Field(
         0.0, ge=0, description="idle USDC the delta rule never spends or supplies (the withdrawal buffer)"
     )

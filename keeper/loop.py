@@ -221,6 +221,18 @@ class Keeper:
             result.outcome = f"skipped: the same actions failed at block {previous}; backing off"
         else:
             result.execution, result.outcome = self._act(plan, started)
+            urgent = plan.most_urgent()
+            if result.outcome.startswith("plan rejected") and urgent is not None:
+                # The whole plan was refused: the most urgent rule's actions (deleverage, margin top-up) alone
+                # may still pass; they must not wait on a hedge the vault will not take.
+                log.warning(
+                    "retrying the most urgent part of plan alone (%d of %d actions)",
+                    len(urgent.actions),
+                    len(plan.actions),
+                )
+                execution, outcome = self._act(urgent, started)
+                result.plan, result.execution = urgent, execution
+                result.outcome = f"urgent part only: {outcome} (full plan rejected)"
         deep = getattr(self.assessor, "deep", None)
         if deep is not None:  # stress and venue liquidation distance: after acting, off the latency path
             result.risk = {**assessment.risk, **deep()}

@@ -5,7 +5,7 @@ real reader and executor."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pytest
 
@@ -180,3 +180,27 @@ def test_tick__dry_run__plan_computed_not_sent() -> None:
     assert result.plan is not None
     assert not result.plan.empty
     assert sender.mined == {}
+
+
+def test_tick__full_plan_rejected__most_urgent_rule_alone_is_sent() -> None:
+    """A margin top-up must not wait on a hedge the vault refuses: the urgent part goes alone."""
+    store = Store(":memory:")
+
+    class Selective(Sender):
+        def execute(self, plan: Plan, on_sent: Callable[[str, int, int, int], None]) -> Execution:
+            if len(set(plan.stages)) > 1:
+                self.attempts += 1
+                raise PlanRejectedError("SlippageExceeded(index=3, valueInE8=24, valueOutE8=0, maxSlippageBps=100)")
+            return super().execute(plan, on_sent)
+
+    class MarginChain(Chain):
+        def assess(self, snapshot: Snapshot) -> Assessment:
+            b = replace(book(snapshot.block_number, snapshot.data), venue_collateral_usd=110_000.0)
+            return Assessment(b, {}, 1e6, 1.0)
+
+    sender = Selective(store)
+    result = make(store, MarginChain(delta=-20.0), sender).tick()
+    assert result.outcome.startswith("urgent part only: rebalance mined")
+    assert result.plan is not None
+    assert [a.kind for a in result.plan.actions] == ["margin_deposit"]
+    assert [p.status for p in store.recent_plans()] == ["confirmed", "failed"]

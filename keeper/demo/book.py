@@ -93,8 +93,8 @@ class ShortVolBook:
 
     name: str = "short-vol"
     description: str = "short one-month WETH strangle on the venue, delta-hedged on Aave/Uniswap by the keeper"
-    contracts: float = 400.0
-    margin_usdc: float = 700_000.0
+    contracts: float = 1000.0
+    margin_usdc: float = 800_000.0
     moneyness: tuple[float, float] = (0.9, 1.1)
     expiry_index: int = 2  # the first monthly expiry of the devnet venue (≈ 4 weeks out)
     account_id: int = 0
@@ -121,7 +121,8 @@ class ShortVolBook:
         keeper_rebalance(world, *trades)
 
     def policy_overrides(self) -> dict[str, Any]:
-        return {"idle_reserve_usdc": 100_000.0}
+        # The residual delta may cost at most $5k at 1 σ over a day (0.17 % of NAV): a band of ~50 WETH.
+        return {"idle_reserve_usdc": 100_000.0, "delta_risk_budget_usd": 5_000.0}
 
     def post_market(self, world: World, vol_multiplier: float) -> None:
         self._post(world, vol_multiplier)

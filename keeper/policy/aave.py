@@ -110,6 +110,8 @@ def repay_underlying_towards_target(
     need_usd = min(u.debt_units * spot, s.debt_usd - s.collateral_lt_usd / target)
     from_held = min(u.held_units, need_usd / spot)
     idle_spend = min(s.idle_usdc, (need_usd - from_held * spot) * (1 + slip))
+    if idle_spend < config.dust_usd:
+        idle_spend = 0.0
     free_usd = from_held * spot + idle_spend / (1 + slip)
     withdraw = 0.0
     if free_usd < need_usd * (1 - 1e-12):
@@ -123,6 +125,8 @@ def repay_underlying_towards_target(
         s.usdc_collateral_units -= withdraw
         s.collateral_lt_usd -= withdraw * lt
         s.borrow_capacity_usd -= withdraw * book.usdc_ltv
+    if withdraw < config.dust_usd:
+        withdraw = 0.0
     spend = idle_spend + withdraw
     bought = spend / (spot * (1 + slip))
     if spend > 0:
@@ -155,7 +159,7 @@ def repay_usdc_towards_target(book: BookView, config: PolicyConfig, s: Working) 
     s.idle_usdc -= from_idle
     for u in sorted(s.underlyings.values(), key=lambda v: -v.held_units * v.spot_usd):
         units = min(u.held_units, need() / (u.spot_usd * (1 - slip)))
-        if units <= 0:
+        if units * u.spot_usd < config.dust_usd:
             continue
         out = units * u.spot_usd * (1 - slip)
         actions.append(Swap(u.symbol, USDC, units, out))
@@ -170,7 +174,7 @@ def repay_usdc_towards_target(book: BookView, config: PolicyConfig, s: Working) 
         interim = (s.collateral_lt_usd - INTERIM_HEALTH_FACTOR * debt_left) / lt
         debt_cap = (s.usdc_debt_units - repay) / (1 - slip)
         w_usd = max(0.0, min(w_usd, u.collateral_units * u.spot_usd, debt_cap, interim))
-        if w_usd <= 0:
+        if w_usd < config.dust_usd:
             continue
         units = w_usd / u.spot_usd
         out = w_usd * (1 - slip)
@@ -200,7 +204,7 @@ def buy_delta(
     slip, spot = slippage(config), u.spot_usd
     actions: list[Action] = []
     spend = min(units * spot * (1 + slip), max(0.0, s.idle_usdc - config.idle_reserve_usdc))
-    bought = spend / (spot * (1 + slip)) if spend > 0 else 0.0
+    bought = spend / (spot * (1 + slip)) if spend >= config.dust_usd else 0.0
     if bought > 0:
         actions.append(Swap(USDC, u.symbol, spend, bought))
         s.idle_usdc -= spend
@@ -215,7 +219,7 @@ def buy_delta(
         target, lt = config.health_factor_target, u.liquidation_threshold
         headroom = (s.collateral_lt_usd - target * s.debt_usd) / (target - lt / (1 + slip))
         borrow = max(0.0, min(remaining * spot * (1 + slip), headroom, s.borrow_capacity_usd * CAPACITY_USE))
-        if borrow > 0:
+        if borrow >= config.dust_usd:
             levered = borrow / (spot * (1 + slip))
             actions += [AaveBorrow(USDC, borrow), Swap(USDC, u.symbol, borrow, levered), AaveSupply(u.symbol, levered)]
             s.debt_usd += borrow
@@ -235,7 +239,7 @@ def sell_delta(
     (C_lt + b·(1−slip)·LT_usdc) / (D + b) ≥ target."""
     slip, spot, target = slippage(config), u.spot_usd, config.health_factor_target
     actions: list[Action] = []
-    from_held = min(units, u.held_units)
+    from_held = min(units, u.held_units) if u.held_units * spot >= config.dust_usd else 0.0
     if from_held > 0:
         out = from_held * spot * (1 - slip)
         actions.append(Swap(u.symbol, USDC, from_held, out))
@@ -245,6 +249,7 @@ def sell_delta(
     unwound = 0.0
     if remaining > 0 and u.collateral_units > 0 and s.usdc_debt_units > 0:
         unwound = min(remaining, u.collateral_units, s.usdc_debt_units / (spot * (1 - slip)))
+    if unwound * spot >= config.dust_usd:
         out = unwound * spot * (1 - slip)
         actions += [AaveWithdraw(u.symbol, unwound), Swap(u.symbol, USDC, unwound, out), AaveRepay(USDC, out)]
         s.collateral_lt_usd -= unwound * spot * u.liquidation_threshold
@@ -264,7 +269,7 @@ def sell_delta(
         x_hf = (target * (s.debt_usd + b_usd) - s.collateral_lt_usd - b_usd * (1 - slip) * lt) / lt
         x_ltv = (b_usd / CAPACITY_USE - s.borrow_capacity_usd) / book.usdc_ltv if book.usdc_ltv > 0 else 0.0
         x = min(max(0.0, x_hf, x_ltv), max(0.0, s.idle_usdc - config.idle_reserve_usdc))
-        if x > 0:
+        if x >= config.dust_usd:
             actions.append(AaveSupply(USDC, x))
             s.idle_usdc -= x
             s.collateral_lt_usd += x * lt
@@ -273,7 +278,7 @@ def sell_delta(
         headroom_usd = (s.collateral_lt_usd - target * s.debt_usd) / (target - (1 - slip) * lt)
         capacity_units = s.borrow_capacity_usd * CAPACITY_USE / spot
         borrowed = max(0.0, min(remaining, headroom_usd / spot, capacity_units))
-        if borrowed > 0:
+        if borrowed * spot >= config.dust_usd:
             out = borrowed * spot * (1 - slip)
             actions += [AaveBorrow(u.symbol, borrowed), Swap(u.symbol, USDC, borrowed, out), AaveSupply(USDC, out)]
             s.debt_usd += borrowed * spot

@@ -52,11 +52,13 @@ def decide(book: BookView, config: PolicyConfig) -> Plan:
     )
     actions: list[Action] = []
     decisions: list[Decision] = []
-    for rule in (health_rule, _margin_rule, _greek_limits_rule, _delta_rule):
+    stages: list[int] = []
+    for stage, rule in enumerate((health_rule, _margin_rule, _greek_limits_rule, _delta_rule)):
         rule_actions, rule_decisions = rule(book, config, state)
         actions += rule_actions
+        stages += [stage] * len(rule_actions)
         decisions += rule_decisions
-    return Plan(book.block_number, tuple(actions), tuple(decisions))
+    return Plan(book.block_number, tuple(actions), tuple(decisions), tuple(stages))
 
 
 # --- 2. Venue margin -------------------------------------------------------------------------------------
@@ -149,7 +151,7 @@ def _greek_limits_rule(book: BookView, config: PolicyConfig, s: Working) -> tupl
                 sizes.append((excess_vega - bought_vega) / option.vega_usd_per_vol_pt_each)
             size = min(sizes[0], max(sizes[1:], default=0.0))
             cost = size * option.ask_usd * (1 + slippage(config))
-            if size <= 0 or cost > s.idle_usdc:
+            if size <= 0 or cost > s.idle_usdc or cost < config.min_trade_usd:
                 continue
             actions.append(OptionTrade(option.series_id, size, cost, option.account_id))
             s.idle_usdc -= cost

@@ -172,10 +172,20 @@ class Plan:
     block_number: int
     actions: tuple[Action, ...]
     decisions: tuple[Decision, ...]
+    stages: tuple[int, ...] = ()  # per action: the rule that made it, in order of urgency (0 = most urgent)
 
     @property
     def empty(self) -> bool:
         return not self.actions
+
+    def most_urgent(self) -> Plan | None:
+        """The plan cut to the actions of its most urgent acting rule (what to try alone when the whole plan is
+        refused); None when the plan has only one rule's actions (nothing to fall back to)."""
+        if not self.stages or len(set(self.stages)) < 2:
+            return None
+        first = min(self.stages)
+        kept = tuple(a for a, stage in zip(self.actions, self.stages, strict=True) if stage == first)
+        return Plan(self.block_number, kept, self.decisions, tuple(first for _ in kept))
 
     def to_dict(self) -> dict[str, Any]:
         """Canonical data form: recorded in the store before sending, hashed to refuse duplicates."""

@@ -309,3 +309,13 @@ def test_decide__long_delta_no_collateral__supply_covers_aave_ltv_at_borrow_time
     assert isinstance(borrow, AaveBorrow)
     assert supply.amount * 0.77 * CAPACITY_USE >= borrow.amount * 3000 * (1 - 1e-9)
     assert borrow.amount == pytest.approx(300.0)
+
+
+def test_decide__held_dust_and_delta_out_of_band__never_swaps_dust() -> None:
+    """Residues of earlier trades (1e-12 WETH) swap to 0 on-chain and would fail the vault's slippage check,
+    refusing the whole plan: legs under dust_usd are not traded."""
+    b = book(weth(net_delta_units=40.0, held_units=1e-12))
+    plan = decide(b, CONFIG)
+    swaps = [a for a in plan.actions if isinstance(a, Swap)]
+    assert swaps
+    assert all(a.amount_in * (3000 if a.token_in == "WETH" else 1) >= CONFIG.dust_usd for a in swaps)
