@@ -25,8 +25,9 @@ from keeper.chain.anvil import rpc
 from keeper.config import KeeperSettings
 from keeper.demo.book import keeper_rebalance
 from keeper.demo.world import World, build_world
+from keeper.devnet.chain import Deployer
 from keeper.devnet.devnet import Devnet
-from keeper.policy import MarginDeposit, OptionTrade, Swap, VenueAccountOpen
+from keeper.policy import MarginDeposit, OptionTrade, VenueAccountOpen
 from keeper.venue.chain import market_at
 
 HERE = Path(__file__).resolve().parent
@@ -108,11 +109,12 @@ def _measure(world: World, mode: str, tmp: Path) -> dict[str, float]:
             }
         )
     acting: list[dict[str, float]] = []
-    spot = world.driver.oracle_price("WETH")
+    maker = Deployer(world.w3, world.record["accounts"]["market_maker"])
+    weth = world.token("WETH")
+    world.driver.prepare_pool_moves(["WETH"])  # the maker holds WETH
     for i in range(ACTING_TICKS):
-        usdc = 200_000.0
-        keeper_rebalance(world, Swap("USDC", "WETH", usdc, usdc / spot * 0.99))  # delta out of band
-        world.driver.move_pool("WETH", spot)
+        # 100 WETH sent to the vault by a third party: its delta leaves the band, the keeper sells it.
+        maker.send(weth.functions.transfer(world.vault.address, 100 * 10**18), "push delta out of band")
         t0 = time.perf_counter()
         result = keeper.tick()
         if result.execution is None:

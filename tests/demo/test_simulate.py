@@ -32,6 +32,21 @@ def test_simulate__crash_levered_long__hedged_not_liquidated_report_written(tmp_
     assert result.hedged.steps[0].nav_usd == pytest.approx(result.unhedged.steps[0].nav_usd, rel=1e-9)
 
 
+def test_simulate__crash_short_vol__hedged_survives_unhedged_liquidated(tmp_path: Path) -> None:
+    """The demo's main job on a coarse path (60 steps): the keeper hedges the short strangle's delta and tops up
+    venue margin; the book left alone is liquidated on the venue and draws down further."""
+    result = simulate("crash", tmp_path, book_name="short-vol", every=120, console=Console(quiet=True))
+    summary = json.loads(result.summary_path.read_text())
+    assert summary["hedged"]["liquidations"] == 0
+    assert summary["unhedged"]["liquidations"] >= 1
+    assert summary["hedged"]["max_drawdown"] < summary["unhedged"]["max_drawdown"]
+    assert summary["hedged"]["final_nav_usd"] > summary["unhedged"]["final_nav_usd"]
+    assert summary["hedged"]["rebalances"] >= 3
+    actions = {a for r in result.hedged.steps for a in r.actions}
+    assert {"swap", "aave_borrow"} <= actions  # the short puts' delta sold through Aave
+    assert any("venue liquidation" in e for e in summary["liquidation_events"]["unhedged"])
+
+
 def test_simulate__unknown_book__names_the_choices(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="choose one of levered-long"):
+    with pytest.raises(ValueError, match="choose one of short-vol, levered-long"):
         simulate("crash", tmp_path, book_name="yolo", console=Console(quiet=True))
