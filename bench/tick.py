@@ -118,7 +118,9 @@ def _measure(world: World, mode: str, tmp: Path) -> dict[str, float]:
         t0 = time.perf_counter()
         result = keeper.tick()
         if result.execution is None:
-            raise RuntimeError(f"acting tick {i} did not act: {result.outcome}")
+            pool, oracle = world.driver.pool_price("WETH"), world.driver.oracle_price("WETH")
+            raise RuntimeError(f"acting tick {i} did not act: {result.outcome} (pool {pool:.2f}, oracle {oracle:.2f})")
+        world.driver.move_pool("WETH", world.driver.oracle_price("WETH"))  # arbitrage undoes the sale's impact
         r, x = reader.timings, executor.timings  # type: ignore[attr-defined]
         to_sent = x["sent_at"] - t0
         node = r["rpc_s"] + x["simulate_s"] + x["fees_and_nonce_s"] + x["broadcast_s"]
@@ -155,7 +157,7 @@ def run() -> str:
             for mode in ("onchain", "model"):
                 m = _measure(world, mode, tmp)
                 rows.append((size, mode, gas_valued if mode == "onchain" else gas_raw, m))
-                print(f"{size:>5} positions, {mode:7}: {m}", file=sys.stderr)
+                print(f"{size} positions, {mode}: {m}", file=sys.stderr)
             print(f"(book of {size} built in {build_s:.0f} s)", file=sys.stderr)
     return _table(rows)
 

@@ -110,6 +110,8 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransie
         uint256 navBeforeE8;
         uint256 supply; // after the fee mint
         uint256 turnoverE8;
+        int256 optionsValueE8; // venue marks at the start (reused after a batch that did not trade there)
+        bool tradedOnVenue;
     }
 
     /* CONSTRUCTOR */
@@ -261,12 +263,7 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransie
         }
         // Venue margin can only be worsened by the keeper through the venue: checked when the batch traded there
         // (a stale venue input then fails the batch; an Aave-only deleverage never waits on the vol feed).
-        for (uint256 i; i < actions.length; ++i) {
-            if (_adapterKind[actions[i].adapter] == _OPTIONS) {
-                _logic.checkVenueMargins();
-                break;
-            }
-        }
+        if (b.tradedOnVenue) _logic.checkVenueMargins();
         uint256 turnover = periodTurnoverE8 + b.turnoverE8;
         uint256 turnoverBudget = b.navBeforeE8 * r.turnoverBudgetBps / _BPS;
         if (turnover > turnoverBudget) revert TurnoverBudgetExceeded(turnover, turnoverBudget);
@@ -517,14 +514,19 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransie
         returns (Batch memory b, RiskParams memory r, uint256 assetE8)
     {
         uint256[] memory tokensE8;
-        (r, assetE8, tokensE8, b.navBefore, b.debtBefore, b.healthFactorBefore) = _logic.checkedState();
+        (r, assetE8, tokensE8, b.navBefore, b.debtBefore, b.healthFactorBefore, b.optionsValueE8) =
+            _logic.checkedState();
         Prices memory p = Prices(assetE8, tokensE8);
         if (accrue) b.supply = _accrueFees(_lessLocked(b.navBefore));
         _rollPeriod(r.periodSeconds);
         for (uint256 i; i < actions.length; ++i) {
             b.turnoverE8 += _execute(i, actions[i], p, r.maxSlippageBps);
+            if (_adapterKind[actions[i].adapter] == _OPTIONS) b.tradedOnVenue = true;
         }
-        (b.navAfter, b.debtAfter, b.healthFactorAfter) = _logic.nav(p.assetE8, p.tokensE8);
+        // Untouched venue accounts keep their value within the transaction: no second repricing of the book.
+        (b.navAfter, b.debtAfter, b.healthFactorAfter) = b.tradedOnVenue
+            ? _logic.nav(p.assetE8, p.tokensE8)
+            : _logic.navWithOptionsValue(p.assetE8, p.tokensE8, b.optionsValueE8);
         if (b.navAfter * _BPS < b.navBefore * (_BPS - r.maxLossBps)) {
             revert MaxLossExceeded(b.navBefore, b.navAfter, r.maxLossBps);
         }

@@ -254,7 +254,8 @@ contract VaultLogic {
             uint256[] memory tokenPricesE8,
             uint256 navBefore,
             uint256 debtBefore,
-            uint256 healthFactorBefore
+            uint256 healthFactorBefore,
+            int256 optionsValueE8
         )
     {
         r = _risk;
@@ -266,7 +267,9 @@ contract VaultLogic {
             tokenPricesE8[i] = price;
             if (tokens[i].twapPool != address(0)) _checkTwap(tokens[i], price, assetPriceE8, r);
         }
-        (navBefore, debtBefore, healthFactorBefore) = _nav(tokens, assetPriceE8, tokenPricesE8);
+        optionsValueE8 = _optionsValueE8();
+        (navBefore, debtBefore, healthFactorBefore) =
+            _nav(tokens, assetPriceE8, tokenPricesE8, optionsValueE8);
     }
 
     /// @notice The vault's wallet: its asset balance, then each tracked token's (taken before an action).
@@ -312,7 +315,7 @@ contract VaultLogic {
             (tokenPricesE8[i], at) = PriceLib.priceE8(tokens[i].feed);
             fresh = fresh && tokenPricesE8[i] > 0 && block.timestamp <= at + heartbeat;
         }
-        (gross,,) = _nav(tokens, assetPriceE8, tokenPricesE8);
+        (gross,,) = _nav(tokens, assetPriceE8, tokenPricesE8, _optionsValueE8());
     }
 
     /// @notice The vault's gross NAV in asset units at the given prices (rounding down): idle asset + tracked
@@ -323,13 +326,31 @@ contract VaultLogic {
         view
         returns (uint256 gross, uint256 debtBase, uint256 healthFactor)
     {
-        return _nav(_tokens, assetPriceE8, tokenPricesE8);
+        return _nav(_tokens, assetPriceE8, tokenPricesE8, _optionsValueE8());
+    }
+
+    /// @notice As `nav`, with the venue marks given (`optionsValueE8`, as `checkedState` returned them): for a
+    ///         batch that did not trade on the venue, whose venue value cannot have moved within the transaction.
+    ///         Repricing a large option book twice per rebalance is the dominant gas cost otherwise.
+    function navWithOptionsValue(
+        uint256 assetPriceE8,
+        uint256[] calldata tokenPricesE8,
+        int256 optionsValueE8
+    ) external view returns (uint256 gross, uint256 debtBase, uint256 healthFactor) {
+        return _nav(_tokens, assetPriceE8, tokenPricesE8, optionsValueE8);
+    }
+
+    function _optionsValueE8() internal view returns (int256 valueE8) {
+        for (uint256 i; i < _optionsAdapters.length; ++i) {
+            valueE8 += IOptionsValuation(_optionsAdapters[i]).valueE8(vault);
+        }
     }
 
     function _nav(
         IHedgedVault.TrackedToken[] memory tokens,
         uint256 assetPriceE8,
-        uint256[] memory tokenPricesE8
+        uint256[] memory tokenPricesE8,
+        int256 optionsValueE8
     ) internal view returns (uint256 gross, uint256 debtBase, uint256 healthFactor) {
         int256 valueE8 = 0;
         for (uint256 i; i < tokens.length; ++i) {
@@ -340,10 +361,7 @@ contract VaultLogic {
         // Borrowing power, LT and LTV are not part of NAV.
         // slither-disable-next-line unused-return
         (collateralBase, debtBase,,,, healthFactor) = aavePool.getUserAccountData(vault);
-        valueE8 += SafeCast.toInt256(collateralBase) - SafeCast.toInt256(debtBase);
-        for (uint256 i; i < _optionsAdapters.length; ++i) {
-            valueE8 += IOptionsValuation(_optionsAdapters[i]).valueE8(vault);
-        }
+        valueE8 += SafeCast.toInt256(collateralBase) - SafeCast.toInt256(debtBase) + optionsValueE8;
         uint256 idle = IERC20(asset).balanceOf(vault);
         // No positions: NAV is the idle balance, whatever the asset feed says (same result as below).
         // slither-disable-next-line incorrect-equality

@@ -120,3 +120,51 @@ def test_rebalance__venue_margin_below_vault_floor__reverts_named(stack: Stack) 
     reason = revert_reason(stack.vault.functions.rebalance([action], []), stack.keeper)
     assert reason.startswith(f"VenueMarginBelowFloor(accountId={account}"), reason
     assert "floorWad=1500000000000000000" in reason
+
+
+def test_rebalance__batch_not_touching_the_venue__book_valued_once(stack: Stack) -> None:
+    """A hedge through Aave/Uniswap leaves the venue accounts as they were within the transaction, so the vault
+    values the option book once (before) instead of twice; a batch that trades on the venue values it again."""
+    from eth_utils import function_signature_to_4byte_selector
+    from web3.logs import DISCARD
+
+    from keeper.policy import AaveSupply
+
+    account = open_short_calls(stack, 300.0)
+    selector = "0x" + function_signature_to_4byte_selector("valueE8(address)").hex()
+
+    def valuations(receipt: Any) -> int:
+        trace = rpc(
+            stack.devnet.url,
+            "debug_traceTransaction",
+            [receipt["transactionHash"].to_0x_hex(), {"tracer": "callTracer"}],
+        )
+
+        def count(frame: dict[str, Any]) -> int:
+            here = int(frame.get("input", "").startswith(selector))
+            return here + sum(count(c) for c in frame.get("calls", []))
+
+        return count(trace)
+
+    aave_only = keeper_rebalance_receipt(stack, AaveSupply("USDC", 10_000.0))
+    (event,) = stack.vault.events.Rebalanced().process_receipt(aave_only, errors=DISCARD)
+    assert abs(event["args"]["navAfter"] - event["args"]["navBefore"]) <= 2  # supply moves value, loses none
+    assert valuations(aave_only) == 1
+    with_venue = keeper_rebalance_receipt(stack, MarginDeposit(10.0, account))
+    assert valuations(with_venue) == 2
+
+
+def keeper_rebalance_receipt(stack: Stack, *actions: object) -> Any:
+    from keeper.executor import VaultExecutor
+    from keeper.policy import Plan
+    from keeper.runtime import protocol_adapters
+
+    from .conftest import record_of
+
+    data = VaultExecutor(None, stack.vault.address, protocol_adapters(record_of(stack))).encode(  # type: ignore[arg-type]
+        Plan(0, tuple(actions), ())  # type: ignore[arg-type]
+    )
+    tx = {"from": stack.keeper, "to": stack.vault.address, "data": data}
+    receipt = stack.w3.eth.wait_for_transaction_receipt(stack.w3.eth.send_transaction(tx))  # type: ignore[arg-type]
+    assert receipt["status"] == 1
+    return receipt
