@@ -3,8 +3,8 @@ pragma solidity ^0.8.24;
 
 import {IVaultAdapter} from "../../interfaces/IVaultAdapter.sol";
 
-/// @notice Stand-in for the OPTIONS adapter until the option venue exists: only what the vault's adapter
-///         bookkeeping reads (kind, and a venue mark for NAV). It executes nothing.
+/// @notice A controlled OPTIONS adapter for the vault's bookkeeping tests: a fixed venue mark for NAV, no venue
+///         behind it, no margin requirement. It executes nothing (OptionMarketAdapter.t.sol tests the real one).
 contract OptionsAdapterStub is IVaultAdapter {
     int256 public immutable markE8;
 
@@ -25,4 +25,6 @@ contract OptionsAdapterStub is IVaultAdapter {
     function valueE8(address) external view returns (int256) {
         return markE8;
     }
+
+    function checkMargin(address) external pure {}
 }
