@@ -44,6 +44,8 @@ class VaultAssessor:
         self.last_stress: StressResult | None = None
         self.last_stress_pnl_usd: np.ndarray | None = None
         self.last_options: OptionsView | None = None
+        self.last_book: BookView | None = None
+        self.last_timestamp = 0
 
     def _sigma(self, symbol: str, timestamp: int, price: float) -> float:
         """EWMA of squared log returns per second, annualised; the default until two prices were seen."""
@@ -111,10 +113,11 @@ class VaultAssessor:
             gas_cost_usd=self.settings.loop.rebalance_gas * gas_price / 1e18 * eth_price,
             horizon_years=self.settings.loop.vol_horizon_days / 365,
         )
+        self.last_book, self.last_timestamp = book, state.block_timestamp
         nav_assets = self._nav_assets(state, aave, options)
         risk = self._risk(book, aave, state, options, nav_assets)
-        supply = state.total_supply
-        share_price = nav_assets * 10**6 / supply if supply else 1.0
+        supply_shares = state.total_supply / 10 ** (decimals + 6)  # shares carry the 6-decimal virtual offset
+        share_price = nav_assets / supply_shares if supply_shares else 1.0
         return Assessment(book, risk, nav_assets, share_price, self._blockers(state, risk))
 
     def _nav_assets(self, state: VaultState, aave: Any, options: OptionsView) -> float:
@@ -159,7 +162,7 @@ class VaultAssessor:
         ratio = options.worst_margin_ratio()
         risk: dict[str, float] = {
             "nav_usd": nav_assets * (state.asset.price_e8 / 1e8 or 1.0),
-            "share_price": nav_assets * 10**6 / state.total_supply if state.total_supply else 1.0,
+            "share_price": _share_price(nav_assets, state),
             "health_factor": book.health_factor,
             "liquidation_distance_pct": nearest_pct,
             "liquidation_distance_sigma": nearest_sigma,
@@ -237,6 +240,12 @@ def _concat(books: list[OptionBook]) -> OptionBook:
     if len(books) == 1:
         return books[0]
     return OptionBook(*(np.concatenate([getattr(b, f) for b in books]) for f in OptionBook.__dataclass_fields__))
+
+
+def _share_price(nav_assets: float, state: VaultState) -> float:
+    """Asset units per share (shares carry 6 more decimals than the asset: the virtual-share offset)."""
+    supply = state.total_supply / 10 ** (state.asset.decimals + 6)
+    return nav_assets / supply if supply else 1.0
 
 
 def _nearest_abs(moves: np.ndarray) -> float:

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from keeper.config import KeeperSettings
+from keeper.demo.attribution import BookSnap, snap, step_pnl
 from keeper.demo.book import Book
 from keeper.demo.liquidator import AaveLiquidator, VenueLiquidator
 from keeper.demo.market import MarketPoint, ScenarioMarket
@@ -50,6 +51,8 @@ class RunResult:
     gas_used: int
     seconds: float
     delta_target_units: float = 0.0
+    pnl: list[dict[str, float]] = field(default_factory=list)  # per step, by Greek (keeper.demo.attribution)
+    final: BookSnap | None = None
 
     def series(self) -> RunSeries:
         s = self.steps
@@ -112,6 +115,8 @@ def run_scenario(
         VenueLiquidator(world, liquidator.done) if "OptionMarketAdapter" in world.record["vault"] else None
     )
     steps: list[StepRecord] = []
+    pnl: list[dict[str, float]] = []
+    previous: BookSnap | None = None
     rebalances = gas = 0
     t0 = time.perf_counter()
     try:
@@ -127,6 +132,10 @@ def run_scenario(
                 snapshot = runtime.keeper.reader.read()
                 record = _record(point, runtime.keeper.assessor.assess(snapshot), None)
             record.risk.setdefault("share_price", record.share_price)
+            current = snap(runtime.keeper.assessor, record.nav_usd)  # type: ignore[arg-type]
+            if previous is not None and current is not None:
+                pnl.append(step_pnl(previous, current))
+            previous = current
             rebalances += bool(record.actions)
             gas += record.gas_used
             steps.append(record)
@@ -143,6 +152,8 @@ def run_scenario(
         gas,
         time.perf_counter() - t0,
         float(settings.policy.delta_target_units.get("WETH", 0.0)),
+        pnl,
+        previous,
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from rich.console import Console
 
+from keeper.demo.attribution import bucketed, payoff_curves, snap
 from keeper.demo.book import Book, LeveredLongBook, ShortVolBook
 from keeper.demo.dashboard import Dashboard
 from keeper.demo.market import ScenarioMarket
@@ -71,7 +72,7 @@ def simulate(
                 market = ScenarioMarket(world, path, every, vol_poster=lambda m: book.post_market(world, m))
                 runs[hedged] = run_scenario(world, market, book, settings, hedged=hedged, on_step=dash.update)
                 if hedged:
-                    final = _final_book(world, settings)
+                    final = _final_book(world, settings, runs[True])
         report = write_report(_report_data(spec, runs[True], runs[False], final, settings), out_dir)
     seconds = time.perf_counter() - t0
     summary = {
@@ -89,8 +90,9 @@ def simulate(
     return SimulationResult(spec.name, runs[True], runs[False], report, summary_path, seconds)
 
 
-def _final_book(world: Any, settings: Any) -> dict[str, Any]:
-    """Stress grid and payoff of the book at the end of the hedged run (the keeper's own risk engine)."""
+def _final_book(world: Any, settings: Any, run: RunResult) -> dict[str, Any]:
+    """Stress grid (the keeper's risk engine, full revaluation with liquidation flags) and payoff of the book at
+    the end of the hedged run."""
     runtime = world.keeper_runtime(settings, read_only=True)
     try:
         assessor = runtime.keeper.assessor
@@ -98,41 +100,24 @@ def _final_book(world: Any, settings: Any) -> dict[str, Any]:
         assessor.deep(force=True)
     finally:
         runtime.close()
-    grid = assessor.last_stress
-    pnl = assessor.last_stress_pnl_usd
+    grid, pnl = assessor.last_stress, assessor.last_stress_pnl_usd
     spot = assessment.book.underlyings[0].spot_usd
-    nav = assessment.nav_usd
-    j0 = int(np.argmin(np.abs(grid.vol_shocks)))
+    spots = spot * np.linspace(0.5, 1.5, 41)
+    final = run.final or snap(assessor, assessment.nav_usd)
+    now, expiry = payoff_curves(final, spots) if final is not None else (np.zeros(41), np.zeros(41))
     return {
         "spot_shocks": grid.spot_shocks,
         "vol_shocks": grid.vol_shocks,
         "stress_pnl_usd": pnl,
-        "payoff_spot_usd": spot * (1 + grid.spot_shocks),
-        "payoff_now_usd": nav + pnl[j0],
-        "payoff_at_expiry_usd": nav + pnl[j0],  # linear book: the same at any horizon
+        "payoff_spot_usd": spots,
+        "payoff_now_usd": assessment.nav_usd + now,
+        "payoff_at_expiry_usd": assessment.nav_usd + expiry,
     }
-
-
-def _attribution(run: RunResult) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """PnL per day split into delta (net delta × spot move, step by step) and the rest (funding, fees, slippage,
-    liquidation penalties), for a book whose risk is linear."""
-    hours = np.array([r.point.hours for r in run.steps])
-    spot = np.array([r.point.prices_usd["WETH"] for r in run.steps])
-    nav = np.array([r.nav_usd for r in run.steps])
-    delta = np.array([r.net_delta_units for r in run.steps])
-    delta_pnl = np.nan_to_num(delta[:-1] * np.diff(spot))
-    other = np.nan_to_num(np.diff(nav)) - delta_pnl
-    day = np.floor(hours[1:] / 24).astype(int)
-    days = np.arange(day.max() + 1 if day.size else 1)
-    by_day = {
-        "delta": np.bincount(day, weights=delta_pnl, minlength=days.size),
-        "other (funding, fees, slippage)": np.bincount(day, weights=other, minlength=days.size),
-    }
-    return days.astype(float), by_day
 
 
 def _report_data(spec: Any, hedged: RunResult, unhedged: RunResult, final: dict[str, Any], settings: Any) -> ReportData:
-    days, attribution = _attribution(hedged)
+    hours = np.array([r.point.hours for r in hedged.steps])
+    days, attribution, unit = bucketed(hours, hedged.pnl)
     every = hedged.steps[1].point.path_index if len(hedged.steps) > 1 else 1
     notes = [
         f"{len(hedged.steps) - 1} keeper steps of {spec.step_seconds * every} s each (every {every} path points)",
@@ -146,6 +131,7 @@ def _report_data(spec: Any, hedged: RunResult, unhedged: RunResult, final: dict[
         unhedged=unhedged.series(),
         health_factor_floor=1.3,
         attribution_days=days,
+        attribution_unit=unit,
         attribution_usd=attribution,
         spot_shocks=final["spot_shocks"],
         vol_shocks=final["vol_shocks"],

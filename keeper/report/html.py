@@ -58,6 +58,7 @@ class ReportData:
     payoff_at_expiry_usd: np.ndarray
     payoff_now_usd: np.ndarray
     notes: Sequence[str] = field(default_factory=tuple)
+    attribution_unit: str = "day"  # the bucket of attribution_days: "day", or "hour" for runs shorter than 3 days
 
 
 def max_drawdown(nav: np.ndarray) -> float:
@@ -131,10 +132,10 @@ def _figures(d: ReportData, out_dir: Path) -> dict[str, str]:
         bottom_pos += pos
         bottom_neg += neg
     ax.axhline(0, color="black", linewidth=0.8)
-    ax.set_xlabel("day")
+    ax.set_xlabel(d.attribution_unit)
     ax.set_ylabel("PnL, USD")
     ax.legend(ncol=4, fontsize="small")
-    ax.set_title("PnL attribution by Greek")
+    ax.set_title(f"PnL attribution by Greek, per {d.attribution_unit}")
     figs["attribution"] = _png(fig, out_dir, "attribution")
 
     fig, ax = plt.subplots(figsize=(7, 4))

@@ -35,6 +35,7 @@ def test_tick__long_weth_out_of_band__hedged_back_into_band_next_block(stack: St
     assert first.plan is not None
     assert [a.kind for a in first.plan.actions] == ["swap"]
     assert first.risk["net_delta_units:WETH"] == pytest.approx(99.85, rel=2e-3)
+    assert first.risk["share_price"] == pytest.approx(1.0, abs=0.002)  # USDC per share (one swap's cost below 1)
     stack.driver.mine()
     second = runtime.keeper.tick()
     assert second.outcome == "no action"
