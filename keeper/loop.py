@@ -93,6 +93,7 @@ class TickResult:
     plan: Plan | None = None
     execution: Execution | None = None
     risk: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # what the keeper's jobs did (settlement)
 
 
 class Keeper:
@@ -109,6 +110,7 @@ class Keeper:
         *,
         dry_run: bool = False,
         clock: Callable[[], float] = time.time,
+        jobs: list[Callable[[Snapshot], list[str]]] | None = None,
     ) -> None:
         self.settings = settings
         self.reader, self.assessor, self.executor = reader, assessor, executor
@@ -117,6 +119,7 @@ class Keeper:
         self.dry_run = dry_run
         self._clock = clock
         self.consecutive_failures = 0
+        self.jobs = jobs or []  # after each recorded tick (e.g. venue settlement); a failing job never stops the loop
         self._action_blocks: dict[str, int] | None = None
         self._last_hedge_at: float | None = None
 
@@ -249,6 +252,13 @@ class Keeper:
         )
         self.metrics.nav_usd.set(assessment.nav_usd)
         self.metrics.share_price.set(assessment.share_price)
+        if not self.dry_run:
+            for job in self.jobs:
+                try:
+                    result.notes += job(snapshot)
+                except HedgevaultError as err:
+                    self.metrics.alerts.labels(kind="job_failed").inc()
+                    log.error("keeper job failed (retried next block): %s", err)
         if self._last_hedge_at is not None:
             self.metrics.seconds_since_hedge.set(self._clock() - self._last_hedge_at)
         return result

@@ -35,6 +35,7 @@ from keeper.executor import VaultExecutor
 from keeper.loop import Keeper
 from keeper.metrics import KeeperMetrics
 from keeper.reader import LensReader
+from keeper.settlement import Settler
 from keeper.store import Store
 
 log = logging.getLogger("hedgevault.keeper")
@@ -198,7 +199,11 @@ class KeeperRuntime:
             stuck_after_s=settings.tx.stuck_after_s,
             max_replacements=settings.tx.max_replacements,
         )
-        keeper = Keeper(settings, reader, assessor, executor, store, metrics, dry_run=dry_run or read_only)
+        jobs = []
+        if txm is not None and "OptionMarketAdapter" in vault:
+            settler = Settler(client, txm, timeout_s=settings.tx.receipt_timeout_s)
+            jobs.append(lambda snapshot: settler.run(snapshot.data[0]))
+        keeper = Keeper(settings, reader, assessor, executor, store, metrics, dry_run=dry_run or read_only, jobs=jobs)
         return cls(settings, record, client, txm, store, metrics, keeper, chain_id, fork_url)
 
     def banner(self) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
+from eth_utils import to_checksum_address
 
 from keeper.chain.revert import RevertDecoder
 from keeper.chain.rpc import RpcClient, RpcError
@@ -267,7 +268,7 @@ class TxManager:
             "type": 2,
             "chainId": self.chain_id,
             "nonce": sent.nonce,
-            "to": sent.to,
+            "to": to_checksum_address(sent.to),
             "data": sent.data,
             "value": sent.value_wei,
             "gas": sent.gas,

@@ -102,7 +102,8 @@ def deploy_devnet(w3: Web3) -> DeployReport:
 
     record["venue"] = deploy_venue(w3, record, admin=admin, guardian=admin, lp=maker)
     steps["venue"] = time.perf_counter() - t
-    transactions, gas = d.transactions, d.gas_used + int(record["venue"]["deploy_gas"])
+    transactions = d.transactions + int(record["venue"]["deploy_transactions"])
+    gas = d.gas_used + int(record["venue"]["deploy_gas"])
     return DeployReport(record, time.perf_counter() - started, transactions, gas, steps)
 
 

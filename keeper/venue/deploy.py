@@ -144,6 +144,7 @@ def deploy_venue(
     post_surfaces(w3, section, cfg, d)
     _seed_pool(w3, market, usdc, lp, cfg.lp_usdc * 10**6, d)
     section["deploy_gas"] = d.gas_used
+    section["deploy_transactions"] = d.transactions
     return section
 
 

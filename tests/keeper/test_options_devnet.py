@@ -168,3 +168,36 @@ def keeper_rebalance_receipt(stack: Stack, *actions: object) -> Any:
     receipt = stack.w3.eth.wait_for_transaction_receipt(stack.w3.eth.send_transaction(tx))  # type: ignore[arg-type]
     assert receipt["status"] == 1
     return receipt
+
+
+def test_settlement__vault_holds_an_expired_series__keeper_fixes_the_price_then_cashes_the_account(
+    stack: Stack, tmp_path: Path
+) -> None:
+    """Until the expiry's price is fixed and the account cashed, the venue refuses the account's trades and
+    withdrawals: the keeper's settlement job does both as soon as the lens shows the expired position."""
+    market = market_at(stack.w3, stack.devnet.record["venue"]["OptionMarket"])
+    account = market.functions.accountCount().call() + 1
+    weekly_put = series(stack, "WETH", 3000.0, False, expiry_index=0)
+    proceeds = market.functions.quoteSell(weekly_put, 10 * 10**18).call()[0] / 1e6
+    keeper_rebalance(
+        stack,
+        VenueAccountOpen(),
+        MarginDeposit(200_000.0, account),
+        OptionTrade(weekly_put, -10.0, -proceeds * 0.99, account),
+    )
+    expiry = stack.devnet.record["venue"]["expiries"][0]
+    stack.driver.advance(expiry - stack.driver.latest_timestamp() + 600)
+    stack.driver.set_market_price("WETH", 2900.0)  # the first round after expiry: the put pays 100 per unit
+    stack.driver.advance(700)
+    stack.refresh_oracles()
+    collateral_before = market.functions.holdingsOf(account).call()[0]
+    runtime = runtime_for(stack, settings_for(stack, tmp_path))
+    first = runtime.keeper.tick()
+    assert any(n.startswith(f"settled expiry {expiry}") for n in first.notes), first.notes
+    assert market.functions.settlementPrice(0, expiry).call() == 2900 * 10**18
+    stack.driver.mine()
+    second = runtime.keeper.tick()
+    assert f"cashed the settled positions of venue account {account}" in second.notes
+    collateral, series_ids, _, _ = market.functions.holdingsOf(account).call()
+    assert series_ids == []
+    assert collateral == collateral_before - 10 * 100 * 10**6  # short 10 puts, 100 USDC in the money each
