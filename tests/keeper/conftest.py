@@ -33,6 +33,7 @@ def keeper_stack(keeper_devnet: Devnet) -> Stack:
 def stack(keeper_stack: Stack) -> Iterator[Stack]:
     with isolated(keeper_stack.devnet.url):
         yield keeper_stack
+    keeper_stack.driver.forget()  # the revert undid the market maker's approvals and funding: re-check them
 
 
 def record_of(stack: Stack) -> dict[str, Any]:

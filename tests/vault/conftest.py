@@ -107,3 +107,4 @@ def session_stack(vault_devnet: Devnet) -> Stack:
 def stack(session_stack: Stack) -> Iterator[Stack]:
     with isolated(session_stack.devnet.url):
         yield session_stack
+    session_stack.driver.forget()  # the revert undid the market maker's approvals and funding: re-check them

@@ -87,3 +87,4 @@ def venue(session_venue: Venue) -> Iterator[Venue]:
     with isolated(session_venue.devnet.url):
         session_venue.refresh()
         yield session_venue
+    session_venue.driver.forget()  # the revert undid the market maker's approvals and funding: re-check them
