@@ -88,6 +88,9 @@ class PolicyConfig(_Section):
     )
     max_net_gamma_usd_per_pct: float = Field(50_000.0, gt=0)
     max_net_vega_usd_per_vol_pt: float = Field(50_000.0, gt=0)
+    greek_limit_target_ratio: float = Field(
+        0.85, gt=0, le=1.0, description="past a gamma/vega limit, buy back to this fraction of it (hysteresis)"
+    )
     health_factor_trigger: float = Field(1.35, gt=1.0, le=5.0)
     health_factor_target: float = Field(1.6, gt=1.0, le=10.0)
     health_factor_relever: float | None = Field(None, gt=1.0, le=20.0)

@@ -121,8 +121,15 @@ class ShortVolBook:
         keeper_rebalance(world, *trades)
 
     def policy_overrides(self) -> dict[str, Any]:
-        # The residual delta may cost at most $5k at 1 σ over a day (0.17 % of NAV): a band of ~50 WETH.
-        return {"idle_reserve_usdc": 100_000.0, "delta_risk_budget_usd": 5_000.0}
+        # The residual delta may cost at most $5k at 1 σ over a day (0.17 % of NAV): a band of ~50 WETH. The
+        # strangle opens at ~$110k of gamma per 1 % (1,000 contracts a side): the limit sits above it, so the keeper
+        # buys back only when gamma grows (spot nearing a strike, expiry nearing), not on day 0.
+        return {
+            "idle_reserve_usdc": 100_000.0,
+            "delta_risk_budget_usd": 5_000.0,
+            "max_net_gamma_usd_per_pct": 200_000.0,
+            "max_net_vega_usd_per_vol_pt": 20_000.0,
+        }
 
     def post_market(self, world: World, vol_multiplier: float) -> None:
         self._post(world, vol_multiplier)

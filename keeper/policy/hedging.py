@@ -124,8 +124,13 @@ def _greek_limits_rule(book: BookView, config: PolicyConfig, s: Working) -> tupl
     for u in list(s.underlyings.values()):
         gamma = gamma_usd_per_pct(u.net_gamma_units_per_usd, u.spot_usd)
         vega = u.net_vega_usd_per_vol_pt
-        excess_gamma = max(0.0, abs(gamma) - config.max_net_gamma_usd_per_pct)
-        excess_vega = max(0.0, abs(vega) - config.max_net_vega_usd_per_vol_pt)
+        # Hysteresis: once over a limit, buy back to target_ratio × the limit (not just under it), so a Greek
+        # that creeps with time to expiry is not trimmed by a small trade every few blocks.
+        target = config.greek_limit_target_ratio
+        over_gamma = abs(gamma) > config.max_net_gamma_usd_per_pct
+        over_vega = abs(vega) > config.max_net_vega_usd_per_vol_pt
+        excess_gamma = abs(gamma) - target * config.max_net_gamma_usd_per_pct if over_gamma else 0.0
+        excess_vega = abs(vega) - target * config.max_net_vega_usd_per_vol_pt if over_vega else 0.0
         if excess_gamma == 0 and excess_vega == 0:
             decisions.append(
                 Decision(

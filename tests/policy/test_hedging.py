@@ -186,8 +186,16 @@ def test_decide__gamma_above_limit__buys_back_largest_gamma_short() -> None:
     plan = decide(book(u, options=shorts), CONFIG)
     trade = next(a for a in plan.actions if isinstance(a, OptionTrade))
     assert trade.series_id == 1
-    excess = abs(gamma_usd_per_pct(u.net_gamma_units_per_usd, 3000)) - CONFIG.max_net_gamma_usd_per_pct
+    target = CONFIG.greek_limit_target_ratio * CONFIG.max_net_gamma_usd_per_pct  # hysteresis: below the limit
+    excess = abs(gamma_usd_per_pct(u.net_gamma_units_per_usd, 3000)) - target
     assert trade.size == pytest.approx(excess / gamma_usd_per_pct(gamma_each, 3000))
+
+
+def test_decide__gamma_just_under_limit__no_buyback() -> None:
+    shorts = (ShortOption(1, "WETH", -10_000.0, 1e-4, 5.0, 120.0),)
+    limit_units = CONFIG.max_net_gamma_usd_per_pct / gamma_usd_per_pct(1.0, 3000)
+    u = weth(net_gamma_units_per_usd=-limit_units * 0.99, net_delta_units=0.0)
+    assert not [a for a in decide(book(u, options=shorts), CONFIG).actions if isinstance(a, OptionTrade)]
 
 
 def test_decide__hedge_costs_more_than_risk_cut__skipped() -> None:
