@@ -287,3 +287,54 @@ def sell_delta(
             s.borrow_capacity_usd += out * book.usdc_ltv - borrowed * spot
             s.update(u, net_delta_units=-borrowed, debt_units=borrowed)
     return actions, from_held + unwound + borrowed
+
+
+# --- raising USDC (for venue margin) ---------------------------------------------------------------------
+
+
+def raise_usdc(need_usd: float, book: BookView, config: PolicyConfig, s: Working) -> tuple[list[Action], float]:
+    """Raise up to ``need_usd`` of idle USDC without touching delta: withdraw USDC collateral Aave does not need
+    for the HF target, then supply held underlying as collateral and borrow USDC against it (within the HF
+    target and Aave's borrow capacity). Returns the actions and the USDC raised (added to ``s.idle_usdc``)."""
+    target, lt_usdc = config.health_factor_target, book.usdc_liquidation_threshold
+    actions: list[Action] = []
+    raised = 0.0
+    if s.usdc_collateral_units > 0:
+        spare = s.usdc_collateral_units
+        if s.debt_usd > 0:
+            spare = min(spare, max(0.0, (s.collateral_lt_usd - target * s.debt_usd) / lt_usdc))
+        w = min(need_usd, spare)
+        if w >= config.dust_usd:
+            actions.append(AaveWithdraw(USDC, w))
+            s.usdc_collateral_units -= w
+            s.collateral_lt_usd -= w * lt_usdc
+            s.borrow_capacity_usd -= w * book.usdc_ltv
+            raised += w
+    for u in sorted(s.underlyings.values(), key=lambda v: -v.held_units * v.spot_usd):
+        remaining = need_usd - raised
+        if remaining < config.dust_usd or u.held_units * u.spot_usd < config.dust_usd:
+            break
+        spot, lt, ltv = u.spot_usd, u.liquidation_threshold, u.ltv
+        # Supply y units, then borrow b: C_lt + y·S·LT ≥ target·(D + b) and capacity + y·S·LTV ≥ b / CAPACITY_USE.
+        y_hf = (target * (s.debt_usd + remaining) - s.collateral_lt_usd) / (spot * lt)
+        y_cap = (remaining / CAPACITY_USE - s.borrow_capacity_usd) / (spot * ltv) if ltv > 0 else math.inf
+        y = min(u.held_units, max(0.0, y_hf, y_cap))
+        borrow = min(
+            remaining,
+            (s.collateral_lt_usd + y * spot * lt) / target - s.debt_usd,
+            (s.borrow_capacity_usd + y * spot * ltv) * CAPACITY_USE,
+        )
+        if borrow < config.dust_usd:
+            continue
+        if y * spot >= config.dust_usd:
+            actions.append(AaveSupply(u.symbol, y))
+            s.collateral_lt_usd += y * spot * lt
+            s.borrow_capacity_usd += y * spot * ltv
+            u = s.update(u, held_units=-y, collateral_units=y)
+        actions.append(AaveBorrow(USDC, borrow))
+        s.debt_usd += borrow
+        s.usdc_debt_units += borrow
+        s.borrow_capacity_usd -= borrow
+        raised += borrow
+    s.idle_usdc += raised
+    return actions, raised

@@ -25,7 +25,7 @@ import math
 from dataclasses import replace
 
 from keeper.config import PolicyConfig
-from keeper.policy.aave import Working, buy_delta, health_rule, sell_delta, slippage
+from keeper.policy.aave import Working, buy_delta, health_rule, raise_usdc, sell_delta, slippage
 from keeper.policy.plan import (
     Action,
     BookView,
@@ -86,10 +86,15 @@ def _margin_rule(book: BookView, config: PolicyConfig, s: Working) -> tuple[list
         if ratio >= config.venue_margin_trigger_ratio:
             continue
         need = config.venue_margin_target_ratio * a.maintenance_margin_usd - a.equity_usd
-        amount = min(need, s.idle_usdc)
         where = f"account {a.account_id}" if a.account_id else "venue"
-        if amount <= 0:
-            reasons.append(f"{where}: margin ratio {ratio:.2f} below trigger but no idle USDC")
+        if s.idle_usdc < need:  # a margin call is funded without unwinding the hedge: Aave collateral first
+            funding, raised = raise_usdc(need - s.idle_usdc, book, config, s)
+            actions += funding
+            if raised > 0:
+                reasons.append(f"{where}: raise ${raised:,.0f} of USDC on Aave for the margin call")
+        amount = min(need, s.idle_usdc)
+        if amount < config.dust_usd:
+            reasons.append(f"{where}: margin ratio {ratio:.2f} below trigger but no idle USDC and no Aave headroom")
             continue
         s.idle_usdc -= amount
         s.venue_collateral_usd += amount

@@ -327,3 +327,33 @@ def test_decide__held_dust_and_delta_out_of_band__never_swaps_dust() -> None:
     swaps = [a for a in plan.actions if isinstance(a, Swap)]
     assert swaps
     assert all(a.amount_in * (3000 if a.token_in == "WETH" else 1) >= CONFIG.dust_usd for a in swaps)
+
+
+def test_decide__margin_call_no_idle_usdc__borrows_usdc_against_held_weth_keeping_delta() -> None:
+    """The squeeze case: the short calls' hedge bought WETH with all idle USDC, then the venue calls for margin.
+    The keeper supplies the held WETH on Aave and borrows the USDC against it (delta unchanged, HF ≥ target)."""
+    from keeper.policy import VenueAccountView
+
+    u = weth(held_units=300.0, net_delta_units=0.0, ltv=0.805)
+    b = book(
+        u,
+        idle_usdc=0.0,
+        aave_collateral_usd=0.0,
+        usdc_collateral_units=0.0,
+        aave_borrow_capacity_usd=0.0,
+        usdc_ltv=0.77,
+        venue_accounts=(VenueAccountView(7, 150_000.0, 100_000.0),),
+    )
+    plan = decide(b, CONFIG)
+    kinds = [a.kind for a in plan.actions]
+    assert kinds == ["aave_supply", "aave_borrow", "margin_deposit"]
+    supply, borrow, deposit = plan.actions
+    assert isinstance(supply, AaveSupply)
+    assert supply.asset == "WETH"
+    assert isinstance(borrow, AaveBorrow)
+    assert borrow.asset == "USDC"
+    assert isinstance(deposit, MarginDeposit)
+    assert deposit.account_id == 7
+    assert deposit.amount_usdc == pytest.approx(CONFIG.venue_margin_target_ratio * 100_000 - 150_000)
+    assert borrow.amount <= supply.amount * 3000 * 0.805  # within Aave's LTV at borrow time
+    assert hf_after(b, plan.actions) >= CONFIG.health_factor_target * (1 - 1e-9)
