@@ -67,8 +67,11 @@ MAX_CHUNKS = 8
 
 
 def health_rule(book: BookView, config: PolicyConfig, s: Working) -> tuple[list[Action], list[Decision]]:
-    """Below ``health_factor_trigger`` repay debt, largest first, until HF reaches ``health_factor_target``."""
+    """Below ``health_factor_trigger`` repay debt, largest first, until HF reaches ``health_factor_target``;
+    at or above ``health_factor_relever`` (when set) re-lever back down to the target (``relever``)."""
     hf = s.health_factor
+    if config.health_factor_relever is not None and s.debt_usd > 0 and hf >= config.health_factor_relever:
+        return relever(book, config, s)
     if hf >= config.health_factor_trigger:
         return [], [Decision("aave_health", False, f"health factor {hf:.3f} ≥ trigger {config.health_factor_trigger}")]
     debts: list[tuple[float, str]] = [(u.debt_units * u.spot_usd, u.symbol) for u in s.underlyings.values()]
@@ -96,6 +99,40 @@ def health_rule(book: BookView, config: PolicyConfig, s: Working) -> tuple[list[
         f"of debt → {s.health_factor:.3f} (target {target})"
     )
     return actions, [Decision("aave_health", bool(actions), reason)]
+
+
+def spare_usdc_collateral(book: BookView, config: PolicyConfig, s: Working) -> float:
+    """USDC collateral Aave does not need for the HF target: withdrawing w removes w·LT_usdc of C_lt, so
+    (C_lt − w·LT_usdc) / D ≥ target  ⇒  w ≤ (C_lt − target·D) / LT_usdc (all of it when there is no debt)."""
+    if s.debt_usd <= 0:
+        return max(0.0, s.usdc_collateral_units)
+    lt = book.usdc_liquidation_threshold
+    spare = (s.collateral_lt_usd - config.health_factor_target * s.debt_usd) / lt if lt > 0 else 0.0
+    return max(0.0, min(s.usdc_collateral_units, spare))
+
+
+def relever(book: BookView, config: PolicyConfig, s: Working) -> tuple[list[Action], list[Decision]]:
+    """HF at or above ``health_factor_relever``: the Aave account carries more collateral than the target needs
+    (prices moved in its favour, debt was repaid). Withdraw the USDC collateral above the target back to idle —
+    delta-neutral (no swap, no debt change), so the capital serves withdrawals and venue margin instead of
+    sitting as surplus collateral; the next rules see it as idle USDC. Below ``min_trade_usd`` nothing is sent."""
+    hf = s.health_factor
+    w = spare_usdc_collateral(book, config, s)
+    if w < max(config.min_trade_usd, config.dust_usd):
+        reason = (
+            f"health factor {hf:.3f} ≥ re-lever {config.health_factor_relever}: only ${w:,.0f} of USDC "
+            f"collateral above the target {config.health_factor_target} (minimum trade ${config.min_trade_usd:,.0f})"
+        )
+        return [], [Decision("aave_health", False, reason)]
+    s.usdc_collateral_units -= w
+    s.collateral_lt_usd -= w * book.usdc_liquidation_threshold
+    s.borrow_capacity_usd -= w * book.usdc_ltv
+    s.idle_usdc += w
+    reason = (
+        f"health factor {hf:.3f} ≥ re-lever {config.health_factor_relever}: withdraw ${w:,.0f} of surplus USDC "
+        f"collateral → {s.health_factor:.3f} (target {config.health_factor_target})"
+    )
+    return [AaveWithdraw(USDC, w)], [Decision("aave_health", True, reason)]
 
 
 def repay_underlying_towards_target(
@@ -300,10 +337,7 @@ def raise_usdc(need_usd: float, book: BookView, config: PolicyConfig, s: Working
     actions: list[Action] = []
     raised = 0.0
     if s.usdc_collateral_units > 0:
-        spare = s.usdc_collateral_units
-        if s.debt_usd > 0:
-            spare = min(spare, max(0.0, (s.collateral_lt_usd - target * s.debt_usd) / lt_usdc))
-        w = min(need_usd, spare)
+        w = min(need_usd, spare_usdc_collateral(book, config, s))
         if w >= config.dust_usd:
             actions.append(AaveWithdraw(USDC, w))
             s.usdc_collateral_units -= w

@@ -68,6 +68,33 @@ def test_tick__squeeze_pushes_health_factor_below_trigger__keeper_repays_to_targ
     assert after.risk["health_factor"] == pytest.approx(1.6, abs=0.01)
 
 
+def test_tick__price_falls_far_from_liquidation__keeper_relevers_to_target(stack: Stack, tmp_path: Path) -> None:
+    keeper_rebalance(
+        stack,
+        AaveSupply("USDC", 2_000_000.0),
+        AaveBorrow("WETH", 350.0),
+        Swap("WETH", "USDC", 350.0, 1_040_000.0),
+    )
+    policy = {"delta_target_units": {"WETH": -350.0}, "health_factor_relever": 1.8}
+    runtime = runtime_for(stack, settings_for(stack, tmp_path, policy=policy))
+    assert runtime.keeper.tick().outcome == "no action"  # HF ≈ 1.52, between trigger and re-lever
+    idle_before = stack.token("USDC").functions.balanceOf(stack.vault.address).call()
+    stack.driver.set_market_price("WETH", 3000 * 0.8)
+    stack.driver.advance(700)  # let the pool's TWAP catch up with the oracle
+    stack.refresh_oracles()
+    result = runtime.keeper.tick()
+    assert result.outcome == "rebalance mined", result.outcome
+    assert result.plan is not None
+    assert [a.kind for a in result.plan.actions] == ["aave_withdraw"]
+    assert result.risk["health_factor"] > 1.8
+    stack.driver.mine()
+    after = runtime.keeper.tick()
+    assert after.outcome == "no action"
+    assert after.risk["health_factor"] == pytest.approx(1.6, abs=0.01)
+    assert after.risk["net_delta_units:WETH"] == pytest.approx(-350.0, rel=1e-3)  # delta-neutral
+    assert stack.token("USDC").functions.balanceOf(stack.vault.address).call() > idle_before
+
+
 def test_tick__on_a_fork_of_the_devnet__same_code_path_hedges(stack: Stack, tmp_path: Path) -> None:
     from keeper.chain.anvil import AnvilProcess, rpc
 

@@ -357,3 +357,36 @@ def test_decide__margin_call_no_idle_usdc__borrows_usdc_against_held_weth_keepin
     assert deposit.amount_usdc == pytest.approx(CONFIG.venue_margin_target_ratio * 100_000 - 150_000)
     assert borrow.amount <= supply.amount * 3000 * 0.805  # within Aave's LTV at borrow time
     assert hf_after(b, plan.actions) >= CONFIG.health_factor_target * (1 - 1e-9)
+
+
+def test_decide__health_factor_above_relever__withdraws_surplus_usdc_collateral_to_exact_target() -> None:
+    config = PolicyConfig(health_factor_relever=2.5)
+    b = book(weth(debt_units=40.0, held_units=0.0, net_delta_units=0.0))  # HF = 500k·0.78 / 120k = 3.25
+    plan = decide(b, config)
+    withdrawals = [a for a in plan.actions if isinstance(a, AaveWithdraw)]
+    assert [w.asset for w in withdrawals] == ["USDC"]
+    assert withdrawals[0].amount == pytest.approx(500_000 - 1.6 * 120_000 / USDC_LT, rel=1e-12)
+    assert hf_after(b, plan.actions) == pytest.approx(config.health_factor_target, rel=1e-9)
+    assert not any(isinstance(a, Swap | AaveBorrow | AaveRepay) for a in plan.actions)  # delta-neutral
+    assert next(d for d in plan.decisions if d.rule == "aave_health").acted
+
+
+def test_decide__health_factor_between_target_and_relever__no_relever() -> None:
+    config = PolicyConfig(health_factor_relever=3.5)
+    plan = decide(book(weth(debt_units=40.0)), config)  # HF 3.25 < 3.5
+    assert not plan.actions
+    assert not next(d for d in plan.decisions if d.rule == "aave_health").acted
+
+
+def test_decide__relever_unset_or_no_debt__never_withdraws() -> None:
+    assert not decide(book(weth(debt_units=40.0)), CONFIG).actions  # default: off
+    assert not decide(book(weth()), PolicyConfig(health_factor_relever=2.0)).actions  # no debt: nothing to re-lever
+
+
+def test_decide__relever_surplus_below_min_trade__skipped_with_reason() -> None:
+    config = PolicyConfig(health_factor_relever=1.7, min_trade_usd=50_000.0)
+    # HF = 500k·0.78 / D = 1.7 → D ≈ 229.4k; surplus above 1.6 = (390k − 1.6·D)/0.78 ≈ 29.4k < 50k
+    debt_units = 500_000 * USDC_LT / 1.7 / 3000.0 * (1 - 1e-9)
+    plan = decide(book(weth(debt_units=debt_units)), config)
+    assert not plan.actions
+    assert "minimum trade" in next(d for d in plan.decisions if d.rule == "aave_health").reason
