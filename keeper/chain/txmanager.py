@@ -5,6 +5,12 @@ it reads the pending count once, then counts locally and re-syncs only when the 
 wrong. Fees are EIP-1559: ``maxFee = min(cap, baseFee × multiplier + tip)``; when the base fee alone
 exceeds the cap nothing is sent. A transaction not mined within ``stuck_after_s`` is re-sent with the
 same nonce and both fees bumped (≥ 12.5 %, above the 10 % nodes require), up to ``max_replacements``.
+
+Simulation is ``eth_createAccessList`` (one or two executions: gas used and the slots touched, batched with the
+fee and nonce reads in one round trip), then an ``eth_call`` of the exact transaction — gas limit and access
+list as they will be signed — so what is sent has been executed as sent. ``eth_estimateGas`` binary-searches
+the gas limit with a dozen executions (anvil does): with a large option book valued on-chain that was most of
+a tick. It remains the fallback when the node lacks ``eth_createAccessList`` or the limit proves short.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 
 from keeper.chain.revert import RevertDecoder
-from keeper.chain.rpc import RpcClient, RpcError
+from keeper.chain.rpc import Call, RpcClient, RpcError
 from keeper.exceptions import HedgevaultError
 
 GWEI = 10**9
@@ -89,6 +95,7 @@ class SentTx:
     priority_fee_wei: int
     sent_at_s: float
     hashes: list[str] = field(default_factory=list)
+    access_list: list[dict[str, Any]] = field(default_factory=list)  # EIP-2930, as simulated
 
     @property
     def tx_hash(self) -> str:
@@ -107,6 +114,7 @@ class TxManager:
         decoder: RevertDecoder | None = None,
         *,
         gas_margin_bps: int = 2000,
+        access_lists: bool = True,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -116,6 +124,7 @@ class TxManager:
         self.fees = fees
         self.decoder = decoder or RevertDecoder()
         self.gas_margin_bps = gas_margin_bps
+        self.access_lists = access_lists  # simulate with eth_createAccessList (+ exact eth_call); else estimateGas
         self._clock = clock
         self._sleep = sleep
         self._nonce: int | None = None
@@ -129,16 +138,59 @@ class TxManager:
     # --- simulation and pricing ---
 
     def simulate(self, to: str, data: str, value_wei: int = 0) -> int:
-        """Gas estimate for the call, or TxSimulationError with the decoded revert reason."""
+        """Gas estimate for the call (``eth_estimateGas``), or TxSimulationError with the decoded revert reason."""
         tx = {"from": self.address, "to": to, "data": data, "value": hex(value_wei)}
         try:
             return int(self.client.call("eth_estimateGas", [tx, "pending"]), 16)
         except RpcError as err:
             raise TxSimulationError(self._reason(err)) from err
 
-    def quote_fees(self) -> tuple[int, int]:
-        """(maxFeePerGas, maxPriorityFeePerGas) in wei for the next block, within the cap."""
-        block = self.client.call("eth_getBlockByNumber", ["latest", False])
+    def _with_margin(self, gas: int) -> int:
+        return gas * (10_000 + self.gas_margin_bps) // 10_000
+
+    def _simulate_with_access_list(
+        self, tx: dict[str, Any]
+    ) -> tuple[tuple[int, list[dict[str, Any]]] | None, dict[str, Any]]:
+        """One batch: ``eth_createAccessList``, the latest block (fees), the pending nonce if unknown. Returns
+        ((gas limit, access list) or None when the node lacks the method, latest block)."""
+        calls = [Call("eth_createAccessList", [tx, "pending"]), Call("eth_getBlockByNumber", ["latest", False])]
+        if self._nonce is None:
+            calls.append(Call("eth_getTransactionCount", [self.address, "pending"]))
+        try:
+            replies = self.client.batch(calls)
+        except RpcError as err:
+            if err.method != "eth_createAccessList":
+                raise
+            if err.code == -32601 or "not found" in err.rpc_message.lower() or "not supported" in err.rpc_message:
+                self.access_lists = False  # this node cannot: eth_estimateGas from now on
+                return None, self.client.call("eth_getBlockByNumber", ["latest", False])
+            raise TxSimulationError(self._reason(err)) from err
+        result, block = replies[0], replies[1]
+        if len(replies) > 2:
+            self._nonce = int(replies[2], 16)
+        if result.get("error"):  # geth reports a revert inside the result, without the revert data
+            try:
+                self.client.call("eth_call", [tx, "pending"])
+            except RpcError as err:
+                raise TxSimulationError(self._reason(err)) from err
+            raise TxSimulationError(str(result["error"]))
+        gas_limit = min(self._with_margin(int(result["gasUsed"], 16)), int(block.get("gasLimit", "0x0"), 16) or 2**63)
+        access_list = list(result.get("accessList") or [])
+        # The exact transaction, executed as it will be signed: a limit short of what execution needs (refunds
+        # and the 63/64 rule make the need exceed the gas used) fails here, and eth_estimateGas decides instead.
+        try:
+            self.client.call("eth_call", [{**tx, "gas": hex(gas_limit), "accessList": access_list}, "pending"])
+        except RpcError as err:
+            if err.data is not None and not _is_out_of_gas(err):
+                raise TxSimulationError(self._reason(err)) from err
+            return (self._with_margin(self.simulate(tx["to"], tx["data"], int(tx["value"], 16))), []), block
+        return (gas_limit, access_list), block
+
+    def quote_fees(self, block: dict[str, Any] | None = None) -> tuple[int, int]:
+        """(maxFeePerGas, maxPriorityFeePerGas) in wei for the next block, within the cap (``block``: the latest
+        block if already read)."""
+        if block is None:
+            block = self.client.call("eth_getBlockByNumber", ["latest", False])
         base_fee = int(block.get("baseFeePerGas", "0x0"), 16)
         if base_fee > self.fees.max_fee_cap_wei:
             raise FeeCapExceededError(
@@ -165,11 +217,22 @@ class TxManager:
     def send(self, to: str, data: str, value_wei: int = 0, gas: int | None = None) -> SentTx:
         """Simulate, price, sign and broadcast. Raises before signing when simulation reverts."""
         t0 = time.perf_counter()
-        estimate = self.simulate(to, data, value_wei)
+        tx = {"from": self.address, "to": to, "data": data, "value": hex(value_wei)}
+        block: dict[str, Any] | None = None
+        access_list: list[dict[str, Any]] = []
+        simulated = None
+        if self.access_lists:
+            simulated, block = self._simulate_with_access_list(tx)
+        if simulated is None:
+            gas_limit = self._with_margin(self.simulate(to, data, value_wei))
+        else:
+            gas_limit, access_list = simulated
         t1 = time.perf_counter()
-        gas_limit = gas or estimate * (10_000 + self.gas_margin_bps) // 10_000
-        max_fee, priority = self.quote_fees()
+        if gas is not None:
+            gas_limit = gas
+        max_fee, priority = self.quote_fees(block)
         sent = SentTx(self.next_nonce(), to, data, value_wei, gas_limit, max_fee, priority, self._clock())
+        sent.access_list = access_list
         t2 = time.perf_counter()
         self._broadcast(sent)
         self._nonce = sent.nonce + 1
@@ -275,6 +338,11 @@ class TxManager:
             "maxFeePerGas": sent.max_fee_wei,
             "maxPriorityFeePerGas": sent.priority_fee_wei,
         }
+        if sent.access_list:
+            tx["accessList"] = [
+                {"address": to_checksum_address(e["address"]), "storageKeys": list(e.get("storageKeys", []))}
+                for e in sent.access_list
+            ]
         t0 = time.perf_counter()
         signed = self.account.sign_transaction(tx)
         tx_hash = "0x" + bytes(signed.hash).hex()
@@ -316,3 +384,8 @@ class TxManager:
         if isinstance(data, str) and data.startswith("0x"):
             return self.decoder.decode(data)
         return err.rpc_message
+
+
+def _is_out_of_gas(err: RpcError) -> bool:
+    message = err.rpc_message.lower().replace(" ", "")
+    return "outofgas" in message or "oog" in message or "gasrequiredexceeds" in message

@@ -10,7 +10,7 @@ from web3 import Web3
 from keeper.artifacts import forge_artifact
 from keeper.chain.anvil import AnvilProcess, rpc
 from keeper.chain.revert import RevertDecoder
-from keeper.chain.rpc import RpcClient
+from keeper.chain.rpc import RpcClient, RpcError
 from keeper.chain.txmanager import (
     GWEI,
     FeeCapExceededError,
@@ -67,8 +67,75 @@ def test_send__reverting_call__raises_reason_sends_nothing(anvil: AnvilProcess, 
     assert txm.resync_nonce() == nonce_before
 
 
+class CountingClient(RpcClient):
+    """Counts the methods it is asked for; optionally lacks eth_createAccessList or under-reports its gas."""
+
+    def __init__(self, url: str, *, lacks_access_list: bool = False, gas_used_scale: float = 1.0) -> None:
+        super().__init__(url)
+        self.methods: list[str] = []
+        self.lacks_access_list = lacks_access_list
+        self.gas_used_scale = gas_used_scale
+
+    def call(self, method: str, params: object = ()) -> object:
+        self.methods.append(method)
+        return super().call(method, params)  # type: ignore[arg-type]
+
+    def batch(self, calls: object) -> list[object]:
+        calls = list(calls)  # type: ignore[call-overload]
+        self.methods += [c.method for c in calls]
+        if self.lacks_access_list and calls[0].method == "eth_createAccessList":
+            raise RpcError("eth_createAccessList", -32601, "the method eth_createAccessList does not exist")
+        replies = super().batch(calls)
+        if calls[0].method == "eth_createAccessList":
+            replies[0] = {**replies[0], "gasUsed": hex(int(int(replies[0]["gasUsed"], 16) * self.gas_used_scale))}
+        return replies
+
+
+def counting_manager(client: CountingClient) -> TxManager:
+    decoder = RevertDecoder([forge_artifact("PriceFeed").abi])
+    return TxManager(client, Account.from_key(DEV_KEY), 31337, FeePolicy(), decoder)
+
+
+def test_send__access_list_simulation__one_batch_then_exact_call_no_estimate(anvil: AnvilProcess, feed: str) -> None:
+    client = CountingClient(anvil.url)
+    txm = counting_manager(client)
+    sent = txm.send(feed, submit_data(3100 * 10**8))
+    receipt = txm.wait(sent)
+    assert int(receipt["status"], 16) == 1
+    assert client.methods[:4] == ["eth_createAccessList", "eth_getBlockByNumber", "eth_getTransactionCount", "eth_call"]
+    assert "eth_estimateGas" not in client.methods
+    assert sent.access_list
+    assert any(e["storageKeys"] for e in sent.access_list)
+    on_chain = rpc(anvil.url, "eth_getTransactionByHash", [sent.tx_hash])
+    assert [e["address"].lower() for e in on_chain["accessList"]] == [e["address"].lower() for e in sent.access_list]
+    assert int(receipt["gasUsed"], 16) <= sent.gas
+
+
+def test_send__node_without_create_access_list__falls_back_to_estimate_gas(anvil: AnvilProcess, feed: str) -> None:
+    client = CountingClient(anvil.url, lacks_access_list=True)
+    txm = counting_manager(client)
+    sent = txm.send(feed, submit_data(3100 * 10**8))
+    assert int(txm.wait(sent)["status"], 16) == 1
+    assert "eth_estimateGas" in client.methods
+    assert not sent.access_list
+    assert txm.access_lists is False  # remembered: the next send goes straight to eth_estimateGas
+    client.methods.clear()
+    txm.wait(txm.send(feed, submit_data(3200 * 10**8)))
+    assert "eth_createAccessList" not in client.methods
+
+
+def test_send__gas_limit_short_in_exact_call__estimate_gas_decides(anvil: AnvilProcess, feed: str) -> None:
+    # The node under-reports gas used (as refunds and the 63/64 rule can make the need exceed it): the exact
+    # eth_call at the planned limit runs out of gas, and eth_estimateGas sets the limit instead.
+    client = CountingClient(anvil.url, gas_used_scale=0.3)
+    txm = counting_manager(client)
+    sent = txm.send(feed, submit_data(3100 * 10**8))
+    assert int(txm.wait(sent)["status"], 16) == 1
+    assert "eth_estimateGas" in client.methods
+
+
 def test_wait__mined_with_status_zero__raises_decoded_reason(anvil: AnvilProcess, feed: str) -> None:
-    txm = manager(anvil.url)
+    txm = manager(anvil.url, access_lists=False)
     # Force a revert past simulation by giving an explicit gas limit and skipping estimateGas.
     txm.simulate = lambda *a, **k: 100_000  # type: ignore[method-assign]
     sent = txm.send(feed, submit_data(0), gas=100_000)
