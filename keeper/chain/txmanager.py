@@ -25,6 +25,7 @@ from eth_utils import to_checksum_address
 
 from keeper.chain.revert import RevertDecoder
 from keeper.chain.rpc import Call, RpcClient, RpcError
+from keeper.chain.signing import DynamicFeeSigner
 from keeper.exceptions import HedgevaultError
 
 GWEI = 10**9
@@ -124,6 +125,7 @@ class TxManager:
         self.fees = fees
         self.decoder = decoder or RevertDecoder()
         self.gas_margin_bps = gas_margin_bps
+        self._signer = DynamicFeeSigner(bytes(account.key))
         self.access_lists = access_lists  # simulate with eth_createAccessList (+ exact eth_call); else estimateGas
         self._clock = clock
         self._sleep = sleep
@@ -340,11 +342,10 @@ class TxManager:
         }
         if sent.access_list:
             tx["accessList"] = [
-                {"address": to_checksum_address(e["address"]), "storageKeys": list(e.get("storageKeys", []))}
-                for e in sent.access_list
+                {"address": e["address"], "storageKeys": list(e.get("storageKeys", []))} for e in sent.access_list
             ]
         t0 = time.perf_counter()
-        signed = self.account.sign_transaction(tx)
+        signed = self._signer.sign(tx)  # byte-identical to eth_account's, without its per-field formatting
         tx_hash = "0x" + bytes(signed.hash).hex()
         self.timings = {"sign_s": time.perf_counter() - t0}
         sent.hashes.append(tx_hash)
