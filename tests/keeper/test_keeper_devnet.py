@@ -4,9 +4,11 @@ into its band, deleverages before Aave liquidation, and every plan goes through 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from keeper.devnet.driver import MarketDriver
 from keeper.executor import VaultExecutor
 from keeper.policy import AaveBorrow, AaveSupply, Plan, Swap
 from keeper.runtime import protocol_adapters
@@ -111,10 +113,8 @@ def test_tick__on_a_fork_of_the_devnet__same_code_path_hedges(stack: Stack, tmp_
     assert int(rpc(stack.devnet.url, "eth_blockNumber"), 16) == block  # the origin is untouched
 
 
-def test_crash_path__levered_long_book__keeper_deleverages_before_the_floor(stack: Stack, tmp_path: Path) -> None:
-    from keeper.policy import AaveSupply
-
-    # A levered long: 3M USDC → WETH supplied, USDC borrowed twice and re-invested: HF ≈ 1.50.
+def open_levered_long(stack: Stack) -> None:
+    """A levered long: 3M USDC → WETH supplied, USDC borrowed twice and re-invested: HF ≈ 1.50."""
     keeper_rebalance(stack, Swap("USDC", "WETH", 2_900_000.0, 960.0), AaveSupply("WETH", 960.0))
     for borrow_usdc, weth_units in ((2_000_000.0, 660.0), (1_600_000.0, 525.0)):
         stack.driver.move_pool("WETH", 3000.0)  # arbitrage brings the pool back to the oracle between trades
@@ -127,16 +127,20 @@ def test_crash_path__levered_long_book__keeper_deleverages_before_the_floor(stac
             AaveSupply("WETH", weth_units),
         )
     stack.driver.move_pool("WETH", 3000.0)
-    settings = settings_for(stack, tmp_path, policy={"delta_target_units": {"WETH": 2_150.0}})
-    runtime = runtime_for(stack, settings)
+
+
+def crash_path_keeps_health_above_floor(stack: Stack, runtime: Any, driver: MarketDriver) -> None:
+    """WETH 3000 → 2250 (−25 %) in 12 steps, each one TWAP window apart: the keeper deleverages at its trigger
+    every time, and HF never reaches the vault's floor."""
     start = runtime.keeper.tick()
     assert start.risk["health_factor"] == pytest.approx(1.5, abs=0.03)
     floor = stack.vault.functions.riskParams().call()[0] / 1e18
     deleverages, lowest = 0, start.risk["health_factor"]
-    for step in range(1, 13):  # 3000 → 2250 (−25 %) in 12 steps, each one TWAP window apart
-        stack.driver.set_market_price("WETH", 3000 * (1 - 0.25 * step / 12))
-        stack.driver.advance(700)
-        stack.refresh_oracles()
+    for step in range(1, 13):
+        driver.set_market_price("WETH", 3000 * (1 - 0.25 * step / 12))
+        driver.advance(700)
+        for symbol in ("USDC", "WETH", "WBTC"):
+            driver.set_price(symbol, driver.oracle_price(symbol))
         result = runtime.keeper.tick()
         assert not result.outcome.startswith(("failed", "plan rejected", "blocked")), result.outcome
         lowest = min(lowest, result.risk["health_factor"])
@@ -145,5 +149,30 @@ def test_crash_path__levered_long_book__keeper_deleverages_before_the_floor(stac
             deleverages += any(d.rule == "aave_health" and d.acted for d in result.plan.decisions)
     assert deleverages >= 2
     assert lowest > floor  # acted at the 1.35 trigger every time, well above the vault's 1.30 floor
-    stack.driver.mine()
+    driver.mine()
     assert runtime.keeper.tick().risk["health_factor"] > 1.35
+
+
+def test_crash_path__levered_long_book__keeper_deleverages_before_the_floor(stack: Stack, tmp_path: Path) -> None:
+    open_levered_long(stack)
+    settings = settings_for(stack, tmp_path, policy={"delta_target_units": {"WETH": 2_150.0}})
+    crash_path_keeps_health_above_floor(stack, runtime_for(stack, settings), stack.driver)
+
+
+def test_crash_path__on_a_fork_of_the_devnet__keeper_deleverages_before_the_floor(stack: Stack, tmp_path: Path) -> None:
+    from web3 import Web3
+
+    from keeper.chain.anvil import AnvilProcess, rpc
+
+    open_levered_long(stack)
+    block = int(rpc(stack.devnet.url, "eth_blockNumber"), 16)
+    with AnvilProcess(fork_url=stack.devnet.url, fork_block_number=block) as fork:
+        rpc(fork.url, "anvil_setBlockTimestampInterval", [12])
+        driver = MarketDriver(Web3(Web3.HTTPProvider(fork.url)), fork.url, stack.devnet.record)
+        settings = settings_for(
+            stack, tmp_path, network={"rpc_url": fork.url}, policy={"delta_target_units": {"WETH": 2_150.0}}
+        )
+        runtime = runtime_for(stack, settings)
+        assert runtime.fork_of == stack.devnet.url
+        crash_path_keeps_health_above_floor(stack, runtime, driver)  # the floor is read on the origin: same value
+    assert int(rpc(stack.devnet.url, "eth_blockNumber"), 16) == block  # the origin is untouched
