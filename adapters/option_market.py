@@ -15,7 +15,7 @@ import numpy as np
 from eth_abi import encode
 
 from adapters.base import EncodedAction
-from adapters.vault_lens import OptionsState
+from adapters.vault_lens import OptionPositions, OptionsState
 from keeper.exceptions import HedgevaultError
 from keeper.policy.plan import Action, MarginDeposit, OptionTrade, VenueAccountOpen
 from keeper.risk.portfolio import OptionBook
@@ -28,6 +28,18 @@ OPEN_ACCOUNT, DEPOSIT, WITHDRAW, BUY, SELL, SETTLE = range(6)
 
 class VenueAccountError(HedgevaultError, ValueError):
     """Raised when an action does not name a venue account the vault owns."""
+
+
+def portfolio_of(p: OptionPositions, rows: np.ndarray | None = None) -> venue.Portfolio:
+    """The lens's positions (those selected by ``rows``, a mask or indices; all by default) as the model's input."""
+    columns = (p.underlying_id, p.expiry_s, p.strike_usd, p.is_call, p.size, p.settlement_usd)
+    return venue.Portfolio(*(columns if rows is None else (c[rows] for c in columns)))
+
+
+def live_portfolio(p: OptionPositions, now_s: int) -> venue.Portfolio | None:
+    """The unexpired, non-zero positions, or None when there are none."""
+    live = (p.expiry_s > now_s) & (p.size != 0)
+    return portfolio_of(p, live) if live.any() else None
 
 
 @dataclass(frozen=True)
@@ -70,10 +82,7 @@ def venue_book(state: OptionsState, now_s: int, symbol_of: dict[str, str]) -> Ve
     accounts: dict[int, tuple[venue.Portfolio, float]] = {}
     margins: dict[int, venue.Margin] = {}
     for account in state.accounts:
-        sel = p.account_id == account.account_id
-        portfolio = venue.Portfolio(
-            p.underlying_id[sel], p.expiry_s[sel], p.strike_usd[sel], p.is_call[sel], p.size[sel], p.settlement_usd[sel]
-        )
+        portfolio = portfolio_of(p, p.account_id == account.account_id)
         collateral = account.collateral_e6 / 1e6
         accounts[account.account_id] = (portfolio, collateral)
         margins[account.account_id] = venue.margin(portfolio, collateral, market_state, risk, market)
@@ -100,7 +109,7 @@ def live_options(vb: VenueBook, symbols: list[str]) -> LiveOptions:
     index = {s: i for i, s in enumerate(symbols)}
     mapped = np.array([index.get(vb.underlying_symbol.get(int(u), ""), -1) for u in p.underlying_id], dtype=np.int64)
     live = (p.expiry_s > now) & (p.size != 0) & (mapped >= 0)
-    portfolio = venue.Portfolio(p.underlying_id, p.expiry_s, p.strike_usd, p.is_call, p.size, p.settlement_usd)
+    portfolio = portfolio_of(p)
     vols = venue.position_vols(portfolio, vb.market_state, vb.market)
     marks = venue.marks(portfolio, vb.market_state, vb.market)
     spot = vb.market_state.spot_usd[p.underlying_id] if len(p) else np.zeros(0)

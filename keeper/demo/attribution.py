@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from adapters.option_market import VenueBook
+from adapters.option_market import VenueBook, live_portfolio
 from keeper.assess import VaultAssessor
 from keeper.risk.attribution import attribute
 from keeper.venue import model as venue
@@ -48,18 +48,9 @@ def step_pnl(prev: BookSnap, cur: BookSnap) -> dict[str, float]:
         v1 = next((v for v in cur.venues if v.state.market == v0.state.market), None)
         if v1 is None:
             continue
-        p = v0.state.positions
-        live = (p.expiry_s > cur.timestamp) & (p.size != 0)
-        if not live.any():
+        portfolio = live_portfolio(v0.state.positions, cur.timestamp)
+        if portfolio is None:
             continue
-        portfolio = venue.Portfolio(
-            p.underlying_id[live],
-            p.expiry_s[live],
-            p.strike_usd[live],
-            p.is_call[live],
-            p.size[live],
-            p.settlement_usd[live],
-        )
         vol0 = venue.position_vols(portfolio, v0.market_state, v0.market)
         vol1 = venue.position_vols(portfolio, v1.market_state, v1.market)
         s0 = v0.market_state.spot_usd[portfolio.underlying]
@@ -106,18 +97,9 @@ def payoff_curves(final: BookSnap, spot_grid_usd: np.ndarray, symbol_index: int 
     now = linear.copy()
     expiry = linear.copy()
     for v in final.venues:
-        p = v.state.positions
-        live = (p.expiry_s > final.timestamp) & (p.size != 0)
-        if not live.any():
+        portfolio = live_portfolio(v.state.positions, final.timestamp)
+        if portfolio is None:
             continue
-        portfolio = venue.Portfolio(
-            p.underlying_id[live],
-            p.expiry_s[live],
-            p.strike_usd[live],
-            p.is_call[live],
-            p.size[live],
-            p.settlement_usd[live],
-        )
         base = float(np.sum(portfolio.size * venue.marks(portfolio, v.market_state, v.market)))
         for i, m in enumerate(moves):
             shocked = venue.MarketState(v.market_state.now_s, v.market_state.spot_usd * m, v.market_state.surfaces)
