@@ -19,14 +19,16 @@ from .conftest import record_of, runtime_for, settings_for
 pytestmark = pytest.mark.chain
 
 
-def keeper_rebalance(stack: Stack, *actions: object) -> None:
-    """Put the vault in a state through the keeper role directly (the test's setup, not the keeper's choice)."""
+def keeper_rebalance(stack: Stack, *actions: object) -> Any:
+    """Put the vault in a state through the keeper role directly (the test's setup, not the keeper's choice);
+    returns the receipt."""
     encoded = VaultExecutor(None, stack.vault.address, protocol_adapters(record_of(stack))).encode(  # type: ignore[arg-type]
         Plan(0, tuple(actions), ())  # type: ignore[arg-type]
     )
     tx = {"from": stack.keeper, "to": stack.vault.address, "data": encoded}
     receipt = stack.w3.eth.wait_for_transaction_receipt(stack.w3.eth.send_transaction(tx))  # type: ignore[arg-type]
     assert receipt["status"] == 1
+    return receipt
 
 
 def test_tick__long_weth_out_of_band__hedged_back_into_band_next_block(stack: Stack, tmp_path: Path) -> None:

@@ -146,28 +146,12 @@ def test_rebalance__batch_not_touching_the_venue__book_valued_once(stack: Stack)
 
         return count(trace)
 
-    aave_only = keeper_rebalance_receipt(stack, AaveSupply("USDC", 10_000.0))
+    aave_only = keeper_rebalance(stack, AaveSupply("USDC", 10_000.0))
     (event,) = stack.vault.events.Rebalanced().process_receipt(aave_only, errors=DISCARD)
     assert abs(event["args"]["navAfter"] - event["args"]["navBefore"]) <= 2  # supply moves value, loses none
     assert valuations(aave_only) == 1
-    with_venue = keeper_rebalance_receipt(stack, MarginDeposit(10.0, account))
+    with_venue = keeper_rebalance(stack, MarginDeposit(10.0, account))
     assert valuations(with_venue) == 2
-
-
-def keeper_rebalance_receipt(stack: Stack, *actions: object) -> Any:
-    from keeper.executor import VaultExecutor
-    from keeper.policy import Plan
-    from keeper.runtime import protocol_adapters
-
-    from .conftest import record_of
-
-    data = VaultExecutor(None, stack.vault.address, protocol_adapters(record_of(stack))).encode(  # type: ignore[arg-type]
-        Plan(0, tuple(actions), ())  # type: ignore[arg-type]
-    )
-    tx = {"from": stack.keeper, "to": stack.vault.address, "data": data}
-    receipt = stack.w3.eth.wait_for_transaction_receipt(stack.w3.eth.send_transaction(tx))  # type: ignore[arg-type]
-    assert receipt["status"] == 1
-    return receipt
 
 
 def test_settlement__vault_holds_an_expired_series__keeper_fixes_the_price_then_cashes_the_account(
