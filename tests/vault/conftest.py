@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from web3 import Web3
 from web3.contract import Contract
-from web3.exceptions import ContractCustomError, ContractLogicError
 
 from keeper.artifacts import forge_artifact
 from keeper.chain.anvil import isolated
@@ -18,6 +17,7 @@ from keeper.devnet.chain import contract_at
 from keeper.devnet.devnet import Devnet
 from keeper.devnet.driver import MarketDriver
 from keeper.runtime import revert_decoder
+from keeper.venue.chain import revert_reason as chain_revert_reason
 
 MAX = 2**256 - 1
 DECODER = revert_decoder()  # every project contract the vault may bubble a revert from
@@ -56,14 +56,7 @@ class Stack:
 
 def revert_reason(call: Any, sender: str) -> str:
     """The decoded reason ``call`` reverts with (eth_call), or '' if it would succeed."""
-    try:
-        call.call({"from": sender})
-    except ContractCustomError as err:
-        return DECODER.decode(err.data if isinstance(err.data, str) else err.args[0])
-    except ContractLogicError as err:
-        data = err.data if isinstance(err.data, str) else ""
-        return DECODER.decode(data) if data.startswith("0x") and len(data) > 2 else str(err)
-    return ""
+    return chain_revert_reason(call, sender, DECODER)
 
 
 def deploy_stack(devnet: Devnet, risk: RiskParams | None = None) -> Stack:
