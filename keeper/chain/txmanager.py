@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
-from eth_utils import to_checksum_address
 
 from keeper.chain.revert import RevertDecoder
 from keeper.chain.rpc import Call, RpcClient, RpcError
@@ -330,20 +329,16 @@ class TxManager:
 
     def _broadcast(self, sent: SentTx) -> None:
         tx: dict[str, Any] = {
-            "type": 2,
             "chainId": self.chain_id,
             "nonce": sent.nonce,
-            "to": to_checksum_address(sent.to),
+            "to": sent.to,
             "data": sent.data,
             "value": sent.value_wei,
             "gas": sent.gas,
             "maxFeePerGas": sent.max_fee_wei,
             "maxPriorityFeePerGas": sent.priority_fee_wei,
+            "accessList": sent.access_list,
         }
-        if sent.access_list:
-            tx["accessList"] = [
-                {"address": e["address"], "storageKeys": list(e.get("storageKeys", []))} for e in sent.access_list
-            ]
         t0 = time.perf_counter()
         signed = self._signer.sign(tx)  # byte-identical to eth_account's, without its per-field formatting
         tx_hash = "0x" + bytes(signed.hash).hex()
