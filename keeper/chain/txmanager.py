@@ -151,9 +151,10 @@ class TxManager:
 
     def _simulate_with_access_list(
         self, tx: dict[str, Any]
-    ) -> tuple[tuple[int, list[dict[str, Any]]] | None, dict[str, Any]]:
+    ) -> tuple[tuple[int, list[dict[str, Any]]] | None, dict[str, Any] | None]:
         """One batch: ``eth_createAccessList``, the latest block (fees), the pending nonce if unknown. Returns
-        ((gas limit, access list) or None when the node lacks the method, latest block)."""
+        ((gas limit, access list), latest block); None for the first when ``eth_estimateGas`` must decide (the
+        node lacks the method, or the exact call ran out of gas), and for the block when it was not read."""
         calls = [Call("eth_createAccessList", [tx, "pending"]), Call("eth_getBlockByNumber", ["latest", False])]
         if self._nonce is None:
             calls.append(Call("eth_getTransactionCount", [self.address, "pending"]))
@@ -162,9 +163,10 @@ class TxManager:
         except RpcError as err:
             if err.method != "eth_createAccessList":
                 raise
-            if err.code == -32601 or "not found" in err.rpc_message.lower() or "not supported" in err.rpc_message:
+            message = err.rpc_message.lower()
+            if err.code == -32601 or "not found" in message or "not supported" in message:
                 self.access_lists = False  # this node cannot: eth_estimateGas from now on
-                return None, self.client.call("eth_getBlockByNumber", ["latest", False])
+                return None, None
             raise TxSimulationError(self._reason(err)) from err
         result, block = replies[0], replies[1]
         if len(replies) > 2:
@@ -184,7 +186,7 @@ class TxManager:
         except RpcError as err:
             if err.data is not None and not _is_out_of_gas(err):
                 raise TxSimulationError(self._reason(err)) from err
-            return (self._with_margin(self.simulate(tx["to"], tx["data"], int(tx["value"], 16))), []), block
+            return None, block
         return (gas_limit, access_list), block
 
     def quote_fees(self, block: dict[str, Any] | None = None) -> tuple[int, int]:
@@ -219,21 +221,12 @@ class TxManager:
         """Simulate, price, sign and broadcast. Raises before signing when simulation reverts."""
         t0 = time.perf_counter()
         tx = {"from": self.address, "to": to, "data": data, "value": hex(value_wei)}
-        block: dict[str, Any] | None = None
-        access_list: list[dict[str, Any]] = []
-        simulated = None
-        if self.access_lists:
-            simulated, block = self._simulate_with_access_list(tx)
-        if simulated is None:
-            gas_limit = self._with_margin(self.simulate(to, data, value_wei))
-        else:
-            gas_limit, access_list = simulated
+        simulated, block = self._simulate_with_access_list(tx) if self.access_lists else (None, None)
+        gas_limit, access_list = simulated or (self._with_margin(self.simulate(to, data, value_wei)), [])
         t1 = time.perf_counter()
-        if gas is not None:
-            gas_limit = gas
         max_fee, priority = self.quote_fees(block)
-        sent = SentTx(self.next_nonce(), to, data, value_wei, gas_limit, max_fee, priority, self._clock())
-        sent.access_list = access_list
+        nonce = self.next_nonce()
+        sent = SentTx(nonce, to, data, value_wei, gas or gas_limit, max_fee, priority, self._clock(), [], access_list)
         t2 = time.perf_counter()
         self._broadcast(sent)
         self._nonce = sent.nonce + 1
