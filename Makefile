@@ -16,8 +16,8 @@ build: setup
 	@$(ENV) forge build --quiet
 
 lint: setup
-	@$(ENV) ruff check . && ruff format --check . && forge fmt --check && mypy
-	@echo "lint: ruff, ruff format, forge fmt, mypy clean"
+	@$(ENV) ruff check . && ruff format --check . && forge fmt --check && mypy && lint-imports --no-cache --no-logo | tail -n 1
+	@echo "lint: ruff, ruff format, forge fmt, mypy, import contracts clean"
 
 fmt: setup
 	@$(ENV) ruff check --fix . && ruff format . && forge fmt
@@ -55,12 +55,12 @@ bench: build
 	@test -x bench/.venv/bin/python || { .tools/uv/bin/uv venv -q -p python3.11 bench/.venv && \
 	  VIRTUAL_ENV=bench/.venv .tools/uv/bin/uv pip install -q -r bench/requirements-peers.txt; }
 	@$(ENV) OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python -m bench
-	@$(ENV) python -m keeper.devnet.figures
+	@$(ENV) python -m bench.devnet_figures
 	@$(ENV) python -m bench.tick
 
-# The option venue's differential test vectors (contracts/test/vectors/), from keeper.venue.vectors.
+# The option venue's differential test vectors (contracts/test/vectors/), from tests/venue/vectors.py.
 venue-vectors: setup
-	@$(ENV) python -m keeper.venue.vectors
+	@$(ENV) python tests/venue/vectors.py
 
 clean:
 	rm -rf out cache .build contracts/.cache .pytest_cache .ruff_cache .mypy_cache

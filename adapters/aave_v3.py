@@ -9,7 +9,7 @@ from eth_abi import encode
 
 from adapters.base import EncodedAction, TokenBook
 from adapters.vault_lens import VaultState
-from keeper.policy.plan import AaveBorrow, AaveRepay, AaveSupply, AaveWithdraw, Action
+from keeper.model import AaveBorrow, AaveRepay, AaveSupply, AaveWithdraw, Action
 
 _OPS = {AaveSupply: 0, AaveWithdraw: 1, AaveBorrow: 2, AaveRepay: 3}
 

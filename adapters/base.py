@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from keeper.policy.plan import Action
+from keeper.model import Action
 
 EncodedAction = tuple[str, bytes]  # (on-chain adapter address, calldata for IVaultAdapter.execute)
 

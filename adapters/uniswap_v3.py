@@ -5,7 +5,7 @@ from __future__ import annotations
 from eth_abi import encode
 
 from adapters.base import EncodedAction, TokenBook
-from keeper.policy.plan import Action, Swap
+from keeper.model import Action, Swap
 
 
 class UniswapV3:

@@ -12,7 +12,7 @@ from eth_abi import decode
 from eth_utils import function_signature_to_4byte_selector
 from eth_utils.abi import get_abi_output_types
 
-from keeper.artifacts import forge_artifact
+from keeper.chain.artifacts import forge_artifact
 
 
 @dataclass(frozen=True)

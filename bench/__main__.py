@@ -134,7 +134,8 @@ def well_posed(o: dict[str, np.ndarray], p: np.ndarray, vega: np.ndarray) -> np.
 def main() -> None:
     o = options(N)
     args = (o["s"], o["k"], o["t"], o["v"], o["r"], o["call"])
-    greeks(*(x[:10] for x in args))  # compile or load the kernels before timing
+    s, k, t, v, r, call = (x[:10] for x in args)
+    greeks(s, k, t, v, r, call)  # compile or load the kernels before timing
     ours = median_time(lambda: greeks(*args))
     reference = median_time(lambda: greeks_reference(*args), 3)
     base = median_time(lambda: baseline.greeks(*args), 3)
@@ -144,7 +145,7 @@ def main() -> None:
     )
 
     prices = price(*args)
-    implied_vol(prices[:10], *(x[:10] for x in (o["s"], o["k"], o["t"], o["r"], o["call"])))
+    implied_vol(prices[:10], s, k, t, r, call)
     iv_args = (prices, o["s"], o["k"], o["t"], o["r"], o["call"])
     iv_time = median_time(lambda: implied_vol(*iv_args))
     iv_ref_time = median_time(lambda: implied_vol_reference(*iv_args), 3)

@@ -21,14 +21,14 @@ from tempfile import TemporaryDirectory
 from typing import Any
 
 from adapters.vault_lens import snapshot_calldata
+from devnet.deployer import Deployer
+from devnet.devnet import Devnet
+from devnet.venue_reads import market_at
 from keeper.chain.anvil import rpc
 from keeper.config import KeeperSettings
-from keeper.demo.book import keeper_rebalance
-from keeper.demo.world import World, build_world
-from keeper.devnet.chain import Deployer
-from keeper.devnet.devnet import Devnet
-from keeper.policy import MarginDeposit, OptionTrade, VenueAccountOpen
-from keeper.venue.chain import market_at
+from keeper.model import MarginDeposit, OptionTrade, VenueAccountOpen
+from sim.demo.book import keeper_rebalance
+from sim.demo.world import World, build_world
 
 HERE = Path(__file__).resolve().parent
 SIZES = (10, 100, 1000)
@@ -61,7 +61,7 @@ def _open_positions(world: World, target: int, state: dict[str, Any]) -> None:
 
 def _refresh(world: World) -> None:
     """Fresh oracle rounds and vol surfaces (the book-building moved chain time)."""
-    from keeper.venue.deploy import VenueConfig, post_surfaces
+    from devnet.venue import VenueConfig, post_surfaces
 
     for symbol in ("USDC", "WETH", "WBTC"):
         world.driver.set_price(symbol, world.driver.oracle_price(symbol))

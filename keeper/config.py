@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from keeper.exceptions import ConfigError
+from keeper.model.exceptions import ConfigError
 
 _FIXES: dict[str, str] = {
     "network.rpc_url": "give an http(s) URL, e.g. http://127.0.0.1:8545",

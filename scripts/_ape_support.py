@@ -18,8 +18,8 @@ from typing import Any, NoReturn
 import click
 from rich.console import Console
 
-from keeper.exceptions import HedgevaultError
-from keeper.governance.chain import Receipt, RevertError, Tx, decode_revert
+from keeper.chain.client import Receipt, RevertError, Tx, decode_revert
+from keeper.model.exceptions import HedgevaultError
 
 console = Console(width=140)
 err_console = Console(stderr=True, width=140)

@@ -23,21 +23,18 @@ import click
 from ape.cli import ConnectedProviderCommand
 from rich.table import Table
 
-from keeper.deploy.vault import (
-    RiskParams,
-    VaultConfig,
-    VaultDeployError,
-    VaultDeployment,
+from governance.bounds import RISK_FIELDS, parse_field
+from governance.deploy import RiskParams, VaultConfig, VaultDeployError, VaultDeployment
+from governance.deploy_checks import (
     config_from_section,
     existing_vault_problem,
     simulate_deployment,
     verify_vault,
     write_record,
 )
-from keeper.devnet.cli import RECORD_FILE
-from keeper.devnet.profiles import PROFILES, load_record, verify_record
-from keeper.governance.bounds import RISK_FIELDS, parse_field
-from keeper.governance.chain import Chain
+from keeper.chain.client import Chain
+from keeper.chain.record import PROFILES, load_record, verify_record
+from keeper.paths import DEVNET_RECORD_FILE as RECORD_FILE
 from scripts._ape_support import (
     EXIT_BAD_INPUT,
     EXIT_SIMULATION_FAILED,

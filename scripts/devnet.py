@@ -1,4 +1,4 @@
-"""Devnet operations through ape (thin wrapper over keeper.devnet, which the tests exercise directly).
+"""Devnet operations through ape (thin wrapper over devnet, which the tests exercise directly).
 
 ape run devnet build           # deploy Aave v3 + Uniswap v3 + feeds, dump the snapshot
 ape run devnet price WETH 2950 # oracle + pool to a price (on a running devnet: APE_FOUNDRY_HOST=...)
@@ -7,6 +7,8 @@ ape run devnet price WETH 2950 # oracle + pool to a price (on a running devnet: 
 from __future__ import annotations
 
 import click
+
+from keeper.chain.connect import web3_for
 
 
 @click.group()
@@ -17,7 +19,7 @@ def cli() -> None:
 @cli.command()
 def build() -> None:
     """Deploy everything on a fresh anvil and write var/devnet/state-<key>.json + deployment-<key>.json."""
-    from keeper.devnet.snapshot import build_snapshot
+    from devnet.snapshot import build_snapshot
 
     snap, report = build_snapshot()
     click.echo(
@@ -34,11 +36,9 @@ def price(symbol: str, price_usd: float, url: str) -> None:
     """Set SYMBOL's oracle price and move its Uniswap pool there by a real swap."""
     import json
 
-    from web3 import Web3
+    from devnet.driver import MarketDriver
+    from keeper.paths import DEVNET_RECORD_FILE as RECORD_FILE
 
-    from keeper.devnet.cli import RECORD_FILE
-    from keeper.devnet.driver import MarketDriver
-
-    driver = MarketDriver(Web3(Web3.HTTPProvider(url)), url, json.loads(RECORD_FILE.read_text()))
+    driver = MarketDriver(web3_for(url), url, json.loads(RECORD_FILE.read_text()))
     driver.set_market_price(symbol, price_usd)
     click.echo(f"{symbol}: oracle {driver.oracle_price(symbol):,.2f}, pool {driver.pool_price(symbol):,.2f}")

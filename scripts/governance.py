@@ -37,13 +37,13 @@ import click
 from ape.cli import ConnectedProviderCommand
 from rich.table import Table
 
-from keeper.devnet.cli import RECORD_FILE
-from keeper.governance import ops
-from keeper.governance.bounds import FEE_FIELDS, RISK_FIELDS
-from keeper.governance.safe import build_batch, write_batch
-from keeper.governance.service import Governance, Prepared
-from keeper.governance.timelock import TimelockError, parse_operation_id
-from keeper.governance.unwind import UnwindSettings, plan_unwind
+from governance import ops
+from governance.bounds import FEE_FIELDS, RISK_FIELDS
+from governance.safe import build_batch, write_batch
+from governance.service import Governance, Prepared
+from governance.timelock import TimelockError, parse_operation_id
+from governance.unwind import UnwindSettings, plan_unwind
+from keeper.paths import DEVNET_RECORD_FILE as RECORD_FILE
 from scripts._ape_support import (
     EXIT_SIMULATION_FAILED,
     ApeSender,
@@ -327,7 +327,7 @@ def tighten(**opts: Any) -> int:
 @click.option("--quote-tolerance-bps", default=30, show_default=True, help="amountOutMinimum below the quote")
 def unwind(**opts: Any) -> int:
     """Emergency unwind while paused (guardian): repay Aave debt, withdraw collateral, sell tracked tokens."""
-    from keeper.governance.state import read_lens
+    from governance.state import read_lens
 
     run = Run(opts)
     gov = run.gov
@@ -376,7 +376,7 @@ def pending(record: str, include_all: bool, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def show(record: str, as_json: bool) -> None:
     """Current parameters, roles and risk of the vault."""
-    from keeper.governance.state import read_view
+    from governance.state import read_view
 
     def body() -> int:
         gov = Governance(target_url(), record)

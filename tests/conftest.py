@@ -5,13 +5,14 @@ Roles (named as in the field): ``deployer`` is anvil account 0; more roles arriv
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import pytest
 from web3 import Web3
 
 from keeper.chain.anvil import AnvilProcess, isolated
+from keeper.chain.connect import web3_for
 
 
 @pytest.fixture(scope="session")
@@ -24,7 +25,7 @@ def anvil() -> Iterator[AnvilProcess]:
 @pytest.fixture(scope="session")
 def w3(anvil: AnvilProcess) -> Web3:
     """web3.py connected to the session anvil (chain id cached: one request per call)."""
-    return Web3(Web3.HTTPProvider(anvil.url, cache_allowed_requests=True))
+    return web3_for(anvil.url)
 
 
 @pytest.fixture(scope="session")
@@ -55,7 +56,7 @@ def deployer(w3: Web3) -> str:
 @pytest.fixture(scope="session")
 def devnet() -> Iterator[Any]:
     """One devnet per session, started from the snapshot (built on first use)."""
-    from keeper.devnet.devnet import Devnet
+    from devnet.devnet import Devnet
 
     with Devnet.start() as running:
         yield running
@@ -70,7 +71,7 @@ def dn(devnet: Any) -> Iterator[Any]:
 
 @pytest.fixture
 def driver(dn: Any) -> Any:
-    from keeper.devnet.driver import MarketDriver
+    from devnet.driver import MarketDriver
 
     return MarketDriver(dn.w3, dn.url, dn.record)
 
@@ -83,3 +84,43 @@ def fork(devnet: Any) -> Iterator[tuple[AnvilProcess, int]]:
     block = int(rpc(devnet.url, "eth_blockNumber"), 16)
     with AnvilProcess(fork_url=devnet.url, fork_block_number=block) as node:
         yield node, block
+
+
+# --- one devnet per test area, one deployed stack per session, each test isolated ------------------------------
+
+T = TypeVar("T")
+
+
+def stack_fixtures(area: str, build: Callable[[Any], T], name: str = "stack") -> tuple[Any, Any, Any]:
+    """The three fixtures a devnet test area needs, made once here instead of copied into each conftest:
+
+    - ``<area>_devnet`` (session): a devnet of the area's own, so what its stack does to pools and time never
+      reaches another area's tests;
+    - ``<area>_session`` (session): ``build(devnet)``, the area's deployed stack, built once;
+    - ``stack`` (per test; or ``name``): that stack inside evm_snapshot / evm_revert; afterwards the market
+      driver (when the stack has one) forgets its approvals and funding, which the revert undid.
+
+    Use: ``area_devnet, area_session, stack = stack_fixtures("area", build)`` at the top of the conftest.
+    """
+
+    @pytest.fixture(scope="session", name=f"{area}_devnet")
+    def devnet_fixture() -> Iterator[Any]:
+        from devnet.devnet import Devnet
+
+        with Devnet.start() as running:
+            yield running
+
+    @pytest.fixture(scope="session", name=f"{area}_session")
+    def session_fixture(request: pytest.FixtureRequest) -> T:
+        return build(request.getfixturevalue(f"{area}_devnet"))
+
+    @pytest.fixture(name=name)
+    def stack_fixture(request: pytest.FixtureRequest) -> Iterator[T]:
+        session = request.getfixturevalue(f"{area}_session")
+        with isolated(request.getfixturevalue(f"{area}_devnet").url):
+            yield session
+        driver = getattr(session, "driver", None)
+        if driver is not None:
+            driver.forget()
+
+    return devnet_fixture, session_fixture, stack_fixture

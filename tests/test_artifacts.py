@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from keeper.artifacts import forge_artifact, link_bytecode, npm_artifact
-from keeper.exceptions import ArtifactNotFoundError, LinkError
+from keeper.chain.artifacts import forge_artifact, link_bytecode, npm_artifact
+from keeper.model.exceptions import ArtifactNotFoundError, LinkError
 
 POOL = "@aave/core-v3/artifacts/contracts/protocol/pool/Pool.sol/Pool.json"
 POOL_LIBRARIES = (

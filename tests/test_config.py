@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from keeper.config import KeeperSettings, load_settings
-from keeper.exceptions import ConfigError
+from keeper.model.exceptions import ConfigError
 
 
 def write(tmp_path: Path, text: str) -> Path:

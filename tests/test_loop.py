@@ -9,10 +9,10 @@ from dataclasses import dataclass, field, replace
 
 import pytest
 
+from keeper.app.loop import Assessment, CircuitBreakerOpenError, Execution, Keeper, PlanRejectedError, Snapshot
 from keeper.config import KeeperSettings
-from keeper.exceptions import HedgevaultError
-from keeper.loop import Assessment, CircuitBreakerOpenError, Execution, Keeper, PlanRejectedError, Snapshot
-from keeper.policy import BookView, Plan, UnderlyingView
+from keeper.model import BookView, Plan, UnderlyingView
+from keeper.model.exceptions import HedgevaultError
 from keeper.store import Store
 
 

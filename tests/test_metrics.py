@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import urllib.request
 
+from keeper.app.metrics import KeeperMetrics
 from keeper.chain.anvil import free_port
-from keeper.metrics import KeeperMetrics
 
 
 def test_serve__loopback__exposes_labelled_gauges() -> None:

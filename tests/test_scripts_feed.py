@@ -10,8 +10,8 @@ import click
 import pytest
 from web3 import Web3
 
-from keeper.artifacts import ROOT
 from keeper.chain.anvil import AnvilProcess
+from keeper.paths import ROOT
 
 pytestmark = pytest.mark.chain
 

@@ -4,11 +4,9 @@ role, bad input, and a Safe as the timelock's proposer signing through ape-safe.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,24 +15,16 @@ import pytest
 from web3 import Web3
 from web3.logs import DISCARD
 
-from keeper.artifacts import ROOT
-from keeper.deploy.vault import deploy_vault, verify_vault
-from keeper.devnet.devnet import Devnet
-from keeper.governance.chain import Chain
-from keeper.governance.safe import load_batch
-from keeper.governance.timelock import OperationState, operation_state, parse_operation_id
+from devnet.devnet import Devnet
+from devnet.fixtures import hedged_vault
+from governance.deploy import deploy_vault
+from governance.deploy_checks import verify_vault
+from governance.safe import load_batch
+from governance.timelock import OperationState, operation_state, parse_operation_id
+from keeper.chain.client import Chain
+from keeper.paths import ROOT
 
 pytestmark = pytest.mark.chain
-
-
-def _conftest() -> Any:
-    spec = importlib.util.spec_from_file_location("governance_conftest", ROOT / "tests" / "governance" / "conftest.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses resolve annotations through sys.modules
-    spec.loader.exec_module(module)
-    return module
 
 
 def ape_run(url: str, script: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -61,9 +51,9 @@ def script_devnet() -> Iterator[Devnet]:
 
 @pytest.fixture(scope="module")
 def stack_record(script_devnet: Devnet, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    stack = _conftest().build_stack(script_devnet)
+    hedged = hedged_vault(script_devnet.w3, script_devnet.url, script_devnet.record)
     path = tmp_path_factory.mktemp("gov") / "deployment.json"
-    path.write_text(json.dumps(stack.record, indent=2))
+    path.write_text(json.dumps(hedged.record, indent=2))
     return path
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from web3 import Web3
 
-from keeper.artifacts import forge_artifact
+from keeper.chain.artifacts import forge_artifact
 
 pytestmark = pytest.mark.chain
 

@@ -7,21 +7,20 @@ keeper does not leak anvils. Ports are picked free on 127.0.0.1.
 from __future__ import annotations
 
 import atexit
-import json
 import os
 import shutil
 import socket
 import subprocess
 import time
-import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from keeper.artifacts import ROOT
-from keeper.exceptions import AnvilError
+from keeper.chain.rpc import RpcClient, RpcError
+from keeper.model.exceptions import AnvilError
+from keeper.paths import ROOT
 
 _LIVE: set[AnvilProcess] = set()
 # anvil's default mnemonic; account 0 is the devnet's deployer and admin.
@@ -53,14 +52,14 @@ def _listening(port: int) -> bool:
 
 
 def rpc(url: str, method: str, params: Sequence[Any] = (), timeout: float = 10.0) -> Any:
-    """One raw JSON-RPC call; raises AnvilError on a JSON-RPC error."""
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}).encode()
-    request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        reply = json.loads(response.read())
-    if "error" in reply:
-        raise AnvilError(f"{method} failed at {url}: {reply['error']}")
-    return reply["result"]
+    """One JSON-RPC call on a connection of its own; raises AnvilError on a JSON-RPC error."""
+    client = RpcClient(url, timeout_s=timeout, retries=0)
+    try:
+        return client.call(method, params)
+    except RpcError as err:
+        raise AnvilError(f"{method} failed at {url}: {err}") from err
+    finally:
+        client.close()
 
 
 class AnvilProcess:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from keeper.exceptions import HedgevaultError
+from keeper.model.exceptions import HedgevaultError
 
 
 class RpcError(HedgevaultError):
@@ -112,7 +112,11 @@ class RpcClient:
         return self._conn
 
     def _post(self, body: Any) -> Any:
-        payload = json.dumps(body).encode()
+        return self.post_bytes(json.dumps(body).encode())
+
+    def post_bytes(self, payload: bytes) -> Any:
+        """Send one pre-encoded JSON-RPC request or batch; returns the decoded reply as the node sent it (error
+        objects included). Used by :class:`keeper.chain.connect.RpcProvider`, so web3.py shares this transport."""
         headers = {"Content-Type": "application/json"}
         last_error: Exception | None = None
         for attempt in range(self._retries + 1):

@@ -25,7 +25,7 @@ from eth_account.signers.local import LocalAccount
 from keeper.chain.revert import RevertDecoder
 from keeper.chain.rpc import Call, RpcClient, RpcError
 from keeper.chain.signing import DynamicFeeSigner
-from keeper.exceptions import HedgevaultError
+from keeper.model.exceptions import HedgevaultError
 
 GWEI = 10**9
 

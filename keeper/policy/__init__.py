@@ -1,35 +1,6 @@
-"""Hedging policy: data in, plan out, no I/O (:mod:`keeper.policy.plan`, :mod:`keeper.policy.hedging`)."""
+"""Hedging policy: ``decide(book, config) → Plan``, data in, plan out, no I/O (:mod:`keeper.policy.hedging`).
+The book and plan types are the shared vocabulary in :mod:`keeper.model`."""
 
 from keeper.policy.hedging import decide
-from keeper.policy.plan import (
-    AaveBorrow,
-    AaveRepay,
-    AaveSupply,
-    AaveWithdraw,
-    Action,
-    BookView,
-    MarginDeposit,
-    OptionTrade,
-    Plan,
-    Swap,
-    UnderlyingView,
-    VenueAccountOpen,
-    VenueAccountView,
-)
 
-__all__ = [
-    "AaveBorrow",
-    "AaveRepay",
-    "AaveSupply",
-    "AaveWithdraw",
-    "Action",
-    "BookView",
-    "MarginDeposit",
-    "OptionTrade",
-    "Plan",
-    "Swap",
-    "UnderlyingView",
-    "VenueAccountOpen",
-    "VenueAccountView",
-    "decide",
-]
+__all__ = ["decide"]

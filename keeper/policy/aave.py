@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, replace
 
 from keeper.config import PolicyConfig
-from keeper.policy.plan import (
+from keeper.model import (
     AaveBorrow,
     AaveRepay,
     AaveSupply,

@@ -25,17 +25,8 @@ import math
 from dataclasses import replace
 
 from keeper.config import PolicyConfig
+from keeper.model import Action, BookView, Decision, MarginDeposit, OptionTrade, Plan, UnderlyingView, VenueAccountView
 from keeper.policy.aave import Working, buy_delta, health_rule, raise_usdc, sell_delta, slippage
-from keeper.policy.plan import (
-    Action,
-    BookView,
-    Decision,
-    MarginDeposit,
-    OptionTrade,
-    Plan,
-    UnderlyingView,
-    VenueAccountView,
-)
 
 
 def decide(book: BookView, config: PolicyConfig) -> Plan:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from keeper._typing import ArrayLike, BoolArray1D, Float64Array1D
+from keeper.model.arrays import ArrayLike, BoolArray1D, Float64Array1D
 
 
 def flat_inputs(values: Sequence[ArrayLike], flags: ArrayLike) -> tuple[list[Float64Array1D], BoolArray1D]:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr
 
-from keeper._typing import ArrayLike, BoolArray1D, Float64Array1D, Model
+from keeper.model.arrays import ArrayLike, BoolArray1D, Float64Array1D, Model
 from keeper.risk import _kernels
 from keeper.risk._inputs import flat_inputs
 

@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.special import log_ndtr
 
-from keeper._typing import ArrayLike, Float64Array1D, IntArray1D, Model
+from keeper.model.arrays import ArrayLike, Float64Array1D, IntArray1D, Model
 from keeper.risk import _kernels
 from keeper.risk._inputs import flat_inputs
 

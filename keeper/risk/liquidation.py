@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import brentq
 
-from keeper._typing import ArrayLike, BoolArray1D, Float64Array1D
+from keeper.model.arrays import ArrayLike, BoolArray1D, Float64Array1D
 
 
 @dataclass(frozen=True)

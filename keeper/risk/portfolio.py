@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from keeper._typing import ArrayLike, Float64Array1D, IntArray1D
+from keeper.model.arrays import ArrayLike, Float64Array1D, IntArray1D
 from keeper.risk.black import greeks
 
 

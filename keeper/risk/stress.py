@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from keeper._typing import ArrayLike, BoolArray1D, Float64Array1D, Float64Array2D
+from keeper.model.arrays import ArrayLike, BoolArray1D, Float64Array1D, Float64Array2D
 from keeper.risk import _kernels
 from keeper.risk.black import greeks_reference
 from keeper.risk.portfolio import OptionBook

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import norm
 
-from keeper._typing import ArrayLike
+from keeper.model.arrays import ArrayLike
 
 
 def close_to_close(close: ArrayLike, periods_per_year: float) -> float:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from keeper.exceptions import HedgevaultError
+from keeper.model.exceptions import HedgevaultError
 
 PlanStatus = Literal["recorded", "sent", "confirmed", "reverted", "failed", "abandoned"]
 TxStatus = Literal["sent", "mined", "reverted", "replaced", "dropped"]

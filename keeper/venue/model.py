@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from keeper._typing import BoolArray1D, Float64Array1D, IntArray1D
+from keeper.model.arrays import BoolArray1D, Float64Array1D, IntArray1D
 from keeper.risk.black import price as bs_price
 from keeper.risk.liquidation import threshold_move
 

@@ -5,7 +5,7 @@ import os
 import pytest
 
 from keeper.chain.anvil import AnvilProcess, alive_pids, free_port, rpc
-from keeper.exceptions import AnvilError
+from keeper.model.exceptions import AnvilError
 
 
 def test_start__default__answers_rpc_on_loopback_and_stops() -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from eth_abi import encode
 from eth_utils import keccak
 
-from keeper.artifacts import forge_artifact
+from keeper.chain.artifacts import forge_artifact
 from keeper.chain.revert import RevertDecoder
 
 

@@ -5,8 +5,8 @@ from eth_abi import decode, encode
 from eth_utils import function_signature_to_4byte_selector as selector
 from web3 import Web3
 
-from keeper.artifacts import forge_artifact
 from keeper.chain.anvil import AnvilProcess
+from keeper.chain.artifacts import forge_artifact
 from keeper.chain.revert import RevertDecoder
 from keeper.chain.rpc import Call, RpcClient, RpcError, RpcTransportError
 

@@ -5,10 +5,10 @@ from collections.abc import Iterator
 import pytest
 from eth_account import Account
 from eth_utils import function_signature_to_4byte_selector as selector
-from web3 import Web3
 
-from keeper.artifacts import forge_artifact
 from keeper.chain.anvil import AnvilProcess, rpc
+from keeper.chain.artifacts import forge_artifact
+from keeper.chain.connect import web3_for
 from keeper.chain.revert import RevertDecoder
 from keeper.chain.rpc import RpcClient, RpcError
 from keeper.chain.txmanager import (
@@ -31,7 +31,7 @@ def submit_data(answer: int) -> str:
 
 
 def deploy_feed(url: str) -> str:
-    w3 = Web3(Web3.HTTPProvider(url))
+    w3 = web3_for(url)
     art = forge_artifact("PriceFeed")
     admin = w3.eth.accounts[0]
     tx = w3.eth.contract(abi=art.abi, bytecode=art.bytecode).constructor(8, "ETH / USD", 3000 * 10**8, admin)

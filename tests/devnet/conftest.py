@@ -1,5 +1,5 @@
 """Devnet tests: fixtures (devnet, dn, driver, fork) live in tests/conftest.py."""
 
-from keeper.devnet.chain import contract_at as contract
+from keeper.chain.connect import contract_at as contract
 
 __all__ = ["contract"]

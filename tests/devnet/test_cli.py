@@ -4,8 +4,8 @@ import subprocess
 
 import pytest
 
-from keeper.artifacts import ROOT
 from keeper.chain.anvil import free_port, rpc
+from keeper.paths import ROOT
 
 pytestmark = pytest.mark.chain
 

@@ -3,9 +3,10 @@ from __future__ import annotations
 import pytest
 from web3 import Web3
 
+from devnet.devnet import Devnet
+from devnet.snapshot import ensure_snapshot, snapshot_key
 from keeper.chain.anvil import AnvilProcess, rpc
-from keeper.devnet.devnet import Devnet
-from keeper.devnet.snapshot import ensure_snapshot, snapshot_key
+from keeper.chain.connect import web3_for
 
 from .conftest import contract
 
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.chain
 
 def test_fork__reads_at_fork_block__equal_origin(devnet: Devnet, fork: tuple[AnvilProcess, int]) -> None:
     node, block = fork
-    origin, forked = devnet.w3, Web3(Web3.HTTPProvider(node.url))
+    origin, forked = devnet.w3, web3_for(node.url)
     borrower = devnet.record["accounts"]["background_borrower"]
     pool_address = devnet.record["aave"]["Pool"]
     on_origin = (
@@ -27,7 +28,7 @@ def test_fork__reads_at_fork_block__equal_origin(devnet: Devnet, fork: tuple[Anv
 
 def test_fork__writes__leave_origin_unchanged(devnet: Devnet, fork: tuple[AnvilProcess, int]) -> None:
     node, _ = fork
-    forked = Web3(Web3.HTTPProvider(node.url))
+    forked = web3_for(node.url)
     feed_address = devnet.record["feeds"]["WETH"]
     admin = devnet.record["accounts"]["admin"]
     origin_block = devnet.w3.eth.block_number

@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from keeper.devnet.devnet import Devnet
-from keeper.devnet.driver import MarketDriver
+from devnet.devnet import Devnet
+from devnet.driver import MarketDriver
 from keeper.risk.liquidation import aave_liquidation
 
 from .conftest import contract

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from web3 import Web3
 
-from keeper.devnet.devnet import Devnet
-from keeper.devnet.profiles import MAINNET, load_record, verify_record
-from keeper.exceptions import ConfigError
+from devnet.devnet import Devnet
+from keeper.chain.record import MAINNET, load_record, verify_record
+from keeper.model.exceptions import ConfigError
 
 pytestmark = pytest.mark.chain
 

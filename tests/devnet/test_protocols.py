@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from web3 import Web3
 
-from keeper.devnet.devnet import Devnet
-from keeper.devnet.driver import MarketDriver, price_bps_error
+from devnet.devnet import Devnet
+from devnet.driver import MarketDriver, price_bps_error
 
 from .conftest import contract
 
@@ -132,7 +132,7 @@ def test_driver__advance__interest_accrues_and_time_moves(dn: Devnet, driver: Ma
 
 
 def test_driver__bad_inputs__named_errors(driver: MarketDriver) -> None:
-    from keeper.devnet.driver import DriverError
+    from devnet.driver import DriverError
 
     with pytest.raises(DriverError, match="no Uniswap pool DOGE/USDC"):
         driver.move_pool("DOGE", 1.0)

@@ -6,19 +6,17 @@ Roles: ``deployer`` (account 0) is the timelock's proposer and executor, ``guard
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
+from devnet.devnet import Devnet
+from devnet.driver import MarketDriver
+from devnet.fixtures import hedged_vault
+from governance.service import Governance
+from keeper.chain.abi import contract_abi, encode_call
+from keeper.chain.client import Chain, Tx, UnlockedSender
 
-from keeper.chain.anvil import isolated
-from keeper.devnet.devnet import Devnet
-from keeper.devnet.driver import MarketDriver
-from keeper.governance.abi import contract_abi, encode_call
-from keeper.governance.chain import Chain, Tx, UnlockedSender
-from keeper.governance.demo import hedged_vault
-from keeper.governance.service import Governance
+from ..conftest import stack_fixtures
 
 
 @dataclass
@@ -70,19 +68,4 @@ def build_stack(devnet: Devnet) -> GovStack:
     return GovStack(devnet, hedged.record, *roles)
 
 
-@pytest.fixture(scope="session")
-def gov_devnet() -> Iterator[Devnet]:
-    """A devnet of its own: the stack moves pools and time, which the shared ``devnet`` must not see."""
-    with Devnet.start() as running:
-        yield running
-
-
-@pytest.fixture(scope="session")
-def gov_session(gov_devnet: Devnet) -> GovStack:
-    return build_stack(gov_devnet)
-
-
-@pytest.fixture
-def stack(gov_session: GovStack) -> Iterator[GovStack]:
-    with isolated(gov_session.url):
-        yield gov_session
+gov_devnet, gov_session, stack = stack_fixtures("gov", build_stack)

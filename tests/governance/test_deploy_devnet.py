@@ -7,19 +7,14 @@ from typing import Any
 
 import pytest
 
-from keeper.artifacts import forge_artifact
+from devnet.devnet import Devnet
+from governance.deploy import VaultConfig, VaultDeployment
+from governance.deploy_checks import config_from_section, existing_vault_problem, simulate_deployment, verify_vault
+from keeper.chain.abi import contract_abi, encode_call
 from keeper.chain.anvil import isolated
-from keeper.deploy.vault import (
-    VaultConfig,
-    VaultDeployment,
-    config_from_section,
-    existing_vault_problem,
-    simulate_deployment,
-    verify_vault,
-)
-from keeper.devnet.devnet import Devnet
-from keeper.governance.abi import ROLES, contract_abi, encode_call
-from keeper.governance.chain import Chain, Receipt, Tx, UnlockedSender
+from keeper.chain.artifacts import forge_artifact
+from keeper.chain.client import Chain, Receipt, Tx, UnlockedSender
+from keeper.model.roles import ROLES
 
 pytestmark = pytest.mark.chain
 

@@ -12,15 +12,16 @@ from dataclasses import replace
 import pytest
 from eth_abi import decode
 
-from keeper.governance import ops
-from keeper.governance.abi import ROLES, contract_abi, encode_call
-from keeper.governance.bounds import FEE_FIELDS, FULFIL_DELAY, RISK_FIELDS, ParameterError, read_constants
-from keeper.governance.chain import RevertError
-from keeper.governance.safe import build_batch, read_batch
-from keeper.governance.simulate import compare
-from keeper.governance.state import read_view
-from keeper.governance.timelock import OperationState, operation_state
-from keeper.governance.unwind import plan_unwind
+from governance import ops
+from governance.bounds import FEE_FIELDS, FULFIL_DELAY, RISK_FIELDS, ParameterError, read_constants
+from governance.safe import build_batch, read_batch
+from governance.simulate import compare
+from governance.state import read_view
+from governance.timelock import OperationState, operation_state
+from governance.unwind import plan_unwind
+from keeper.chain.abi import contract_abi, encode_call
+from keeper.chain.client import RevertError
+from keeper.model.roles import ROLES
 
 from .conftest import GovStack
 
@@ -72,7 +73,7 @@ def test_execute__before_delay__contract_reverts_and_script_names_the_eta(stack:
     sim = gov.simulate(early)
     assert not sim.ok
     assert "the operation must be ready, it is waiting until its ETA" in sim.error
-    from keeper.governance.service import ConfigError
+    from governance.service import ConfigError
 
     with pytest.raises(ConfigError, match="refusing to send: the fork simulation did not succeed"):
         gov.send(early, stack.sender(stack.deployer))
@@ -233,7 +234,7 @@ def test_unwind__paused_hedged_vault__debt_repaid_and_fork_equals_real(stack: Go
     pause = gov.prepare_direct(ops.pause(gov.context()), stack.guardian)
     assert gov.simulate(pause).ok
     gov.send(pause, stack.sender(stack.guardian))
-    from keeper.governance.state import read_lens
+    from governance.state import read_lens
 
     state = read_lens(gov.chain, gov.section)
     assert state.aave.total_debt_base_e8 > 0

@@ -9,8 +9,7 @@ import pytest
 from eth_abi import encode
 from eth_utils import keccak
 
-from keeper.governance.abi import ROLES, CallDecoder, contract_abi, encode_call
-from keeper.governance.bounds import (
+from governance.bounds import (
     FEE_FIELDS,
     FULFIL_DELAY,
     RISK_FIELDS,
@@ -19,9 +18,11 @@ from keeper.governance.bounds import (
     check_field,
     parse_field,
 )
-from keeper.governance.chain import Tx, humanize
-from keeper.governance.safe import SafeBatchError, build_batch, checksum, read_batch
-from keeper.governance.timelock import Call, TimelockOperation, expected_states
+from governance.safe import SafeBatchError, build_batch, checksum, read_batch
+from governance.timelock import Call, TimelockOperation, expected_states
+from keeper.chain.abi import CallDecoder, contract_abi, encode_call
+from keeper.chain.client import Tx, humanize
+from keeper.model.roles import ROLES
 
 VAULT = "0x1429859428C0aBc9C2C47C8Ee9FBaf82cFA0F20f"
 TIMELOCK = "0xcbEAF3BDe82155F56486Fb5a1072cb8baAf547cc"
@@ -249,7 +250,7 @@ def test_humanize__role_hash_and_bytes32_name__readable() -> None:
 
 
 def test_describe_tx__timelock_schedule_and_execute__inner_call_decoded() -> None:
-    from keeper.governance.report import describe_tx
+    from governance.report import describe_tx
 
     single = TimelockOperation((vault_call("setDepositCap", 5),), salt=b"\x07" * 32)
     for tx in (single.schedule(TIMELOCK, 60), single.execute(TIMELOCK)):

@@ -2,38 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from keeper.chain.anvil import dev_account, isolated
+from keeper.app.runtime import KeeperRuntime
+from keeper.chain.anvil import dev_account
 from keeper.config import KeeperSettings
-from keeper.devnet.devnet import Devnet
-from keeper.runtime import KeeperRuntime
 
+from ..conftest import stack_fixtures
 from ..vault.conftest import Stack, deploy_stack
 
 KEEPER_INDEX = 6  # deploy_stack gives KEEPER_ROLE to anvil account 6
 
 
-@pytest.fixture(scope="session")
-def keeper_devnet() -> Iterator[Devnet]:
-    with Devnet.start() as running:
-        yield running
-
-
-@pytest.fixture(scope="session")
-def keeper_stack(keeper_devnet: Devnet) -> Stack:
-    return deploy_stack(keeper_devnet)
-
-
-@pytest.fixture
-def stack(keeper_stack: Stack) -> Iterator[Stack]:
-    with isolated(keeper_stack.devnet.url):
-        yield keeper_stack
-    keeper_stack.driver.forget()  # the revert undid the market maker's approvals and funding: re-check them
+keeper_devnet, keeper_session, stack = stack_fixtures("keeper", deploy_stack)
 
 
 def record_of(stack: Stack) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from keeper.chain.anvil import dev_account
 from keeper.cli import app
-from keeper.policy import Swap
+from keeper.model import Swap
 
 from ..vault.conftest import Stack
 from .conftest import KEEPER_INDEX, record_of

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
+from devnet.devnet import Devnet
+from governance.deploy import RiskParams
 from keeper.chain.anvil import rpc
-from keeper.deploy.vault import RiskParams
-from keeper.devnet.devnet import Devnet
-from keeper.policy import Swap
+from keeper.model import Swap
 
 from ..vault.conftest import Stack, deploy_stack
 from .conftest import FlakyProxy, runtime_for, settings_for
@@ -74,8 +74,8 @@ def test_node_restarted__keeper_reconnects_and_continues(tmp_path: Path) -> None
         devnet.anvil.stop()
         down = runtime.keeper.tick()
         assert down.outcome.startswith("failed:")
+        from devnet.snapshot import anvil_args, prepare_time
         from keeper.chain.anvil import AnvilProcess
-        from keeper.devnet.snapshot import anvil_args, prepare_time
 
         with AnvilProcess(port, load_state=dumped, extra_args=anvil_args()) as restarted:
             prepare_time(restarted.url)

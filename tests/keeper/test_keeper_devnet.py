@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
-from keeper.devnet.driver import MarketDriver
-from keeper.executor import VaultExecutor
-from keeper.policy import AaveBorrow, AaveSupply, Plan, Swap
-from keeper.runtime import protocol_adapters
+from devnet.driver import MarketDriver
+from keeper.app.executor import VaultExecutor
+from keeper.app.runtime import protocol_adapters
+from keeper.chain.connect import web3_for
+from keeper.model import AaveBorrow, AaveSupply, Plan, Swap
 
 from ..vault.conftest import Stack
 from .conftest import record_of, runtime_for, settings_for
@@ -162,7 +163,6 @@ def test_crash_path__levered_long_book__keeper_deleverages_before_the_floor(stac
 
 
 def test_crash_path__on_a_fork_of_the_devnet__keeper_deleverages_before_the_floor(stack: Stack, tmp_path: Path) -> None:
-    from web3 import Web3
 
     from keeper.chain.anvil import AnvilProcess, rpc
 
@@ -170,7 +170,7 @@ def test_crash_path__on_a_fork_of_the_devnet__keeper_deleverages_before_the_floo
     block = int(rpc(stack.devnet.url, "eth_blockNumber"), 16)
     with AnvilProcess(fork_url=stack.devnet.url, fork_block_number=block) as fork:
         rpc(fork.url, "anvil_setBlockTimestampInterval", [12])
-        driver = MarketDriver(Web3(Web3.HTTPProvider(fork.url)), fork.url, stack.devnet.record)
+        driver = MarketDriver(web3_for(fork.url), fork.url, stack.devnet.record)
         settings = settings_for(
             stack, tmp_path, network={"rpc_url": fork.url}, policy={"delta_target_units": {"WETH": 2_150.0}}
         )

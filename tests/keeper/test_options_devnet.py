@@ -11,9 +11,9 @@ import pytest
 
 from adapters.option_market import OptionMarket
 from adapters.vault_lens import decode_snapshot, snapshot_calldata
+from devnet.venue_reads import market_at
 from keeper.chain.anvil import rpc
-from keeper.policy import MarginDeposit, OptionTrade, VenueAccountOpen
-from keeper.venue.chain import market_at
+from keeper.model import MarginDeposit, OptionTrade, VenueAccountOpen
 
 from ..vault.conftest import Stack, revert_reason
 from .conftest import runtime_for, settings_for
@@ -128,7 +128,7 @@ def test_rebalance__batch_not_touching_the_venue__book_valued_once(stack: Stack)
     from eth_utils import function_signature_to_4byte_selector
     from web3.logs import DISCARD
 
-    from keeper.policy import AaveSupply
+    from keeper.model import AaveSupply
 
     account = open_short_calls(stack, 300.0)
     selector = "0x" + function_signature_to_4byte_selector("valueE8(address)").hex()

@@ -6,7 +6,7 @@ from dataclasses import replace
 import pytest
 
 from keeper.config import PolicyConfig
-from keeper.policy import (
+from keeper.model import (
     AaveBorrow,
     AaveRepay,
     AaveSupply,
@@ -14,12 +14,12 @@ from keeper.policy import (
     BookView,
     MarginDeposit,
     OptionTrade,
+    ShortOption,
     Swap,
     UnderlyingView,
-    decide,
 )
+from keeper.policy import decide
 from keeper.policy.hedging import delta_band_units, gamma_usd_per_pct
-from keeper.policy.plan import ShortOption
 
 CONFIG = PolicyConfig()
 USDC_LT = 0.78
@@ -332,7 +332,7 @@ def test_decide__held_dust_and_delta_out_of_band__never_swaps_dust() -> None:
 def test_decide__margin_call_no_idle_usdc__borrows_usdc_against_held_weth_keeping_delta() -> None:
     """The squeeze case: the short calls' hedge bought WETH with all idle USDC, then the venue calls for margin.
     The keeper supplies the held WETH on Aave and borrows the USDC against it (delta unchanged, HF ≥ target)."""
-    from keeper.policy import VenueAccountView
+    from keeper.model import VenueAccountView
 
     u = weth(held_units=300.0, net_delta_units=0.0, ltv=0.805)
     b = book(

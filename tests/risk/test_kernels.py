@@ -10,8 +10,10 @@ import numpy as np
 import pytest
 from scipy.special import ndtr
 
-from keeper.risk import _fit_mills, _kernels
+from keeper.risk import _kernels
 from keeper.risk.black import greeks, greeks_reference, price, price_reference
+
+from . import fit_mills as _fit_mills
 
 EPS = np.finfo(float).eps
 

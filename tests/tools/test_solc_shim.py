@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from keeper.artifacts import NODE_MODULES, ROOT
+from keeper.paths import NODE_MODULES, ROOT
 
 SHIM = ROOT / "tools" / "solc"
 

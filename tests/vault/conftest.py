@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
 from web3 import Web3
 from web3.contract import Contract
 
-from keeper.artifacts import forge_artifact
-from keeper.chain.anvil import isolated
-from keeper.deploy.vault import RiskParams, deploy_vault
-from keeper.devnet.chain import contract_at
-from keeper.devnet.devnet import Devnet
-from keeper.devnet.driver import MarketDriver
-from keeper.runtime import revert_decoder
-from keeper.venue.chain import revert_reason as chain_revert_reason
+from devnet.devnet import Devnet
+from devnet.driver import MarketDriver
+from devnet.venue_reads import revert_reason as chain_revert_reason
+from governance.deploy import RiskParams, deploy_vault
+from keeper.app.runtime import revert_decoder
+from keeper.chain.artifacts import forge_artifact
+from keeper.chain.connect import contract_at
+
+from ..conftest import stack_fixtures
 
 MAX = 2**256 - 1
 DECODER = revert_decoder()  # every project contract the vault may bubble a revert from
@@ -85,19 +84,4 @@ def deploy_stack(devnet: Devnet, risk: RiskParams | None = None) -> Stack:
     return stack
 
 
-@pytest.fixture(scope="session")
-def vault_devnet() -> Iterator[Devnet]:
-    with Devnet.start() as running:
-        yield running
-
-
-@pytest.fixture(scope="session")
-def session_stack(vault_devnet: Devnet) -> Stack:
-    return deploy_stack(vault_devnet)
-
-
-@pytest.fixture
-def stack(session_stack: Stack) -> Iterator[Stack]:
-    with isolated(session_stack.devnet.url):
-        yield session_stack
-    session_stack.driver.forget()  # the revert undid the market maker's approvals and funding: re-check them
+vault_devnet, vault_session, stack = stack_fixtures("vault", deploy_stack)

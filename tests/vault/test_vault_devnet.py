@@ -9,8 +9,9 @@ import pytest
 from eth_abi import encode
 from web3.logs import DISCARD
 
+from governance.deploy import RiskParams
+from governance.deploy_checks import verify_vault
 from keeper.chain.anvil import isolated
-from keeper.deploy.vault import RiskParams, verify_vault
 
 from .conftest import Stack, deploy_stack, revert_reason
 
@@ -168,7 +169,7 @@ def test_governance__direct_setter__rejected_only_timelock_after_delay(stack: St
     v = stack.vault.functions
     params = RiskParams(max_loss_bps=25).as_tuple()
     assert revert_reason(v.setRiskParams(params), stack.deployer).startswith("AccessControlUnauthorizedAccount")
-    from keeper.artifacts import forge_artifact
+    from keeper.chain.artifacts import forge_artifact
 
     timelock = stack.w3.eth.contract(address=stack.section["Timelock"], abi=forge_artifact("Timelock").abi)
     data = stack.vault.encode_abi("setRiskParams", args=[params])
@@ -192,7 +193,7 @@ def test_guardian__tighten_only(stack: Stack) -> None:
 
 
 def test_lens__one_call__consistent_with_vault(stack: Stack) -> None:
-    from keeper.artifacts import forge_artifact
+    from keeper.chain.artifacts import forge_artifact
 
     stack.send(stack.vault.functions.rebalance(hedge(stack), []), stack.keeper)
     lens = stack.w3.eth.contract(address=stack.section["VaultLens"], abi=forge_artifact("VaultLens").abi)
@@ -220,7 +221,7 @@ def test_emergency_unwind__paused_guardian__repays_debt_back_to_collateral(stack
     receipt = stack.send(v.emergencyUnwind(buy_back), stack.guardian)
     (event,) = stack.vault.events.Unwound().process_receipt(receipt, errors=DISCARD)
     assert event["args"]["navAfter"] >= event["args"]["navBefore"] * (1 - 0.005)
-    from keeper.artifacts import forge_artifact
+    from keeper.chain.artifacts import forge_artifact
 
     lens = stack.w3.eth.contract(address=stack.section["VaultLens"], abi=forge_artifact("VaultLens").abi)
     aave_account = lens.functions.snapshot(stack.vault.address).call()[17]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,13 +9,14 @@ import pytest
 from web3 import Web3
 from web3.contract import Contract
 
-from keeper.chain.anvil import isolated
-from keeper.devnet.chain import Deployer
-from keeper.devnet.devnet import Devnet
-from keeper.devnet.driver import MarketDriver
-from keeper.venue.chain import market_at, revert_decoder
-from keeper.venue.chain import revert_reason as chain_revert_reason
-from keeper.venue.deploy import VenueConfig, deploy_venue, open_funded_account, post_surfaces
+from devnet.deployer import Deployer
+from devnet.devnet import Devnet
+from devnet.driver import MarketDriver
+from devnet.venue import VenueConfig, deploy_venue, open_funded_account, post_surfaces
+from devnet.venue_reads import market_at, revert_decoder
+from devnet.venue_reads import revert_reason as chain_revert_reason
+
+from ..conftest import stack_fixtures
 
 E6 = 10**6
 WAD = 10**18
@@ -63,28 +63,23 @@ def revert_reason(call: Any, sender: str) -> str:
     return chain_revert_reason(call, sender, DECODER)
 
 
-@pytest.fixture(scope="session")
-def venue_devnet() -> Iterator[Devnet]:
-    with Devnet.start() as running:
-        yield running
-
-
-@pytest.fixture(scope="session")
-def session_venue(venue_devnet: Devnet) -> Venue:
-    w3 = venue_devnet.w3
+def build_venue(devnet: Devnet) -> Venue:
+    w3 = devnet.w3
     accounts = list(w3.eth.accounts)
-    driver = MarketDriver(w3, venue_devnet.url, venue_devnet.record)
-    admin = venue_devnet.record["accounts"]["admin"]
+    driver = MarketDriver(w3, devnet.url, devnet.record)
+    admin = devnet.record["accounts"]["admin"]
     config = VenueConfig()
     for symbol in ("WETH", "WBTC"):
         driver.set_price(symbol, driver.oracle_price(symbol))
-    section = deploy_venue(w3, venue_devnet.record, admin=admin, guardian=accounts[5], lp=accounts[1], config=config)
-    return Venue(venue_devnet, driver, market_at(w3, section["OptionMarket"]), section, config, *accounts[2:5])
+    section = deploy_venue(w3, devnet.record, admin=admin, guardian=accounts[5], lp=accounts[1], config=config)
+    return Venue(devnet, driver, market_at(w3, section["OptionMarket"]), section, config, *accounts[2:5])
+
+
+venue_devnet, venue_session, isolated_venue = stack_fixtures("venue", build_venue, name="isolated_venue")
 
 
 @pytest.fixture
-def venue(session_venue: Venue) -> Iterator[Venue]:
-    with isolated(session_venue.devnet.url):
-        session_venue.refresh()
-        yield session_venue
-    session_venue.driver.forget()  # the revert undid the market maker's approvals and funding: re-check them
+def venue(isolated_venue: Venue) -> Venue:
+    """The session venue, isolated, with fresh oracle rounds and surfaces."""
+    isolated_venue.refresh()
+    return isolated_venue

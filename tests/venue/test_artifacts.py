@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import re
 
-from keeper.artifacts import FORGE_OUT
-from keeper.venue.chain import revert_decoder
+from devnet.venue_reads import revert_decoder
+from keeper.paths import FORGE_OUT
 
 
 def _layout(name: str) -> list[tuple[str, str, int, str]]:

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 
-from keeper.venue.vectors import VECTORS_DIR, YEAR_SECONDS, render
+from .vectors import VECTORS_DIR, YEAR_SECONDS, render
 
 
 def test_vectors__regenerated__match_committed_files() -> None:

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from keeper.venue.chain import market_at, read_account, read_params, read_state
-from keeper.venue.deploy import main
+from devnet.venue import main
+from devnet.venue_reads import market_at, read_account, read_params, read_state
 from keeper.venue.model import liquidation_moves, margin, marks, position_vols, quote
 
 from .conftest import E6, WAD, Venue, revert_reason

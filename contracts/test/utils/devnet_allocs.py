@@ -1,7 +1,7 @@
 """Turn the devnet snapshot (real Aave v3 + Uniswap v3, anvil state dump) into what forge tests load in-process.
 
 ``python contracts/test/utils/devnet_allocs.py`` (run by ``make forge-test`` before ``forge test``) builds the
-snapshot if it is missing or stale (``keeper.devnet.snapshot.ensure_snapshot``) and writes, under
+snapshot if it is missing or stale (``devnet.snapshot.ensure_snapshot``) and writes, under
 ``var/devnet/forge/``:
 
 - ``allocs.json``: every account of the dump in genesis-alloc form, for ``vm.loadAllocs``;
@@ -21,7 +21,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 
-from keeper.devnet.snapshot import STATE_DIR, ensure_snapshot  # noqa: E402
+from devnet.snapshot import STATE_DIR, ensure_snapshot  # noqa: E402
 
 OUT_DIR = STATE_DIR / "forge"
 

@@ -1,0 +1,107 @@
+"""``keeper devnet up|down|status``: a devnet in the background for the keeper, scripts and the demo."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from devnet.snapshot import STATE_DIR, anvil_args, ensure_snapshot, prepare_time
+from keeper.chain.anvil import AnvilError, AnvilProcess, rpc
+from keeper.paths import DEVNET_RECORD_FILE as RECORD_FILE
+from keeper.paths import DEVNET_RUN_FILE as RUN_FILE
+
+app = typer.Typer(help="The embedded devnet: real Aave v3 + Uniswap v3 on anvil.", no_args_is_help=True)
+console = Console()
+
+
+def _running() -> dict[str, Any] | None:
+    if not RUN_FILE.is_file():
+        return None
+    run = json.loads(RUN_FILE.read_text())
+    try:
+        os.kill(run["pid"], 0)
+    except ProcessLookupError:
+        return None
+    return run  # type: ignore[no-any-return]
+
+
+@app.command()
+def up(port: int = typer.Option(8545, help="loopback port"), fresh: bool = typer.Option(False, help="rebuild")) -> None:
+    """Start the devnet from its snapshot (built first if missing), in the background."""
+    if (run := _running()) is not None:
+        console.print(f"devnet already running at {run['url']} (pid {run['pid']})")
+        raise typer.Exit(0)
+    t0 = time.perf_counter()
+    if fresh:
+        from devnet.snapshot import build_snapshot
+
+        build_snapshot()
+    snap = ensure_snapshot()
+    t1 = time.perf_counter()
+    try:
+        node = AnvilProcess(port, load_state=snap.state_path, extra_args=anvil_args()).start()
+    except AnvilError as err:
+        console.print(f"[red]cannot start the devnet: {err}[/red]")
+        raise typer.Exit(1) from err
+    prepare_time(node.url)
+    pid = node.detach()
+    STATE_DIR.mkdir(parents=True, exist_ok=True)
+    RUN_FILE.write_text(json.dumps({"pid": pid, "url": node.url, "snapshot_key": snap.key}))
+    RECORD_FILE.write_text(snap.record_path.read_text())
+    console.print(
+        f"devnet up at {node.url} (pid {pid}); snapshot {snap.key} "
+        f"(build/check {t1 - t0:.2f} s, ready {time.perf_counter() - t1:.2f} s); record: {RECORD_FILE}"
+    )
+
+
+@app.command()
+def down() -> None:
+    """Stop the background devnet."""
+    run = _running()
+    if run is None:
+        console.print("no devnet running")
+        RUN_FILE.unlink(missing_ok=True)
+        return
+    os.kill(run["pid"], signal.SIGTERM)
+    for _ in range(100):
+        try:
+            os.kill(run["pid"], 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    RUN_FILE.unlink(missing_ok=True)
+    console.print(f"devnet at {run['url']} stopped")
+
+
+@app.command()
+def status() -> None:
+    """URL, chain id, block and the main addresses of the running devnet."""
+    run = _running()
+    if run is None:
+        console.print("no devnet running; start one with `keeper devnet up`")
+        raise typer.Exit(1)
+    record = json.loads(Path(RECORD_FILE).read_text())
+    block = int(rpc(run["url"], "eth_blockNumber"), 16)
+    chain_id = int(rpc(run["url"], "eth_chainId"), 16)
+    table = Table(title=f"devnet {run['url']} · chain {chain_id} · block {block} · pid {run['pid']}")
+    table.add_column("contract")
+    table.add_column("address")
+    for name in ("Pool", "AaveOracle", "AaveProtocolDataProvider"):
+        table.add_row(f"Aave {name}", record["aave"][name])
+    for name in ("SwapRouter", "QuoterV2"):
+        table.add_row(f"Uniswap {name}", record["uniswap"][name])
+    for pair, pool in record["uniswap"]["pools"].items():
+        table.add_row(f"pool {pair}", pool["address"])
+    for symbol, token in record["tokens"].items():
+        table.add_row(f"token {symbol}", token["address"])
+    for symbol, feed in record["feeds"].items():
+        table.add_row(f"feed {symbol}/USD", feed)
+    console.print(table)

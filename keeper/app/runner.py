@@ -1,0 +1,137 @@
+"""The keeper process: wait for each new block, run one tick, repeat until told to stop.
+
+SIGTERM and SIGINT set a flag; the current tick finishes (a plan in flight is confirmed or recorded) and the
+loop exits cleanly. Before the first tick the runner logs the start-up banner and reconciles whatever a
+previous run left open. The keeper's ETH balance is checked every ``loop.balance_check_every_ticks`` ticks
+and an alert is raised when it is below ``tx.min_keeper_balance_eth``.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import FrameType
+
+from keeper.app.loop import TickResult
+from keeper.app.runtime import KeeperRuntime
+from keeper.model.exceptions import HedgevaultError
+
+log = logging.getLogger("hedgevault.keeper")
+
+
+@dataclass
+class RunSummary:
+    ticks: int
+    acted: int
+    failed: int
+    stopped_by: str
+
+
+class Runner:
+    """Drive ``runtime.keeper`` block by block. ``stop`` may be set from another thread or a signal."""
+
+    def __init__(
+        self,
+        runtime: KeeperRuntime,
+        *,
+        stop: threading.Event | None = None,
+        on_tick: Callable[[TickResult], None] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.runtime = runtime
+        self.stop = stop or threading.Event()
+        self.on_tick = on_tick
+        self._sleep = sleep
+        self._last_head: int | None = None
+
+    def install_signal_handlers(self) -> Callable[[], None]:
+        """SIGTERM/SIGINT end the loop after the current tick (main thread only). Returns a function that
+        puts the previous handlers back."""
+
+        def handle(signum: int, _frame: FrameType | None) -> None:
+            log.info("received %s: finishing the current tick, then stopping", signal.Signals(signum).name)
+            self.stop.set()
+
+        previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+        def restore() -> None:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+        return restore
+
+    def start(self) -> list[str]:
+        """Banner, balance check and restart reconciliation; returns the reconciliation notes."""
+        rt = self.runtime
+        log.info("keeper starting", extra={"banner": rt.banner()})
+        if rt.settings.metrics.enabled:
+            rt.metrics.serve(rt.settings.metrics.host, rt.settings.metrics.port)
+        self.check_balance()
+        notes = rt.keeper.reconcile()
+        for note in notes:
+            log.warning("reconciled: %s", note)
+        return notes
+
+    def run(self, max_ticks: int | None = None) -> RunSummary:
+        """Tick on every new block until stopped (or ``max_ticks`` ticks ran)."""
+        self.start()
+        ticks = acted = failed = 0
+        poll = self.runtime.settings.network.poll_interval_s
+        every = self.runtime.settings.loop.balance_check_every_ticks
+        stopped_by = "signal"
+        while not self.stop.is_set():
+            if max_ticks is not None and ticks >= max_ticks:
+                stopped_by = "max_ticks"
+                break
+            if not self._new_block():
+                self._sleep(poll)
+                continue
+            result = self.runtime.keeper.tick()  # raises CircuitBreakerOpenError when the budget is spent
+            ticks += 1
+            acted += result.execution is not None
+            failed += result.outcome.startswith("failed")
+            log.info(
+                "tick",
+                extra={"block": result.block_number, "outcome": result.outcome, "risk": result.risk},
+            )
+            if self.on_tick is not None:
+                self.on_tick(result)
+            if ticks % every == 0:
+                self.check_balance()
+        log.info("keeper stopped", extra={"ticks": ticks, "acted": acted, "failed": failed})
+        return RunSummary(ticks, acted, failed, stopped_by)
+
+    def _new_block(self) -> bool:
+        try:
+            head = int(self.runtime.client.call("eth_blockNumber"), 16)
+        except HedgevaultError as err:
+            self.runtime.metrics.rpc_errors.labels(kind="transport").inc()
+            log.error("node unreachable: %s", err)
+            return False
+        new = self._last_head is None or head != self._last_head
+        self._last_head = head
+        return new
+
+    def check_balance(self) -> float | None:
+        """The keeper's ETH balance; sets the balance gauges and warns when it is low."""
+        txm = self.runtime.txm
+        if txm is None:
+            return None
+        try:
+            eth = txm.balance_wei() / 1e18
+        except HedgevaultError as err:
+            log.error("could not read the keeper balance: %s", err)
+            return None
+        floor = self.runtime.settings.tx.min_keeper_balance_eth
+        self.runtime.metrics.keeper_balance_eth.set(eth)
+        self.runtime.metrics.keeper_balance_low.set(1.0 if eth < floor else 0.0)
+        if eth < floor:
+            self.runtime.metrics.alerts.labels(kind="keeper_balance_low").inc()
+            log.warning(
+                "keeper balance %.4f ETH is below tx.min_keeper_balance_eth=%.4f: top up %s", eth, floor, txm.address
+            )
+        return eth

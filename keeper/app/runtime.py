@@ -1,0 +1,235 @@
+"""Assemble a running keeper from its configuration and a deployment record; nothing here runs a tick.
+
+The deployment record is the JSON the devnet and the deploy script write (tokens, feeds, Aave, Uniswap, and a
+``vault`` section with the vault, its lens and adapters). A real network uses the same schema, so the same
+code path takes a real RPC URL and real addresses. Every problem is reported before the first tick: a missing
+record section, a chain id that does not match, a signer that cannot be loaded, a keeper without the role.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
+
+from adapters.aave_v3 import AaveV3
+from adapters.base import ProtocolAdapter, TokenBook
+from adapters.option_market import OptionMarket
+from adapters.uniswap_v3 import UniswapV3
+from keeper.app.assess import VaultAssessor
+from keeper.app.executor import VaultExecutor
+from keeper.app.loop import Keeper
+from keeper.app.metrics import KeeperMetrics
+from keeper.app.reader import LensReader
+from keeper.app.settlement import Settler
+from keeper.chain.artifacts import forge_artifact
+from keeper.chain.record import VAULT_KEYS, check_record, load_record
+from keeper.chain.revert import RevertDecoder
+from keeper.chain.rpc import RpcClient
+from keeper.chain.txmanager import GWEI, FeePolicy, TxManager
+from keeper.config import KeeperSettings, SignerConfig
+from keeper.model.exceptions import ConfigError
+from keeper.store import Store
+
+log = logging.getLogger("hedgevault.keeper")
+
+#: Contracts whose custom errors the keeper decodes in revert reasons.
+DECODED_CONTRACTS = (
+    "HedgedVault",
+    "VaultLogic",
+    "AaveV3Adapter",
+    "UniswapV3Adapter",
+    "OptionMarketAdapter",
+    "OptionMarket",
+    "OptionMarketViews",
+    "OptionMarketGovernance",
+    "Timelock",
+    "PriceFeed",
+)
+_KEEPER_ROLE = keccak(text="KEEPER_ROLE")
+
+
+def load_signer(config: SignerConfig, env: Mapping[str, str] | None = None) -> LocalAccount:
+    """The keeper's key, from the environment variable the config names or an encrypted keystore."""
+    env = os.environ if env is None else env
+    if config.private_key_env is not None:
+        key = env.get(config.private_key_env)
+        if not key:
+            raise ConfigError(
+                f"signer.private_key_env={config.private_key_env!r}: that environment variable is empty or unset; "
+                f"export {config.private_key_env}=0x… (the keeper key), or use signer.keystore_path"
+            )
+        try:
+            return Account.from_key(key)  # type: ignore[no-any-return]
+        except (ValueError, TypeError) as err:
+            raise ConfigError(
+                f"signer.private_key_env={config.private_key_env!r} does not hold a valid private key "
+                "(32 bytes, hex); check the variable's value"
+            ) from err
+    assert config.keystore_path is not None
+    assert config.keystore_password_env is not None
+    password = env.get(config.keystore_password_env)
+    if password is None:
+        raise ConfigError(
+            f"signer.keystore_password_env={config.keystore_password_env!r} is unset; export the keystore password"
+        )
+    try:
+        keystore = json.loads(Path(config.keystore_path).read_text())
+        return Account.from_key(Account.decrypt(keystore, password))  # type: ignore[no-any-return]
+    except FileNotFoundError as err:
+        raise ConfigError(f"signer.keystore_path={str(config.keystore_path)!r}: no such file") from err
+    except ValueError as err:
+        raise ConfigError(
+            f"signer.keystore_path={str(config.keystore_path)!r} could not be decrypted: {err}; check the password"
+        ) from err
+
+
+def revert_decoder() -> RevertDecoder:
+    return RevertDecoder(forge_artifact(name).abi for name in DECODED_CONTRACTS)
+
+
+def protocol_adapters(record: Mapping[str, Any]) -> list[ProtocolAdapter]:
+    """The Python adapters for the protocols the record's vault is wired to."""
+    tokens = TokenBook(dict(record))
+    fees = {frozenset(pair.split("/")): int(pool["fee"]) for pair, pool in record["uniswap"]["pools"].items()}
+    vault = record["vault"]
+    adapters: list[ProtocolAdapter] = [
+        AaveV3(vault["AaveV3Adapter"], tokens),
+        UniswapV3(vault["UniswapV3Adapter"], tokens, fees),
+    ]
+    if "OptionMarketAdapter" in vault:
+        adapters.append(OptionMarket(vault["OptionMarketAdapter"]))
+    return adapters
+
+
+@dataclass
+class KeeperRuntime:
+    """Every long-lived object of one keeper process."""
+
+    settings: KeeperSettings
+    record: dict[str, Any]
+    client: RpcClient
+    txm: TxManager | None
+    store: Store
+    metrics: KeeperMetrics
+    keeper: Keeper
+    chain_id: int
+    fork_of: str | None  # the upstream RPC when the node is an anvil fork, else None
+
+    @property
+    def fork_mode(self) -> bool:
+        return self.fork_of is not None
+
+    @classmethod
+    def build(
+        cls,
+        settings: KeeperSettings,
+        record: dict[str, Any] | None = None,
+        *,
+        account: LocalAccount | None = None,
+        read_only: bool = False,
+        dry_run: bool = False,
+        metrics: KeeperMetrics | None = None,
+    ) -> KeeperRuntime:
+        """Connect, check the chain and the record, load the signer (unless ``read_only``), open the store."""
+        record = record if record is not None else load_record(settings.network.deployment_path, need_vault=True)
+        check_record(record)
+        client = RpcClient(settings.network.rpc_url)
+        chain_id = int(client.call("eth_chainId"), 16)
+        expected = settings.network.chain_id or record.get("chain_id")
+        if expected is not None and int(expected) != chain_id:
+            raise ConfigError(
+                f"network.chain_id: the node at {settings.network.rpc_url} is chain {chain_id}, but "
+                f"{int(expected)} is expected (config or deployment record); point network.rpc_url at the right node"
+            )
+        fork_url = _fork_url(client)
+        vault = record["vault"]
+        decoder = revert_decoder()
+        txm = None
+        if not read_only:
+            account = account or load_signer(settings.signer)
+            txm = TxManager(client, account, chain_id, fee_policy(settings), decoder)
+            _require_keeper_role(client, vault["HedgedVault"], str(account.address))
+        metrics = metrics or KeeperMetrics()
+        store = Store(settings.store.path)
+        reader = LensReader(
+            client, vault["VaultLens"], vault["HedgedVault"], valued=settings.loop.lens_valuation == "onchain"
+        )
+        assessor = VaultAssessor(settings, record)
+        executor = VaultExecutor(
+            txm,  # type: ignore[arg-type]  # read-only runtimes never execute
+            vault["HedgedVault"],
+            protocol_adapters(record),
+            receipt_timeout_s=settings.tx.receipt_timeout_s,
+            stuck_after_s=settings.tx.stuck_after_s,
+            max_replacements=settings.tx.max_replacements,
+        )
+        jobs = []
+        if txm is not None and "OptionMarketAdapter" in vault:
+            settler = Settler(client, txm, timeout_s=settings.tx.receipt_timeout_s)
+            jobs.append(lambda snapshot: settler.run(snapshot.data[0]))
+        keeper = Keeper(settings, reader, assessor, executor, store, metrics, dry_run=dry_run or read_only, jobs=jobs)
+        return cls(settings, record, client, txm, store, metrics, keeper, chain_id, fork_url)
+
+    def banner(self) -> dict[str, Any]:
+        """What the keeper is about to operate, logged once at start."""
+        vault = self.record["vault"]
+        return {
+            "network": self.record.get("network", "unknown"),
+            "rpc_url": self.settings.network.rpc_url,
+            "chain_id": self.chain_id,
+            "fork_mode": self.fork_mode,
+            "fork_of": self.fork_of,
+            "signer": self.txm.address if self.txm else None,
+            "dry_run": self.keeper.dry_run,
+            "store": str(self.settings.store.path),
+            **{key: vault[key] for key in VAULT_KEYS},
+        }
+
+    def close(self) -> None:
+        self.store.close()
+        self.client.close()
+
+
+def fee_policy(settings: KeeperSettings) -> FeePolicy:
+    tx = settings.tx
+    return FeePolicy(
+        max_fee_cap_wei=int(tx.max_fee_cap_gwei * GWEI),
+        priority_fee_wei=int(tx.priority_fee_gwei * GWEI),
+        replacement_bump_bps=tx.replacement_bump_bps,
+    )
+
+
+def _fork_url(client: RpcClient) -> str | None:
+    """The upstream of an anvil fork (``anvil_nodeInfo``); None for any other node or a plain anvil."""
+    from keeper.chain.rpc import RpcError
+
+    try:
+        info = client.call("anvil_nodeInfo")
+    except RpcError:
+        return None  # not anvil: a real node
+    url = (info.get("forkConfig") or {}).get("forkUrl")
+    return str(url) if url else None
+
+
+def _require_keeper_role(client: RpcClient, vault: str, keeper: str) -> None:
+    from eth_abi import decode, encode
+    from eth_utils import function_signature_to_4byte_selector
+
+    data = function_signature_to_4byte_selector("hasRole(bytes32,address)") + encode(
+        ["bytes32", "address"], [_KEEPER_ROLE, keeper]
+    )
+    (has,) = decode(["bool"], client.eth_call(vault, "0x" + data.hex()))
+    if not has:
+        raise ConfigError(
+            f"signer {keeper} does not hold KEEPER_ROLE on vault {vault}; rotate the keeper through governance "
+            "(`ape run governance rotate-keeper …`) or configure the key that holds it"
+        )

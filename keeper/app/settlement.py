@@ -1,0 +1,116 @@
+"""Settlement, the venue's keeper job: after an expiry the vault holds, fix its settlement price (anyone may,
+once, from the feed's first round at or after expiry) and cash the vault's accounts holding it.
+
+Until both happen the venue refuses trades and withdrawals of those accounts (``ExpiryNotSettled``), so the keeper
+does it as soon as the lens shows an expired position. Both are plain venue calls signed by the keeper (no vault
+rebalance: settlement moves value only between an account and the venue's pool). Each is simulated before it is
+signed; a failure is logged and retried next block, never fatal to the loop.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from eth_abi import decode, encode
+from eth_utils import function_signature_to_4byte_selector
+
+from adapters.vault_lens import VaultState
+from keeper.chain.rpc import RpcClient
+from keeper.chain.txmanager import TxManager
+from keeper.model.exceptions import HedgevaultError
+
+log = logging.getLogger("hedgevault.keeper")
+
+
+def _selector(signature: str) -> bytes:
+    return function_signature_to_4byte_selector(signature)
+
+
+@dataclass(frozen=True)
+class Due:
+    market: str
+    underlying_id: int
+    expiry_s: int
+
+
+class Settler:
+    """Fixes settlement prices and cashes accounts for the vault's expired venue positions."""
+
+    def __init__(self, client: RpcClient, txm: TxManager | None, timeout_s: float = 120.0) -> None:
+        self.client, self.txm, self.timeout_s = client, txm, timeout_s
+
+    def due(self, state: VaultState) -> tuple[list[Due], list[tuple[str, int]]]:
+        """Expiries to settle (expired, held, price not fixed) and accounts to cash (holding a settled expiry)."""
+        expiries: set[Due] = set()
+        accounts: set[tuple[str, int]] = set()
+        for venue in state.options:
+            p = venue.positions
+            expired = (p.expiry_s <= state.block_timestamp) & (p.size != 0)
+            for i in expired.nonzero()[0]:
+                if p.settlement_usd[i] == 0:
+                    expiries.add(Due(venue.market, int(p.underlying_id[i]), int(p.expiry_s[i])))
+                else:
+                    accounts.add((venue.market, int(p.account_id[i])))
+        return sorted(expiries, key=lambda d: (d.expiry_s, d.underlying_id)), sorted(accounts)
+
+    def run(self, state: VaultState) -> list[str]:
+        """Settle what is due; returns what was done (or why not), one line each."""
+        if self.txm is None or not state.options:
+            return []
+        expiries, accounts = self.due(state)
+        notes: list[str] = []
+        for d in expiries:
+            try:
+                round_id = self.settlement_round(d)
+                types = ["uint256", "uint64", "uint80"]
+                selector = _selector("settleExpiry(uint256,uint64,uint80)")
+                self._send(d.market, selector, types, [d.underlying_id, d.expiry_s, round_id])
+                notes.append(f"settled expiry {d.expiry_s} of underlying {d.underlying_id} (round {round_id})")
+            except HedgevaultError as err:
+                notes.append(f"settling expiry {d.expiry_s} of underlying {d.underlying_id} failed: {err}")
+        if expiries:
+            for note in notes:
+                log.info("settlement: %s", note)
+            return notes  # the accounts are cashed next block, from a lens that shows the fixed prices
+        for market, account in accounts:
+            try:
+                self._send(market, _selector("settleAccount(uint256)"), ["uint256"], [account])
+                notes.append(f"cashed the settled positions of venue account {account}")
+            except HedgevaultError as err:
+                notes.append(f"cashing venue account {account} failed: {err}")
+        for note in notes:
+            log.info("settlement: %s", note)
+        return notes
+
+    def settlement_round(self, d: Due) -> int:
+        """The feed's first round with updatedAt ≥ expiry (binary search over round ids)."""
+        data = _selector("underlying(uint256)") + encode(["uint256"], [d.underlying_id])
+        (info,) = decode(["(address,address,uint8,uint32)"], self.client.eth_call(d.market, "0x" + data.hex()))
+        feed = info[1]
+        latest = int.from_bytes(self.client.eth_call(feed, "0x" + _selector("latestRound()").hex())[:32], "big")
+        if self._updated_at(feed, latest) < d.expiry_s:
+            raise SettlementError(f"the feed {feed} has no round at or after expiry {d.expiry_s} yet")
+        lo, hi = 1, latest
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self._updated_at(feed, mid) >= d.expiry_s:
+                hi = mid
+            else:
+                lo = mid + 1
+        return lo
+
+    def _updated_at(self, feed: str, round_id: int) -> int:
+        data = _selector("getRoundData(uint80)") + encode(["uint80"], [round_id])
+        raw = self.client.eth_call(feed, "0x" + data.hex())
+        _, _, _, updated_at, _ = decode(["uint80", "int256", "uint256", "uint256", "uint80"], raw)
+        return int(updated_at)
+
+    def _send(self, to: str, selector: bytes, types: list[str], args: list[int]) -> None:
+        assert self.txm is not None
+        sent = self.txm.send(to, "0x" + (selector + encode(types, args)).hex())
+        self.txm.wait(sent, timeout_s=self.timeout_s)
+
+
+class SettlementError(HedgevaultError):
+    """Raised when an expiry cannot be settled yet (no feed round at or after it)."""

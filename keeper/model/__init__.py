@@ -1,0 +1,36 @@
+"""The vocabulary every layer shares, with no I/O: the book the policy sees, the plans and actions it returns,
+array aliases, roles and the project's exceptions. Everything else in the project may import it; it imports
+nothing of the project."""
+
+from keeper.model.book import BookView, ShortOption, UnderlyingView, VenueAccountView
+from keeper.model.plan import (
+    AaveBorrow,
+    AaveRepay,
+    AaveSupply,
+    AaveWithdraw,
+    Action,
+    Decision,
+    MarginDeposit,
+    OptionTrade,
+    Plan,
+    Swap,
+    VenueAccountOpen,
+)
+
+__all__ = [
+    "AaveBorrow",
+    "AaveRepay",
+    "AaveSupply",
+    "AaveWithdraw",
+    "Action",
+    "BookView",
+    "Decision",
+    "MarginDeposit",
+    "OptionTrade",
+    "Plan",
+    "ShortOption",
+    "Swap",
+    "UnderlyingView",
+    "VenueAccountOpen",
+    "VenueAccountView",
+]

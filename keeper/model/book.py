@@ -1,0 +1,83 @@
+"""What the policy sees: ``BookView``, one block of the vault's book as the risk engine aggregates it.
+
+Amounts are in token units as floats (USDC, WETH, WBTC), prices in USD per unit, money in USD.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class UnderlyingView:
+    """The book's exposure to one risky underlying (e.g. WETH), aggregated by the risk engine.
+
+    net_delta_units: options + spot + Aave collateral − Aave debt, in underlying units.
+    net_gamma_units_per_usd: d(delta)/d(spot) of the whole book.
+    net_vega_usd_per_vol_pt: USD per +1 vol point (0.01).
+    spot_usd: oracle price. sigma_annual: forecast volatility (annualised, 1.00 = 100 %).
+    held_units: idle underlying in the vault. debt_units: Aave variable debt in the underlying.
+    collateral_units: underlying supplied to Aave as collateral.
+    """
+
+    symbol: str
+    spot_usd: float
+    sigma_annual: float
+    net_delta_units: float
+    net_gamma_units_per_usd: float
+    net_vega_usd_per_vol_pt: float
+    held_units: float
+    debt_units: float
+    collateral_units: float
+    liquidation_threshold: float  # Aave LT of this asset as collateral (0.83 = 83 %)
+    ltv: float = 0.0  # Aave LTV of this asset as collateral (what it adds to borrow capacity)
+
+
+@dataclass(frozen=True)
+class ShortOption:
+    """An option position the policy may buy back to cut gamma/vega (size < 0 for shorts)."""
+
+    series_id: int
+    underlying: str
+    size: float
+    gamma_units_per_usd_each: float
+    vega_usd_per_vol_pt_each: float
+    ask_usd: float
+    account_id: int = 0  # the venue account holding it (0: the vault's only one)
+
+
+@dataclass(frozen=True)
+class VenueAccountView:
+    """One of the vault's venue accounts: equity (collateral + marks) and maintenance margin, USD."""
+
+    account_id: int
+    equity_usd: float
+    maintenance_margin_usd: float
+    initial_margin_usd: float = 0.0
+
+
+@dataclass(frozen=True)
+class BookView:
+    """Everything the policy decides on, for one block."""
+
+    block_number: int
+    underlyings: tuple[UnderlyingView, ...]
+    idle_usdc: float
+    aave_collateral_usd: float
+    aave_debt_usd: float
+    aave_weighted_lt: float  # Σ collateral·LT / Σ collateral
+    usdc_liquidation_threshold: float  # Aave LT of USDC (0.78 = 78 %)
+    health_factor: float  # inf when no debt
+    usdc_collateral_units: float  # USDC supplied on Aave
+    venue_collateral_usd: float
+    venue_maintenance_margin_usd: float
+    options: tuple[ShortOption, ...] = ()
+    usdc_debt_units: float = 0.0  # USDC borrowed on Aave (against underlying collateral)
+    venue_accounts: tuple[VenueAccountView, ...] = ()  # per account; the totals above are their sums
+    venue_tradeable: bool = True  # False while a venue input is stale: the venue would refuse every trade
+    aave_borrow_capacity_usd: float = math.inf  # Aave's availableBorrows: the LTV check a new borrow must pass
+    usdc_ltv: float = 0.0  # Aave LTV of USDC as collateral
+    gas_cost_usd: float = 0.0  # expected gas of one rebalance
+    horizon_years: float = 1.0 / 365.0
+    last_action_block: dict[str, int] = field(default_factory=dict)

@@ -1,0 +1,121 @@
+"""What the policy returns: a ``Plan`` of typed actions with bounds, and the reasons behind it.
+
+Amounts are in token units as floats (USDC, WETH, WBTC), prices in USD per unit; adapters convert to
+on-chain integers at the boundary. Every action carries the bound the vault will enforce (minimum
+output, maximum cost) so a plan can be judged before it is encoded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+
+@dataclass(frozen=True)
+class Swap:
+    """Swap exactly ``amount_in`` of ``token_in`` on Uniswap v3 for at least ``min_amount_out``."""
+
+    token_in: str
+    token_out: str
+    amount_in: float
+    min_amount_out: float
+    kind: Literal["swap"] = "swap"
+
+
+@dataclass(frozen=True)
+class AaveSupply:
+    asset: str
+    amount: float
+    kind: Literal["aave_supply"] = "aave_supply"
+
+
+@dataclass(frozen=True)
+class AaveWithdraw:
+    asset: str
+    amount: float
+    kind: Literal["aave_withdraw"] = "aave_withdraw"
+
+
+@dataclass(frozen=True)
+class AaveBorrow:
+    asset: str
+    amount: float
+    kind: Literal["aave_borrow"] = "aave_borrow"
+
+
+@dataclass(frozen=True)
+class AaveRepay:
+    asset: str
+    amount: float
+    kind: Literal["aave_repay"] = "aave_repay"
+
+
+@dataclass(frozen=True)
+class MarginDeposit:
+    """Move ``amount_usdc`` of idle USDC into venue account ``account_id`` (0: the vault's only one)."""
+
+    amount_usdc: float
+    account_id: int = 0
+    kind: Literal["margin_deposit"] = "margin_deposit"
+
+
+@dataclass(frozen=True)
+class OptionTrade:
+    """Buy (size > 0) or sell (size < 0) ``size`` contracts of ``series_id`` in venue account ``account_id``.
+    Buying pays at most ``max_cost_usd``; selling receives at least ``-max_cost_usd`` (a negative cost bound)."""
+
+    series_id: int
+    size: float
+    max_cost_usd: float
+    account_id: int = 0
+    kind: Literal["option_trade"] = "option_trade"
+
+
+@dataclass(frozen=True)
+class VenueAccountOpen:
+    """Open a new venue sub-account owned by the vault (its id is the venue's next account id)."""
+
+    kind: Literal["venue_account_open"] = "venue_account_open"
+
+
+Action = Swap | AaveSupply | AaveWithdraw | AaveBorrow | AaveRepay | MarginDeposit | OptionTrade | VenueAccountOpen
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One rule's verdict: what it wanted, whether it acted, and why, in words for the operator."""
+
+    rule: str
+    acted: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Actions in execution order, and the reasoning that produced them (also when nothing is done)."""
+
+    block_number: int
+    actions: tuple[Action, ...]
+    decisions: tuple[Decision, ...]
+    stages: tuple[int, ...] = ()  # per action: the rule that made it, in order of urgency (0 = most urgent)
+
+    @property
+    def empty(self) -> bool:
+        return not self.actions
+
+    def most_urgent(self) -> Plan | None:
+        """The plan cut to the actions of its most urgent acting rule (what to try alone when the whole plan is
+        refused); None when the plan has only one rule's actions (nothing to fall back to)."""
+        if not self.stages or len(set(self.stages)) < 2:
+            return None
+        first = min(self.stages)
+        kept = tuple(a for a, stage in zip(self.actions, self.stages, strict=True) if stage == first)
+        return Plan(self.block_number, kept, self.decisions, tuple(first for _ in kept))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Canonical data form: recorded in the store before sending, hashed to refuse duplicates."""
+        return {
+            "block_number": self.block_number,
+            "actions": [asdict(a) for a in self.actions],
+            "decisions": [asdict(d) for d in self.decisions],
+        }

@@ -1,5 +1,0 @@
-"""The scenario report: self-contained HTML with embedded plots, plus PNG copies."""
-
-from keeper.report.html import ReportData, RunSeries, write_report
-
-__all__ = ["ReportData", "RunSeries", "write_report"]

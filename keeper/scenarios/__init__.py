@@ -1,6 +1,0 @@
-"""Market scenarios for the demo and tests: documented, seeded path models loaded from ``scenarios/*.toml``."""
-
-from keeper.scenarios.paths import ScenarioPath, generate_path
-from keeper.scenarios.spec import ScenarioSpec, list_scenarios, load_scenario
-
-__all__ = ["ScenarioPath", "ScenarioSpec", "generate_path", "list_scenarios", "load_scenario"]

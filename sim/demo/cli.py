@@ -1,0 +1,52 @@
+"""``keeper simulate``: run a market scenario on the embedded devnet with the keeper live."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from keeper.model.exceptions import HedgevaultError
+
+console = Console()
+DEFAULT_OUT = Path("report")
+
+
+def simulate(
+    scenario: str = typer.Option("crash", help="scenario name (scenarios/<name>.toml)"),
+    out: Annotated[Path, typer.Option(help="directory for report.html, the PNGs and summary.json")] = DEFAULT_OUT,
+    book: str = typer.Option("short-vol", help="the book opened before the scenario: short-vol | levered-long"),
+    every: int | None = typer.Option(None, help="path points per keeper step (default: ~240 steps per run)"),
+) -> None:
+    """Run a scenario end to end: devnet, vault, book, keeper live vs unhedged, dashboard, HTML report."""
+    from sim.demo.simulate import simulate as run
+    from sim.scenarios import list_scenarios
+
+    if scenario not in list_scenarios():
+        raise typer.BadParameter(f"{scenario!r}: choose one of {', '.join(list_scenarios())}", param_hint="--scenario")
+    try:
+        result = run(scenario, out, book_name=book, every=every, console=console)
+    except (HedgevaultError, ValueError) as err:
+        console.print(f"[red]error:[/red] {err}")
+        raise typer.Exit(2) from err
+    table = Table(title=f"{result.scenario}: hedged vs unhedged ({result.seconds:.0f} s)")
+    for column in ("run", "max drawdown", "liquidations", "rebalances", "gas", "final NAV (USD)", "min HF"):
+        table.add_column(column, justify="right")
+    from sim.demo.run import summary_row
+
+    for run_result in (result.hedged, result.unhedged):
+        row = summary_row(run_result)
+        table.add_row(
+            row["run"],
+            f"{row['max_drawdown']:.2%}",
+            str(row["liquidations"]),
+            str(row["rebalances"]),
+            f"{row['gas_used']:,}",
+            f"{row['final_nav_usd']:,.0f}",
+            f"{row['min_health_factor']:.3f}",
+        )
+    console.print(table)
+    console.print(f"report: {result.report_path}  (summary: {result.summary_path})")
