@@ -3,16 +3,16 @@ on the hot path). Integers stay integers here; adapters convert to floats with e
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, fields
 from functools import cache
 from typing import Any
 
 import numpy as np
 from eth_abi import decode
-from eth_utils import function_signature_to_4byte_selector
 from eth_utils.abi import get_abi_output_types
 
-from keeper.chain.artifacts import forge_artifact
+from keeper.chain.abi import AbiParam, FunctionAbi, contract_abi, function_abi, selector
 
 
 @dataclass(frozen=True)
@@ -91,17 +91,33 @@ class VenueSurface:
 
 @dataclass(frozen=True)
 class OptionsState:
-    """One options adapter's venue, as the lens returns it (risk/market params as the venue's integer tuples)."""
+    """One options adapter's venue, as the lens returns it (risk/market params by the venue's Solidity field names,
+    integers: ``keeper.venue.model.RiskParams.from_chain`` reads them)."""
 
     adapter: str
     market: str
     margin_floor_wad: int
-    risk: tuple[int, ...]
-    params: tuple[int, ...]
+    risk: dict[str, int]
+    params: dict[str, int]
     accounts: tuple[VenueAccount, ...]
     positions: OptionPositions
     underlyings: tuple[VenueUnderlying, ...]
     surfaces: tuple[VenueSurface, ...]
+
+
+@dataclass(frozen=True)
+class VaultRisk:
+    """The vault's RiskParams (IHedgedVault), as integers."""
+
+    health_factor_floor_wad: int
+    max_loss_bps: int
+    max_slippage_bps: int
+    turnover_budget_bps: int
+    loss_budget_bps: int
+    period_seconds: int
+    heartbeat_seconds: int
+    max_oracle_deviation_bps: int
+    twap_window_seconds: int
 
 
 @dataclass(frozen=True)
@@ -117,7 +133,7 @@ class VaultState:
     redeem_requests: int
     deposit_cap: int
     paused: bool
-    risk: tuple[int, ...]
+    risk: VaultRisk
     period_start: int
     period_turnover_e8: int
     period_loss_e8: int
@@ -134,15 +150,19 @@ class VaultState:
 
 
 @cache
+def _snapshot_abi() -> FunctionAbi:
+    return function_abi(contract_abi("VaultLens"), "snapshot")
+
+
+@cache
 def _output_types() -> list[str]:
-    fn = next(x for x in forge_artifact("VaultLens").abi if x.get("name") == "snapshot")
-    return list(get_abi_output_types(fn))  # type: ignore[arg-type]
+    return list(get_abi_output_types(_snapshot_abi()))  # type: ignore[arg-type]
 
 
 def snapshot_calldata(vault: str, valued: bool = True) -> str:
     """Pre-encoded ``VaultLens.snapshot(vault)`` (or ``snapshotUnvalued``: no on-chain repricing)."""
-    signature = "snapshot(address)" if valued else "snapshotUnvalued(address)"
-    return "0x" + (function_signature_to_4byte_selector(signature) + bytes(12) + bytes.fromhex(vault[2:])).hex()
+    fn = function_abi(contract_abi("VaultLens"), "snapshot" if valued else "snapshotUnvalued")
+    return "0x" + (selector(fn) + bytes(12) + bytes.fromhex(vault[2:])).hex()
 
 
 _WORDS = 8  # OptionPosition: accountId, seriesId, underlyingId, expiry, strikeWad, isCall, sizeWad, settlementWad
@@ -174,32 +194,58 @@ def decode_positions(encoded: bytes) -> OptionPositions:
     )
 
 
-def _options(o: tuple[Any, ...]) -> OptionsState:
-    adapter, market, floor, risk, params, accounts, positions, underlyings, surfaces = o
-    return OptionsState(
-        adapter,
-        market,
-        floor,
-        tuple(risk),
-        tuple(params),
-        tuple(VenueAccount(*a) for a in accounts),
-        decode_positions(bytes(positions)),
-        tuple(VenueUnderlying(*u) for u in underlyings),
-        tuple(VenueSurface(u, e, *surface) for u, e, surface in surfaces),
-    )
+# The lens's structs → these dataclasses, by the ABI's field names (camelCase → snake_case), never by position: a
+# field added to or moved in a Solidity struct cannot shift the others. A struct not listed here is flattened into
+# its parent (VenueSurface.surface → atm_vol_wad, skew_wad, …) or, for the venue's parameter structs, kept as a
+# dict by Solidity name. tests/test_lens_mirrors.py checks every dataclass against the ABI.
+STRUCTS: dict[str, type] = {
+    "struct VaultLens.VaultState": VaultState,
+    "struct VaultLens.TokenState": TokenState,
+    "struct VaultLens.AaveAccount": AaveAccount,
+    "struct VaultLens.OptionsState": OptionsState,
+    "struct VaultLens.VenueAccount": VenueAccount,
+    "struct VaultLens.VenueUnderlying": VenueUnderlying,
+    "struct VaultLens.VenueSurface": VenueSurface,
+    "struct IHedgedVault.RiskParams": VaultRisk,
+}
+DICT_STRUCTS = ("struct IOptionMarketTypes.RiskParams", "struct IOptionMarketTypes.MarketParams")
+RENAMES = {"expiry": "expiry_s"}  # Solidity name → field name where the unit is added
+
+
+def field_name(solidity_name: str) -> str:
+    snake = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", solidity_name).lower()
+    return RENAMES.get(solidity_name, snake)
+
+
+def _value(param: AbiParam, value: Any) -> Any:
+    kind = str(param["type"])
+    if kind.endswith("[]"):
+        inner = dict(param, type=kind[:-2], internalType=str(param.get("internalType", "")).removesuffix("[]"))
+        return tuple(_value(inner, v) for v in value)
+    if kind == "tuple":
+        struct = str(param.get("internalType", ""))
+        if struct in DICT_STRUCTS:
+            return {c["name"]: v for c, v in zip(param["components"], value, strict=True)}
+        cls = STRUCTS[struct]
+        return cls(**_fields(param, value))
+    if kind == "bytes" and param["name"] == "positions":
+        return decode_positions(bytes(value))
+    return value
+
+
+def _fields(param: AbiParam, value: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for c, v in zip(param["components"], value, strict=True):
+        nested = str(c.get("internalType", ""))
+        if c["type"] == "tuple" and nested not in STRUCTS and nested not in DICT_STRUCTS:
+            out.update(_fields(c, v))  # flattened into the parent
+        else:
+            out[field_name(c["name"])] = _value(c, v)
+    return out
 
 
 def decode_snapshot(raw: bytes) -> VaultState:
     (s,) = decode(_output_types(), raw)
-    values = [
-        *s[:11],
-        tuple(s[11]),
-        *s[12:15],
-        TokenState(*s[15]),
-        tuple(TokenState(*t) for t in s[16]),
-        AaveAccount(*s[17]),
-        bool(s[18]),
-        tuple(_options(o) for o in s[19]),
-    ]
-    names = [f.name for f in fields(VaultState)]
-    return VaultState(**dict(zip(names, values, strict=True)))
+    state = _value(_snapshot_abi()["outputs"][0], s)
+    assert isinstance(state, VaultState)
+    return state

@@ -14,18 +14,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from eth_utils import keccak
 from web3 import Web3
 
 from adapters.vault_lens import VaultState, decode_snapshot, snapshot_calldata
 from governance.bounds import FEE_FIELDS, RISK_FIELDS, WAD, display, struct_fields
-from keeper.chain.abi import ZERO_ADDRESS, contract_abi
+from keeper.chain.abi import ZERO_ADDRESS, contract_abi, event_topic
 from keeper.chain.client import Chain
 from keeper.model.roles import ROLES
 from keeper.risk.liquidation import aave_liquidation
 from keeper.risk.portfolio import OptionBook, net_greeks
 
-ROLE_GRANTED = "0x" + keccak(text="RoleGranted(bytes32,address,address)").hex()
+ROLE_GRANTED = event_topic(contract_abi("HedgedVault"), "RoleGranted")  # the timelock emits the same event
 VAULT_ROLES = ("DEFAULT_ADMIN_ROLE", "GOVERNANCE_ROLE", "GUARDIAN_ROLE", "KEEPER_ROLE")
 TIMELOCK_ROLES = ("DEFAULT_ADMIN_ROLE", "PROPOSER_ROLE", "EXECUTOR_ROLE", "CANCELLER_ROLE")
 
@@ -264,7 +263,7 @@ def risk_summary(state: VaultState, record: dict[str, Any], asset_symbol: str = 
         aave_collateral_usd=state.aave.total_collateral_base_e8 / 1e8,
         aave_debt_usd=state.aave.total_debt_base_e8 / 1e8,
         health_factor=hf,
-        health_factor_floor=state.risk[0] / WAD,
+        health_factor_floor=state.risk.health_factor_floor_wad / WAD,
         joint_liquidation_move=float(joint),
         liquidation_moves={names[i]: float(per_asset[i]) for i in range(len(rows)) if names[i] != asset_symbol},
         net_delta_units={names[i]: float(greeks.delta_units[j]) for j, i in enumerate(risky)} if greeks else {},

@@ -13,14 +13,15 @@ from eth_abi import decode, encode
 from eth_utils import keccak
 from web3 import Web3
 
-from keeper.chain.abi import ZERO_BYTES32, contract_abi, encode_call
+from keeper.chain.abi import ZERO_BYTES32, contract_abi, encode_call, event_topic
 from keeper.chain.client import Chain, Tx
 from keeper.model.exceptions import HedgevaultError
 
-CALL_SCHEDULED = "0x" + keccak(text="CallScheduled(bytes32,uint256,address,uint256,bytes,bytes32,uint256)").hex()
-CALL_SALT = "0x" + keccak(text="CallSalt(bytes32,bytes32)").hex()
-CANCELLED = "0x" + keccak(text="Cancelled(bytes32)").hex()
-CALL_EXECUTED = "0x" + keccak(text="CallExecuted(bytes32,uint256,address,uint256,bytes)").hex()
+_TIMELOCK_ABI = contract_abi("Timelock")
+CALL_SCHEDULED = event_topic(_TIMELOCK_ABI, "CallScheduled")
+CALL_SALT = event_topic(_TIMELOCK_ABI, "CallSalt")
+CANCELLED = event_topic(_TIMELOCK_ABI, "Cancelled")
+CALL_EXECUTED = event_topic(_TIMELOCK_ABI, "CallExecuted")
 
 
 class OperationState(enum.IntEnum):

@@ -68,7 +68,7 @@ class _Planner:
         self.symbols = {t["address"].lower(): s for s, t in record["tokens"].items()}
         self.asset = state.asset
         self.asset_symbol = self.symbols[self.asset.token.lower()]
-        self.max_slippage_bps = int(state.risk[2])
+        self.max_slippage_bps = int(state.risk.max_slippage_bps)
         self.plan = UnwindPlan(nav_assets=state.total_assets / 10**self.asset.decimals)
 
     # --- encoding ---
@@ -232,7 +232,7 @@ def plan_unwind(
     would break the vault's slippage or loss bounds."""
     planner = _Planner(chain, state, record, settings or UnwindSettings())
     plan = planner.build()
-    max_loss_bps = int(state.risk[1])
+    max_loss_bps = int(state.risk.max_loss_bps)
     if plan.loss_bps > max_loss_bps:
         raise ParameterError(
             "unwind",

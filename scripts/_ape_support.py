@@ -1,4 +1,4 @@
-"""ape glue shared by ``scripts/deploy.py`` and ``scripts/governance.py`` (not a script: the leading underscore
+"""ape glue shared by the scripts (``deploy.py``, ``governance.py``, ``feed.py``) (not a script: the leading underscore
 keeps ``ape run`` from listing it): signer resolution (ape keyfile aliases, ``TEST::N`` dev accounts, Safes),
 sending through an ape account, and the common output and exit codes.
 
@@ -18,6 +18,7 @@ from typing import Any, NoReturn
 import click
 from rich.console import Console
 
+from keeper.chain.artifacts import forge_artifact
 from keeper.chain.client import Receipt, RevertError, Tx, decode_revert
 from keeper.model.exceptions import HedgevaultError
 
@@ -26,6 +27,25 @@ err_console = Console(stderr=True, width=140)
 
 EXIT_BAD_INPUT = 2
 EXIT_SIMULATION_FAILED = 1
+
+
+def forge_contract(name: str) -> Any:
+    """An ape ``ContractContainer`` for the project's contract ``name`` from forge's build (``out/``), the one
+    artifact source: ape compiles nothing. ``.at(address)`` for a deployed one, ``account.deploy(container, …)``
+    to deploy."""
+    from ape.contracts import ContractContainer
+    from ethpm_types import ContractType
+
+    artifact = forge_artifact(name)
+    contract_type = ContractType.model_validate(
+        {
+            "contractName": name,
+            "abi": artifact.abi,
+            "deploymentBytecode": {"bytecode": artifact.bytecode},
+            "runtimeBytecode": {"bytecode": artifact.deployed_bytecode},
+        }
+    )
+    return ContractContainer(contract_type)
 
 
 def target_url() -> str:

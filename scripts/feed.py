@@ -13,8 +13,9 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 import click
-from ape import project
 from ape.cli import ConnectedProviderCommand, account_option
+
+from scripts._ape_support import forge_contract
 
 
 def scaled_answer(answer: str, decimals: int) -> int:
@@ -41,7 +42,7 @@ def cli() -> None:
 @click.option("--answer", required=True, help="first answer in the pair's units, e.g. 3000.5")
 def deploy(account: object, decimals: int, description: str, answer: str) -> None:
     """Deploy a PriceFeed; the signer becomes admin and feeder."""
-    feed = account.deploy(project.PriceFeed, decimals, description, scaled_answer(answer, decimals), account)  # type: ignore[attr-defined]
+    feed = account.deploy(forge_contract("PriceFeed"), decimals, description, scaled_answer(answer, decimals), account)  # type: ignore[attr-defined]
     click.echo(f"PriceFeed {description} deployed at {feed.address}")
 
 
@@ -51,7 +52,7 @@ def deploy(account: object, decimals: int, description: str, answer: str) -> Non
 @click.argument("answer")
 def submit(account: object, feed_address: str, answer: str) -> None:
     """Write ANSWER as a new round (the signer needs FEEDER_ROLE)."""
-    feed = project.PriceFeed.at(feed_address)
+    feed = forge_contract("PriceFeed").at(feed_address)
     feed.submit(scaled_answer(answer, feed.decimals()), sender=account)
     click.echo(f"round {feed.latestRoundId()} = {answer}")
 
@@ -60,6 +61,6 @@ def submit(account: object, feed_address: str, answer: str) -> None:
 @click.argument("feed_address")
 def show(feed_address: str) -> None:
     """Print the latest round."""
-    feed = project.PriceFeed.at(feed_address)
+    feed = forge_contract("PriceFeed").at(feed_address)
     round_id, answer, _, updated_at, _ = feed.latestRoundData()
     click.echo(f"{feed.description()}: {Decimal(answer) / 10 ** feed.decimals()} (round {round_id}, {updated_at})")

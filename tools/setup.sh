@@ -1,15 +1,14 @@
 #!/usr/bin/env bash
 # Installs everything the project needs, from the registries only, into the project tree:
 #   node_modules/   npm ci (Foundry binaries, solc-js, protocol sources and artifacts)
-#   .tools/         bootstrap venv holding uv, and bin/solc (wrapper around tools/solc for py-solc-x)
+#   .tools/         bootstrap venv holding uv
 #   .venv/          the Python environment, exactly as uv.lock says
-#   .solcx/         py-solc-x's registry of the solc-js shim (ape-solidity compiles with it)
 # Each step is skipped when its inputs have not changed since it last succeeded (stamp files).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 stamps=.tools/stamps
-mkdir -p "$stamps" .tools/bin .solcx
+mkdir -p "$stamps"
 
 need() { command -v "$1" >/dev/null 2>&1 || { echo "setup: '$1' is required ($2)" >&2; exit 1; }; }
 need node "Node 20 or newer"
@@ -44,23 +43,3 @@ if ! fresh venv uv.lock pyproject.toml || [ ! -x .venv/bin/python ]; then
   touch "$stamps/venv"
 fi
 
-# py-solc-x copies the solc it registers, so the copy must not depend on where it lives:
-# a two-line wrapper with this checkout's absolute path.
-wrapper=.tools/bin/solc
-want="#!/bin/sh
-exec node \"$root/tools/solc\" \"\$@\""
-if [ ! -x "$wrapper" ] || [ "$(cat "$wrapper")" != "$want" ]; then
-  printf '%s\n' "$want" > "$wrapper"
-  chmod +x "$wrapper"
-  rm -f "$stamps/solcx"
-fi
-if ! fresh solcx "$wrapper" package-lock.json; then
-  echo "setup: register solc-js with py-solc-x"
-  PATH="$root/.tools/bin:$PATH" SOLCX_BINARY_PATH="$root/.solcx" .venv/bin/python - <<'PY'
-import solcx
-versions = solcx.import_installed_solc()
-assert versions, "solcx.import_installed_solc() found no solc on PATH"
-print(f"setup: py-solc-x knows solc {', '.join(map(str, versions))}")
-PY
-  touch "$stamps/solcx"
-fi

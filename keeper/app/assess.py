@@ -26,7 +26,6 @@ from keeper.risk.portfolio import OptionBook
 from keeper.risk.stress import StressResult, stress
 
 SECONDS_PER_YEAR = 365 * 24 * 3600
-_HEARTBEAT = 6  # index of heartbeatSeconds in HedgedVault.RiskParams
 
 
 class VaultAssessor:
@@ -137,7 +136,7 @@ class VaultAssessor:
         blockers = []
         if state.paused:
             blockers.append("vault paused by the guardian")
-        heartbeat = state.risk[_HEARTBEAT]
+        heartbeat = state.risk.heartbeat_seconds
         for t in (state.asset, *state.tokens):
             symbol = self.symbols[t.token.lower()]
             age = state.block_timestamp - t.price_updated_at

@@ -113,7 +113,7 @@ def _staleness(states: Sequence[OptionsState], now_s: int) -> tuple[str, ...]:
     """Venue inputs too old to trade on (the venue itself would refuse: StalePrice / StaleVolSurface)."""
     out = []
     for s in states:
-        max_vol_age = int(s.params[3])
+        max_vol_age = int(s.params["volMaxAgeSeconds"])
         for i, u in enumerate(s.underlyings):
             if now_s - u.spot_updated_at > u.max_price_age_seconds:
                 out.append(f"venue spot {i} is {now_s - u.spot_updated_at} s old > {u.max_price_age_seconds} s")

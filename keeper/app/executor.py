@@ -7,16 +7,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
-from eth_abi import encode
-from eth_utils import function_signature_to_4byte_selector
-
 from adapters.base import EncodedAction, ProtocolAdapter
 from keeper.app.loop import Execution, PlanRejectedError
+from keeper.chain.abi import contract_abi, encode_call
 from keeper.chain.txmanager import SentTx, TxManager, TxRevertedError, TxSimulationError
 from keeper.model import Plan
 from keeper.model.exceptions import HedgevaultError
 
-_REBALANCE = function_signature_to_4byte_selector("rebalance((address,bytes)[],uint256[])")
+_VAULT_ABI = contract_abi("HedgedVault")
 
 
 class NoAdapterError(HedgevaultError):
@@ -24,7 +22,7 @@ class NoAdapterError(HedgevaultError):
 
 
 def rebalance_calldata(actions: Sequence[EncodedAction], fulfil_ids: Sequence[int] = ()) -> str:
-    return "0x" + (_REBALANCE + encode(["(address,bytes)[]", "uint256[]"], [list(actions), list(fulfil_ids)])).hex()
+    return "0x" + encode_call(_VAULT_ABI, "rebalance", [list(actions), list(fulfil_ids)]).hex()
 
 
 class VaultExecutor:

@@ -18,7 +18,6 @@ from typing import Any
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from eth_utils import keccak
 
 from adapters.aave_v3 import AaveV3
 from adapters.base import ProtocolAdapter, TokenBook
@@ -30,6 +29,7 @@ from keeper.app.loop import Keeper
 from keeper.app.metrics import KeeperMetrics
 from keeper.app.reader import LensReader
 from keeper.app.settlement import Settler
+from keeper.chain.abi import contract_abi, decode_outputs, encode_call
 from keeper.chain.artifacts import forge_artifact
 from keeper.chain.record import VAULT_KEYS, check_record, load_record
 from keeper.chain.revert import RevertDecoder
@@ -37,6 +37,7 @@ from keeper.chain.rpc import RpcClient
 from keeper.chain.txmanager import GWEI, FeePolicy, TxManager
 from keeper.config import KeeperSettings, SignerConfig
 from keeper.model.exceptions import ConfigError
+from keeper.model.roles import ROLES
 from keeper.store import Store
 
 log = logging.getLogger("hedgevault.keeper")
@@ -54,7 +55,6 @@ DECODED_CONTRACTS = (
     "Timelock",
     "PriceFeed",
 )
-_KEEPER_ROLE = keccak(text="KEEPER_ROLE")
 
 
 def load_signer(config: SignerConfig, env: Mapping[str, str] | None = None) -> LocalAccount:
@@ -221,13 +221,9 @@ def _fork_url(client: RpcClient) -> str | None:
 
 
 def _require_keeper_role(client: RpcClient, vault: str, keeper: str) -> None:
-    from eth_abi import decode, encode
-    from eth_utils import function_signature_to_4byte_selector
-
-    data = function_signature_to_4byte_selector("hasRole(bytes32,address)") + encode(
-        ["bytes32", "address"], [_KEEPER_ROLE, keeper]
-    )
-    (has,) = decode(["bool"], client.eth_call(vault, "0x" + data.hex()))
+    abi = contract_abi("HedgedVault")
+    raw = client.eth_call(vault, "0x" + encode_call(abi, "hasRole", [ROLES["KEEPER_ROLE"], keeper]).hex())
+    (has,) = decode_outputs(abi, "hasRole", raw)
     if not has:
         raise ConfigError(
             f"signer {keeper} does not hold KEEPER_ROLE on vault {vault}; rotate the keeper through governance "

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-
-from eth_abi import decode, encode
-from eth_utils import function_signature_to_4byte_selector
+from typing import Any
 
 from adapters.vault_lens import VaultState
+from keeper.chain.abi import FunctionAbi, contract_abi, decode_outputs, encode_call
 from keeper.chain.rpc import RpcClient
 from keeper.chain.txmanager import TxManager
 from keeper.model.exceptions import HedgevaultError
@@ -23,8 +22,8 @@ from keeper.model.exceptions import HedgevaultError
 log = logging.getLogger("hedgevault.keeper")
 
 
-def _selector(signature: str) -> bytes:
-    return function_signature_to_4byte_selector(signature)
+MARKET_ABI = contract_abi("IOptionMarket")
+FEED_ABI = contract_abi("PriceFeed")
 
 
 @dataclass(frozen=True)
@@ -63,9 +62,7 @@ class Settler:
         for d in expiries:
             try:
                 round_id = self.settlement_round(d)
-                types = ["uint256", "uint64", "uint80"]
-                selector = _selector("settleExpiry(uint256,uint64,uint80)")
-                self._send(d.market, selector, types, [d.underlying_id, d.expiry_s, round_id])
+                self._send(d.market, "settleExpiry", [d.underlying_id, d.expiry_s, round_id])
                 notes.append(f"settled expiry {d.expiry_s} of underlying {d.underlying_id} (round {round_id})")
             except HedgevaultError as err:
                 notes.append(f"settling expiry {d.expiry_s} of underlying {d.underlying_id} failed: {err}")
@@ -75,7 +72,7 @@ class Settler:
             return notes  # the accounts are cashed next block, from a lens that shows the fixed prices
         for market, account in accounts:
             try:
-                self._send(market, _selector("settleAccount(uint256)"), ["uint256"], [account])
+                self._send(market, "settleAccount", [account])
                 notes.append(f"cashed the settled positions of venue account {account}")
             except HedgevaultError as err:
                 notes.append(f"cashing venue account {account} failed: {err}")
@@ -85,10 +82,9 @@ class Settler:
 
     def settlement_round(self, d: Due) -> int:
         """The feed's first round with updatedAt ≥ expiry (binary search over round ids)."""
-        data = _selector("underlying(uint256)") + encode(["uint256"], [d.underlying_id])
-        (info,) = decode(["(address,address,uint8,uint32)"], self.client.eth_call(d.market, "0x" + data.hex()))
-        feed = info[1]
-        latest = int.from_bytes(self.client.eth_call(feed, "0x" + _selector("latestRound()").hex())[:32], "big")
+        (info,) = self._view(d.market, MARKET_ABI, "underlying", [d.underlying_id])
+        feed = info["feed"]
+        (latest,) = self._view(feed, FEED_ABI, "latestRound", [])
         if self._updated_at(feed, latest) < d.expiry_s:
             raise SettlementError(f"the feed {feed} has no round at or after expiry {d.expiry_s} yet")
         lo, hi = 1, latest
@@ -101,14 +97,16 @@ class Settler:
         return lo
 
     def _updated_at(self, feed: str, round_id: int) -> int:
-        data = _selector("getRoundData(uint80)") + encode(["uint80"], [round_id])
-        raw = self.client.eth_call(feed, "0x" + data.hex())
-        _, _, _, updated_at, _ = decode(["uint80", "int256", "uint256", "uint256", "uint80"], raw)
+        _, _, _, updated_at, _ = self._view(feed, FEED_ABI, "getRoundData", [round_id])
         return int(updated_at)
 
-    def _send(self, to: str, selector: bytes, types: list[str], args: list[int]) -> None:
+    def _view(self, to: str, abi: tuple[FunctionAbi, ...], fn: str, args: list[int]) -> tuple[Any, ...]:
+        raw = self.client.eth_call(to, "0x" + encode_call(abi, fn, args).hex())
+        return decode_outputs(abi, fn, raw)
+
+    def _send(self, to: str, fn: str, args: list[int]) -> None:
         assert self.txm is not None
-        sent = self.txm.send(to, "0x" + (selector + encode(types, args)).hex())
+        sent = self.txm.send(to, "0x" + encode_call(MARKET_ABI, fn, args).hex())
         self.txm.wait(sent, timeout_s=self.timeout_s)
 
 

@@ -11,8 +11,8 @@ from functools import cache
 from typing import Any
 
 from eth_abi import decode, encode
-from eth_utils import function_abi_to_4byte_selector
-from eth_utils.abi import get_abi_input_types
+from eth_utils import function_abi_to_4byte_selector, keccak
+from eth_utils.abi import get_abi_input_types, get_abi_output_types
 from web3 import Web3
 
 from keeper.chain.artifacts import forge_artifact
@@ -62,6 +62,25 @@ def encode_call(abi: Iterable[FunctionAbi], name: str, args: Sequence[Any]) -> b
         return selector(fn) + encode(types, list(args))
     except Exception as err:
         raise AbiError(f"{signature(fn)}: arguments {args!r} do not fit the types ({err})") from err
+
+
+def decode_outputs(abi: Iterable[FunctionAbi], name: str, raw: bytes) -> tuple[Any, ...]:
+    """The return values of ``name`` decoded by its ABI; structs become dicts by field name."""
+    fn = function_abi(abi, name)
+    try:
+        values = decode(get_abi_output_types(fn), bytes(raw))  # type: ignore[arg-type]
+    except Exception as err:
+        raise AbiError(f"{signature(fn)}: return data does not decode ({err})") from err
+    return tuple(_name_value(o, v) for o, v in zip(fn["outputs"], values, strict=True))
+
+
+def event_topic(abi: Iterable[FunctionAbi], name: str) -> str:
+    """``topic0`` of the event ``name`` (keccak of its canonical signature, from the ABI)."""
+    events = [e for e in abi if e.get("type") == "event" and e["name"] == name]
+    if len(events) != 1:
+        raise AbiError(f"event {name!r}: {len(events)} matches in the ABI")
+    types = ",".join(get_abi_input_types(events[0]))  # type: ignore[arg-type]
+    return "0x" + keccak(text=f"{name}({types})").hex()
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,9 @@ margin surplus under stress scenarios. Conventions, as on-chain (``contracts/opt
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import ClassVar
 
 import numpy as np
 
@@ -47,8 +48,20 @@ class RiskParams:
     min_short_margin: float = 0.01
     liquidation_penalty: float = 0.002
 
+    #: IOptionMarketTypes.RiskParams field names in struct order (tests check them against the forge ABI).
+    CHAIN_FIELDS: ClassVar[tuple[str, ...]] = (
+        "spotShockWad",
+        "spotSteps",
+        "volShockUpWad",
+        "volShockDownWad",
+        "volShockFloorSeconds",
+        "imFactorWad",
+        "minShortMarginWad",
+        "liquidationPenaltyWad",
+    )
+
     def to_chain(self) -> tuple[int, ...]:
-        """The Solidity struct tuple (WAD integers)."""
+        """The Solidity struct tuple (WAD integers), in ``CHAIN_FIELDS`` order."""
         return (
             _wad(self.spot_shock),
             self.spot_steps,
@@ -61,8 +74,19 @@ class RiskParams:
         )
 
     @classmethod
-    def from_chain(cls, t: tuple[int, ...] | list[int]) -> RiskParams:
-        return cls(t[0] / WAD, int(t[1]), t[2] / WAD, t[3] / WAD, int(t[4]), t[5] / WAD, t[6] / WAD, t[7] / WAD)
+    def from_chain(cls, values: Mapping[str, int] | Sequence[int]) -> RiskParams:
+        """From the struct by field name (or a tuple in ``CHAIN_FIELDS`` order)."""
+        v = _named(cls.CHAIN_FIELDS, values)
+        return cls(
+            v["spotShockWad"] / WAD,
+            int(v["spotSteps"]),
+            v["volShockUpWad"] / WAD,
+            v["volShockDownWad"] / WAD,
+            int(v["volShockFloorSeconds"]),
+            v["imFactorWad"] / WAD,
+            v["minShortMarginWad"] / WAD,
+            v["liquidationPenaltyWad"] / WAD,
+        )
 
 
 @dataclass(frozen=True)
@@ -75,7 +99,17 @@ class MarketParams:
     vol_max_age_seconds: int = 86_400
     trading_cutoff_seconds: int = 3_600
 
+    #: IOptionMarketTypes.MarketParams field names in struct order (tests check them against the forge ABI).
+    CHAIN_FIELDS: ClassVar[tuple[str, ...]] = (
+        "rateWad",
+        "spotFeeWad",
+        "priceFeeWad",
+        "volMaxAgeSeconds",
+        "tradingCutoffSeconds",
+    )
+
     def to_chain(self) -> tuple[int, ...]:
+        """The Solidity struct tuple, in ``CHAIN_FIELDS`` order."""
         return (
             _wad(self.rate),
             _wad(self.spot_fee),
@@ -85,8 +119,22 @@ class MarketParams:
         )
 
     @classmethod
-    def from_chain(cls, t: tuple[int, ...] | list[int]) -> MarketParams:
-        return cls(t[0] / WAD, t[1] / WAD, t[2] / WAD, int(t[3]), int(t[4]))
+    def from_chain(cls, values: Mapping[str, int] | Sequence[int]) -> MarketParams:
+        """From the struct by field name (or a tuple in ``CHAIN_FIELDS`` order)."""
+        v = _named(cls.CHAIN_FIELDS, values)
+        return cls(
+            v["rateWad"] / WAD,
+            v["spotFeeWad"] / WAD,
+            v["priceFeeWad"] / WAD,
+            int(v["volMaxAgeSeconds"]),
+            int(v["tradingCutoffSeconds"]),
+        )
+
+
+def _named(names: tuple[str, ...], values: Mapping[str, int] | Sequence[int]) -> Mapping[str, int]:
+    if isinstance(values, Mapping):
+        return values
+    return dict(zip(names, values, strict=True))
 
 
 @dataclass(frozen=True)
