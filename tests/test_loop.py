@@ -204,3 +204,20 @@ def test_tick__full_plan_rejected__most_urgent_rule_alone_is_sent() -> None:
     assert result.plan is not None
     assert [a.kind for a in result.plan.actions] == ["margin_deposit"]
     assert [p.status for p in store.recent_plans()] == ["confirmed", "failed"]
+
+
+def test_tick__delta_target_off_zero__metrics_report_the_band_the_rule_used() -> None:
+    # Target +50 WETH, net delta +50.5: inside the rule's band around the target, far outside a band around 0.
+    store, chain = Store(":memory:"), Chain(delta=50.5)
+    settings = KeeperSettings(policy={"cooldown_blocks": 3, "delta_target_units": {"WETH": 50.0}})
+    keeper = Keeper(settings, chain, chain, Sender(store), store)  # type: ignore[arg-type]
+    result = keeper.tick()
+    assert result.outcome == "no action"
+    assert result.plan is not None
+    (band,) = result.plan.bands
+    assert (band.symbol, band.target_units, band.net_delta_units) == ("WETH", 50.0, 50.5)
+    assert band.inside
+    assert result.risk["delta_band_usd:WETH"] == pytest.approx(band.half_width_units * 3000.0)
+    assert result.risk["delta_target_units:WETH"] == 50.0
+    assert result.risk["delta_deviation_usd:WETH"] == pytest.approx(0.5 * 3000.0)
+    assert result.risk["delta_inside_band:WETH"] == 1.0

@@ -37,7 +37,9 @@ def test_deploy__ape_from_forge_artifact__deploys_and_answers(ape_provider: Any,
     assert feed.latestAnswer() == 60_000 * 10**8
     assert feed.decimals() == 8
     # forge's runtime code, immutables (decimals) filled in at deployment: same length, same bytes elsewhere
-    assert len(bytes(ape_provider.get_code(feed.address))) == len(forge_artifact("PriceFeed").deployed_bytecode) // 2 - 1
+    assert (
+        len(bytes(ape_provider.get_code(feed.address))) == len(forge_artifact("PriceFeed").deployed_bytecode) // 2 - 1
+    )
     again = forge_contract("PriceFeed").at(feed.address)
     assert again.description() == "BTC / USD"
 

@@ -20,7 +20,7 @@ from keeper.app.assess_options import OptionsView, liquidation_moves, options_vi
 from keeper.app.loop import Assessment, Snapshot
 from keeper.config import KeeperSettings
 from keeper.model import BookView, UnderlyingView
-from keeper.policy.hedging import delta_band_units, gamma_usd_per_pct
+from keeper.policy.hedging import gamma_usd_per_pct
 from keeper.risk.liquidation import aave_liquidation, nearest_liquidation
 from keeper.risk.portfolio import OptionBook
 from keeper.risk.stress import StressResult, stress
@@ -179,8 +179,6 @@ class VaultAssessor:
             risk[f"net_vega_usd_per_vol_pt:{u.symbol}"] = u.net_vega_usd_per_vol_pt
             risk[f"net_theta_usd_per_day:{u.symbol}"] = float(g.theta_usd_per_day[i]) if g else 0.0
             risk[f"sigma_annual:{u.symbol}"] = u.sigma_annual
-            band_units = delta_band_units(u, self.settings.policy, book.horizon_years)
-            risk[f"delta_band_usd:{u.symbol}"] = band_units * u.spot_usd
         self._last_inputs = (book, aave, options)
         return risk
 

@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from keeper.app.loop import Assessment
+from keeper.app.loop import Assessment, band_metrics
 from keeper.config import KeeperSettings, load_settings
 from keeper.model import Plan
 from keeper.model.exceptions import HedgevaultError
@@ -54,6 +54,7 @@ def _read(settings: KeeperSettings) -> tuple[Any, Assessment, Plan]:
         assessment = replace(assessment, risk={**assessment.risk, **deep})
         book = replace(assessment.book, last_action_block=dict(keeper._last_action_blocks()))
         plan = decide(book, settings.policy)
+        assessment = replace(assessment, risk={**assessment.risk, **band_metrics(plan, book)})
     finally:
         runtime.store.close()
     return runtime, assessment, plan
@@ -79,37 +80,34 @@ def risk_tables(assessment: Assessment) -> list[Table]:
         _fmt(book.health_factor, 3),
         _fmt(margin, 2),
     )
-    greeks = Table(title="net exposure per underlying")
-    for column in (
-        "underlying",
-        "spot",
-        "Δ units",
-        "Δ USD",
-        "band ± USD",
-        "Γ USD/1%",
-        "vega USD/pt",
-        "θ USD/day",
-        "held",
-        "Aave coll.",
-        "Aave debt",
-        "σ fcst",
-    ):
+    # Two narrow tables rather than one wide one: each stays readable in an 80-column terminal.
+    delta = Table(title="net delta per underlying (band centred on the target)")
+    for column in ("", "spot", "Δ units", "target", "Δ−target USD", "band ± USD", "in band", "σ fcst"):
+        delta.add_column(column, justify="right")
+    greeks = Table(title="other Greeks and positions (units)")
+    for column in ("", "Γ USD/1%", "vega/pt", "θ USD/day", "held", "Aave coll.", "Aave debt"):
         greeks.add_column(column, justify="right")
     for u in book.underlyings:
         s = u.symbol
+        inside = risk.get(f"delta_inside_band:{s}", float("nan"))
+        delta.add_row(
+            s,
+            _fmt(u.spot_usd, 0),
+            _fmt(u.net_delta_units, 2),
+            _fmt(risk.get(f"delta_target_units:{s}", 0.0), 2),
+            _fmt(risk.get(f"delta_deviation_usd:{s}", float("nan")), 0),
+            _fmt(risk.get(f"delta_band_usd:{s}", float("nan")), 0),
+            "—" if math.isnan(inside) else ("yes" if inside else "NO"),
+            f"{u.sigma_annual:.0%}",
+        )
         greeks.add_row(
             s,
-            _fmt(u.spot_usd),
-            _fmt(u.net_delta_units, 4),
-            _fmt(u.net_delta_units * u.spot_usd, 0),
-            _fmt(risk.get(f"delta_band_usd:{s}", float("nan")), 0),
             _fmt(risk.get(f"net_gamma_usd_per_pct:{s}", 0.0), 0),
             _fmt(u.net_vega_usd_per_vol_pt, 0),
             _fmt(risk.get(f"net_theta_usd_per_day:{s}", 0.0), 0),
-            _fmt(u.held_units, 4),
-            _fmt(u.collateral_units, 4),
-            _fmt(u.debt_units, 4),
-            f"{u.sigma_annual:.0%}",
+            _fmt(u.held_units, 2),
+            _fmt(u.collateral_units, 2),
+            _fmt(u.debt_units, 2),
         )
     liquidation = Table(title="liquidation distance and stress")
     for column in ("nearest liquidation", "in σ (horizon)", "stress worst loss (USD)", "scenarios liquidated"):
@@ -121,7 +119,7 @@ def risk_tables(assessment: Assessment) -> list[Table]:
         _fmt(risk.get("stress_worst_loss_usd", float("nan")), 0),
         _fmt(risk.get("stress_liquidated_scenarios", 0.0), 0),
     )
-    return [vault, greeks, liquidation]
+    return [vault, delta, greeks, liquidation]
 
 
 def plan_tables(plan: Plan) -> list[Table]:

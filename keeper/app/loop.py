@@ -97,6 +97,20 @@ class TickResult:
     notes: list[str] = field(default_factory=list)  # what the keeper's jobs did (settlement)
 
 
+def band_metrics(plan: Plan, book: BookView) -> dict[str, float]:
+    """The delta bands the plan's rule used, as risk figures (USD at the book's spots): the one source for every
+    "inside band" shown by metrics, status and the dashboard."""
+    spot = {u.symbol: u.spot_usd for u in book.underlyings}
+    out: dict[str, float] = {}
+    for b in plan.bands:
+        s = spot.get(b.symbol, float("nan"))
+        out[f"delta_band_usd:{b.symbol}"] = b.half_width_units * s
+        out[f"delta_target_units:{b.symbol}"] = b.target_units
+        out[f"delta_deviation_usd:{b.symbol}"] = b.deviation_units * s
+        out[f"delta_inside_band:{b.symbol}"] = 1.0 if b.inside else 0.0
+    return out
+
+
 class Keeper:
     """Runs ticks; holds no chain state of its own beyond what the store remembers."""
 
@@ -209,9 +223,10 @@ class Keeper:
             self.metrics.rpc_errors.labels(kind="head_went_back").inc()
             self.executor.resync()
         assessment = self.assessor.assess(snapshot)
-        self.metrics.observe_risk(assessment.risk)
         book = replace(assessment.book, last_action_block=dict(self._last_action_blocks()))
         plan = decide(book, self.settings.policy)
+        assessment = replace(assessment, risk={**assessment.risk, **band_metrics(plan, book)})
+        self.metrics.observe_risk(assessment.risk)
         result = TickResult(snapshot.block_number, "no action", plan, risk=assessment.risk)
         if plan.empty:
             pass

@@ -33,6 +33,15 @@ class KeeperMetrics:
         self.delta_band_usd = Gauge(
             "hv_delta_band_usd", "Half-width of the no-trade delta band, USD", ["underlying"], registry=r
         )
+        self.delta_deviation_usd = Gauge(
+            "hv_delta_deviation_usd",
+            "Net delta minus its target, USD (the band is centred on the target)",
+            ["underlying"],
+            registry=r,
+        )
+        self.delta_inside_band = Gauge(
+            "hv_delta_inside_band", "1 when the delta rule found net delta inside its band", ["underlying"], registry=r
+        )
         self.health_factor = Gauge("hv_aave_health_factor", "Aave health factor of the vault", registry=r)
         self.liquidation_distance = Gauge(
             "hv_liquidation_distance_ratio", "Nearest liquidation as a fraction of spot", registry=r
@@ -76,6 +85,8 @@ class KeeperMetrics:
             "net_vega_usd_per_vol_pt": self.net_vega_usd,
             "net_theta_usd_per_day": self.net_theta_usd,
             "delta_band_usd": self.delta_band_usd,
+            "delta_deviation_usd": self.delta_deviation_usd,
+            "delta_inside_band": self.delta_inside_band,
             "oracle_age_seconds": self.oracle_age_seconds,
         }
         single = {

@@ -152,6 +152,7 @@ class KeeperRuntime:
             )
         fork_url = _fork_url(client)
         vault = record["vault"]
+        check_against_vault(settings, vault_risk_params(client, vault["HedgedVault"]))
         decoder = revert_decoder()
         txm = None
         if not read_only:
@@ -218,6 +219,42 @@ def _fork_url(client: RpcClient) -> str | None:
         return None  # not anvil: a real node
     url = (info.get("forkConfig") or {}).get("forkUrl")
     return str(url) if url else None
+
+
+def vault_risk_params(client: RpcClient, vault: str) -> dict[str, int]:
+    """The vault's ``riskParams()`` by Solidity field name."""
+    abi = contract_abi("HedgedVault")
+    (risk,) = decode_outputs(abi, "riskParams", client.eth_call(vault, "0x" + encode_call(abi, "riskParams", []).hex()))
+    return dict(risk)
+
+
+def check_against_vault(settings: KeeperSettings, risk: Mapping[str, int]) -> None:
+    """Refuse a policy the vault's own guards would defeat: a deleverage target or trigger under the vault's
+    health-factor floor (every repay, or every batch in between, would revert), a swap slippage allowance wider
+    than the vault's (its minimum outputs would be refused). Every problem is named with both values."""
+    policy = settings.policy
+    floor = risk["healthFactorFloorWad"] / 1e18
+    problems = []
+    if policy.health_factor_target <= floor:
+        problems.append(
+            f"policy.health_factor_target={policy.health_factor_target} is not above the vault's "
+            f"riskParams.healthFactorFloorWad={floor:g}: a deleverage would land under the floor and revert; "
+            f"set it above {floor:g}"
+        )
+    if policy.health_factor_trigger < floor:
+        problems.append(
+            f"policy.health_factor_trigger={policy.health_factor_trigger} is under the vault's "
+            f"riskParams.healthFactorFloorWad={floor:g}: between them the keeper would not deleverage while the "
+            f"vault refuses every batch; set it to at least {floor:g}"
+        )
+    if policy.max_slippage_bps > risk["maxSlippageBps"]:
+        problems.append(
+            f"policy.max_slippage_bps={policy.max_slippage_bps} exceeds the vault's riskParams.maxSlippageBps="
+            f"{risk['maxSlippageBps']}: swaps at the keeper's bound would be refused; set it to at most "
+            f"{risk['maxSlippageBps']}"
+        )
+    if problems:
+        raise ConfigError("; ".join(problems))
 
 
 def _require_keeper_role(client: RpcClient, vault: str, keeper: str) -> None:

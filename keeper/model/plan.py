@@ -91,6 +91,25 @@ class Decision:
 
 
 @dataclass(frozen=True)
+class DeltaBand:
+    """The no-trade band the delta rule used for one underlying: centred on the target, in underlying units.
+    Everything that reports "inside band" (metrics, status, dashboard) reads it from the plan."""
+
+    symbol: str
+    target_units: float
+    half_width_units: float
+    net_delta_units: float  # as the rule saw it (after the more urgent rules' actions)
+
+    @property
+    def deviation_units(self) -> float:
+        return self.net_delta_units - self.target_units
+
+    @property
+    def inside(self) -> bool:
+        return abs(self.deviation_units) <= self.half_width_units
+
+
+@dataclass(frozen=True)
 class Plan:
     """Actions in execution order, and the reasoning that produced them (also when nothing is done)."""
 
@@ -98,6 +117,7 @@ class Plan:
     actions: tuple[Action, ...]
     decisions: tuple[Decision, ...]
     stages: tuple[int, ...] = ()  # per action: the rule that made it, in order of urgency (0 = most urgent)
+    bands: tuple[DeltaBand, ...] = ()  # the delta rule's band per underlying
 
     @property
     def empty(self) -> bool:
@@ -110,7 +130,7 @@ class Plan:
             return None
         first = min(self.stages)
         kept = tuple(a for a, stage in zip(self.actions, self.stages, strict=True) if stage == first)
-        return Plan(self.block_number, kept, self.decisions, tuple(first for _ in kept))
+        return Plan(self.block_number, kept, self.decisions, tuple(first for _ in kept), self.bands)
 
     def to_dict(self) -> dict[str, Any]:
         """Canonical data form: recorded in the store before sending, hashed to refuse duplicates."""
@@ -118,4 +138,5 @@ class Plan:
             "block_number": self.block_number,
             "actions": [asdict(a) for a in self.actions],
             "decisions": [asdict(d) for d in self.decisions],
+            "bands": [asdict(b) for b in self.bands],
         }

@@ -9,7 +9,7 @@ state the plan leaves.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 from keeper.config import PolicyConfig
 from keeper.model import (
@@ -43,6 +43,11 @@ class Working:
     @property
     def health_factor(self) -> float:
         return math.inf if self.debt_usd <= 0 else self.collateral_lt_usd / self.debt_usd
+
+    def adopt(self, trial: Working) -> None:
+        """Take over ``trial``'s numbers (a copy the caller tried actions on and keeps)."""
+        for f in fields(self):
+            setattr(self, f.name, getattr(trial, f.name))
 
     def update(self, u: UnderlyingView, **changes: float) -> UnderlyingView:
         """Replace underlying ``u`` with ``changes`` applied as increments; returns the new view."""

@@ -22,11 +22,25 @@ Rules run in order of urgency, each on the state the previous ones leave (a ``Wo
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 
 from keeper.config import PolicyConfig
-from keeper.model import Action, BookView, Decision, MarginDeposit, OptionTrade, Plan, UnderlyingView, VenueAccountView
+from keeper.model import (
+    Action,
+    BookView,
+    Decision,
+    DeltaBand,
+    MarginDeposit,
+    OptionTrade,
+    Plan,
+    UnderlyingView,
+    VenueAccountView,
+)
 from keeper.policy.aave import Working, buy_delta, health_rule, raise_usdc, sell_delta, slippage
+
+Rule = Callable[[BookView, PolicyConfig, Working], tuple[list[Action], list[Decision]]]
 
 
 def decide(book: BookView, config: PolicyConfig) -> Plan:
@@ -44,12 +58,14 @@ def decide(book: BookView, config: PolicyConfig) -> Plan:
     actions: list[Action] = []
     decisions: list[Decision] = []
     stages: list[int] = []
-    for stage, rule in enumerate((health_rule, _margin_rule, _greek_limits_rule, _delta_rule)):
+    bands: list[DeltaBand] = []
+    rules: tuple[Rule, ...] = (health_rule, _margin_rule, _greek_limits_rule, partial(_delta_rule, bands=bands))
+    for stage, rule in enumerate(rules):
         rule_actions, rule_decisions = rule(book, config, state)
         actions += rule_actions
         stages += [stage] * len(rule_actions)
         decisions += rule_decisions
-    return Plan(book.block_number, tuple(actions), tuple(decisions), tuple(stages))
+    return Plan(book.block_number, tuple(actions), tuple(decisions), tuple(stages), tuple(bands))
 
 
 # --- 2. Venue margin -------------------------------------------------------------------------------------
@@ -191,15 +207,24 @@ def delta_band_units(u: UnderlyingView, config: PolicyConfig, horizon_years: flo
     return min(max(ww, floor), max(cap, floor))
 
 
-def _delta_rule(book: BookView, config: PolicyConfig, s: Working) -> tuple[list[Action], list[Decision]]:
+def _delta_rule(
+    book: BookView, config: PolicyConfig, s: Working, bands: list[DeltaBand]
+) -> tuple[list[Action], list[Decision]]:
+    """Appends the band it uses per underlying to ``bands`` (the plan carries them)."""
     actions: list[Action] = []
     decisions: list[Decision] = []
     for symbol in list(s.underlyings):
         u = s.underlyings[symbol]
-        band = delta_band_units(u, config, book.horizon_years)
+        used = DeltaBand(
+            symbol,
+            config.delta_target_units.get(symbol, 0.0),
+            delta_band_units(u, config, book.horizon_years),
+            u.net_delta_units,
+        )
+        bands.append(used)
+        band, delta = used.half_width_units, used.deviation_units  # deviation from the target
         rule = f"delta:{symbol}"
-        delta = u.net_delta_units - config.delta_target_units.get(symbol, 0.0)  # deviation from the target
-        if abs(delta) <= band:
+        if used.inside:
             decisions.append(Decision(rule, False, f"net delta {delta:+.4f} within band ±{band:.4f}"))
             continue
         trade = -delta
@@ -245,7 +270,7 @@ def _delta_rule(book: BookView, config: PolicyConfig, s: Working) -> tuple[list[
                 )
             )
             continue
-        s.__dict__.update(trial.__dict__)
+        s.adopt(trial)
         actions += hedge_actions
         decisions.append(
             Decision(

@@ -49,10 +49,13 @@ def test_status_and_plan__out_of_band_book__tables_and_simulation(stack: Stack, 
     keeper_rebalance(stack, Swap("USDC", "WETH", 300_000.0, 99.0))
     config = write_config(stack, tmp_path)
     runner = CliRunner()
-    status = runner.invoke(app, ["status", "-c", str(config)], terminal_width=200)
+    status = runner.invoke(app, ["status", "-c", str(config)], terminal_width=80)
     assert status.exit_code == 0, status.output
-    assert "net exposure per underlying" in status.output
+    assert "net delta per underlying" in status.output
     assert "WETH" in status.output
+    # Readable in an 80-column terminal: no line wider, no header or number cut to "…".
+    assert max(len(line) for line in status.output.splitlines()) <= 80
+    assert "…" not in status.output, status.output
     plan = runner.invoke(app, ["plan", "-c", str(config), "--simulate"], terminal_width=200)
     assert plan.exit_code == 0, plan.output
     assert "delta:WETH" in plan.output

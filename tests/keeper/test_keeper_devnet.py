@@ -13,6 +13,7 @@ from keeper.app.executor import VaultExecutor
 from keeper.app.runtime import protocol_adapters
 from keeper.chain.connect import web3_for
 from keeper.model import AaveBorrow, AaveSupply, Plan, Swap
+from keeper.model.exceptions import ConfigError
 
 from ..vault.conftest import Stack
 from .conftest import record_of, runtime_for, settings_for
@@ -178,3 +179,28 @@ def test_crash_path__on_a_fork_of_the_devnet__keeper_deleverages_before_the_floo
         assert runtime.fork_of == stack.devnet.url
         crash_path_keeps_health_above_floor(stack, runtime, driver)  # the floor is read on the origin: same value
     assert int(rpc(stack.devnet.url, "eth_blockNumber"), 16) == block  # the origin is untouched
+
+
+def test_build__hf_target_under_vault_floor__refused_naming_both(stack: Stack, tmp_path: Path) -> None:
+    # The vault's floor is 1.3: a deleverage to 1.25 would land under it and every one would revert.
+    settings = settings_for(stack, tmp_path, policy={"health_factor_trigger": 1.2, "health_factor_target": 1.25})
+    with pytest.raises(ConfigError, match=r"policy\.health_factor_target=1\.25.*healthFactorFloorWad.*1\.3"):
+        runtime_for(stack, settings)
+
+
+def test_build__hf_trigger_under_vault_floor__refused_naming_both(stack: Stack, tmp_path: Path) -> None:
+    # Between a 1.25 trigger and the 1.3 floor the keeper would not deleverage, and the vault refuses every batch.
+    settings = settings_for(stack, tmp_path, policy={"health_factor_trigger": 1.25, "health_factor_target": 1.6})
+    with pytest.raises(ConfigError, match=r"policy\.health_factor_trigger=1\.25.*healthFactorFloorWad.*1\.3"):
+        runtime_for(stack, settings)
+
+
+def test_build__slippage_over_vault_bound__refused_naming_both(stack: Stack, tmp_path: Path) -> None:
+    settings = settings_for(stack, tmp_path, policy={"max_slippage_bps": 150})
+    with pytest.raises(ConfigError, match=r"policy\.max_slippage_bps=150.*maxSlippageBps.*100"):
+        runtime_for(stack, settings)
+
+
+def test_build__config_within_vault_bounds__builds(stack: Stack, tmp_path: Path) -> None:
+    settings = settings_for(stack, tmp_path, policy={"max_slippage_bps": 100, "health_factor_trigger": 1.3})
+    runtime_for(stack, settings).close()

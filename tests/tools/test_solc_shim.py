@@ -20,7 +20,10 @@ def run(*args: str, stdin: str | None = None, cwd: Path = ROOT) -> subprocess.Co
 def test_version__native_format__as_native_solc_prints_it() -> None:
     out = run("--version")
     assert out.returncode == 0
-    assert out.stdout.splitlines() == ["solc, the solidity compiler commandline interface", "Version: 0.8.28+commit.7893614a.Linux.g++"]
+    assert out.stdout.splitlines() == [
+        "solc, the solidity compiler commandline interface",
+        "Version: 0.8.28+commit.7893614a.Linux.g++",
+    ]
 
 
 def test_unknown_flag__rejected__lists_supported_flags() -> None:
