@@ -14,9 +14,11 @@ from rich.console import Console
 from rich.table import Table
 
 from devnet.snapshot import STATE_DIR, anvil_args, ensure_snapshot, prepare_time
-from keeper.chain.anvil import AnvilError, AnvilProcess, rpc
+from keeper.chain.anvil import AnvilError, AnvilProcess, dev_account, rpc
+from keeper.paths import DEVNET_KEEPER_CONFIG as KEEPER_CONFIG
 from keeper.paths import DEVNET_RECORD_FILE as RECORD_FILE
 from keeper.paths import DEVNET_RUN_FILE as RUN_FILE
+from keeper.paths import ROOT
 
 app = typer.Typer(help="The embedded devnet: real Aave v3 + Uniswap v3 on anvil.", no_args_is_help=True)
 console = Console()
@@ -56,10 +58,49 @@ def up(port: int = typer.Option(8545, help="loopback port"), fresh: bool = typer
     STATE_DIR.mkdir(parents=True, exist_ok=True)
     RUN_FILE.write_text(json.dumps({"pid": pid, "url": node.url, "snapshot_key": snap.key}))
     RECORD_FILE.write_text(snap.record_path.read_text())
+    KEEPER_CONFIG.write_text(keeper_config(node.url))
     console.print(
         f"devnet up at {node.url} (pid {pid}); snapshot {snap.key} "
-        f"(build/check {t1 - t0:.2f} s, ready {time.perf_counter() - t1:.2f} s); record: {RECORD_FILE}"
+        f"(build/check {t1 - t0:.2f} s, ready {time.perf_counter() - t1:.2f} s); record: {RECORD_FILE}\n"
+        f"keeper config: {KEEPER_CONFIG.relative_to(ROOT)} (deploy the vault with `ape run deploy … --keeper TEST::6`, "
+        f"then `keeper status -c {KEEPER_CONFIG.relative_to(ROOT)}`; for `keeper run`: "
+        f"export {KEEPER_KEY_ENV}=$(keeper devnet key {KEEPER_DEV_ACCOUNT}))"
     )
+
+
+#: The devnet config signs with anvil's dev account 6, the keeper role the README's deploy command grants.
+KEEPER_DEV_ACCOUNT = 6
+KEEPER_KEY_ENV = "HV_KEEPER_KEY"
+
+
+def keeper_config(url: str) -> str:
+    """A keeper config for the running devnet: its RPC and chain id, its deployment record (the vault section is
+    added by ``ape run deploy``), a store and metrics beside it, and the key from an environment variable."""
+    return f"""# Written by `keeper devnet up` for the devnet at {url}. Everything else is the keeper's defaults
+# (deploy/keeper.example.toml shows every section for a real network).
+[network]
+rpc_url = "{url}"
+chain_id = 31337
+deployment_path = "{RECORD_FILE}"
+
+[signer]
+# anvil's public dev key {KEEPER_DEV_ACCOUNT}: export {KEEPER_KEY_ENV}=$(keeper devnet key {KEEPER_DEV_ACCOUNT})
+private_key_env = "{KEEPER_KEY_ENV}"
+
+[store]
+path = "{STATE_DIR / "keeper.sqlite"}"
+
+[metrics]
+enabled = true
+host = "127.0.0.1"
+port = 9464
+"""
+
+
+@app.command()
+def key(index: int = typer.Argument(KEEPER_DEV_ACCOUNT, help="anvil dev account index")) -> None:
+    """Print anvil's well-known private key ``index`` (public: for the devnet only, never a real network)."""
+    typer.echo("0x" + bytes(dev_account(index).key).hex())
 
 
 @app.command()
