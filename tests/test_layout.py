@@ -137,3 +137,30 @@ def test_cycle_finder__known_cycle__reported() -> None:
     graph.add_import(importer="a.y", imported="a.z")
     graph.add_import(importer="a.z", imported="a.x")
     assert _cycles(graph, {"a.x", "a.y", "a.z"}) == [["a.x", "a.y", "a.z"]]
+
+
+_SOLIDITY_DECLARATION = re.compile(r"^(?:abstract\s+)?(interface|contract|library)\s+(\w+)", re.MULTILINE)
+
+
+def _misplaced_interfaces(sources: dict[str, str]) -> list[str]:
+    """Interfaces declared outside contracts/interfaces/ (tests and their mocks may declare their own)."""
+    return sorted(
+        f"{path}: interface {name}"
+        for path, text in sources.items()
+        if not path.startswith(("contracts/interfaces/", "contracts/test/"))
+        for kind, name in _SOLIDITY_DECLARATION.findall(text)
+        if kind == "interface"
+    )
+
+
+def test_solidity_interfaces__checkout__all_in_interfaces_folder() -> None:
+    sources = {str(p.relative_to(ROOT)): p.read_text() for p in (ROOT / "contracts").rglob("*.sol")}
+    assert _misplaced_interfaces(sources) == []
+
+
+def test_solidity_interfaces__one_inside_an_implementation__reported() -> None:
+    sources = {
+        "contracts/vault/X.sol": "contract X {}\ninterface IY {\n}\n",
+        "contracts/interfaces/IZ.sol": "interface IZ {}",
+    }
+    assert _misplaced_interfaces(sources) == ["contracts/vault/X.sol: interface IY"]

@@ -7,6 +7,7 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
 import {IAggregatorV3} from "../interfaces/IAggregatorV3.sol";
 import {IOptionMarket} from "../interfaces/IOptionMarket.sol";
+import {IOptionsValuation} from "../interfaces/IOptionsValuation.sol";
 import {IVaultAdapter} from "../interfaces/IVaultAdapter.sol";
 
 /// @title OptionMarketAdapter
@@ -19,7 +20,7 @@ import {IVaultAdapter} from "../interfaces/IVaultAdapter.sol";
 ///      action from measured state (NAV, venue margin floor); nothing here trusts a return value.
 ///      The same contract serves the vault's views by plain STATICCALL at its own address: `valueE8` (venue
 ///      equity of every account the vault owns, in USD 1e8) and `marginState` (the tightest account).
-contract OptionMarketAdapter is IVaultAdapter {
+contract OptionMarketAdapter is IVaultAdapter, IOptionsValuation {
     using SafeERC20 for IERC20;
 
     enum Op {
@@ -150,7 +151,7 @@ contract OptionMarketAdapter is IVaultAdapter {
         }
     }
 
-    /// @notice The vault's rebalance post-check (see IOptionsValuation.checkMargin in VaultLogic).
+    /// @notice The vault's rebalance post-check (see IOptionsValuation.checkMargin).
     function checkMargin(address vault) external view {
         uint256[] memory accounts = market.accountsOf(vault);
         for (uint256 i; i < accounts.length; ++i) {

@@ -9,6 +9,7 @@ import {FixedPointMathLib} from "solady/utils/FixedPointMathLib.sol";
 
 import {IAggregatorV3} from "../interfaces/IAggregatorV3.sol";
 import {IHedgedVault} from "../interfaces/IHedgedVault.sol";
+import {IOptionsValuation} from "../interfaces/IOptionsValuation.sol";
 import {IAavePool} from "../interfaces/aave/IAavePool.sol";
 import {IUniswapV3Pool} from "../interfaces/uniswap/IUniswapV3.sol";
 import {PriceLib} from "./libraries/PriceLib.sol";
@@ -462,14 +463,4 @@ contract VaultLogic {
     function _tighter(bytes32 name, uint256 current, uint256 proposed) internal pure {
         if (proposed > current) revert IHedgedVault.OnlyTightening(name, current, proposed);
     }
-}
-
-/// @notice Valuation and margin surface of OPTIONS adapters (called with STATICCALL, not delegatecall).
-interface IOptionsValuation {
-    /// @notice Reverts unless every venue account of `vault` has equity ≥ the adapter's floor × maintenance
-    ///         margin, computed with fresh venue inputs (stale inputs revert too: the check fails closed).
-    function checkMargin(address vault) external view;
-
-    /// @notice Mark value of `vault`'s venue account (collateral + option marks) in USD 1e8.
-    function valueE8(address vault) external view returns (int256);
 }
