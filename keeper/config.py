@@ -160,7 +160,15 @@ class LoopConfig(_Section):
 
 
 class StoreConfig(_Section):
+    """SQLite at ``path`` (one keeper), or PostgreSQL at ``url`` (replicas sharing a vault's memory)."""
+
     path: Path = Path("var/keeper.sqlite")
+    url: str | None = Field(
+        None,
+        pattern=r"^postgresql(\+psycopg)?://",
+        description="postgresql://user:password@host:5432/db; when set, path is ignored",
+    )
+    pg_schema: str = Field("hedgevault", pattern=r"^[a-z_][a-z0-9_]{0,62}$", description="one schema per vault")
 
 
 class MetricsConfig(_Section):

@@ -23,6 +23,15 @@ def anvil() -> Iterator[AnvilProcess]:
 
 
 @pytest.fixture(scope="session")
+def postgres() -> Iterator[Any]:
+    """A real PostgreSQL 16 (pgserver's binaries) on a free loopback port for the session, always stopped."""
+    from devnet.postgres import PostgresServer
+
+    with PostgresServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
 def w3(anvil: AnvilProcess) -> Web3:
     """web3.py connected to the session anvil (chain id cached: one request per call)."""
     return web3_for(anvil.url)

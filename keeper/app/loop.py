@@ -25,7 +25,7 @@ from keeper.config import KeeperSettings
 from keeper.model import BookView, Plan
 from keeper.model.exceptions import HedgevaultError
 from keeper.policy import decide
-from keeper.store import Store
+from keeper.store import KeeperStore
 
 log = logging.getLogger("hedgevault.keeper")
 
@@ -120,7 +120,7 @@ class Keeper:
         reader: Reader,
         assessor: Assessor,
         executor: Executor,
-        store: Store,
+        store: KeeperStore,
         metrics: KeeperMetrics | None = None,
         *,
         dry_run: bool = False,

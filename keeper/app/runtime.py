@@ -38,7 +38,7 @@ from keeper.chain.txmanager import GWEI, FeePolicy, TxManager
 from keeper.config import KeeperSettings, SignerConfig
 from keeper.model.exceptions import ConfigError
 from keeper.model.roles import ROLES
-from keeper.store import Store
+from keeper.store import KeeperStore, open_store
 
 log = logging.getLogger("hedgevault.keeper")
 
@@ -118,7 +118,7 @@ class KeeperRuntime:
     record: dict[str, Any]
     client: RpcClient
     txm: TxManager | None
-    store: Store
+    store: KeeperStore
     metrics: KeeperMetrics
     keeper: Keeper
     chain_id: int
@@ -160,7 +160,7 @@ class KeeperRuntime:
             txm = TxManager(client, account, chain_id, fee_policy(settings), decoder)
             _require_keeper_role(client, vault["HedgedVault"], str(account.address))
         metrics = metrics or KeeperMetrics()
-        store = Store(settings.store.path)
+        store = open_store(settings.store)
         reader = LensReader(
             client, vault["VaultLens"], vault["HedgedVault"], valued=settings.loop.lens_valuation == "onchain"
         )

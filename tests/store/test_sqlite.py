@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from keeper.store import Store, StoreError
+from keeper.store import KeeperStore, Store, StoreError
 from keeper.store.sqlite import plan_hash
 
 PLAN = {"actions": [{"adapter": "uniswap_v3", "op": "swap", "amount_in": 10**18}], "target_delta": 0.0}
@@ -27,8 +27,7 @@ def test_open__newer_schema__refused_with_fix(tmp_path: Path) -> None:
         Store(path)
 
 
-def test_record_plan__same_plan_twice__second_is_refused() -> None:
-    store = Store(":memory:")
+def test_record_plan__same_plan_twice__second_is_refused(store: KeeperStore) -> None:
     first = store.record_plan(PLAN, block_number=10, reason="delta out of band", created_at=1.0)
     assert first is not None
     assert first.status == "recorded"
@@ -41,8 +40,7 @@ def test_plan_hash__key_order__does_not_matter() -> None:
     assert plan_hash({"a": 1}) != plan_hash({"a": 2})
 
 
-def test_tx_lifecycle__replacement_then_mined__plan_confirmed_and_versions_kept() -> None:
-    store = Store(":memory:")
+def test_tx_lifecycle__replacement_then_mined__plan_confirmed_and_versions_kept(store: KeeperStore) -> None:
     plan = store.record_plan(PLAN, block_number=10, reason="hedge", created_at=1.0)
     assert plan is not None
     store.record_tx(plan.id, "0xaa", nonce=5, max_fee_wei=10, priority_fee_wei=1, sent_at=1.0)
@@ -57,8 +55,7 @@ def test_tx_lifecycle__replacement_then_mined__plan_confirmed_and_versions_kept(
     assert store.pending_plans() == []
 
 
-def test_record_receipt__reverted__plan_reverted_with_reason() -> None:
-    store = Store(":memory:")
+def test_record_receipt__reverted__plan_reverted_with_reason(store: KeeperStore) -> None:
     plan = store.record_plan(PLAN, block_number=10, reason="hedge", created_at=1.0)
     assert plan is not None
     store.record_tx(plan.id, "0xaa", nonce=1, max_fee_wei=10, priority_fee_wei=1, sent_at=1.0)
@@ -74,8 +71,7 @@ def test_record_receipt__reverted__plan_reverted_with_reason() -> None:
     assert record.status == "reverted"
 
 
-def test_record_receipt__unknown_tx__refused_and_nothing_written() -> None:
-    store = Store(":memory:")
+def test_record_receipt__unknown_tx__refused_and_nothing_written(store: KeeperStore) -> None:
     with pytest.raises(StoreError, match="record_tx must come first"):
         store.record_receipt("0xdead", status="mined", block_number=1, gas_used=1, effective_gas_price_wei=1)
 
@@ -93,8 +89,7 @@ def test_transaction__error_inside__rolls_back_everything() -> None:
     assert store.get_state("last_block") is None
 
 
-def test_state_and_series__round_trip() -> None:
-    store = Store(":memory:")
+def test_state_and_series__round_trip(store: KeeperStore) -> None:
     store.set_state("last_block", "42")
     store.record_nav(42, 1_700_000_000, nav_usd=1_000_000.0, share_price=1.01, pnl_usd=10_000.0)
     tick = store.record_tick(
