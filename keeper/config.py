@@ -74,6 +74,37 @@ class TxConfig(_Section):
         return self
 
 
+class TailBudgetConfig(_Section):
+    """The tail-loss budget (``keeper.policy.tail``): the worst stress loss over the horizon, as a share of NAV,
+    that the keeper buys protection to keep."""
+
+    enabled: bool = True
+    tail_budget_pct: float = Field(5.0, gt=0, le=100, description="max worst-scenario loss, % of NAV")
+    horizon_days: float = Field(7.0, gt=0, le=90, description="the stress moves are forecast vol over this")
+    high_vol_horizon_multiplier: float = Field(
+        2.0, ge=1, le=10, description="horizon × (1 + P(high-vol regime) × (this − 1)): a high-vol regime stretches it"
+    )
+    spot_z_max: float = Field(3.0, gt=0, le=10, description="grid spot moves reach ± this × σ_forecast·√horizon")
+    spot_steps: int = Field(9, ge=3, le=41, description="spot moves on the grid (odd: 0 is one of them)")
+    vol_shocks: tuple[float, ...] = Field(
+        (-0.3, 0.0, 0.5, 1.0), min_length=1, description="relative implied-vol shocks on the grid"
+    )
+    historical_shocks: bool = Field(True, description="add the named historical shocks to the grid")
+    reference_vol_annual: float = Field(
+        0.6, gt=0, le=5, description="vol the historical shocks happened against: they scale by σ_forecast / this (≥ 1)"
+    )
+    max_turnover_usd: float = Field(250_000.0, gt=0, description="most premium + spot notional traded per decision")
+    max_spend_nav_pct: float = Field(2.0, gt=0, le=100, description="most premium spent per decision, % of NAV")
+
+    @model_validator(mode="after")
+    def _shape(self) -> TailBudgetConfig:
+        if self.spot_steps % 2 == 0:
+            raise ValueError(f"spot_steps={self.spot_steps} must be odd so the grid holds the unshocked spot")
+        if min(self.vol_shocks) <= -1:
+            raise ValueError(f"vol_shocks={self.vol_shocks} must all be > -1 (relative: -1 puts vol at 0)")
+        return self
+
+
 class PolicyConfig(_Section):
     """Hedging policy thresholds. Units in names; see docs for the band formula."""
 
@@ -111,6 +142,7 @@ class PolicyConfig(_Section):
     lever_with_usdc_debt: bool = Field(
         False, description="buy delta with USDC borrowed against the bought underlying (HF-bounded)"
     )
+    tail: TailBudgetConfig = TailBudgetConfig()
 
     @model_validator(mode="after")
     def _ordered(self) -> PolicyConfig:

@@ -2,7 +2,7 @@
 array aliases, roles and the project's exceptions. Everything else in the project may import it; it imports
 nothing of the project."""
 
-from keeper.model.book import BookView, ShortOption, UnderlyingView, VenueAccountView
+from keeper.model.book import BookView, ShortOption, TailCandidate, TailInputs, UnderlyingView, VenueAccountView
 from keeper.model.plan import (
     AaveBorrow,
     AaveRepay,
@@ -15,6 +15,7 @@ from keeper.model.plan import (
     OptionTrade,
     Plan,
     Swap,
+    TailReport,
     VenueAccountOpen,
 )
 
@@ -32,6 +33,9 @@ __all__ = [
     "Plan",
     "ShortOption",
     "Swap",
+    "TailCandidate",
+    "TailInputs",
+    "TailReport",
     "UnderlyingView",
     "VenueAccountOpen",
     "VenueAccountView",

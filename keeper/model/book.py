@@ -8,6 +8,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class UnderlyingView:
@@ -58,6 +60,40 @@ class VenueAccountView:
 
 
 @dataclass(frozen=True)
+class TailCandidate:
+    """A listed option the tail rule may buy: a new wing (``max_units`` = venue liquidity) or a buyback of a
+    short (``max_units`` = the short held). Prices per unit of underlying, USD; ``t_years`` to expiry."""
+
+    series_id: int
+    underlying: str
+    strike_usd: float
+    t_years: float
+    vol: float  # the venue's implied vol for this series
+    is_call: bool
+    ask_usd: float  # what buying one unit costs at the venue (mark + fee)
+    max_units: float
+    account_id: int = 0
+
+
+@dataclass(frozen=True)
+class TailInputs:
+    """What the tail-budget rule revalues: every live option position (arrays of shape (n,), ``underlying`` as
+    the index into ``BookView.underlyings``), the options it may buy, NAV, and the gas of one extra leg."""
+
+    underlying_index: np.ndarray
+    size: np.ndarray  # signed contracts
+    strike_usd: np.ndarray
+    t_years: np.ndarray
+    vol: np.ndarray
+    is_call: np.ndarray
+    rate: float
+    nav_usd: float
+    candidates: tuple[TailCandidate, ...] = ()
+    leg_gas_usd: float = 0.0
+    high_vol_probability: float = 0.0  # the regime model's P(high-vol state) (0 without a fitted model)
+
+
+@dataclass(frozen=True)
 class BookView:
     """Everything the policy decides on, for one block."""
 
@@ -81,3 +117,4 @@ class BookView:
     gas_cost_usd: float = 0.0  # expected gas of one rebalance
     horizon_years: float = 1.0 / 365.0
     last_action_block: dict[str, int] = field(default_factory=dict)
+    tail: TailInputs | None = None  # the tail-budget rule runs only when the assessor provides its inputs

@@ -110,6 +110,25 @@ class DeltaBand:
 
 
 @dataclass(frozen=True)
+class TailReport:
+    """The tail-budget rule's numbers for one decision (USD): the worst stress loss before and after the
+    planned trades, the budget, what the trades cost, and whether the budget can be met at all."""
+
+    worst_scenario: str
+    worst_loss_usd: float
+    budget_usd: float
+    worst_scenario_after: str
+    worst_loss_after_usd: float
+    cost_usd: float
+    feasible: bool
+    horizon_days: float
+
+    @property
+    def within_budget(self) -> bool:
+        return self.worst_loss_after_usd <= self.budget_usd * (1 + 1e-9)
+
+
+@dataclass(frozen=True)
 class Plan:
     """Actions in execution order, and the reasoning that produced them (also when nothing is done)."""
 
@@ -118,6 +137,7 @@ class Plan:
     decisions: tuple[Decision, ...]
     stages: tuple[int, ...] = ()  # per action: the rule that made it, in order of urgency (0 = most urgent)
     bands: tuple[DeltaBand, ...] = ()  # the delta rule's band per underlying
+    tail: TailReport | None = None  # the tail-budget rule's numbers (None when it did not run)
 
     @property
     def empty(self) -> bool:
@@ -130,7 +150,7 @@ class Plan:
             return None
         first = min(self.stages)
         kept = tuple(a for a, stage in zip(self.actions, self.stages, strict=True) if stage == first)
-        return Plan(self.block_number, kept, self.decisions, tuple(first for _ in kept), self.bands)
+        return Plan(self.block_number, kept, self.decisions, tuple(first for _ in kept), self.bands, self.tail)
 
     def to_dict(self) -> dict[str, Any]:
         """Canonical data form: recorded in the store before sending, hashed to refuse duplicates."""
@@ -139,4 +159,5 @@ class Plan:
             "actions": [asdict(a) for a in self.actions],
             "decisions": [asdict(d) for d in self.decisions],
             "bands": [asdict(b) for b in self.bands],
+            **({"tail": asdict(self.tail)} if self.tail is not None else {}),
         }

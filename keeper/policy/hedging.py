@@ -17,6 +17,10 @@ Rules run in order of urgency, each on the state the previous ones leave (a ``Wo
    underlying (supplying USDC collateral first if short). A hedge is skipped when it is smaller
    than ``min_trade_usd``, within ``cooldown_blocks`` of the last one, or when its risk reduction (1-σ
    horizon loss avoided) is below ``cost_benefit_ratio`` × its cost (swap cost + gas).
+5. Tail budget (:mod:`keeper.policy.tail`, when the book carries its inputs): revalue the book as the rules
+   above leave it over the stress set and, when the worst loss exceeds ``policy.tail.tail_budget_pct`` of NAV,
+   buy the cheapest protection (MILP) that brings it back under. Last, so it sees the hedged book and its
+   trades are the plan's final word.
 """
 
 from __future__ import annotations
@@ -35,10 +39,12 @@ from keeper.model import (
     MarginDeposit,
     OptionTrade,
     Plan,
+    TailReport,
     UnderlyingView,
     VenueAccountView,
 )
 from keeper.policy.aave import Working, buy_delta, health_rule, raise_usdc, sell_delta, slippage
+from keeper.policy.tail import tail_rule
 
 Rule = Callable[[BookView, PolicyConfig, Working], tuple[list[Action], list[Decision]]]
 
@@ -59,13 +65,21 @@ def decide(book: BookView, config: PolicyConfig) -> Plan:
     decisions: list[Decision] = []
     stages: list[int] = []
     bands: list[DeltaBand] = []
-    rules: tuple[Rule, ...] = (health_rule, _margin_rule, _greek_limits_rule, partial(_delta_rule, bands=bands))
+    reports: list[TailReport] = []
+    rules: tuple[Rule, ...] = (
+        health_rule,
+        _margin_rule,
+        _greek_limits_rule,
+        partial(_delta_rule, bands=bands),
+        partial(tail_rule, planned=actions, reports=reports),
+    )
     for stage, rule in enumerate(rules):
         rule_actions, rule_decisions = rule(book, config, state)
         actions += rule_actions
         stages += [stage] * len(rule_actions)
         decisions += rule_decisions
-    return Plan(book.block_number, tuple(actions), tuple(decisions), tuple(stages), tuple(bands))
+    tail = reports[0] if reports else None
+    return Plan(book.block_number, tuple(actions), tuple(decisions), tuple(stages), tuple(bands), tail)
 
 
 # --- 2. Venue margin -------------------------------------------------------------------------------------

@@ -1,0 +1,354 @@
+"""The tail-loss budget: keep the worst stress loss over the horizon within ``tail_budget_pct`` of NAV, before
+the move. Pure: data in, actions and reasoning out.
+
+**Stress set.** Per underlying u with forecast vol σᵤ (GARCH(1,1), EWMA fallback; ``BookView.sigma_annual``) the
+horizon move is mᵤ = σᵤ·√h, h = ``horizon_days`` × (1 + p_high × (``high_vol_horizon_multiplier`` − 1)) with p_high
+the regime model's high-vol probability. The grid is every spot move z·mᵤ, z ∈ linspace(−z_max, z_max,
+``spot_steps``) (all underlyings the same z: crypto crashes together), crossed with every relative vol shock in
+``vol_shocks``. Each named historical shock (:data:`keeper.risk.stress.HISTORICAL_SHOCKS`) is added with its
+spot return scaled by max(1, σᵤ / ``reference_vol_annual``) (the shock as it happened, larger when vol now is
+higher than the vol it happened against) and its implied-vol multiplier as is. Spot moves are floored at −95 %.
+Every scenario reprices every position exactly (Black–Scholes, instantaneous: no theta credit) and revalues
+spot, Aave collateral and debt in the underlying.
+
+**Choice.** When the worst loss L exceeds the budget B = ``tail_budget_pct`` × NAV, a MILP (scipy HiGHS) picks
+sizes xⱼ ≥ 0 of the legs — buy a listed option (a wing, or back a short the vault holds), sell or buy the
+underlying — minimising Σ costⱼ·xⱼ + gas·Σ yⱼ (yⱼ ∈ {0, 1}: leg j trades; cost = premium at the venue's ask, or
+the swap cost for spot) subject to, in every scenario k, Pₖ + Σ aₖⱼ·xⱼ − gas·Σ yⱼ ≥ −B (aₖⱼ: the leg's value
+change in k less what it costs), xⱼ ≤ Uⱼ·yⱼ (Uⱼ: venue liquidity, the short held, the units held or affordable),
+premium spent ≤ min(idle USDC above the reserve, ``max_spend_nav_pct`` × NAV) and premium + spot notional ≤
+``max_turnover_usd``. If no set meets B, it says so, takes the smallest reachable worst loss and the cheapest
+trades reaching it (the cheapest partial reduction), and reports infeasible (the loop raises an alert).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from keeper.config import PolicyConfig, TailBudgetConfig
+from keeper.model import Action, BookView, Decision, OptionTrade, Swap, TailCandidate, TailInputs, TailReport
+from keeper.policy.aave import USDC, Working, slippage
+from keeper.risk.black import greeks, price
+from keeper.risk.portfolio import OptionBook
+from keeper.risk.stress import HISTORICAL_SHOCKS, grid
+
+SPOT_FLOOR = -0.95
+
+
+@dataclass(frozen=True)
+class StressSet:
+    """Scenario k moves underlying u by ``spot_shock[k, u]`` (relative) and its implied vols by ``vol_shock[k, u]``."""
+
+    names: tuple[str, ...]
+    spot_shock: np.ndarray  # (k, u)
+    vol_shock: np.ndarray  # (k, u)
+    horizon_days: float
+
+
+def horizon_days(cfg: TailBudgetConfig, high_vol_probability: float) -> float:
+    p = min(1.0, max(0.0, high_vol_probability))
+    return cfg.horizon_days * (1.0 + p * (cfg.high_vol_horizon_multiplier - 1.0))
+
+
+def stress_set(
+    symbols: list[str], sigma_annual: np.ndarray, cfg: TailBudgetConfig, high_vol_probability: float = 0.0
+) -> StressSet:
+    """The scenarios of the module docstring, for underlyings ``symbols`` with forecast vols ``sigma_annual``."""
+    days = horizon_days(cfg, high_vol_probability)
+    move = np.asarray(sigma_annual, dtype=np.float64) * math.sqrt(days / 365.0)
+    zs = np.linspace(-cfg.spot_z_max, cfg.spot_z_max, cfg.spot_steps)
+    names: list[str] = []
+    spot: list[np.ndarray] = []
+    vol: list[np.ndarray] = []
+    for dv in cfg.vol_shocks:
+        for z in zs:
+            names.append(f"spot {z:+.2f}σ, vol {dv:+.0%}")
+            spot.append(z * move)
+            vol.append(np.full(move.size, dv))
+    if cfg.historical_shocks:
+        scale = np.maximum(1.0, np.asarray(sigma_annual, dtype=np.float64) / cfg.reference_vol_annual)
+        for shock in HISTORICAL_SHOCKS:
+            ret = np.array([shock.spot_return.get(s, min(shock.spot_return.values())) for s in symbols])
+            names.append(f"{shock.name} ({shock.date})")
+            spot.append(ret * scale)
+            vol.append(np.full(move.size, shock.vol_multiplier - 1.0))
+    shape = (len(names), move.size)
+    return StressSet(
+        tuple(names),
+        np.maximum(SPOT_FLOOR, np.array(spot).reshape(shape)),
+        np.array(vol).reshape(shape),
+        days,
+    )
+
+
+def book_pnl(tail: TailInputs, spot_usd: np.ndarray, linear_units: np.ndarray, scenarios: StressSet) -> np.ndarray:
+    """PnL (USD) of positions + linear exposures in every scenario: one kernel call over the union of the
+    scenarios' per-underlying shocks, then each scenario picks its own (vol, spot) cell per underlying."""
+    ds = np.unique(np.concatenate([scenarios.spot_shock.ravel(), [0.0]]))
+    dv = np.unique(np.concatenate([scenarios.vol_shock.ravel(), [0.0]]))
+    book = OptionBook(tail.underlying_index, tail.size, tail.strike_usd, tail.t_years, tail.vol, tail.is_call)
+    value = grid(book, spot_usd, tail.rate, linear_units, ds, dv).value_usd  # (u, vol, spot)
+    i_s = np.searchsorted(ds, scenarios.spot_shock)
+    i_v = np.searchsorted(dv, scenarios.vol_shock)
+    u = np.arange(spot_usd.size)
+    base = value[u, np.searchsorted(dv, 0.0), np.searchsorted(ds, 0.0)]
+    return (value[u[None, :], i_v, i_s] - base[None, :]).sum(axis=1)
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One tradable unit of protection: what it does in every scenario, what it costs, how much is available."""
+
+    label: str
+    candidate: TailCandidate | None  # None for a spot leg
+    underlying: int
+    units_sign: float  # spot legs: +1 buy, −1 sell (options are always bought)
+    cost_usd: float  # per unit: premium at ask, or swap cost
+    cash_usd: float  # per unit of USDC spent (premium, or spot bought)
+    notional_usd: float  # per unit, counted against the turnover budget
+    max_units: float
+
+
+def legs(book: BookView, tail: TailInputs, cfg: PolicyConfig, s: Working, option_legs: bool) -> list[Leg]:
+    symbols = [u.symbol for u in book.underlyings]
+    out: list[Leg] = []
+    if option_legs:
+        for c in tail.candidates:
+            if c.max_units > 0 and c.ask_usd > 0 and c.underlying in symbols:
+                kind = "call" if c.is_call else "put"
+                out.append(
+                    Leg(
+                        f"series {c.series_id} ({c.underlying} {kind} {c.strike_usd:,.0f}, {c.t_years * 365:.1f} d)",
+                        c,
+                        symbols.index(c.underlying),
+                        1.0,
+                        c.ask_usd,
+                        c.ask_usd,
+                        c.ask_usd,
+                        c.max_units,
+                    )
+                )
+    bps = cfg.hedge_cost_bps / 10_000
+    cash = max(0.0, s.idle_usdc - cfg.idle_reserve_usdc)
+    for i, symbol in enumerate(symbols):
+        u = s.underlyings[symbol]
+        if u.held_units > 0:
+            out.append(Leg(f"sell {symbol}", None, i, -1.0, u.spot_usd * bps, 0.0, u.spot_usd, u.held_units))
+        if cash > 0:
+            unit = u.spot_usd * (1 + bps)
+            out.append(Leg(f"buy {symbol}", None, i, 1.0, u.spot_usd * bps, unit, u.spot_usd, cash / unit))
+    return out
+
+
+def leg_pnl(legs_: list[Leg], spot_usd: np.ndarray, tail: TailInputs, scenarios: StressSet) -> np.ndarray:
+    """(k, j): value change of one unit of each leg in each scenario, less its cost."""
+    k = len(scenarios.names)
+    out = np.zeros((k, len(legs_)))
+    for j, leg in enumerate(legs_):
+        moved = spot_usd[leg.underlying] * (1.0 + scenarios.spot_shock[:, leg.underlying])
+        c = leg.candidate
+        if c is None:
+            out[:, j] = leg.units_sign * (moved - spot_usd[leg.underlying]) - leg.cost_usd
+            continue
+        vol = c.vol * (1.0 + scenarios.vol_shock[:, leg.underlying])
+        value = price(moved, c.strike_usd, c.t_years, vol, tail.rate, c.is_call)
+        out[:, j] = value - c.ask_usd
+    return out
+
+
+@dataclass(frozen=True)
+class Solution:
+    units: np.ndarray
+    feasible: bool
+
+
+def solve(
+    pnl: np.ndarray,
+    a: np.ndarray,
+    legs_: list[Leg],
+    budget_usd: float,
+    gas_usd: float,
+    spend_cap: float,
+    turnover: float,
+) -> Solution:
+    """The MILP of the module docstring; when it has no solution, the cheapest trades reaching the smallest
+    reachable worst loss (two solves: minimise the worst loss, then the cost at that loss)."""
+    n, k = len(legs_), pnl.size
+    cap = np.array([leg.max_units for leg in legs_])
+    cost = np.array([leg.cost_usd for leg in legs_])
+    cash = np.array([leg.cash_usd for leg in legs_])
+    notional = np.array([leg.notional_usd for leg in legs_])
+    zeros, eye = np.zeros(n), np.eye(n)
+    # variables: x (n), y (n), t (1): the worst loss, bounded by the budget in the first solve
+    scen = np.hstack([a, np.full((k, n), -gas_usd), np.ones((k, 1))])  # Pₖ + a·x − gas·Σy + t ≥ 0
+    rows = [
+        LinearConstraint(scen, -pnl, np.inf),
+        LinearConstraint(np.hstack([eye, -np.diag(cap), np.zeros((n, 1))]), -np.inf, 0.0),
+        LinearConstraint(np.concatenate([cash, zeros, [0.0]])[None, :], -np.inf, spend_cap),
+        LinearConstraint(np.concatenate([notional, zeros, [0.0]])[None, :], -np.inf, turnover),
+    ]
+    integrality = np.concatenate([zeros, np.ones(n), [0.0]])
+    lower = np.zeros(2 * n + 1)
+    upper = np.concatenate([cap, np.ones(n), [budget_usd]])
+    objective = np.concatenate([cost, np.full(n, gas_usd), [0.0]])
+    options = {"time_limit": 5.0, "mip_rel_gap": 1e-6}
+    first = milp(objective, constraints=rows, integrality=integrality, bounds=Bounds(lower, upper), options=options)
+    if first.status == 0:
+        return Solution(first.x[:n], True)
+    upper[-1] = np.inf
+    worst = np.concatenate([zeros, zeros, [1.0]])
+    reach = milp(worst, constraints=rows, integrality=integrality, bounds=Bounds(lower, upper), options=options)
+    if reach.status != 0:
+        return Solution(np.zeros(n), False)
+    upper[-1] = reach.x[-1] * (1 + 1e-7) + 1e-6
+    cheapest = milp(objective, constraints=rows, integrality=integrality, bounds=Bounds(lower, upper), options=options)
+    x = cheapest.x if cheapest.status == 0 else reach.x
+    return Solution(x[:n], False)
+
+
+def tail_rule(
+    book: BookView, config: PolicyConfig, s: Working, planned: list[Action], reports: list[TailReport]
+) -> tuple[list[Action], list[Decision]]:
+    """Keep the worst stress loss within budget (module docstring). ``planned`` are the earlier rules' actions
+    (their option trades are part of the book revalued here); the rule's numbers go to ``reports``."""
+    cfg = config.tail
+    tail = book.tail
+    if not cfg.enabled or tail is None:
+        return [], []
+    if tail.nav_usd <= 0:
+        return [], [Decision("tail_budget", False, f"NAV ${tail.nav_usd:,.0f} ≤ 0: no budget to keep")]
+    symbols = [u.symbol for u in book.underlyings]
+    views = [s.underlyings[sym] for sym in symbols]
+    spot = np.array([u.spot_usd for u in views])
+    linear = np.array([u.held_units + u.collateral_units - u.debt_units for u in views])
+    scenarios = stress_set(symbols, np.array([u.sigma_annual for u in views]), cfg, tail.high_vol_probability)
+    positions = _with_planned(tail, planned, symbols)
+    pnl = book_pnl(positions, spot, linear, scenarios)
+    budget = cfg.tail_budget_pct / 100 * tail.nav_usd
+    worst = int(np.argmin(pnl))
+    loss = float(-min(0.0, pnl[worst]))
+    pct = 100 * loss / tail.nav_usd
+    if loss <= budget:
+        reports.append(
+            TailReport(
+                scenarios.names[worst], loss, budget, scenarios.names[worst], loss, 0.0, True, scenarios.horizon_days
+            )
+        )
+        reason = (
+            f"worst stress loss ${loss:,.0f} ({pct:.2f} % of NAV, {scenarios.names[worst]}, "
+            f"{scenarios.horizon_days:.1f} d) within budget ${budget:,.0f} ({cfg.tail_budget_pct} %)"
+        )
+        return [], [Decision("tail_budget", False, reason)]
+    available = legs(book, tail, config, s, book.venue_tradeable)
+    a = leg_pnl(available, spot, tail, scenarios)
+    spend_cap = min(max(0.0, s.idle_usdc - config.idle_reserve_usdc), cfg.max_spend_nav_pct / 100 * tail.nav_usd)
+    solution = (
+        solve(pnl, a, available, budget, tail.leg_gas_usd, spend_cap, cfg.max_turnover_usd)
+        if available
+        else Solution(np.zeros(0), False)
+    )
+    units = (
+        np.where(
+            solution.units * np.array([leg.notional_usd for leg in available]) >= config.dust_usd, solution.units, 0.0
+        )
+        if available
+        else solution.units
+    )
+    traded = units > 0
+    after = pnl + (a @ units if available else 0.0) - tail.leg_gas_usd * int(traded.sum())
+    worst_after = int(np.argmin(after))
+    loss_after = float(-min(0.0, after[worst_after]))
+    cost = float(np.dot([leg.cost_usd for leg in available], units)) + tail.leg_gas_usd * int(traded.sum())
+    actions, bought = _actions(available, units, config, s, tail.rate)
+    feasible = solution.feasible and loss_after <= budget * (1 + 1e-6)
+    reports.append(
+        TailReport(
+            scenarios.names[worst],
+            loss,
+            budget,
+            scenarios.names[worst_after],
+            loss_after,
+            cost,
+            feasible,
+            scenarios.horizon_days,
+        )
+    )
+    head = (
+        f"worst stress loss ${loss:,.0f} ({pct:.2f} % of NAV, {scenarios.names[worst]}, "
+        f"{scenarios.horizon_days:.1f} d) > budget ${budget:,.0f} ({cfg.tail_budget_pct} %)"
+    )
+    what = "; ".join(bought) if bought else "nothing"
+    if feasible:
+        reason = f"{head}: {what}; cost ${cost:,.0f} → worst ${loss_after:,.0f} ({scenarios.names[worst_after]})"
+    else:
+        why = "" if book.venue_tradeable else " (venue inputs stale: spot legs only)"
+        reason = (
+            f"{head}: INFEASIBLE within liquidity, spend cap ${spend_cap:,.0f} and turnover "
+            f"${cfg.max_turnover_usd:,.0f}{why}; cheapest partial reduction: {what}; cost ${cost:,.0f} → worst "
+            f"${loss_after:,.0f} ({scenarios.names[worst_after]})"
+        )
+    return actions, [Decision("tail_budget", bool(actions), reason)]
+
+
+def _with_planned(tail: TailInputs, planned: list[Action], symbols: list[str]) -> TailInputs:
+    """The positions plus the earlier rules' option trades on series the rule knows (its candidates)."""
+    known = {c.series_id: c for c in tail.candidates}
+    extra = [(known[a.series_id], a.size) for a in planned if isinstance(a, OptionTrade) and a.series_id in known]
+    if not extra:
+        return tail
+    c = [e[0] for e in extra]
+    return TailInputs(
+        np.concatenate([tail.underlying_index, [symbols.index(x.underlying) for x in c]]).astype(np.int64),
+        np.concatenate([tail.size, [e[1] for e in extra]]),
+        np.concatenate([tail.strike_usd, [x.strike_usd for x in c]]),
+        np.concatenate([tail.t_years, [x.t_years for x in c]]),
+        np.concatenate([tail.vol, [x.vol for x in c]]),
+        np.concatenate([tail.is_call, [x.is_call for x in c]]).astype(bool),
+        tail.rate,
+        tail.nav_usd,
+        tail.candidates,
+        tail.leg_gas_usd,
+        tail.high_vol_probability,
+    )
+
+
+def _actions(
+    available: list[Leg], units: np.ndarray, config: PolicyConfig, s: Working, rate: float
+) -> tuple[list[Action], list[str]]:
+    """The chosen legs as plan actions, applied to the working state (idle USDC, held units, Greeks)."""
+    actions: list[Action] = []
+    words: list[str] = []
+    slip = slippage(config)
+    for leg, x in zip(available, units, strict=True):
+        if x <= 0:
+            continue
+        symbol = list(s.underlyings)[leg.underlying]
+        u = s.underlyings[symbol]
+        c = leg.candidate
+        if c is not None:
+            g = greeks(u.spot_usd, c.strike_usd, c.t_years, c.vol, rate, c.is_call)
+            actions.append(OptionTrade(c.series_id, float(x), float(x * c.ask_usd * (1 + slip)), c.account_id))
+            s.idle_usdc -= x * c.ask_usd
+            s.update(
+                u,
+                net_delta_units=float(x * g.delta[0]),
+                net_gamma_units_per_usd=float(x * g.gamma[0]),
+                net_vega_usd_per_vol_pt=float(x * g.vega[0] / 100),
+            )
+            words.append(f"buy {x:.4f} of {leg.label} for ${x * c.ask_usd:,.0f}")
+        elif leg.units_sign < 0:
+            actions.append(Swap(symbol, USDC, float(x), float(x * u.spot_usd * (1 - slip))))
+            s.idle_usdc += x * u.spot_usd * (1 - config.hedge_cost_bps / 10_000)
+            s.update(u, held_units=-float(x), net_delta_units=-float(x))
+            words.append(f"sell {x:.4f} {symbol} (${x * u.spot_usd:,.0f})")
+        else:
+            spend = float(x * leg.cash_usd)
+            actions.append(Swap(USDC, symbol, spend, float(x * (1 - slip))))
+            s.idle_usdc -= spend
+            s.update(u, held_units=float(x), net_delta_units=float(x))
+            words.append(f"buy {x:.4f} {symbol} (${spend:,.0f})")
+    return actions, words

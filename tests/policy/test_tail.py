@@ -1,0 +1,232 @@
+"""The tail-budget rule: budget met (checked by an independent revaluation), infeasible (cheapest partial
+reduction, reported), no-op inside, and the MILP against a brute-force search on a small grid."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from keeper.config import PolicyConfig, TailBudgetConfig
+from keeper.model import BookView, OptionTrade, Swap, TailCandidate, TailInputs, UnderlyingView
+from keeper.policy import decide
+from keeper.policy.aave import Working
+from keeper.policy.tail import book_pnl, leg_pnl, legs, solve, stress_set
+from keeper.risk.black import price_reference
+from keeper.risk.stress import HISTORICAL_SHOCKS
+
+SPOT, VOL, RATE, NAV = 3000.0, 0.6, 0.0, 1_000_000.0
+T = 14 / 365
+
+
+def weth(**kw: float) -> UnderlyingView:
+    base = dict(
+        symbol="WETH",
+        spot_usd=SPOT,
+        sigma_annual=VOL,
+        net_delta_units=0.0,
+        net_gamma_units_per_usd=0.0,
+        net_vega_usd_per_vol_pt=0.0,
+        held_units=0.0,
+        debt_units=0.0,
+        collateral_units=0.0,
+        liquidation_threshold=0.83,
+    )
+    base.update(kw)
+    return UnderlyingView(**base)  # type: ignore[arg-type]
+
+
+def ask(strike: float, is_call: bool, t: float = T) -> float:
+    return float(price_reference(SPOT, strike, t, VOL, RATE, is_call)[0]) * 1.02 + 0.5
+
+
+def candidate(series: int, strike: float, is_call: bool, max_units: float = 500.0, t: float = T) -> TailCandidate:
+    return TailCandidate(series, "WETH", strike, t, VOL, is_call, ask(strike, is_call, t), max_units)
+
+
+# Short strangle: 120 puts at 2,700 and 120 calls at 3,300, 14 days; wings and buybacks listed.
+SHORT_PUT, SHORT_CALL = candidate(1, 2700, False, 120), candidate(2, 3300, True, 120)
+WINGS = (candidate(3, 2400, False), candidate(4, 2100, False), candidate(5, 3600, True), candidate(6, 3900, True))
+
+
+def strangle(
+    units: float = 120.0, candidates: tuple[TailCandidate, ...] = (SHORT_PUT, SHORT_CALL, *WINGS)
+) -> TailInputs:
+    return TailInputs(
+        underlying_index=np.zeros(2, dtype=np.int64),
+        size=np.array([-units, -units]),
+        strike_usd=np.array([2700.0, 3300.0]),
+        t_years=np.array([T, T]),
+        vol=np.array([VOL, VOL]),
+        is_call=np.array([False, True]),
+        rate=RATE,
+        nav_usd=NAV,
+        candidates=candidates,
+        leg_gas_usd=2.0,
+    )
+
+
+def book(tail: TailInputs, idle: float = 200_000.0) -> BookView:
+    return BookView(
+        block_number=100,
+        underlyings=(weth(),),
+        idle_usdc=idle,
+        aave_collateral_usd=0.0,
+        aave_debt_usd=0.0,
+        aave_weighted_lt=0.0,
+        usdc_liquidation_threshold=0.78,
+        health_factor=math.inf,
+        usdc_collateral_units=0.0,
+        venue_collateral_usd=0.0,
+        venue_maintenance_margin_usd=0.0,
+        tail=tail,
+    )
+
+
+def independent_worst_loss(
+    tail: TailInputs, extra: dict[int, float], spot_units: float, cfg: TailBudgetConfig
+) -> float:
+    """Revalue positions + bought series + spot bought in every scenario with the numpy reference pricer (not the
+    kernel): Σ x·(Vₖ − V₀) over everything held, less the premium above mid, the swap cost and the gas."""
+    scen = stress_set(["WETH"], np.array([VOL]), cfg)
+    by_id = {c.series_id: c for c in tail.candidates}
+    rows = [(x, k, t, c) for x, k, t, c in zip(tail.size, tail.strike_usd, tail.t_years, tail.is_call, strict=True)]
+    rows += [(x, by_id[i].strike_usd, by_id[i].t_years, by_id[i].is_call) for i, x in extra.items()]
+
+    def value(spot: float, vol: float) -> float:
+        return sum(x * float(price_reference(spot, k, t, vol, RATE, c)[0]) for x, k, t, c in rows)
+
+    base = value(SPOT, VOL)
+    paid = (
+        sum(
+            x
+            * (
+                by_id[i].ask_usd
+                - float(price_reference(SPOT, by_id[i].strike_usd, by_id[i].t_years, VOL, RATE, by_id[i].is_call)[0])
+            )
+            for i, x in extra.items()
+        )
+        + tail.leg_gas_usd * (len(extra) + (spot_units != 0))
+        + abs(spot_units) * SPOT * PolicyConfig().hedge_cost_bps / 1e4
+    )
+    worst = min(
+        value(SPOT * (1 + ds), VOL * (1 + dv)) - base + spot_units * SPOT * ds
+        for ds, dv in zip(scen.spot_shock[:, 0], scen.vol_shock[:, 0], strict=True)
+    )
+    return -min(0.0, worst - paid)
+
+
+def test_stress_set_scales_moves_by_forecast_vol_and_includes_history() -> None:
+    cfg = TailBudgetConfig()
+    calm, wild = stress_set(["WETH"], np.array([0.3]), cfg), stress_set(["WETH"], np.array([1.2]), cfg)
+    z_max_move = 0.3 * math.sqrt(7 / 365) * cfg.spot_z_max
+    assert calm.spot_shock.min() == pytest.approx(
+        min(-z_max_move, min(s.spot_return["WETH"] for s in HISTORICAL_SHOCKS))
+    )
+    assert len(calm.names) == cfg.spot_steps * len(cfg.vol_shocks) + len(HISTORICAL_SHOCKS)
+    # Black Thursday as it happened at reference vol, twice as large at twice the reference vol.
+    i = calm.names.index("Black Thursday (2020-03-12)")
+    assert calm.spot_shock[i, 0] == pytest.approx(-0.43)
+    assert wild.spot_shock[i, 0] == pytest.approx(-0.86)
+    # A high-vol regime stretches the horizon.
+    assert stress_set(["WETH"], np.array([0.3]), cfg, 1.0).horizon_days == pytest.approx(14.0)
+
+
+def test_budget_met_with_the_cheapest_protection() -> None:
+    tail = strangle()
+    plan = decide(book(tail), PolicyConfig())
+    report = plan.tail
+    assert report is not None
+    assert report.worst_loss_usd > report.budget_usd
+    trades = [a for a in plan.actions if isinstance(a, OptionTrade)]
+    assert trades
+    assert all(t.size > 0 for t in trades)
+    assert report.feasible
+    assert report.within_budget
+    decision = next(d for d in plan.decisions if d.rule == "tail_budget")
+    assert decision.acted
+    assert "> budget" in decision.reason
+    assert "buy" in decision.reason
+    # An independent revaluation (numpy pricer, scenario by scenario) agrees the budget now holds.
+    bought = {t.series_id: t.size for t in trades}
+    spot_units = sum(
+        a.amount_in / (SPOT * (1 + PolicyConfig().hedge_cost_bps / 1e4)) for a in plan.actions if isinstance(a, Swap)
+    )
+    check = independent_worst_loss(tail, bought, spot_units, PolicyConfig().tail)
+    assert check == pytest.approx(report.worst_loss_after_usd, rel=1e-6)
+    assert check <= report.budget_usd * 1.0001
+    premium = sum(c.ask_usd * bought.get(c.series_id, 0) for c in tail.candidates)
+    swap_cost = spot_units * SPOT * PolicyConfig().hedge_cost_bps / 1e4
+    assert report.cost_usd == pytest.approx(premium + swap_cost + 2.0 * (len(bought) + (spot_units > 0)))
+
+
+def test_no_trade_when_inside_the_budget() -> None:
+    plan = decide(book(strangle(units=5.0)), PolicyConfig())
+    assert plan.tail is not None
+    assert plan.tail.worst_loss_usd <= plan.tail.budget_usd
+    assert not [a for a in plan.actions if isinstance(a, OptionTrade)]
+    decision = next(d for d in plan.decisions if d.rule == "tail_budget")
+    assert not decision.acted
+    assert "within budget" in decision.reason
+
+
+def test_infeasible_budget_takes_the_cheapest_partial_reduction_and_says_so() -> None:
+    # Only a 3,900 call listed and little cash: the downside cannot be covered.
+    tail = strangle(candidates=(candidate(6, 3900, True), candidate(3, 2400, False, max_units=40)))
+    plan = decide(book(tail, idle=50_000), PolicyConfig())
+    report = plan.tail
+    assert report is not None
+    assert not report.feasible
+    assert not report.within_budget
+    assert report.worst_loss_after_usd < report.worst_loss_usd  # the partial reduction helps
+    decision = next(d for d in plan.decisions if d.rule == "tail_budget")
+    assert "INFEASIBLE" in decision.reason
+    assert "partial reduction" in decision.reason
+    trades = {a.series_id: a.size for a in plan.actions if isinstance(a, OptionTrade)}
+    assert trades.get(3) == pytest.approx(40.0)  # all the put wing there is
+    assert 6 not in trades  # calls do nothing for the worst (downside) scenario: not bought
+
+
+def test_disabled_or_without_inputs_does_nothing() -> None:
+    cfg = PolicyConfig(tail=TailBudgetConfig(enabled=False))
+    assert decide(book(strangle()), cfg).tail is None
+    plain = book(strangle())
+    assert decide(BookView(**{**plain.__dict__, "tail": None}), PolicyConfig()).tail is None
+
+
+@pytest.mark.parametrize("gas", [0.0, 400.0])
+def test_milp_matches_brute_force_on_a_small_grid(gas: float) -> None:
+    cfg = PolicyConfig(tail=TailBudgetConfig(spot_steps=5, vol_shocks=(0.0, 0.5), historical_shocks=False))
+    strangle_ = strangle(
+        units=60.0, candidates=(candidate(3, 2400, False, 80), candidate(4, 2100, False, 80), SHORT_PUT)
+    )
+    tail = replace(strangle_, size=np.array([-60.0, 0.0]))  # short puts only: the worst scenarios are down
+    view = book(tail)
+    s = Working(view.idle_usdc, 0, 0, 0, 0, 0, {"WETH": weth()})
+    scen = stress_set(["WETH"], np.array([VOL]), cfg.tail)
+    pnl = book_pnl(tail, np.array([SPOT]), np.zeros(1), scen)
+    options = [leg for leg in legs(view, tail, cfg, s, True) if leg.candidate is not None]
+    a = leg_pnl(options, np.array([SPOT]), tail, scen)
+    budget = 0.6 * -pnl.min()
+    solution = solve(pnl, a, options, budget, gas, 1e9, 1e9)
+    assert solution.feasible
+    cost = np.array([leg.cost_usd for leg in options])
+
+    def total(x: np.ndarray) -> float:
+        return float(cost @ x + gas * np.count_nonzero(x))
+
+    after = pnl + a @ solution.units - gas * np.count_nonzero(solution.units > 1e-9)
+    assert -after.min() <= budget * (1 + 1e-6)
+    step = 2.0
+    best = math.inf
+    for x in itertools.product(*(np.arange(0, leg.max_units + step, step) for leg in options)):
+        xs = np.minimum(np.array(x), [leg.max_units for leg in options])
+        if -(pnl + a @ xs - gas * np.count_nonzero(xs)).min() <= budget:
+            best = min(best, total(xs))
+    assert best < math.inf
+    lp = total(np.where(solution.units > 1e-9, solution.units, 0.0))
+    assert lp <= best + 1e-6  # the solver is at least as cheap as any grid point
+    assert best - lp <= step * cost.sum()  # and within the grid's resolution of the best grid point
