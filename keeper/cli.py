@@ -2,7 +2,8 @@
 
 The bot's own commands (run, status, plan, report) come from :mod:`keeper.app.commands`. The tooling groups
 live in packages of their own and are mounted when importable: ``keeper devnet …`` (:mod:`devnet.cli`) and
-``keeper simulate`` (:mod:`sim.demo.cli`) run from a source checkout; an installed wheel holds only the bot,
+``keeper simulate`` (:mod:`sim.demo.cli`) and ``keeper risk montecarlo`` (:mod:`sim.montecarlo.cli`) run from a
+source checkout; an installed wheel holds only the bot,
 its adapters and the governance library, and says so instead of failing on an import.
 """
 
@@ -20,6 +21,7 @@ app = typer.Typer(help="Hedgevault keeper: devnet, risk, plans and the keeper lo
 TOOLING: tuple[tuple[str, str, str, str], ...] = (
     ("devnet.cli", "app", "devnet", "group"),
     ("sim.demo.cli", "simulate", "simulate", "command"),
+    ("sim.montecarlo.cli", "app", "risk", "group"),
 )
 
 

@@ -1,0 +1,1 @@
+"""Monte Carlo of the vault's book under the keeper's own policy, on Dask (issue 16; ``keeper risk montecarlo``)."""

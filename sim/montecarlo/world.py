@@ -1,0 +1,268 @@
+"""The model world for one path: the vault's Aave positions, held tokens and idle USDC, stepped through a price
+path with the keeper's own policy deciding at every keeper step.
+
+One step, in the order the devnet demo runs it: the market moves (oracle at the path's price, pools arbitraged
+back to it); a liquidator liquidates the vault once if Aave's health factor is below 1 (largest debt against
+largest collateral, Aave's close factor and the collateral's bonus); the keeper builds its ``BookView`` the way
+``keeper.app.assess`` does (its EWMA vol forecast is the assessor's own), calls ``keeper.policy.decide`` and the
+batch is executed against the model: Aave's own checks per action (balances, LTV at borrow, HF ≥ 1 after a
+withdraw or borrow), each swap through the pool with its output checked against the plan's minimum and the
+vault's per-swap slippage at the oracle, then the vault's post-batch guards (HF floor when in debt, NAV drop,
+period turnover and loss budgets). A refused batch changes nothing; as in ``keeper.app.loop`` the most urgent
+rule's actions are then tried alone.
+
+Not modelled here (stated, not hidden): interest accrual on Aave balances and the vault's fees (a few bp over 30
+days at the devnet's utilisation), the option venue's book (the short-vol book), oracle staleness and the
+oracle-vs-TWAP guard (paths move the oracle and the pools together).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+from keeper.app.assess import VaultAssessor
+from keeper.config import KeeperSettings
+from keeper.model import (
+    AaveBorrow,
+    AaveRepay,
+    AaveSupply,
+    AaveWithdraw,
+    Action,
+    BookView,
+    Swap,
+    UnderlyingView,
+)
+from keeper.policy import decide
+from sim.montecarlo.market import CLOSE_FACTOR_HF_THRESHOLD, DEFAULT_CLOSE_FACTOR, SYMBOLS, Market
+
+INDEX = {s: i for i, s in enumerate(SYMBOLS)}
+BLOCK_SECONDS = 12
+
+
+class BatchRefusedError(Exception):
+    """Raised inside a batch when Aave, the pool or the vault would revert it (the reason is the message)."""
+
+
+@dataclass
+class VaultModel:
+    """Per-asset rows in ``SYMBOLS`` order; ``wallet[0]`` is idle USDC. Units are token units."""
+
+    wallet: list[float]
+    collateral: list[float]
+    debt: list[float]
+    period_start_s: int = 0
+    period_nav_usd: float = 0.0
+    period_turnover_usd: float = 0.0
+    period_loss_usd: float = 0.0
+
+    def copy(self) -> VaultModel:
+        return replace(self, wallet=list(self.wallet), collateral=list(self.collateral), debt=list(self.debt))
+
+    def nav_usd(self, prices: list[float]) -> float:
+        return sum((w + c - d) * p for w, c, d, p in zip(self.wallet, self.collateral, self.debt, prices, strict=True))
+
+    def health_factor(self, prices: list[float], lt: list[float]) -> float:
+        debt = sum(d * p for d, p in zip(self.debt, prices, strict=True))
+        if debt <= 0:
+            return math.inf
+        return sum(c * p * t for c, p, t in zip(self.collateral, prices, lt, strict=True)) / debt
+
+    def borrow_capacity_usd(self, prices: list[float], ltv: list[float]) -> float:
+        """Aave's availableBorrows: Σ collateral · price · LTV − debt (USD, ≥ 0)."""
+        cap = sum(c * p * v for c, p, v in zip(self.collateral, prices, ltv, strict=True))
+        return max(0.0, cap - sum(d * p for d, p in zip(self.debt, prices, strict=True)))
+
+
+@dataclass
+class StepOutcome:
+    liquidated: bool = False
+    acted: bool = False
+    refused: bool = False
+    swap_cost_usd: float = 0.0
+    gas_usd: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+
+class World:
+    """One path's vault, market and keeper memory (the assessor's EWMA state and the cooldown blocks)."""
+
+    def __init__(self, market: Market, settings: KeeperSettings, vault: VaultModel, start_s: int = 0) -> None:
+        self.market = market
+        self.settings = settings
+        self.vault = vault
+        self.assessor = VaultAssessor(settings, {"tokens": {s: {"address": s} for s in SYMBOLS}})
+        self.last_action_block: dict[str, int] = {}
+        self.lt = market.liquidation_threshold
+        self.ltv = market.ltv
+        vault.period_start_s = start_s
+
+    # --- the liquidator -------------------------------------------------------------------------------
+
+    def liquidate(self, prices: list[float]) -> bool:
+        """One Aave ``liquidationCall`` if HF < 1: largest debt, largest collateral, debtToCover = max."""
+        v = self.vault
+        hf = v.health_factor(prices, self.lt)
+        if hf >= 1.0:
+            return False
+        d = max(range(len(SYMBOLS)), key=lambda i: v.debt[i] * prices[i])
+        c = max(range(len(SYMBOLS)), key=lambda i: v.collateral[i] * prices[i])
+        close = DEFAULT_CLOSE_FACTOR if hf >= CLOSE_FACTOR_HF_THRESHOLD else 1.0
+        bonus = self.market.reserves[c].liquidation_bonus
+        cover = v.debt[d] * close
+        seized = cover * prices[d] * bonus / prices[c]
+        if seized > v.collateral[c]:  # not enough of that collateral: Aave takes all of it and covers less
+            seized = v.collateral[c]
+            cover = seized * prices[c] / (prices[d] * bonus)
+        v.debt[d] -= cover
+        v.collateral[c] -= seized
+        return True
+
+    # --- the keeper ---------------------------------------------------------------------------------
+
+    def book(self, prices: list[float], timestamp_s: int, block: int) -> BookView:
+        """The ``BookView`` ``keeper.app.assess`` builds from a lens read of this state (no option book)."""
+        v, s = self.vault, self.settings
+        underlyings = tuple(
+            UnderlyingView(
+                symbol=SYMBOLS[j],
+                spot_usd=prices[j],
+                sigma_annual=self.assessor._sigma(SYMBOLS[j], timestamp_s, prices[j]),
+                net_delta_units=v.wallet[j] + v.collateral[j] - v.debt[j],
+                net_gamma_units_per_usd=0.0,
+                net_vega_usd_per_vol_pt=0.0,
+                held_units=v.wallet[j],
+                debt_units=v.debt[j],
+                collateral_units=v.collateral[j],
+                liquidation_threshold=self.lt[j],
+                ltv=self.ltv[j],
+            )
+            for j in (1, 2)
+        )
+        collateral_usd = sum(c * p for c, p in zip(v.collateral, prices, strict=True))
+        collateral_lt = sum(c * p * t for c, p, t in zip(v.collateral, prices, self.lt, strict=True))
+        gas_usd = self.market.rebalance_gas * self.market.gas_price_gwei * 1e-9 * prices[1]
+        return BookView(
+            block_number=block,
+            underlyings=underlyings,
+            idle_usdc=v.wallet[0],
+            aave_collateral_usd=collateral_usd,
+            aave_debt_usd=sum(d * p for d, p in zip(v.debt, prices, strict=True)),
+            aave_weighted_lt=collateral_lt / collateral_usd if collateral_usd > 0 else 0.0,
+            usdc_liquidation_threshold=self.lt[0],
+            health_factor=v.health_factor(prices, self.lt),
+            usdc_collateral_units=v.collateral[0],
+            venue_collateral_usd=0.0,
+            venue_maintenance_margin_usd=0.0,
+            usdc_debt_units=v.debt[0],
+            aave_borrow_capacity_usd=v.borrow_capacity_usd(prices, self.ltv),
+            usdc_ltv=self.ltv[0],
+            gas_cost_usd=gas_usd,
+            horizon_years=s.loop.vol_horizon_days / 365,
+            last_action_block=dict(self.last_action_block),
+        )
+
+    def keeper_step(self, prices: list[float], timestamp_s: int, block: int) -> StepOutcome:
+        """Assess, decide with the keeper's policy, execute the plan against the model (or have it refused)."""
+        out = StepOutcome()
+        plan = decide(self.book(prices, timestamp_s, block), self.settings.policy)
+        if plan.empty:
+            return out
+        cost = self.execute(plan.actions, prices, timestamp_s)
+        if cost is None:
+            out.refused = True
+            urgent = plan.most_urgent()
+            if urgent is None:
+                return out
+            plan, cost = urgent, self.execute(urgent.actions, prices, timestamp_s)
+            if cost is None:
+                return out
+        out.acted, out.swap_cost_usd = True, cost
+        out.gas_usd = self.market.rebalance_gas * self.market.gas_price_gwei * 1e-9 * prices[1]
+        for d in plan.decisions:
+            if d.acted:
+                self.last_action_block[d.rule] = block
+        return out
+
+    # --- the vault's rebalance ------------------------------------------------------------------------
+
+    def execute(self, actions: tuple[Action, ...], prices: list[float], timestamp_s: int) -> float | None:
+        """Run a batch as ``rebalance`` would; returns its swap cost (USD at the oracle) or None if refused."""
+        v, g = self.vault, self.market.guards
+        if timestamp_s >= v.period_start_s + g.period_seconds:
+            v.period_start_s, v.period_turnover_usd, v.period_loss_usd = timestamp_s, 0.0, 0.0
+            v.period_nav_usd = v.nav_usd(prices)
+        trial = v.copy()
+        nav_before = v.nav_usd(prices)
+        pool_prices = {s: prices[INDEX[s]] for s in self.market.pools}
+        turnover = 0.0
+        try:
+            for action in actions:
+                turnover += self._apply(trial, action, prices, pool_prices)
+        except BatchRefusedError:
+            return None
+        nav_after = trial.nav_usd(prices)
+        loss = max(0.0, nav_before - nav_after)
+        if trial.health_factor(prices, self.lt) < g.health_factor_floor:
+            return None
+        if loss > g.max_loss * nav_before:
+            return None
+        if v.period_turnover_usd + turnover > g.turnover_budget * (v.period_nav_usd or nav_before):
+            return None
+        if v.period_loss_usd + loss > g.loss_budget * (v.period_nav_usd or nav_before):
+            return None
+        trial.period_turnover_usd += turnover
+        trial.period_loss_usd += loss
+        self.vault = trial
+        return nav_before - nav_after
+
+    def _apply(self, s: VaultModel, action: Action, prices: list[float], pool_prices: dict[str, float]) -> float:
+        """One action on ``s``; returns the USD turnover it counts (swaps only). Raises ``BatchRefusedError``."""
+        if isinstance(action, Swap):
+            return self._swap(s, action, prices, pool_prices)
+        if not isinstance(action, AaveSupply | AaveWithdraw | AaveBorrow | AaveRepay):
+            raise BatchRefusedError(f"{action.kind} is not modelled (no option venue in the model world)")
+        i = INDEX[action.asset]
+        amount = action.amount
+        if isinstance(action, AaveSupply):
+            _spend(s, i, amount)
+            s.collateral[i] += amount
+        elif isinstance(action, AaveWithdraw):
+            if amount > s.collateral[i] * (1 + 1e-12):
+                raise BatchRefusedError(f"withdraw {amount} {action.asset} > collateral {s.collateral[i]}")
+            s.collateral[i] -= min(amount, s.collateral[i])
+            s.wallet[i] += amount
+            if s.health_factor(prices, self.lt) < 1.0:
+                raise BatchRefusedError("withdraw leaves HF < 1")
+        elif isinstance(action, AaveBorrow):
+            if amount * prices[i] > s.borrow_capacity_usd(prices, self.ltv) * (1 + 1e-12):
+                raise BatchRefusedError("borrow above Aave's LTV capacity")
+            s.debt[i] += amount
+            s.wallet[i] += amount
+            if s.health_factor(prices, self.lt) < 1.0:
+                raise BatchRefusedError("borrow leaves HF < 1")
+        elif isinstance(action, AaveRepay):
+            paid = min(amount, s.debt[i])  # Aave repays at most the debt
+            _spend(s, i, paid)
+            s.debt[i] -= paid
+        return 0.0
+
+    def _swap(self, s: VaultModel, action: Swap, prices: list[float], pool_prices: dict[str, float]) -> float:
+        i, o = INDEX[action.token_in], INDEX[action.token_out]
+        risky_in = action.token_in != "USDC"
+        symbol = action.token_in if risky_in else action.token_out
+        _spend(s, i, action.amount_in)
+        out, pool_prices[symbol] = self.market.pools[symbol].swap_out(pool_prices[symbol], action.amount_in, risky_in)
+        value_in = action.amount_in * prices[i]
+        if out < action.min_amount_out * (1 - 1e-12):
+            raise BatchRefusedError(f"swap output {out} < minimum {action.min_amount_out}")
+        if out * prices[o] < value_in * (1 - self.market.guards.max_slippage):
+            raise BatchRefusedError("swap slippage at the oracle above maxSlippageBps")
+        s.wallet[o] += out
+        return value_in
+
+
+def _spend(s: VaultModel, i: int, amount: float) -> None:
+    if amount > s.wallet[i] * (1 + 1e-12) + 1e-9:
+        raise BatchRefusedError(f"spend {amount} > balance {s.wallet[i]} of {SYMBOLS[i]}")
+    s.wallet[i] = max(0.0, s.wallet[i] - amount)

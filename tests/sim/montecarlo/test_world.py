@@ -1,0 +1,99 @@
+"""The model world: Aave's liquidation rule, the keeper's policy deciding, the vault refusing what it would refuse."""
+
+from __future__ import annotations
+
+import pytest
+from numpy.testing import assert_allclose
+
+from keeper.config import KeeperSettings
+from keeper.model import AaveBorrow, AaveSupply, Swap
+from sim.montecarlo.books import from_positions, levered_long
+from sim.montecarlo.job import settings_for
+from sim.montecarlo.market import devnet_market
+from sim.montecarlo.world import VaultModel, World
+
+PRICES = [1.0, 3000.0, 60_000.0]
+
+
+@pytest.fixture
+def market():  # type: ignore[no-untyped-def]
+    return devnet_market()
+
+
+def _world(market, wallet, collateral, debt):  # type: ignore[no-untyped-def]
+    book = from_positions(wallet, collateral, debt, dict(zip(("USDC", "WETH", "WBTC"), PRICES, strict=True)))
+    return World(market, settings_for(book), book.vault())
+
+
+def test_liquidate__hf_between_095_and_1__half_the_debt_with_the_bonus(market) -> None:  # type: ignore[no-untyped-def]
+    w = _world(market, {}, {"WETH": 1000.0}, {"USDC": 2_500_000.0})
+    prices = [1.0, 3000.0, 60_000.0]  # HF = 1000·3000·0.83 / 2.5M = 0.996
+    assert w.liquidate(prices)
+    assert_allclose(w.vault.debt[0], 1_250_000.0)
+    assert_allclose(w.vault.collateral[1], 1000.0 - 1_250_000.0 * 1.05 / 3000.0)
+
+
+def test_liquidate__hf_below_095__all_the_debt_capped_by_collateral(market) -> None:  # type: ignore[no-untyped-def]
+    w = _world(market, {}, {"WETH": 1000.0}, {"USDC": 2_900_000.0})  # HF 0.859
+    assert w.liquidate(PRICES)
+    seized_all = 2_900_000.0 * 1.05 / 3000.0  # 1015 > 1000: all collateral goes, less debt covered
+    assert seized_all > 1000
+    assert_allclose(w.vault.collateral[1], 0.0, atol=1e-9)
+    assert_allclose(w.vault.debt[0], 2_900_000.0 - 1000.0 * 3000.0 / 1.05)
+
+
+def test_liquidate__healthy__nothing(market) -> None:  # type: ignore[no-untyped-def]
+    w = _world(market, {}, {"WETH": 1000.0}, {"USDC": 1_000_000.0})
+    assert not w.liquidate(PRICES)
+
+
+def test_keeper_step__hf_below_trigger__policy_deleverages_to_target(market) -> None:  # type: ignore[no-untyped-def]
+    w = _world(market, {"USDC": 10_000.0}, {"WETH": 1000.0}, {"USDC": 1_900_000.0})  # HF 1.31 < 1.35
+    out = w.keeper_step(PRICES, 3600, 300)
+    assert out.acted
+    assert not out.refused
+    hf = w.vault.health_factor(PRICES, w.lt)
+    assert hf == pytest.approx(w.settings.policy.health_factor_target, rel=0.02)
+    assert w.last_action_block["aave_health"] == 300
+    assert 0 < out.swap_cost_usd < 0.002 * 1_900_000
+
+
+def test_execute__slippage_above_the_vault_cap__refused_state_unchanged(market) -> None:  # type: ignore[no-untyped-def]
+    w = _world(market, {"USDC": 100_000_000.0}, {}, {})
+    before = w.vault.copy()
+    # $100M through the $2B pool: ~5 % impact, over the vault's 1 % cap (the plan's own minimum is lax)
+    assert w.execute((Swap("USDC", "WETH", 100_000_000.0, 1.0),), PRICES, 0) is None
+    assert w.vault == before
+
+
+def test_execute__borrow_over_ltv__refused(market) -> None:  # type: ignore[no-untyped-def]
+    w = _world(market, {"WETH": 100.0}, {}, {})
+    assert w.execute((AaveSupply("WETH", 100.0), AaveBorrow("USDC", 100 * 3000 * 0.81)), PRICES, 0) is None
+    assert w.execute((AaveSupply("WETH", 100.0), AaveBorrow("USDC", 100 * 3000 * 0.5)), PRICES, 0) is not None
+
+
+def test_execute__hf_after_below_the_vault_floor__refused(market) -> None:  # type: ignore[no-untyped-def]
+    w = _world(market, {"WETH": 100.0}, {}, {})
+    # LTV allows 0.805, but HF = 0.83 / 0.7 = 1.19 < floor 1.3
+    assert w.execute((AaveSupply("WETH", 100.0), AaveBorrow("USDC", 100 * 3000 * 0.7)), PRICES, 0) is None
+
+
+def test_levered_long__opened_in_the_model__hf_about_one_and_a_half(market) -> None:  # type: ignore[no-untyped-def]
+    book = levered_long(market, KeeperSettings())
+    v = book.vault()
+    assert 1.4 < v.health_factor(list(book.prices_usd), market.liquidation_threshold) < 1.55
+    # $6.6M of WETH bought in three legs: the 5 bp fee and ~0.1 % impact per leg on the $2B pool
+    nav = v.nav_usd(list(book.prices_usd))
+    assert 0.99 * 3_000_000.0 < nav < 0.997 * 3_000_000.0
+
+
+def test_from_positions__unknown_symbol__names_it() -> None:
+    with pytest.raises(ValueError, match="unknown symbols \\['DAI'\\]"):
+        from_positions({"DAI": 1.0}, {}, {}, {})
+
+
+def test_vault_model__copy__independent() -> None:
+    v = VaultModel([1.0, 0.0, 0.0], [0.0] * 3, [0.0] * 3)
+    c = v.copy()
+    c.wallet[0] = 2.0
+    assert v.wallet[0] == 1.0
