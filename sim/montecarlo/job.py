@@ -143,17 +143,18 @@ def simulate_path(job: Job, p0: np.ndarray, ratio: np.ndarray) -> dict[str, Any]
     rows = prices_path.tolist()
     nav0 = world.vault.nav_usd(rows[0])
     peak, max_dd, min_hf = nav0, 0.0, math.inf
-    first_liq, liquidations, rebalances, refused = -1, 0, 0, 0
-    swap_cost = gas = 0.0
+    first_liq, liquidations, refused = -1, 0, 0
     nav_by_day = [1.0]
     blocks_per_step = job.step_seconds // BLOCK_SECONDS
+    start = world.keeper_step(rows[0], 0, 0)  # the keeper ticks at the start too, as its loop does
+    rebalances, swap_cost, gas = int(start.acted), start.swap_cost_usd, start.gas_usd
     for t in range(1, len(rows)):
         prices, ts = rows[t], t * job.step_seconds
         if world.liquidate(prices):
             liquidations += 1
             if first_liq < 0:
                 first_liq = (t - 1) // job.steps_per_day
-        step = world.keeper_step(prices, ts, t * blocks_per_step)
+        step = world.keeper_step(prices, ts, t * blocks_per_step, rows[t - 1])
         rebalances += step.acted
         refused += step.refused
         swap_cost += step.swap_cost_usd

@@ -64,6 +64,8 @@ class Guards:
     turnover_budget: float
     loss_budget: float
     period_seconds: int
+    max_oracle_deviation_log: float  # maxOracleDeviationBps in ticks × ln(1.0001): |ln(oracle / TWAP)| allowed
+    twap_window_seconds: int
 
 
 @dataclass(frozen=True)
@@ -109,5 +111,7 @@ def devnet_market(risk: RiskParams | None = None, gas_price_gwei: float = 1.0, r
         r.turnover_budget_bps / 1e4,
         r.loss_budget_bps / 1e4,
         r.period_seconds,
+        r.max_oracle_deviation_bps * math.log(1.0001),
+        r.twap_window_seconds,
     )
     return Market(reserves, pools, guards, gas_price_gwei, rebalance_gas)

@@ -76,6 +76,17 @@ SCENARIOS: dict[str, PathModel] = {
     "merton": PathModel(model="gbm", jump_intensity_annual=12.0, jump_mean=-0.05, jump_std=0.04),
     "regime": PathModel(model="regime"),
     "gaps": PathModel(model="gbm", gap_prob_per_day=0.02, gap_return=-0.15),
+    # A stress family: GARCH at 90 % long-run vol, frequent down-jumps and a 1-in-4-days chance of a −35 % gap
+    # (the shape of 2020-03-12 compressed): what the validation uses to exercise deleverages and liquidations.
+    "crash": PathModel(
+        model="garch",
+        vol_annual=(0.9, 0.8),
+        jump_intensity_annual=50.0,
+        jump_mean=-0.04,
+        jump_std=0.03,
+        gap_prob_per_day=0.25,
+        gap_return=-0.35,
+    ),
 }
 
 

@@ -6,14 +6,14 @@ back to it); a liquidator liquidates the vault once if Aave's health factor is b
 largest collateral, Aave's close factor and the collateral's bonus); the keeper builds its ``BookView`` the way
 ``keeper.app.assess`` does (its EWMA vol forecast is the assessor's own), calls ``keeper.policy.decide`` and the
 batch is executed against the model: Aave's own checks per action (balances, LTV at borrow, HF ≥ 1 after a
-withdraw or borrow), each swap through the pool with its output checked against the plan's minimum and the
-vault's per-swap slippage at the oracle, then the vault's post-batch guards (HF floor when in debt, NAV drop,
-period turnover and loss budgets). A refused batch changes nothing; as in ``keeper.app.loop`` the most urgent
-rule's actions are then tried alone.
+withdraw or borrow), the oracle-vs-TWAP check (``World.twap_agrees``), each swap through the pool with its output
+checked against the plan's minimum and the vault's per-swap slippage at the oracle, then the vault's post-batch
+guards (HF floor when in debt, NAV drop, period turnover and loss budgets). A refused batch changes nothing; as in
+``keeper.app.loop`` the most urgent rule's actions are then tried alone.
 
 Not modelled here (stated, not hidden): interest accrual on Aave balances and the vault's fees (a few bp over 30
-days at the devnet's utilisation), the option venue's book (the short-vol book), oracle staleness and the
-oracle-vs-TWAP guard (paths move the oracle and the pools together).
+days at the devnet's utilisation), the option venue's book (the short-vol book), oracle staleness (every step
+posts fresh rounds).
 """
 
 from __future__ import annotations
@@ -107,6 +107,8 @@ class World:
             return False
         d = max(range(len(SYMBOLS)), key=lambda i: v.debt[i] * prices[i])
         c = max(range(len(SYMBOLS)), key=lambda i: v.collateral[i] * prices[i])
+        if v.collateral[c] <= 0:  # nothing left to seize: Aave refuses (the debt left is bad debt)
+            return False
         close = DEFAULT_CLOSE_FACTOR if hf >= CLOSE_FACTOR_HF_THRESHOLD else 1.0
         bonus = self.market.reserves[c].liquidation_bonus
         cover = v.debt[d] * close
@@ -162,11 +164,17 @@ class World:
             last_action_block=dict(self.last_action_block),
         )
 
-    def keeper_step(self, prices: list[float], timestamp_s: int, block: int) -> StepOutcome:
-        """Assess, decide with the keeper's policy, execute the plan against the model (or have it refused)."""
+    def keeper_step(
+        self, prices: list[float], timestamp_s: int, block: int, previous: list[float] | None = None
+    ) -> StepOutcome:
+        """Assess, decide with the keeper's policy, execute the plan against the model (or have it refused).
+        ``previous``: the prices of the step before, for the vault's oracle-vs-TWAP check."""
         out = StepOutcome()
         plan = decide(self.book(prices, timestamp_s, block), self.settings.policy)
         if plan.empty:
+            return out
+        if previous is not None and not self.twap_agrees(prices, previous):
+            out.refused = True  # the vault refuses every batch this block, the urgent part too
             return out
         cost = self.execute(plan.actions, prices, timestamp_s)
         if cost is None:
@@ -183,6 +191,19 @@ class World:
             if d.acted:
                 self.last_action_block[d.rule] = block
         return out
+
+    def twap_agrees(self, prices: list[float], previous: list[float]) -> bool:
+        """The vault's first check: each tracked token's oracle within ``maxOracleDeviationBps`` (in ticks) of the
+        pool's TWAP. The driver moves a pool to the new price in the step's block and the keeper acts in the next
+        one, so the TWAP window holds the previous price but for one block: ln TWAP = (1 − w) ln P₋ + w ln P,
+        w = block / window."""
+        g = self.market.guards
+        w = min(1.0, BLOCK_SECONDS / g.twap_window_seconds)
+        for j in (1, 2):
+            gap = (1 - w) * abs(math.log(prices[j] / previous[j]))
+            if gap > g.max_oracle_deviation_log:
+                return False
+        return True
 
     # --- the vault's rebalance ------------------------------------------------------------------------
 

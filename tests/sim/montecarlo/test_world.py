@@ -97,3 +97,20 @@ def test_vault_model__copy__independent() -> None:
     c = v.copy()
     c.wallet[0] = 2.0
     assert v.wallet[0] == 1.0
+
+
+def test_keeper_step__oracle_moved_past_the_twap_band__batch_refused(market) -> None:  # type: ignore[no-untyped-def]
+    w = _world(market, {"USDC": 10_000.0}, {"WETH": 1000.0}, {"USDC": 1_900_000.0})  # HF 1.31: wants to deleverage
+    before = w.vault.copy()
+    out = w.keeper_step(PRICES, 3600, 300, previous=[1.0, 3000.0 * 1.03, 60_000.0])  # 3 % move > 200 ticks
+    assert out.refused
+    assert not out.acted
+    assert w.vault == before
+    assert w.keeper_step(PRICES, 3600, 300, previous=[1.0, 3000.0 * 1.01, 60_000.0]).acted
+
+
+def test_liquidate__no_collateral_left__nothing_to_seize_no_liquidation(market) -> None:  # type: ignore[no-untyped-def]
+    # A path that wiped the collateral out leaves bad debt: Aave has nothing to seize and refuses (the model used
+    # to count a liquidation every step after it)
+    w = _world(market, {}, {}, {"USDC": 100_000.0})
+    assert not w.liquidate(PRICES)

@@ -1,0 +1,24 @@
+"""Model vs chain on fixed short paths: the same 48-hour 'crash' paths replayed on the devnet with the live keeper and
+through the model world (one quiet path, one the keeper deleverages on four times, one with an Aave liquidation).
+The full 20-path table is a bench (bench/montecarlo.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sim.montecarlo.validate import compare
+
+pytestmark = pytest.mark.chain
+
+
+def test_compare__crash_paths__model_matches_chain(tmp_path: Path) -> None:
+    rows = {r.path_index: r for r in compare("crash", 16, [0, 1, 2], 48, tmp_path)}
+    for r in rows.values():
+        assert abs(r.nav_error) <= 0.005, r
+        assert r.same_liquidation_outcome, r
+        assert r.actions_within_10pct, r
+    assert rows[1].chain_liquidations >= 1  # the liquidation case is exercised on both sides
+    assert rows[2].chain_rebalances >= 3  # the deleverage case too
+    assert rows[0].chain_rebalances == 0
