@@ -12,6 +12,7 @@ read raises :class:`OutsideWindowError` instead of guessing: the caller reads mo
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from decimal import Decimal, getcontext
 
@@ -34,6 +35,7 @@ def _tick_factors() -> tuple[int, ...]:
 
 
 TICK_FACTORS = _tick_factors()
+_LOG2_TICK = math.log2(1.0001)
 
 
 class OutsideWindowError(ValueError):
@@ -71,8 +73,7 @@ def tick_at_sqrt_ratio(sqrt_price_x96: int) -> int:
     if not MIN_SQRT_RATIO <= sqrt_price_x96 < MAX_SQRT_RATIO:
         raise ValueError(f"sqrt price {sqrt_price_x96} outside [MIN_SQRT_RATIO, MAX_SQRT_RATIO)")
     # log_1.0001(p) from the bit length is within a few ticks; a short exact search settles it.
-    ratio = Decimal(sqrt_price_x96) / Decimal(Q96)
-    guess = int((2 * ratio.ln() / Decimal("1.0001").ln()).to_integral_value())
+    guess = round(2 * (math.log2(sqrt_price_x96) - 96) / _LOG2_TICK)
     lo, hi = max(MIN_TICK, guess - 2), min(MAX_TICK, guess + 2)
     while lo > MIN_TICK and sqrt_ratio_at_tick(lo) > sqrt_price_x96:
         lo -= 1
