@@ -57,6 +57,7 @@ bench: build
 	@$(ENV) OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python -m bench
 	@$(ENV) python -m bench.devnet_figures
 	@$(ENV) python -m bench.tick
+	@$(ENV) python -m bench.montecarlo
 
 # The option venue's differential test vectors (contracts/test/vectors/), from tests/venue/vectors.py.
 venue-vectors: setup

@@ -18,8 +18,9 @@ from sim.montecarlo.market import Market
 from sim.montecarlo.paths import SCENARIOS, PathModel, generate
 from sim.montecarlo.world import BLOCK_SECONDS, World
 
-#: NAV / NAV₀ histogram bins per day (the fan chart and per-day quantiles): [0, 2) in steps of 0.25 %.
-NAV_BINS = np.linspace(0.0, 2.0, 801)
+#: NAV / NAV₀ histogram bins per day (the fan chart and per-day quantiles): [0, 5) in steps of 0.25 % (a levered
+#: book can more than double in a month; above 5× is counted in the last bin).
+NAV_BINS = np.linspace(0.0, 5.0, 2001)
 #: Bytes of path arrays a chunk holds per path and step (normals, uniforms, jumps, σ, returns, prices, IV).
 BYTES_PER_PATH_STEP = 16 * 8
 MAX_DAYS = 3_650
