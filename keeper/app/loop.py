@@ -205,6 +205,16 @@ class Keeper:
         self.metrics.tick_seconds.observe(time.perf_counter() - t0)
         return result
 
+    def take_over(self) -> list[str]:
+        """Another replica may have acted since this one last did: forget the local nonce and cached memory,
+        then reconcile the plans it left in flight."""
+        self.executor.resync()
+        self._action_blocks, self._last_hedge_at = None, None
+        notes = self.reconcile()
+        for note in notes:
+            log.warning("reconciled after take-over: %s", note)
+        return notes
+
     def _tick(self, started: float) -> TickResult:
         snapshot = self.reader.read()
         self.metrics.blocks_behind.set(snapshot.head_block - snapshot.block_number)

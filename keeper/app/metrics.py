@@ -60,6 +60,9 @@ class KeeperMetrics:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
         )
         self.blocks_behind = Gauge("hv_blocks_behind", "Head block minus the last processed block", registry=r)
+        self.leader = Gauge(
+            "hv_leader", "1 while this replica holds the vault's lease (always 1 without one)", registry=r
+        )
         self.seconds_since_hedge = Gauge(
             "hv_seconds_since_last_hedge", "Seconds since the last confirmed hedge", registry=r
         )

@@ -4,6 +4,10 @@ SIGTERM and SIGINT set a flag; the current tick finishes (a plan in flight is co
 loop exits cleanly. Before the first tick the runner logs the start-up banner and reconciles whatever a
 previous run left open. The keeper's ETH balance is checked every ``loop.balance_check_every_ticks`` ticks
 and an alert is raised when it is below ``tx.min_keeper_balance_eth``.
+
+With a :class:`~keeper.store.lease.Lease` (replicas on a shared PostgreSQL store) the runner renews the lease on
+every poll and ticks only while it leads. Winning a new term resyncs the nonce, reloads the keeper's memory
+from the store and reconciles what the previous leader left in flight; a clean stop releases the lease.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from types import FrameType
 from keeper.app.loop import TickResult
 from keeper.app.runtime import KeeperRuntime
 from keeper.model.exceptions import HedgevaultError
+from keeper.store.lease import Lease
 
 log = logging.getLogger("hedgevault.keeper")
 
@@ -41,8 +46,10 @@ class Runner:
         stop: threading.Event | None = None,
         on_tick: Callable[[TickResult], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        lease: Lease | None = None,
     ) -> None:
         self.runtime = runtime
+        self.lease = lease
         self.stop = stop or threading.Event()
         self.on_tick = on_tick
         self._sleep = sleep
@@ -71,6 +78,8 @@ class Runner:
         if rt.settings.metrics.enabled:
             rt.metrics.serve(rt.settings.metrics.host, rt.settings.metrics.port)
         self.check_balance()
+        if self.lease is not None:
+            return []  # a replica reconciles when it wins a term, never while another one may be sending
         notes = rt.keeper.reconcile()
         for note in notes:
             log.warning("reconciled: %s", note)
@@ -79,6 +88,14 @@ class Runner:
     def run(self, max_ticks: int | None = None) -> RunSummary:
         """Tick on every new block until stopped (or ``max_ticks`` ticks ran)."""
         self.start()
+        try:
+            return self._loop(max_ticks)
+        finally:
+            if self.lease is not None:
+                self.lease.release()
+                self.runtime.metrics.leader.set(0.0)
+
+    def _loop(self, max_ticks: int | None) -> RunSummary:
         ticks = acted = failed = 0
         poll = self.runtime.settings.network.poll_interval_s
         every = self.runtime.settings.loop.balance_check_every_ticks
@@ -87,6 +104,9 @@ class Runner:
             if max_ticks is not None and ticks >= max_ticks:
                 stopped_by = "max_ticks"
                 break
+            if self.lease is not None and not self._lead():
+                self._sleep(poll)
+                continue
             if not self._new_block():
                 self._sleep(poll)
                 continue
@@ -104,6 +124,19 @@ class Runner:
                 self.check_balance()
         log.info("keeper stopped", extra={"ticks": ticks, "acted": acted, "failed": failed})
         return RunSummary(ticks, acted, failed, stopped_by)
+
+    def _lead(self) -> bool:
+        """Renew the lease; on a new term take over what the previous leader left. True while leading."""
+        assert self.lease is not None
+        term = self.lease.terms
+        leading = self.lease.renew()
+        self.runtime.metrics.leader.set(1.0 if leading else 0.0)
+        if leading and self.lease.terms != term:
+            log.warning("leader of %s (token %s): taking over", self.lease.name, self.lease.token)
+            self.runtime.metrics.alerts.labels(kind="leader_changed").inc()
+            self.runtime.keeper.take_over()
+            self._last_head = None
+        return leading
 
     def _new_block(self) -> bool:
         try:
