@@ -15,7 +15,7 @@ import pytest
 from keeper.app.runner import Runner
 from keeper.app.runtime import KeeperRuntime
 from keeper.chain.anvil import rpc
-from keeper.store.lease import Lease
+from keeper.store.lease import Lease, LeaseLostError
 from keeper.store.postgres import PostgresStore
 
 from ..keeper.conftest import runtime_for, settings_for
@@ -102,3 +102,102 @@ def test_leader_killed_mid_tick__follower_takes_over_and_settles__no_duplicate(
     assert b.metrics.registry.get_sample_value("hv_leader") == 0.0  # released on the clean stop
     a.close()
     b.close()
+
+
+def test_both_replicas_started_at_once__one_leads__one_rebalance(stack: Stack, tmp_path: Path, postgres: Any) -> None:
+    long_weth(stack)
+    start = head(stack) + 1  # after the set-up rebalance
+    pairs = replicas(stack, tmp_path, postgres)
+    runners = [Runner(rt, lease=lease, sleep=lambda s: time.sleep(min(s, 0.05))) for rt, lease in pairs]
+    threads = [run_in_thread(r) for r in runners]
+    deadline = time.monotonic() + 30
+    while rebalances_on_chain(stack, start) == 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    for _ in range(5):
+        stack.driver.mine()
+        time.sleep(0.3)
+    for r in runners:
+        r.stop.set()
+    for th in threads:
+        th.join(10)
+    leaders = [lease.terms for _, lease in pairs]
+    assert sorted(leaders) == [0, 1]
+    assert rebalances_on_chain(stack, start) == 1
+    assert confirmed(pairs[0][0].store) == 1
+    for rt, _ in pairs:
+        rt.close()
+
+
+def test_paused_leader__resumes_after_takeover__its_send_is_fenced(stack: Stack, tmp_path: Path, postgres: Any) -> None:
+    long_weth(stack)
+    start = head(stack) + 1  # after the set-up rebalance
+    (a, lease_a), (b, lease_b) = replicas(stack, tmp_path, postgres, ttl_s=2.0, margin_s=0.5)
+    assert lease_a.renew()
+    # A reads and plans, then stalls (GC pause, SIGSTOP) for longer than its lease before it records the plan.
+    real_record = a.store.record_plan
+
+    def paused(*args: Any, **kw: Any) -> Any:
+        time.sleep(2.2)
+        assert lease_b.renew()  # meanwhile B took the lease
+        return real_record(*args, **kw)
+
+    a.store.record_plan = paused  # type: ignore[method-assign]
+    result = a.keeper.tick()
+    assert result.outcome.startswith("failed"), result.outcome
+    assert "not leader" in result.outcome or "no longer current" in result.outcome
+    assert rebalances_on_chain(stack, start) == 0
+    hedged = b.keeper.tick()  # B acts on the same block's need: once
+    assert hedged.outcome == "rebalance mined", hedged.outcome
+    assert rebalances_on_chain(stack, start) == 1
+    a.close()
+    b.close()
+
+
+def test_leader_partitioned_from_postgres__stops_sending_before_lease_expiry(
+    stack: Stack, tmp_path: Path, postgres: Any
+) -> None:
+    import sqlalchemy as sa
+
+    from keeper.chain.anvil import free_port
+
+    long_weth(stack)
+    start = head(stack) + 1  # after the set-up rebalance
+    (a, lease_a), (b, lease_b) = replicas(stack, tmp_path, postgres, ttl_s=3.0, margin_s=1.0)
+    assert lease_a.renew()
+    a.store.engine.dispose()  # the partition: A's connections go nowhere from now on
+    a.store.engine = sa.create_engine(
+        f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/postgres", connect_args={"connect_timeout": 1}
+    )
+    result = a.keeper.tick()  # while the lease is still valid on the server: the write fails, nothing is sent
+    assert result.outcome.startswith("failed"), result.outcome
+    time.sleep(2.1)
+    assert not lease_a.renew()  # 2 s after its last renewal: inside the 1 s margin, A stands down locally
+    with pytest.raises(LeaseLostError):
+        a.store.record_plan({"x": 1}, block_number=1, reason="r", created_at=0.0)
+    assert not lease_b.renew()  # the server lease has not expired yet: nobody may act (no overlap)
+    time.sleep(1.0)
+    assert lease_b.renew()
+    assert b.keeper.tick().outcome == "rebalance mined"
+    assert rebalances_on_chain(stack, start) == 1
+    a.close()
+    b.close()
+
+
+def test_postgres_restarted__leader_keeps_its_term_and_hedges_after(
+    stack: Stack, tmp_path: Path, postgres: Any
+) -> None:
+    long_weth(stack)
+    start = head(stack) + 1  # after the set-up rebalance
+    (a, lease_a), (_b, _) = replicas(stack, tmp_path, postgres, ttl_s=10.0, margin_s=2.0)
+    assert lease_a.renew()
+    postgres.stop()
+    down = a.keeper.tick()
+    assert down.outcome.startswith("failed"), down.outcome
+    postgres.start()
+    assert lease_a.renew()
+    assert lease_a.token == 1  # same term: nobody else could take it while the server was down
+    assert a.keeper.tick().outcome == "rebalance mined"
+    assert rebalances_on_chain(stack, start) == 1
+    assert confirmed(a.store) == 1
+    a.close()
+    _b.close()
