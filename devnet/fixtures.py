@@ -42,14 +42,18 @@ def swap_action(record: dict[str, Any], token_in: str, token_out: str, amount_in
     return (record["vault"]["UniswapV3Adapter"], encode(["bytes", "uint256", "uint256"], [path, amount_in, 0]))
 
 
-def hedged_vault(w3: Web3, url: str, record: dict[str, Any], deposit_usdc: int = 3_000_000) -> HedgedVault:
+def hedged_vault(
+    w3: Web3, url: str, record: dict[str, Any], deposit_usdc: int = 3_000_000, keeper_index: int = KEEPER
+) -> HedgedVault:
+    """``keeper_index``: the anvil account given the keeper role (several vaults on one chain need one each: a
+    keeper key per vault, or their nonces collide)."""
     accounts = w3.eth.accounts
     roles: dict[str, str] = {
         "deployer": accounts[DEPLOYER],
         "fee_recipient": accounts[FEE_RECIPIENT],
         "outsider": accounts[OUTSIDER],
         "guardian": accounts[GUARDIAN],
-        "keeper": accounts[KEEPER],
+        "keeper": accounts[keeper_index],
         "depositor": accounts[DEPOSITOR],
     }
     driver = MarketDriver(w3, url, record)

@@ -38,6 +38,9 @@ def _commands() -> None:
 
     for fn in (commands.run, commands.status, commands.plan, commands.report):
         app.command(name=fn.__name__)(fn)
+    from keeper.fleet.cli import app as fleet
+
+    app.add_typer(fleet, name="fleet")
 
 
 def _missing(name: str, module: str) -> Callable[..., Any]:

@@ -138,11 +138,13 @@ class KeeperRuntime:
         read_only: bool = False,
         dry_run: bool = False,
         metrics: KeeperMetrics | None = None,
+        client: RpcClient | None = None,
     ) -> KeeperRuntime:
-        """Connect, check the chain and the record, load the signer (unless ``read_only``), open the store."""
+        """Connect, check the chain and the record, load the signer (unless ``read_only``), open the store.
+        ``client`` replaces the one made from ``network.rpc_url`` (the fleet's health-checked failover client)."""
         record = record if record is not None else load_record(settings.network.deployment_path, need_vault=True)
         check_record(record)
-        client = RpcClient(settings.network.rpc_url)
+        client = client or RpcClient(settings.network.rpc_url)
         chain_id = int(client.call("eth_chainId"), 16)
         expected = settings.network.chain_id or record.get("chain_id")
         if expected is not None and int(expected) != chain_id:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,11 +34,19 @@ if TYPE_CHECKING:
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+# alembic's migration context is module-global: one upgrade at a time per process (a fleet opens a store per
+# vault from its worker threads at once); across processes the advisory lock below serialises them per schema.
+_MIGRATE_LOCK = threading.Lock()
 
 
 def redact(url: str) -> str:
     """The URL without its password, for messages and logs."""
     return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)
+
+
+def engine_url(url: str) -> str:
+    """``postgresql://`` → ``postgresql+psycopg://`` (SQLAlchemy's default driver would be psycopg2)."""
+    return "postgresql+psycopg://" + url.removeprefix("postgresql://") if url.startswith("postgresql://") else url
 
 
 def head_revision() -> str:
@@ -59,8 +68,7 @@ class PostgresStore:
                 f"store.schema={schema!r}: use lower-case letters, digits and _ (a PostgreSQL schema name, "
                 "one per vault)"
             )
-        if url.startswith("postgresql://"):
-            url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+        url = engine_url(url)
         self.url, self.schema = url, schema
         self.lease: Lease | None = None
         self.engine: Engine = sa.create_engine(
@@ -83,7 +91,7 @@ class PostgresStore:
             ) from err
 
     def _migrate(self) -> None:
-        with self.engine.begin() as conn:
+        with _MIGRATE_LOCK, self.engine.begin() as conn:
             conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
             # One migration at a time per schema, whichever replica opens first.
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:s))"), {"s": "hv-migrate:" + self.schema})

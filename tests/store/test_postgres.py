@@ -91,3 +91,26 @@ def test_schemas__two_vaults_in_one_database__do_not_see_each_other(postgres: An
     assert b.record_plan(PLAN, block_number=1, reason="hedge", created_at=0.0) is not None
     a.close()
     b.close()
+
+
+def test_open__many_schemas_from_threads_of_one_process__all_migrate(postgres: Any, pg_schema: str) -> None:
+    """A fleet opens one store per vault from its worker threads at once; alembic's migration context is
+    process-global, so unserialised upgrades ran on each other's connections (found by the fleet test)."""
+    errors: list[BaseException] = []
+    stores: list[PostgresStore] = []
+
+    def open_one(i: int) -> None:
+        try:
+            stores.append(PostgresStore(postgres.url(), schema=f"{pg_schema}_t{i}"))
+        except BaseException as err:  # collected, asserted below
+            errors.append(err)
+
+    threads = [threading.Thread(target=open_one, args=(i,)) for i in range(6)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(60)
+    assert errors == []
+    assert sorted(s.version() for s in stores) == [PostgresStore.SCHEMA_VERSION] * 6
+    for s in stores:
+        s.close()
