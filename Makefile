@@ -56,6 +56,7 @@ bench: build
 	  VIRTUAL_ENV=bench/.venv .tools/uv/bin/uv pip install -q -r bench/requirements-peers.txt; }
 	@$(ENV) OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python -m bench
 	@$(ENV) python -m bench.devnet_figures
+	@$(ENV) python -m bench.routing_figures
 	@$(ENV) python -m bench.tick
 	@$(ENV) python -m bench.montecarlo
 

@@ -21,11 +21,13 @@ from devnet.params import (
     BACKGROUND_BORROW,
     BACKGROUND_SUPPLY,
     BORROWER_INDEX,
+    LIQUIDITY_PROFILE,
     MARKET_MAKER_INDEX,
     OBSERVATION_CARDINALITY,
     POOLS,
     RAY,
     TICK_SPACING,
+    TIER_POOLS,
     USDC,
     AssetParams,
 )
@@ -44,15 +46,6 @@ class DeployReport:
     transactions: int
     gas_used: int
     steps: dict[str, float] = field(default_factory=dict)
-
-
-def sqrt_price_x96(price_usd: float, token0_is_usdc: bool, risky_decimals: int) -> int:
-    """sqrtPriceX96 of a USDC/risky pool at ``price_usd`` USDC per risky unit (raw = token1 per token0)."""
-    if token0_is_usdc:  # raw = risky_raw per usdc_raw = 10^dr / (P · 10^6)
-        num, den = 10**risky_decimals * 10**12, round(price_usd * 10**12) * 10**6
-    else:  # raw = usdc_raw per risky_raw = P · 10^6 / 10^dr
-        num, den = round(price_usd * 10**12) * 10**6, 10**risky_decimals * 10**12
-    return math.isqrt(num * 2**192 // den)
 
 
 def deploy_devnet(w3: Web3) -> DeployReport:
@@ -212,12 +205,24 @@ def _deploy_uniswap(d: Deployer, w3: Web3, maker: str, tokens: dict[str, Any]) -
             continue
         fee, tvl_usd = POOLS[a.symbol]
         pools[f"{a.symbol}/USDC"] = _pool(d, w3, npm, maker, tokens, a, fee, tvl_usd)
+    tiers: dict[str, list[dict[str, Any]]] = {
+        pair: [
+            dict(info, primary=True, base=pair.split("/")[0], quote="USDC", base_is_token0=not info["usdc_is_token0"])
+        ]
+        for pair, info in pools.items()
+    }
+    by_symbol = {a.symbol: a for a in ASSETS}
+    for (base, quote), tier_list in TIER_POOLS.items():
+        for fee, tvl_usd in tier_list:
+            info = _concentrated_pool(d, w3, npm, maker, tokens, by_symbol[base], by_symbol[quote], fee, tvl_usd)
+            tiers.setdefault(f"{base}/{quote}", []).append(dict(info, primary=False))
     return {
         "UniswapV3Factory": factory.address,
         "SwapRouter": router.address,
         "NonfungiblePositionManager": npm.address,
         "QuoterV2": quoter.address,
-        "pools": pools,
+        "pools": pools,  # the primary pool of each X/USDC pair: the vault's swap and TWAP-guard pool
+        "tiers": tiers,  # every pool of every pair, primaries included: what the router may split across
     }
 
 
@@ -236,7 +241,7 @@ def _pool(
     usdc, risky = tokens["USDC"].address, tokens[a.symbol].address
     usdc_first = int(usdc, 16) < int(risky, 16)
     token0, token1 = (usdc, risky) if usdc_first else (risky, usdc)
-    price = sqrt_price_x96(a.price_usd, usdc_first, a.decimals)
+    price = pair_sqrt_price_x96(a.price_usd, not usdc_first, a.decimals, USDC.decimals)
     d.send(npm.functions.createAndInitializePoolIfNecessary(token0, token1, fee, price), f"create {a.symbol} pool")
     factory = w3.eth.contract(address=npm.functions.factory().call(), abi=art("UniswapV3Factory").abi)
     pool = w3.eth.contract(address=factory.functions.getPool(token0, token1, fee).call(), abi=art("UniswapV3Pool").abi)
@@ -266,6 +271,79 @@ def _pool(
         "token0": token0,
         "token1": token1,
         "usdc_is_token0": usdc_first,
+        "tick_spacing": spacing,
+    }
+
+
+def pair_sqrt_price_x96(price: float, base_is_token0: bool, base_decimals: int, quote_decimals: int) -> int:
+    """sqrtPriceX96 of a base/quote pool at ``price`` quote units per base unit (raw = token1 per token0)."""
+    scale = 10**12
+    if base_is_token0:  # raw = quote_raw per base_raw
+        num, den = round(price * scale) * 10**quote_decimals, scale * 10**base_decimals
+    else:
+        num, den = scale * 10**base_decimals, round(price * scale) * 10**quote_decimals
+    return math.isqrt(num * 2**192 // den)
+
+
+def _tick_below(sqrt_x96: int, spacing: int) -> int:
+    tick = math.floor(math.log((sqrt_x96 / 2**96) ** 2) / math.log(1.0001))
+    return tick // spacing * spacing
+
+
+def _concentrated_pool(
+    d: Deployer,
+    w3: Web3,
+    npm: Any,
+    maker: str,
+    tokens: dict[str, Any],
+    base: AssetParams,
+    quote: AssetParams,
+    fee: int,
+    tvl_usd: int,
+) -> dict[str, Any]:
+    """A pool of ``fee`` with the LIQUIDITY_PROFILE's positions (concentrated bands plus a full-range tail)."""
+    base_addr, quote_addr = tokens[base.symbol].address, tokens[quote.symbol].address
+    base_first = int(base_addr, 16) < int(quote_addr, 16)
+    token0, token1 = (base_addr, quote_addr) if base_first else (quote_addr, base_addr)
+    price = base.price_usd / quote.price_usd
+    sqrt_price = pair_sqrt_price_x96(price, base_first, base.decimals, quote.decimals)
+    label = f"{base.symbol}/{quote.symbol} {fee}"
+    d.send(npm.functions.createAndInitializePoolIfNecessary(token0, token1, fee, sqrt_price), f"create {label}")
+    factory = w3.eth.contract(address=npm.functions.factory().call(), abi=art("UniswapV3Factory").abi)
+    pool = w3.eth.contract(address=factory.functions.getPool(token0, token1, fee).call(), abi=art("UniswapV3Pool").abi)
+    d.send(pool.functions.increaseObservationCardinalityNext(OBSERVATION_CARDINALITY), "observation cardinality")
+    spacing = TICK_SPACING[fee]
+    for symbol in (base.symbol, quote.symbol):
+        d.send(tokens[symbol].functions.approve(npm.address, MAX_UINT), "approve NPM", sender=maker)
+    for band, share in LIQUIDITY_PROFILE:
+        if band is None:
+            lower, upper = -(-MIN_TICK // spacing) * spacing, (MAX_TICK // spacing) * spacing
+        else:
+            ends = sorted(
+                pair_sqrt_price_x96(price * f, base_first, base.decimals, quote.decimals) for f in (1 - band, 1 + band)
+            )
+            lower, upper = _tick_below(ends[0], spacing), _tick_below(ends[1], spacing) + spacing
+        value = tvl_usd * share / 2
+        base_raw, quote_raw = (
+            int(value / base.price_usd * 10**base.decimals),
+            int(value / quote.price_usd * 10**quote.decimals),
+        )
+        _fund(d, w3, tokens, maker, base.symbol, base_raw)
+        _fund(d, w3, tokens, maker, quote.symbol, quote_raw)
+        amount0, amount1 = (base_raw, quote_raw) if base_first else (quote_raw, base_raw)
+        d.send(
+            npm.functions.mint((token0, token1, fee, lower, upper, amount0, amount1, 0, 0, maker, 2**40)),
+            f"mint {label} band {band}",
+            sender=maker,
+        )
+    return {
+        "address": pool.address,
+        "fee": fee,
+        "token0": token0,
+        "token1": token1,
+        "base": base.symbol,
+        "quote": quote.symbol,
+        "base_is_token0": base_first,
         "tick_spacing": spacing,
     }
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from web3 import Web3
 
-from devnet.deploy import MAX_UINT, sqrt_price_x96
+from devnet.deploy import MAX_UINT, pair_sqrt_price_x96
 from devnet.deployer import Deployer
 from keeper.chain.anvil import rpc
 from keeper.chain.connect import checksum
@@ -88,11 +88,31 @@ class MarketDriver:
             return 10 ** (decimals - 6) / raw
         return raw * 10 ** (decimals - 6)
 
+    def tier_pools(self, pair: str) -> list[dict[str, Any]]:
+        """Every pool of ``pair`` (``"WETH/USDC"``, ``"WBTC/WETH"``): the primary first, then the other tiers."""
+        tiers = self.record["uniswap"].get("tiers", {})
+        if pair not in tiers:
+            raise DriverError(f"no Uniswap pools for {pair}; pairs: {', '.join(tiers)}")
+        return [dict(p) for p in tiers[pair]]
+
     def move_pool(self, symbol: str, price_usd: float) -> dict[str, Any]:
-        """Swap the pool to ``price_usd`` (USDC per unit) exactly; returns the receipt."""
-        info = self.pool_info(symbol)
-        decimals = self.record["tokens"][symbol]["decimals"]
-        target = sqrt_price_x96(price_usd, info["usdc_is_token0"], decimals)
+        """Swap every ``symbol``/USDC pool (all fee tiers) to ``price_usd`` exactly, as arbitrage would; returns
+        the primary pool's receipt."""
+        self.pool_info(symbol)  # a named error for an unknown symbol
+        receipts = [self._move_to(info, price_usd) for info in self.tier_pools(f"{symbol}/USDC")]
+        return receipts[0]
+
+    def move_cross(self, prices_usd: dict[str, float]) -> None:
+        """Align the pools of pairs with no USDC side (WBTC/WETH) to the ratio of ``prices_usd``."""
+        for pair, pools in self.record["uniswap"].get("tiers", {}).items():
+            base, quote = pair.split("/")
+            if quote != "USDC" and base in prices_usd and quote in prices_usd:
+                for info in pools:
+                    self._move_to(info, prices_usd[base] / prices_usd[quote])
+
+    def _move_to(self, info: dict[str, Any], price: float) -> dict[str, Any]:
+        decimals = {s: t["decimals"] for s, t in self.record["tokens"].items()}
+        target = pair_sqrt_price_x96(price, info["base_is_token0"], decimals[info["base"]], decimals[info["quote"]])
         pool = self._contract(info["address"], "UniswapV3Pool")
         current = pool.functions.slot0().call()[0]
         if current == target:
@@ -102,7 +122,8 @@ class MarketDriver:
         token_out = info["token1"] if zero_for_one else info["token0"]
         self._ensure_funds(token_in)
         params = (token_in, token_out, info["fee"], self.maker, 2**40, 2**200, 0, target)
-        return self._maker.send(self.router.functions.exactInputSingle(params), f"move {symbol} pool", gas=_SWAP_GAS)
+        label = f"move {info['base']}/{info['quote']} {info['fee']} pool"
+        return self._maker.send(self.router.functions.exactInputSingle(params), label, gas=_SWAP_GAS)
 
     def prepare_pool_moves(self, symbols: Iterable[str]) -> None:
         """Make sure the market maker can move these pools either way (funds, approvals) before a batch."""

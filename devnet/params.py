@@ -42,6 +42,21 @@ RISKY = (WETH, WBTC)
 # Uniswap v3 pools against USDC: fee tier (pips) and full-range TVL in USD.
 POOLS = {"WETH": (500, 2_000_000_000), "WBTC": (3000, 1_000_000_000)}
 TICK_SPACING = {500: 10, 3000: 60, 10000: 200}
+
+# The other fee tiers mainnet trades each pair in (issue 17), beside the primary pools above, which stay the
+# vault's TWAP/oracle-guard pools. TVL in USD, per tier, of the order of Ethereum mainnet's in 2024–2025 (as
+# reported by public pool explorers; order of magnitude only): WETH/USDC 0.05 % ≈ $100–200M (our primary is a
+# deeper full-range stand-in), 0.3 % ≈ $50–100M, 1 % ≈ $2–10M; WBTC/USDC 0.3 % ≈ $20–50M, 0.05 % ≈ $5–20M;
+# WBTC/WETH 0.05 % ≈ $30–100M, 0.3 % ≈ $100–300M. Each tier holds concentrated positions with the share of its
+# TVL given by LIQUIDITY_PROFILE, so depth near the price is several times a full-range pool's of equal TVL
+# (mainnet's ±2 % depth of the 0.3 % WETH/USDC pool is of the order of $5–20M a side).
+TIER_POOLS: dict[tuple[str, str], tuple[tuple[int, int], ...]] = {
+    ("WETH", "USDC"): ((3000, 80_000_000), (10000, 5_000_000)),
+    ("WBTC", "USDC"): ((500, 10_000_000),),
+    ("WBTC", "WETH"): ((500, 50_000_000), (3000, 200_000_000)),
+}
+# (half-width of the price band around the initial price, or None for full range; share of the tier's TVL)
+LIQUIDITY_PROFILE: tuple[tuple[float | None, float], ...] = ((0.01, 0.30), (0.05, 0.35), (0.20, 0.25), (None, 0.10))
 OBSERVATION_CARDINALITY = 300  # ≥ one hour of 12 s blocks for TWAPs
 
 # Background Aave market so reserves have utilisation and interest really accrues.

@@ -117,3 +117,27 @@ def best_split(
     if single_out - single_gas > split.net_out:
         return Split((Leg(single_route, amount_in, single_out),), amount_in, single_out, single_gas)
     return split
+
+
+def pair_routes(
+    tiers: Mapping[str, Sequence[Mapping[str, object]]], token_in: str, token_out: str, via: str = "WETH"
+) -> list[Route]:
+    """Pool-disjoint routes from ``token_in`` to ``token_out`` (symbols) over a deployment record's
+    ``uniswap.tiers``: every direct pool of the pair, then two-hop paths through ``via``, pairing the pools of
+    the two legs in order so no pool is used twice."""
+
+    def pools(a: str, b: str) -> list[Mapping[str, object]]:
+        return list(tiers.get(f"{a}/{b}", ())) or list(tiers.get(f"{b}/{a}", ()))
+
+    def hop(info: Mapping[str, object], sell: str) -> Hop:
+        base_is_token0 = bool(info["base_is_token0"])
+        selling_token0 = (info["base"] == sell) == base_is_token0
+        return Hop(str(info["address"]), selling_token0)
+
+    routes = [Route((hop(info, token_in),)) for info in pools(token_in, token_out)]
+    if via not in (token_in, token_out):
+        first, second = pools(token_in, via), pools(via, token_out)
+        routes += [Route((hop(a, token_in), hop(b, via))) for a, b in zip(first, second, strict=False)]
+    if not routes:
+        raise ValueError(f"no Uniswap pool joins {token_in} and {token_out}; pairs: {', '.join(tiers)}")
+    return routes

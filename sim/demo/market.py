@@ -66,6 +66,7 @@ class ScenarioMarket:
                 driver.move_pool(symbol, price)  # arbitrageurs keep trading when the oracle is out
                 if point.oracle_live:
                     driver.set_price(symbol, price)
+            driver.move_cross(point.prices_usd)
             if point.oracle_live:
                 driver.set_price("USDC", 1.0)
             if self.vol_poster is not None:

@@ -1,6 +1,6 @@
 """The exact swap maths against real Uniswap v3 bytecode: QuoterV2 and executed swaps, to the wei.
 
-A 0.3 % WETH/USDC pool is created beside the devnet's 0.05 % one and given concentrated positions at random
+A 0.25 % WETH/USDC pool is created beside the devnet's tiers and given concentrated positions at random
 ranges (so swaps cross initialized ticks and, between ranges, liquidity changes); the price is moved between
 rounds by real swaps, and every round compares ≥ 50 random exact-input sizes in both directions."""
 
@@ -21,7 +21,7 @@ from keeper.execution.uniswap_v3 import PoolState, swap_exact_input
 
 pytestmark = pytest.mark.chain
 MAX = 2**256 - 1
-FEE, SPACING = 3000, 60
+FEE, SPACING = 2500, 50  # a tier of its own (the devnet deploys mainnet's), enabled by the factory owner
 ROUNDS, SIZES_PER_ROUND = 20, 52  # 1,040 quotes, plus one executed swap per round
 
 
@@ -49,12 +49,14 @@ def _concentrated_pool(w3: Web3, record: dict[str, Any], lp: str, rng: random.Ra
     main = contract_at(w3, info["address"], "UniswapV3Pool")
     sqrt_price, tick = main.functions.slot0().call()[:2]
     npm = contract_at(w3, record["uniswap"]["NonfungiblePositionManager"], "NonfungiblePositionManager")
-    _send(w3, npm.functions.createAndInitializePoolIfNecessary(token0, token1, FEE, sqrt_price), lp)
     factory = contract_at(w3, record["uniswap"]["UniswapV3Factory"], "UniswapV3Factory")
+    _send(w3, factory.functions.enableFeeAmount(FEE, SPACING), record["accounts"]["admin"])
+    _send(w3, npm.functions.createAndInitializePoolIfNecessary(token0, token1, FEE, sqrt_price), lp)
     pool = factory.functions.getPool(token0, token1, FEE).call()
     usdc_first = info["usdc_is_token0"]
     centre = tick // SPACING * SPACING
-    ranges = [(-887220, 887220)] + [
+    full = 887272 // SPACING * SPACING
+    ranges = [(-full, full)] + [
         (centre - rng.randint(1, 12) * SPACING, centre + rng.randint(1, 12) * SPACING) for _ in range(20)
     ]
     ranges += [(centre + rng.randint(5, 30) * SPACING, centre + rng.randint(31, 90) * SPACING) for _ in range(2)]
@@ -133,3 +135,37 @@ def test_swap_exact_input__random_states_and_sizes__equals_quoter_v2_and_execute
     assert compared >= 1000
     assert executed == ROUNDS
     assert crossed >= 80, f"only {crossed} of {compared} swaps crossed an initialized tick"  # 98 with this seed
+
+
+def test_devnet_tiers__every_mainnet_tier__deployed_and_aligned_by_the_driver(dn: Any, driver: Any) -> None:
+    tiers = dn.record["uniswap"]["tiers"]
+    assert {pair: sorted(p["fee"] for p in pools) for pair, pools in tiers.items()} == {
+        "WETH/USDC": [500, 3000, 10000],
+        "WBTC/USDC": [500, 3000],
+        "WBTC/WETH": [500, 3000],
+    }
+    prices = {"WETH": 2711.5, "WBTC": 57_300.0}
+    for symbol, price in prices.items():
+        driver.move_pool(symbol, price)
+    driver.move_cross(prices)
+    states = read_pool_states(RpcClient(dn.url), [p["address"] for pools in tiers.values() for p in pools])
+    decimals = {s: t["decimals"] for s, t in dn.record["tokens"].items()}
+    for pair, pools in tiers.items():
+        base, quote = pair.split("/")
+        want = prices[base] / prices.get(quote, 1.0)
+        for p in pools:
+            raw = (states[p["address"]].sqrt_price_x96 / 2**96) ** 2  # token1 per token0, raw
+            price = raw if p["base_is_token0"] else 1 / raw
+            price *= 10 ** (decimals[base] - decimals[quote])
+            assert abs(price / want - 1) < 1e-4, (pair, p["fee"], price, want)
+
+
+def test_pair_routes__tiers_and_via_weth__pool_disjoint_and_named_errors(dn: Any) -> None:
+    from keeper.execution.router import check_disjoint, pair_routes
+
+    tiers = dn.record["uniswap"]["tiers"]
+    routes = pair_routes(tiers, "USDC", "WBTC")
+    assert [len(r.hops) for r in routes] == [1, 1, 2, 2]
+    check_disjoint(routes)
+    with pytest.raises(ValueError, match="no Uniswap pool joins USDC and DOGE"):
+        pair_routes(tiers, "USDC", "DOGE")
