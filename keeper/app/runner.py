@@ -7,7 +7,9 @@ and an alert is raised when it is below ``tx.min_keeper_balance_eth``.
 
 With a :class:`~keeper.store.lease.Lease` (replicas on a shared PostgreSQL store) the runner renews the lease on
 every poll and ticks only while it leads. Winning a new term resyncs the nonce, reloads the keeper's memory
-from the store and reconciles what the previous leader left in flight; a clean stop releases the lease.
+from the store and reconciles what the previous leader left in flight; a clean stop releases the lease. While a
+tick runs (a receipt wait can outlast the lease), a heartbeat thread extends the term every ttl/3, for at most
+``tx.receipt_timeout_s`` of one tick: a hung tick lets the lease lapse so a follower takes over.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ class Runner:
         self.on_tick = on_tick
         self._sleep = sleep
         self._last_head: int | None = None
+        self._tick_started: float | None = None
 
     def install_signal_handlers(self) -> Callable[[], None]:
         """SIGTERM/SIGINT end the loop after the current tick (main thread only). Returns a function that
@@ -88,12 +91,28 @@ class Runner:
     def run(self, max_ticks: int | None = None) -> RunSummary:
         """Tick on every new block until stopped (or ``max_ticks`` ticks ran)."""
         self.start()
+        beat: threading.Thread | None = None
+        done = threading.Event()
+        if self.lease is not None:
+            beat = threading.Thread(target=self._heartbeat, args=(self.lease, done), daemon=True)
+            beat.start()
         try:
             return self._loop(max_ticks)
         finally:
+            done.set()
+            if beat is not None:
+                beat.join(5)
             if self.lease is not None:
                 self.lease.release()
                 self.runtime.metrics.leader.set(0.0)
+
+    def _heartbeat(self, lease: Lease, done: threading.Event) -> None:
+        """Extend the held term while a tick is in progress (between ticks the loop renews)."""
+        limit = self.runtime.settings.tx.receipt_timeout_s
+        while not done.wait(lease.ttl_s / 3):
+            started = self._tick_started
+            if started is not None and time.monotonic() - started < limit:
+                lease.extend()
 
     def _loop(self, max_ticks: int | None) -> RunSummary:
         ticks = acted = failed = 0
@@ -110,7 +129,11 @@ class Runner:
             if not self._new_block():
                 self._sleep(poll)
                 continue
-            result = self.runtime.keeper.tick()  # raises CircuitBreakerOpenError when the budget is spent
+            self._tick_started = time.monotonic()
+            try:
+                result = self.runtime.keeper.tick()  # raises CircuitBreakerOpenError when the budget is spent
+            finally:
+                self._tick_started = None
             ticks += 1
             acted += result.execution is not None
             failed += result.outcome.startswith("failed")

@@ -18,6 +18,7 @@ hash stays unique in the store.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 
@@ -42,6 +43,10 @@ _RENEW = sa.text(
     RETURNING token
     """
 )
+_EXTEND = sa.text(
+    "UPDATE leases SET expires_at = clock_timestamp() + make_interval(secs => :ttl) "
+    "WHERE name = :name AND holder = :holder AND token = :token AND expires_at > clock_timestamp() RETURNING token"
+)
 _CHECK = sa.text(
     "SELECT token FROM leases WHERE name = :name AND holder = :holder AND token = :token "
     "AND expires_at > clock_timestamp() + make_interval(secs => :margin) FOR SHARE"
@@ -53,7 +58,8 @@ class LeaseLostError(StoreError):
 
 
 class Lease:
-    """This replica's claim on one vault (``name``). Not thread-safe: the runner's thread renews it."""
+    """This replica's claim on one vault (``name``). ``renew`` belongs to the runner's thread; ``extend`` (the
+    heartbeat during a long tick) may run in another thread: the two are serialised."""
 
     def __init__(
         self,
@@ -73,6 +79,7 @@ class Lease:
         self.token: int | None = None
         self._valid_until = float("-inf")  # local monotonic time until which we may act
         self.terms = 0  # how many times this replica became leader
+        self._lock = threading.Lock()
         store.lease = self
 
     @property
@@ -82,6 +89,31 @@ class Lease:
     def renew(self) -> bool:
         """Take or extend the lease; True when this replica is leader afterwards. A database error means
         "not leader" (the lease will expire on the server), never an exception."""
+        with self._lock:
+            return self._renew()
+
+    def extend(self) -> bool:
+        """Extend the term this replica holds, never start one (the heartbeat while a tick waits on a receipt:
+        a new term must go through :meth:`renew`, whose caller takes over). False when not leader."""
+        with self._lock:
+            token = self.token
+            if token is None:
+                return False
+            sent_at = self._clock()
+            try:
+                with self.store.engine.begin() as conn:
+                    got = conn.execute(
+                        _EXTEND, {"name": self.name, "holder": self.holder, "token": token, "ttl": self.ttl_s}
+                    ).scalar()
+            except sa.exc.SQLAlchemyError:
+                return self.held
+            if got is None:
+                self.token, self._valid_until = None, float("-inf")
+                return False
+            self._valid_until = sent_at + self.ttl_s - self.margin_s
+            return True
+
+    def _renew(self) -> bool:
         sent_at = self._clock()
         try:
             with self.store.engine.begin() as conn:

@@ -201,3 +201,30 @@ def test_postgres_restarted__leader_keeps_its_term_and_hedges_after(
     assert confirmed(a.store) == 1
     a.close()
     _b.close()
+
+
+def test_tick_longer_than_the_lease__heartbeat_keeps_the_term__no_takeover_mid_tick(
+    stack: Stack, tmp_path: Path, postgres: Any
+) -> None:
+    long_weth(stack)
+    start = head(stack) + 1  # after the set-up rebalance
+    (a, lease_a), (b, lease_b) = replicas(stack, tmp_path, postgres, ttl_s=2.0, margin_s=0.5)
+    real_tick = a.keeper.tick
+    stolen: list[bool] = []
+
+    def slow_tick() -> Any:  # a tick that waits on a slow node for twice the lease before it plans
+        for _ in range(8):
+            time.sleep(0.5)
+            stolen.append(lease_b.renew())
+        return real_tick()
+
+    a.keeper.tick = slow_tick  # type: ignore[method-assign]
+    runner = Runner(a, lease=lease_a, sleep=lambda s: time.sleep(min(s, 0.05)), on_tick=lambda _: runner.stop.set())
+    thread = run_in_thread(runner)
+    thread.join(60)
+    assert not any(stolen)  # the follower never won while the leader was mid-tick
+    assert lease_a.terms == 1
+    assert rebalances_on_chain(stack, start) == 1
+    assert confirmed(a.store) == 1
+    a.close()
+    b.close()

@@ -112,3 +112,25 @@ def test_release__clean_shutdown__follower_leads_at_its_next_renewal(pair: Any) 
 def test_lease__margin_not_below_ttl__refused(pair: Any) -> None:
     with pytest.raises(Exception, match=r"need 0 < margin_s \(5\) < ttl_s \(5\)"):
         Lease(pair[0], "v", "h", ttl_s=5, margin_s=5)
+
+
+def test_extend__keeps_the_held_term__never_starts_one(pair: Any) -> None:
+    a, b = pair
+    clock = Clock()
+    lease_a = Lease(a, "vault", "a", ttl_s=10.0, margin_s=2.0, clock=clock)
+    lease_b = Lease(b, "vault", "b", ttl_s=10.0, margin_s=2.0)
+    assert not lease_a.extend()  # not leader: nothing to extend, and no term taken
+    assert lease_b.renew()
+    assert not lease_a.extend()
+    lease_b.release()
+    assert lease_a.renew()
+    clock.now += 7.0  # 1 s before the local stand-down
+    assert lease_a.extend()
+    clock.now += 7.0  # past the first term's local validity: still held, extended
+    assert lease_a.held
+    assert (lease_a.token, lease_a.terms) == (2, 1)
+    _expire(a, "vault")
+    assert not lease_a.extend()  # expired on the server: extend never revives it
+    assert lease_a.token is None
+    assert lease_b.renew()  # a follower takes it with a new token
+    assert lease_b.token == 3
