@@ -58,6 +58,7 @@ bench: build
 	@$(ENV) python -m bench.devnet_figures
 	@$(ENV) python -m bench.routing_figures
 	@$(ENV) python -m bench.tick
+	@$(ENV) python -m bench.tail
 	@$(ENV) python -m bench.montecarlo
 
 # The option venue's differential test vectors (contracts/test/vectors/), from tests/venue/vectors.py.

@@ -78,7 +78,9 @@ class TailBudgetConfig(_Section):
     """The tail-loss budget (``keeper.policy.tail``): the worst stress loss over the horizon, as a share of NAV,
     that the keeper buys protection to keep."""
 
-    enabled: bool = True
+    enabled: bool = Field(
+        False, description="run the rule (the predictive policy); off, the keeper is the reactive delta/HF policy"
+    )
     tail_budget_pct: float = Field(5.0, gt=0, le=100, description="max worst-scenario loss, % of NAV")
     horizon_days: float = Field(7.0, gt=0, le=90, description="the stress moves are forecast vol over this")
     high_vol_horizon_multiplier: float = Field(
@@ -95,6 +97,15 @@ class TailBudgetConfig(_Section):
     )
     max_turnover_usd: float = Field(250_000.0, gt=0, description="most premium + spot notional traded per decision")
     max_spend_nav_pct: float = Field(2.0, gt=0, le=100, description="most premium spent per decision, % of NAV")
+    leg_gas: int = Field(150_000, ge=0, le=5_000_000, description="gas one more leg adds to the rebalance")
+    min_protection_days: float = Field(
+        7.0, ge=0, le=365, description="a new wing must expire at least this far out (protection outlives the horizon)"
+    )
+    pool_margin_share: float = Field(
+        0.5, gt=0, le=1, description="share of the venue LP pool's free margin one decision may use (wing liquidity)"
+    )
+    history_max_obs: int = Field(2_000, ge=50, le=100_000, description="oracle prices kept per underlying")
+    regime_min_obs: int = Field(60, ge=30, le=100_000, description="returns before the regime model is fitted")
 
     @model_validator(mode="after")
     def _shape(self) -> TailBudgetConfig:

@@ -10,16 +10,19 @@ on-chain valuation (``snapshotUnvalued``) still gives the NAV the vault would co
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from adapters.aave_v3 import AaveV3
 from adapters.vault_lens import VaultState
+from adapters.venue_series import ListedSeries
 from keeper.app.assess_options import OptionsView, liquidation_moves, options_view, stress_surplus
+from keeper.app.assess_tail import Forecast, OracleHistory, buyback_candidates, refresh_forecast, wing_candidates
 from keeper.app.loop import Assessment, Snapshot
 from keeper.config import KeeperSettings
-from keeper.model import BookView, UnderlyingView
+from keeper.model import BookView, TailCandidate, TailInputs, UnderlyingView
 from keeper.policy.hedging import gamma_usd_per_pct
 from keeper.risk.liquidation import aave_liquidation, nearest_liquidation
 from keeper.risk.portfolio import OptionBook
@@ -45,6 +48,8 @@ class VaultAssessor:
         self.last_options: OptionsView | None = None
         self.last_book: BookView | None = None
         self.last_timestamp = 0
+        self.history = OracleHistory(settings.policy.tail.history_max_obs)
+        self._forecast: Forecast | None = None
 
     def _sigma(self, symbol: str, timestamp: int, price: float) -> float:
         """EWMA of squared log returns per second, annualised; the default until two prices were seen."""
@@ -59,7 +64,8 @@ class VaultAssessor:
         return math.sqrt(var * SECONDS_PER_YEAR) if var is not None else loop.sigma_default_annual
 
     def assess(self, snapshot: Snapshot) -> Assessment:
-        state, gas_price = snapshot.data
+        state, gas_price = snapshot.data[:2]
+        listed = snapshot.data[2] if len(snapshot.data) > 2 else {}
         assert isinstance(state, VaultState)
         self._ticks += 1
         aave = AaveV3.positions(state, self.symbols, self.stable)
@@ -112,12 +118,51 @@ class VaultAssessor:
             gas_cost_usd=self.settings.loop.rebalance_gas * gas_price / 1e18 * eth_price,
             horizon_years=self.settings.loop.vol_horizon_days / 365,
         )
-        self.last_book, self.last_timestamp = book, state.block_timestamp
+        for u in underlyings:
+            self.history.add(u.symbol, state.block_timestamp, u.spot_usd)
         nav_assets = self._nav_assets(state, aave, options)
+        if self.settings.policy.tail.enabled:
+            nav_usd = nav_assets * (state.asset.price_e8 / 1e8 or 1.0)
+            leg_gas_usd = self.settings.policy.tail.leg_gas * gas_price / 1e18 * eth_price
+            book = replace(book, tail=self._tail_inputs(options, listed, symbols, nav_usd, leg_gas_usd))
+        self.last_book, self.last_timestamp = book, state.block_timestamp
         risk = self._risk(book, aave, state, options, nav_assets)
         supply_shares = state.total_supply / 10 ** (decimals + 6)  # shares carry the 6-decimal virtual offset
         share_price = nav_assets / supply_shares if supply_shares else 1.0
         return Assessment(book, risk, nav_assets, share_price, self._blockers(state, risk))
+
+    def _tail_inputs(
+        self,
+        options: OptionsView,
+        listed: dict[str, ListedSeries],
+        symbols: list[str],
+        nav_usd: float,
+        leg_gas_usd: float,
+    ) -> TailInputs:
+        """Every live position (all venues), the buybacks and the listed wings, NAV, the forecast of the last deep
+        refresh (None before the first: the views' EWMA vol, no regime)."""
+        cfg = self.settings.policy.tail
+        book = _concat([lv.book for lv in options.live if lv.book.size.size])
+        candidates: list[TailCandidate] = []
+        for vb, lv in zip(options.venues, options.live, strict=True):
+            candidates += buyback_candidates(lv, symbols)
+            if vb.state.market.lower() in listed:
+                candidates += wing_candidates(vb, listed[vb.state.market.lower()], symbols, cfg)
+        f = self._forecast
+        return TailInputs(
+            underlying_index=book.underlying_index,
+            size=book.size,
+            strike_usd=book.strike,
+            t_years=book.t_years,
+            vol=book.vol,
+            is_call=book.is_call,
+            rate=options.venues[0].market.rate if options.venues else 0.0,
+            nav_usd=nav_usd,
+            candidates=tuple(candidates),
+            leg_gas_usd=leg_gas_usd,
+            high_vol_probability=f.high_vol_probability if f is not None else 0.0,
+            sigma_annual=f.sigma_annual if f is not None and f.sigma_annual.size == len(symbols) else None,
+        )
 
     def _nav_assets(self, state: VaultState, aave: Any, options: OptionsView) -> float:
         """NAV in asset units: the chain's ``totalAssets`` when the snapshot was valued, else the same sum off-chain
@@ -173,6 +218,7 @@ class VaultAssessor:
         }
         g = options.greeks
         for i, u in enumerate(book.underlyings):
+            risk[f"spot_usd:{u.symbol}"] = u.spot_usd  # the store keeps the oracle history the forecast refits on
             risk[f"net_delta_units:{u.symbol}"] = u.net_delta_units
             risk[f"net_delta_usd:{u.symbol}"] = u.net_delta_units * u.spot_usd
             risk[f"net_gamma_usd_per_pct:{u.symbol}"] = gamma_usd_per_pct(u.net_gamma_units_per_usd, u.spot_usd)
@@ -200,10 +246,30 @@ class VaultAssessor:
                     "stress_worst_loss_usd": float(-min(0.0, pnl.min())),
                     "stress_liquidated_scenarios": float((grid.aave_liquidated | grid.venue_liquidated).sum()),
                     "venue_liquidation_move_pct": _nearest_abs(moves),
+                    **self._refresh_forecast(book),
                 },
             }
             self._deep_tick = self._ticks
         return dict(self._deep["risk"])
+
+    def _refresh_forecast(self, book: BookView) -> dict[str, float]:
+        """Forecast vol (GARCH/EWMA) and the regime model on the recorded oracle history, for the tail rule's next
+        decisions; only with the rule on (the fits take ~0.1 s: here, after acting)."""
+        if not self.settings.policy.tail.enabled:
+            return {}
+        loop = self.settings.loop
+        symbols = [u.symbol for u in book.underlyings]
+        f = refresh_forecast(
+            self.history,
+            symbols,
+            self.settings.policy.tail,
+            default_annual=loop.sigma_default_annual,
+            ewma_decay=loop.ewma_decay,
+        )
+        self._forecast = f
+        out = {"regime_high_vol_probability": f.high_vol_probability if f.regime_fitted else math.nan}
+        out.update({f"forecast_vol_annual:{s}": float(v) for s, v in zip(symbols, f.sigma_annual, strict=True)})
+        return out
 
     def _stress(self, book: BookView, aave: Any, options: OptionsView) -> tuple[StressResult, np.ndarray]:
         """Full revaluation over the spot × vol grid: options (all venues), held units, Aave, with Aave and venue

@@ -111,6 +111,20 @@ def band_metrics(plan: Plan, book: BookView) -> dict[str, float]:
     return out
 
 
+def tail_metrics(plan: Plan) -> dict[str, float]:
+    """The tail-budget rule's figures (USD): the worst stress loss once the plan is done, and the budget."""
+    if plan.tail is None:
+        return {}
+    t = plan.tail
+    return {
+        "tail_worst_loss_usd": t.worst_loss_after_usd,
+        "tail_worst_loss_before_usd": t.worst_loss_usd,
+        "tail_budget_usd": t.budget_usd,
+        "tail_cost_usd": t.cost_usd,
+        "tail_feasible": 1.0 if t.feasible else 0.0,
+    }
+
+
 class Keeper:
     """Runs ticks; holds no chain state of its own beyond what the store remembers."""
 
@@ -235,8 +249,13 @@ class Keeper:
         assessment = self.assessor.assess(snapshot)
         book = replace(assessment.book, last_action_block=dict(self._last_action_blocks()))
         plan = decide(book, self.settings.policy)
-        assessment = replace(assessment, risk={**assessment.risk, **band_metrics(plan, book)})
+        assessment = replace(assessment, risk={**assessment.risk, **band_metrics(plan, book), **tail_metrics(plan)})
         self.metrics.observe_risk(assessment.risk)
+        if plan.tail is not None and not plan.tail.feasible:
+            self.metrics.alerts.labels(kind="tail_infeasible").inc()
+            log.warning(
+                "tail budget cannot be met: %s", next(d.reason for d in plan.decisions if d.rule == "tail_budget")
+            )
         result = TickResult(snapshot.block_number, "no action", plan, risk=assessment.risk)
         if plan.empty:
             pass

@@ -77,7 +77,21 @@ class KeeperMetrics:
         self.oracle_age_seconds = Gauge(
             "hv_oracle_age_seconds", "Age of each oracle answer at the processed block", ["feed"], registry=r
         )
+        self.forecast_vol = Gauge(
+            "hv_forecast_vol",
+            "Forecast vol over the tail horizon (GARCH(1,1), EWMA fallback), annualised",
+            ["underlying"],
+            registry=r,
+        )
+        self.regime_high_vol_probability = Gauge(
+            "hv_regime_high_vol_probability", "Filtered P(high-vol regime), two-state Markov switching", registry=r
+        )
+        self.tail_worst_loss_usd = Gauge(
+            "hv_tail_worst_loss_usd", "Worst stress loss over the tail horizon once the plan is done, USD", registry=r
+        )
+        self.tail_budget_usd = Gauge("hv_tail_budget_usd", "Tail-loss budget (tail_budget_pct of NAV), USD", registry=r)
         self.venue_margin_ratio.set(float("nan"))
+        self.regime_high_vol_probability.set(float("nan"))
 
     def observe_risk(self, risk: Mapping[str, float]) -> None:
         """Set the risk gauges from a tick's risk summary (keys ``name`` or ``name:UNDERLYING``)."""
@@ -91,6 +105,7 @@ class KeeperMetrics:
             "delta_deviation_usd": self.delta_deviation_usd,
             "delta_inside_band": self.delta_inside_band,
             "oracle_age_seconds": self.oracle_age_seconds,
+            "forecast_vol_annual": self.forecast_vol,
         }
         single = {
             "health_factor": self.health_factor,
@@ -98,6 +113,9 @@ class KeeperMetrics:
             "liquidation_distance_sigma": self.liquidation_distance_sigma,
             "venue_margin_ratio": self.venue_margin_ratio,
             "stress_worst_loss_usd": self.stress_worst_loss_usd,
+            "regime_high_vol_probability": self.regime_high_vol_probability,
+            "tail_worst_loss_usd": self.tail_worst_loss_usd,
+            "tail_budget_usd": self.tail_budget_usd,
         }
         for key, value in risk.items():
             name, _, label = key.partition(":")

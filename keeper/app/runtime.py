@@ -164,9 +164,14 @@ class KeeperRuntime:
         metrics = metrics or KeeperMetrics()
         store = open_store(settings.store)
         reader = LensReader(
-            client, vault["VaultLens"], vault["HedgedVault"], valued=settings.loop.lens_valuation == "onchain"
+            client,
+            vault["VaultLens"],
+            vault["HedgedVault"],
+            valued=settings.loop.lens_valuation == "onchain",
+            listed_series=settings.policy.tail.enabled,
         )
         assessor = VaultAssessor(settings, record)
+        assessor.history.seed(store.last_ticks(settings.policy.tail.history_max_obs))  # the oracle history so far
         executor = VaultExecutor(
             txm,  # type: ignore[arg-type]  # read-only runtimes never execute
             vault["HedgedVault"],

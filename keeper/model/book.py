@@ -91,6 +91,7 @@ class TailInputs:
     candidates: tuple[TailCandidate, ...] = ()
     leg_gas_usd: float = 0.0
     high_vol_probability: float = 0.0  # the regime model's P(high-vol state) (0 without a fitted model)
+    sigma_annual: np.ndarray | None = None  # forecast vol per underlying (GARCH/EWMA); None: the views' sigma
 
 
 @dataclass(frozen=True)

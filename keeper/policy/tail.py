@@ -24,13 +24,24 @@ trades reaching it (the cheapest partial reduction), and reports infeasible (the
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
+from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from keeper.config import PolicyConfig, TailBudgetConfig
-from keeper.model import Action, BookView, Decision, OptionTrade, Swap, TailCandidate, TailInputs, TailReport
+from keeper.model import (
+    Action,
+    BookView,
+    Decision,
+    MarginDeposit,
+    OptionTrade,
+    Swap,
+    TailCandidate,
+    TailInputs,
+    TailReport,
+)
 from keeper.policy.aave import USDC, Working, slippage
 from keeper.risk.black import greeks, price
 from keeper.risk.portfolio import OptionBook
@@ -145,18 +156,35 @@ def legs(book: BookView, tail: TailInputs, cfg: PolicyConfig, s: Working, option
 
 
 def leg_pnl(legs_: list[Leg], spot_usd: np.ndarray, tail: TailInputs, scenarios: StressSet) -> np.ndarray:
-    """(k, j): value change of one unit of each leg in each scenario, less its cost."""
+    """(k, j): value change of one unit of each leg in each scenario, less its cost (options repriced in one
+    vectorised call over every (scenario, option leg))."""
     k = len(scenarios.names)
     out = np.zeros((k, len(legs_)))
-    for j, leg in enumerate(legs_):
-        moved = spot_usd[leg.underlying] * (1.0 + scenarios.spot_shock[:, leg.underlying])
-        c = leg.candidate
-        if c is None:
-            out[:, j] = leg.units_sign * (moved - spot_usd[leg.underlying]) - leg.cost_usd
-            continue
-        vol = c.vol * (1.0 + scenarios.vol_shock[:, leg.underlying])
-        value = price(moved, c.strike_usd, c.t_years, vol, tail.rate, c.is_call)
-        out[:, j] = value - c.ask_usd
+    if not legs_:
+        return out
+    u = np.array([leg.underlying for leg in legs_])
+    moved = spot_usd[u][None, :] * (1.0 + scenarios.spot_shock[:, u])  # (k, j)
+    spot_legs = np.array([leg.candidate is None for leg in legs_])
+    sign = np.array([leg.units_sign for leg in legs_])
+    cost = np.array([leg.cost_usd for leg in legs_])
+    out[:, spot_legs] = sign[spot_legs] * (moved[:, spot_legs] - spot_usd[u[spot_legs]]) - cost[spot_legs]
+    opt = np.flatnonzero(~spot_legs)
+    if opt.size:
+        c = [legs_[j].candidate for j in opt]
+        strike = np.array([x.strike_usd for x in c if x is not None])
+        t = np.array([x.t_years for x in c if x is not None])
+        vol = np.array([x.vol for x in c if x is not None])[None, :] * (1.0 + scenarios.vol_shock[:, u[opt]])
+        call = np.array([x.is_call for x in c if x is not None])
+        shape = (k, opt.size)
+        value = price(
+            moved[:, opt].ravel(),
+            np.broadcast_to(strike, shape).ravel(),
+            np.broadcast_to(t, shape).ravel(),
+            vol.ravel(),
+            tail.rate,
+            np.broadcast_to(call, shape).ravel(),
+        ).reshape(shape)
+        out[:, opt] = value - cost[opt]
     return out
 
 
@@ -174,28 +202,102 @@ def solve(
     gas_usd: float,
     spend_cap: float,
     turnover: float,
+    exact_up_to: int = 16,
 ) -> Solution:
     """The MILP of the module docstring; when it has no solution, the cheapest trades reaching the smallest
-    reachable worst loss (two solves: minimise the worst loss, then the cost at that loss)."""
+    reachable worst loss (two solves: minimise the worst loss, then the cost at that loss).
+
+    Up to ``exact_up_to`` legs the MILP is solved exactly. Beyond (a live book lists hundreds of series, and the
+    MILP's branching costs ~50 ms at 100 legs) the LP relaxation runs first — yⱼ continuous, so each leg pays gas
+    in proportion xⱼ/Uⱼ — and picks the legs; then an LP on those legs with their gas counted in full (yⱼ = 1)
+    sizes them, so the budget holds with the true gas. Not exact: the relaxation's cost is a lower bound on the
+    MILP's, and the test on 20 legs finds the answer within gas × (legs used) of the exact MILP."""
+    n = len(legs_)
+    if n <= exact_up_to:
+        return _solve(pnl, a, legs_, budget_usd, gas_usd, spend_cap, turnover)
+    cap = np.array([leg.max_units for leg in legs_], dtype=np.float64)
+    amortised = gas_usd / np.maximum(cap, 1e-12)  # yⱼ = xⱼ/Uⱼ at the relaxation's optimum
+    relaxed = _solve_lp(pnl, a - amortised[None, :], legs_, budget_usd, spend_cap, turnover, amortised)
+    support = np.flatnonzero(relaxed.units > 1e-9)
+    if support.size == 0:
+        return relaxed
+    sub = [legs_[j] for j in support]
+    fixed = _solve_lp(pnl - gas_usd * support.size, a[:, support], sub, budget_usd, spend_cap, turnover)
+    units = np.zeros(n)
+    units[support] = fixed.units
+    return Solution(units, fixed.feasible)
+
+
+def _solve_lp(
+    pnl: np.ndarray,
+    a: np.ndarray,
+    legs_: list[Leg],
+    budget_usd: float,
+    spend_cap: float,
+    turnover: float,
+    extra_cost: np.ndarray | None = None,
+) -> Solution:
+    """The problem without leg indicators (gas already in ``pnl``/``a``/``extra_cost``): variables x (n), t (1)."""
     n, k = len(legs_), pnl.size
-    cap = np.array([leg.max_units for leg in legs_])
+    cap = np.array([leg.max_units for leg in legs_], dtype=np.float64)
+    cost = np.array([leg.cost_usd for leg in legs_]) + (extra_cost if extra_cost is not None else 0.0)
+    rows = [
+        LinearConstraint(np.hstack([a, np.ones((k, 1))]), -pnl, np.inf),
+        LinearConstraint(
+            np.vstack(
+                [
+                    np.concatenate([[leg.cash_usd for leg in legs_], [0.0]]),
+                    np.concatenate([[leg.notional_usd for leg in legs_], [0.0]]),
+                ]
+            ),
+            -np.inf,
+            [spend_cap, turnover],
+        ),
+    ]
+    lower, upper = np.zeros(n + 1), np.concatenate([cap, [budget_usd]])
+    objective = np.concatenate([cost, [0.0]])
+    first = milp(objective, constraints=rows, bounds=Bounds(lower, upper))
+    if first.status == 0:
+        return Solution(first.x[:n], True)
+    upper[-1] = np.inf
+    reach = milp(np.concatenate([np.zeros(n), [1.0]]), constraints=rows, bounds=Bounds(lower, upper))
+    if reach.status != 0:
+        return Solution(np.zeros(n), False)
+    upper[-1] = reach.x[-1] * (1 + 1e-7) + 1e-6
+    cheapest = milp(objective, constraints=rows, bounds=Bounds(lower, upper))
+    return Solution((cheapest.x if cheapest.status == 0 else reach.x)[:n], False)
+
+
+def _solve(
+    pnl: np.ndarray,
+    a: np.ndarray,
+    legs_: list[Leg],
+    budget_usd: float,
+    gas_usd: float,
+    spend_cap: float,
+    turnover: float,
+    integer: bool = True,
+) -> Solution:
+    n, k = len(legs_), pnl.size
+    cap = np.array([leg.max_units for leg in legs_], dtype=np.float64)
     cost = np.array([leg.cost_usd for leg in legs_])
     cash = np.array([leg.cash_usd for leg in legs_])
     notional = np.array([leg.notional_usd for leg in legs_])
-    zeros, eye = np.zeros(n), np.eye(n)
+    zeros = np.zeros(n)
     # variables: x (n), y (n), t (1): the worst loss, bounded by the budget in the first solve
     scen = np.hstack([a, np.full((k, n), -gas_usd), np.ones((k, 1))])  # Pₖ + a·x − gas·Σy + t ≥ 0
+    link = sparse.hstack([sparse.eye(n), sparse.diags(-cap), sparse.csr_matrix((n, 1))]).tocsr()  # x ≤ U·y
     rows = [
         LinearConstraint(scen, -pnl, np.inf),
-        LinearConstraint(np.hstack([eye, -np.diag(cap), np.zeros((n, 1))]), -np.inf, 0.0),
+        LinearConstraint(link, -np.inf, 0.0),
         LinearConstraint(np.concatenate([cash, zeros, [0.0]])[None, :], -np.inf, spend_cap),
         LinearConstraint(np.concatenate([notional, zeros, [0.0]])[None, :], -np.inf, turnover),
     ]
-    integrality = np.concatenate([zeros, np.ones(n), [0.0]])
+    integrality = np.concatenate([zeros, np.ones(n) if integer else zeros, [0.0]])
     lower = np.zeros(2 * n + 1)
     upper = np.concatenate([cap, np.ones(n), [budget_usd]])
     objective = np.concatenate([cost, np.full(n, gas_usd), [0.0]])
-    options = {"time_limit": 5.0, "mip_rel_gap": 1e-6}
+    options = {"time_limit": 2.0, "mip_rel_gap": 1e-6}
     first = milp(objective, constraints=rows, integrality=integrality, bounds=Bounds(lower, upper), options=options)
     if first.status == 0:
         return Solution(first.x[:n], True)
@@ -225,7 +327,8 @@ def tail_rule(
     views = [s.underlyings[sym] for sym in symbols]
     spot = np.array([u.spot_usd for u in views])
     linear = np.array([u.held_units + u.collateral_units - u.debt_units for u in views])
-    scenarios = stress_set(symbols, np.array([u.sigma_annual for u in views]), cfg, tail.high_vol_probability)
+    sigma = tail.sigma_annual if tail.sigma_annual is not None else np.array([u.sigma_annual for u in views])
+    scenarios = stress_set(symbols, sigma, cfg, tail.high_vol_probability)
     positions = _with_planned(tail, planned, symbols)
     pnl = book_pnl(positions, spot, linear, scenarios)
     budget = cfg.tail_budget_pct / 100 * tail.nav_usd
@@ -245,19 +348,15 @@ def tail_rule(
         return [], [Decision("tail_budget", False, reason)]
     available = legs(book, tail, config, s, book.venue_tradeable)
     a = leg_pnl(available, spot, tail, scenarios)
-    spend_cap = min(max(0.0, s.idle_usdc - config.idle_reserve_usdc), cfg.max_spend_nav_pct / 100 * tail.nav_usd)
+    spend_cap = min(max(0.0, s.idle_usdc - config.idle_reserve_usdc), cfg.max_spend_nav_pct / 100 * tail.nav_usd) / (
+        1 + slippage(config)
+    )  # premium goes in as a margin deposit at the slippage-bounded cost
     solution = (
         solve(pnl, a, available, budget, tail.leg_gas_usd, spend_cap, cfg.max_turnover_usd)
         if available
         else Solution(np.zeros(0), False)
     )
-    units = (
-        np.where(
-            solution.units * np.array([leg.notional_usd for leg in available]) >= config.dust_usd, solution.units, 0.0
-        )
-        if available
-        else solution.units
-    )
+    units = _without_dust(solution, pnl, a, available, budget, tail.leg_gas_usd, spend_cap, cfg, config.dust_usd)
     traded = units > 0
     after = pnl + (a @ units if available else 0.0) - tail.leg_gas_usd * int(traded.sum())
     worst_after = int(np.argmin(after))
@@ -294,6 +393,46 @@ def tail_rule(
     return actions, [Decision("tail_budget", bool(actions), reason)]
 
 
+def _without_dust(
+    solution: Solution,
+    pnl: np.ndarray,
+    a: np.ndarray,
+    available: list[Leg],
+    budget: float,
+    gas_usd: float,
+    spend_cap: float,
+    cfg: TailBudgetConfig,
+    dust_usd: float,
+) -> np.ndarray:
+    """The solution without legs worth less than ``dust_usd`` (they round to nothing on-chain); when dropping them
+    breaks the budget, the kept legs are re-sized (LP, their gas counted) so it holds again (a few rounds)."""
+    if not available:
+        return solution.units
+    notional = np.array([leg.notional_usd for leg in available])
+    units = solution.units
+    for _ in range(3):
+        dust = (units > 0) & (units * notional < dust_usd)
+        if not dust.any():
+            break
+        kept = np.flatnonzero((units > 0) & ~dust)
+        units = np.zeros_like(units)
+        if kept.size == 0:
+            break
+        sized = _solve_lp(
+            pnl - gas_usd * kept.size,
+            a[:, kept],
+            [available[j] for j in kept],
+            budget,
+            spend_cap,
+            cfg.max_turnover_usd,
+        )
+        if not (sized.feasible or not solution.feasible):
+            units[kept] = solution.units[kept]  # the kept legs as solved: the budget holds up to the dust
+            break
+        units[kept] = sized.units
+    return units
+
+
 def _with_planned(tail: TailInputs, planned: list[Action], symbols: list[str]) -> TailInputs:
     """The positions plus the earlier rules' option trades on series the rule knows (its candidates)."""
     known = {c.series_id: c for c in tail.candidates}
@@ -301,18 +440,16 @@ def _with_planned(tail: TailInputs, planned: list[Action], symbols: list[str]) -
     if not extra:
         return tail
     c = [e[0] for e in extra]
-    return TailInputs(
-        np.concatenate([tail.underlying_index, [symbols.index(x.underlying) for x in c]]).astype(np.int64),
-        np.concatenate([tail.size, [e[1] for e in extra]]),
-        np.concatenate([tail.strike_usd, [x.strike_usd for x in c]]),
-        np.concatenate([tail.t_years, [x.t_years for x in c]]),
-        np.concatenate([tail.vol, [x.vol for x in c]]),
-        np.concatenate([tail.is_call, [x.is_call for x in c]]).astype(bool),
-        tail.rate,
-        tail.nav_usd,
-        tail.candidates,
-        tail.leg_gas_usd,
-        tail.high_vol_probability,
+    return replace(
+        tail,
+        underlying_index=np.concatenate([tail.underlying_index, [symbols.index(x.underlying) for x in c]]).astype(
+            np.int64
+        ),
+        size=np.concatenate([tail.size, [e[1] for e in extra]]),
+        strike_usd=np.concatenate([tail.strike_usd, [x.strike_usd for x in c]]),
+        t_years=np.concatenate([tail.t_years, [x.t_years for x in c]]),
+        vol=np.concatenate([tail.vol, [x.vol for x in c]]),
+        is_call=np.concatenate([tail.is_call, [x.is_call for x in c]]).astype(bool),
     )
 
 
@@ -323,6 +460,14 @@ def _actions(
     actions: list[Action] = []
     words: list[str] = []
     slip = slippage(config)
+    premium: dict[int, float] = {}  # per venue account: the venue takes a buy's premium from its collateral
+    for leg, x in zip(available, units, strict=True):
+        if x > 0 and leg.candidate is not None:
+            cost = float(x * leg.candidate.ask_usd * (1 + slip))
+            premium[leg.candidate.account_id] = premium.get(leg.candidate.account_id, 0.0) + cost
+    for account, amount in premium.items():
+        actions.append(MarginDeposit(amount, account))
+        s.venue_collateral_usd += amount
     for leg, x in zip(available, units, strict=True):
         if x <= 0:
             continue
@@ -332,7 +477,7 @@ def _actions(
         if c is not None:
             g = greeks(u.spot_usd, c.strike_usd, c.t_years, c.vol, rate, c.is_call)
             actions.append(OptionTrade(c.series_id, float(x), float(x * c.ask_usd * (1 + slip)), c.account_id))
-            s.idle_usdc -= x * c.ask_usd
+            s.idle_usdc -= x * c.ask_usd * (1 + slip)  # the margin deposit that funds it
             s.update(
                 u,
                 net_delta_units=float(x * g.delta[0]),

@@ -61,6 +61,8 @@ def even_returns(timestamps_s: ArrayLike, prices: ArrayLike) -> tuple[np.ndarray
     """Log returns rescaled to the median sampling interval, and that interval (seconds)."""
     t = np.asarray(timestamps_s, dtype=np.float64)
     p = np.asarray(prices, dtype=np.float64)
+    if t.size < 2:  # no history yet (an underlying never seen): no returns
+        return np.zeros(0), 0.0
     keep = np.concatenate([[True], np.diff(t) > 0])
     t, p = t[keep], p[keep]
     if t.size < 2:

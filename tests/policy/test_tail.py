@@ -19,6 +19,7 @@ from keeper.risk.black import price_reference
 from keeper.risk.stress import HISTORICAL_SHOCKS
 
 SPOT, VOL, RATE, NAV = 3000.0, 0.6, 0.0, 1_000_000.0
+ON = PolicyConfig(tail=TailBudgetConfig(enabled=True))  # the rule is opt-in (the predictive policy)
 T = 14 / 365
 
 
@@ -137,7 +138,7 @@ def test_stress_set_scales_moves_by_forecast_vol_and_includes_history() -> None:
 
 def test_budget_met_with_the_cheapest_protection() -> None:
     tail = strangle()
-    plan = decide(book(tail), PolicyConfig())
+    plan = decide(book(tail), ON)
     report = plan.tail
     assert report is not None
     assert report.worst_loss_usd > report.budget_usd
@@ -164,7 +165,7 @@ def test_budget_met_with_the_cheapest_protection() -> None:
 
 
 def test_no_trade_when_inside_the_budget() -> None:
-    plan = decide(book(strangle(units=5.0)), PolicyConfig())
+    plan = decide(book(strangle(units=5.0)), ON)
     assert plan.tail is not None
     assert plan.tail.worst_loss_usd <= plan.tail.budget_usd
     assert not [a for a in plan.actions if isinstance(a, OptionTrade)]
@@ -176,7 +177,7 @@ def test_no_trade_when_inside_the_budget() -> None:
 def test_infeasible_budget_takes_the_cheapest_partial_reduction_and_says_so() -> None:
     # Only a 3,900 call listed and little cash: the downside cannot be covered.
     tail = strangle(candidates=(candidate(6, 3900, True), candidate(3, 2400, False, max_units=40)))
-    plan = decide(book(tail, idle=50_000), PolicyConfig())
+    plan = decide(book(tail, idle=50_000), ON)
     report = plan.tail
     assert report is not None
     assert not report.feasible
@@ -194,7 +195,7 @@ def test_disabled_or_without_inputs_does_nothing() -> None:
     cfg = PolicyConfig(tail=TailBudgetConfig(enabled=False))
     assert decide(book(strangle()), cfg).tail is None
     plain = book(strangle())
-    assert decide(BookView(**{**plain.__dict__, "tail": None}), PolicyConfig()).tail is None
+    assert decide(BookView(**{**plain.__dict__, "tail": None}), ON).tail is None
 
 
 @pytest.mark.parametrize("gas", [0.0, 400.0])
@@ -230,3 +231,35 @@ def test_milp_matches_brute_force_on_a_small_grid(gas: float) -> None:
     lp = total(np.where(solution.units > 1e-9, solution.units, 0.0))
     assert lp <= best + 1e-6  # the solver is at least as cheap as any grid point
     assert best - lp <= step * cost.sum()  # and within the grid's resolution of the best grid point
+
+
+@pytest.mark.parametrize("gas", [0.0, 40.0])
+def test_many_legs__relaxation_then_lp__meets_the_budget_within_gas_of_the_exact_milp(gas: float) -> None:
+    strikes = [1800.0 + 100 * i for i in range(9)] + [3400.0 + 100 * i for i in range(9)]
+    many = tuple(candidate(10 + i, k, k > SPOT, 60.0) for i, k in enumerate(strikes))
+    tail = strangle(units=120.0, candidates=(SHORT_PUT, SHORT_CALL, *many))
+    cfg = ON
+    view = book(tail)
+    s = Working(view.idle_usdc, 0, 0, 0, 0, 0, {"WETH": weth()})
+    scen = stress_set(["WETH"], np.array([VOL]), cfg.tail)
+    pnl = book_pnl(tail, np.array([SPOT]), np.zeros(1), scen)
+    options = [leg for leg in legs(view, tail, cfg, s, True) if leg.candidate is not None]
+    assert len(options) == 20
+    a = leg_pnl(options, np.array([SPOT]), tail, scen)
+    budget = 0.05 * NAV
+    fast = solve(pnl, a, options, budget, gas, 1e9, 1e9, exact_up_to=16)
+    exact = solve(pnl, a, options, budget, gas, 1e9, 1e9, exact_up_to=100)
+    assert fast.feasible
+    assert exact.feasible
+    cost = np.array([leg.cost_usd for leg in options])
+
+    def total(x: np.ndarray) -> tuple[float, int]:
+        used = int(np.count_nonzero(x > 1e-9))
+        return float(cost @ x + gas * used), used
+
+    for x in (fast.units, exact.units):
+        used = np.count_nonzero(x > 1e-9)
+        assert -(pnl + a @ x - gas * used).min() <= budget * (1 + 1e-6)  # the true gas counted: budget met
+    (fast_cost, used), (exact_cost, _) = total(fast.units), total(exact.units)
+    assert exact_cost <= fast_cost + 1e-6
+    assert fast_cost <= exact_cost + gas * used + 1e-6  # within gas × legs of the optimum (the docstring's bound)
