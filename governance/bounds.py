@@ -2,7 +2,7 @@
 value and the allowed range before anything is simulated or signed.
 
 The field → (minimum, maximum) table mirrors ``HedgedVault._checkRisk`` / ``_checkFees`` / ``setMaxFulfilDelay``;
-the limits themselves are the contract's constants read from the deployed vault (literal minima such as the
+the limits themselves are the contract's constants read from the deployed vault's VaultLogic (literal minima such as the
 ``1`` of a bps field are the only numbers written here). A devnet test drives every field to min − 1, min, max
 and max + 1 through the real contract and checks it agrees, so this table cannot drift silently.
 """
@@ -110,11 +110,13 @@ def _check_table_matches_abi() -> None:
             )
 
 
-def read_constants(eth_call: Callable[[bytes], bytes], names: Iterable[str] = CONSTANTS) -> dict[str, int]:
-    """The vault's constants by name; ``eth_call(calldata) -> return bytes`` reaches the deployed vault."""
+def read_constants(call: Callable[[str, bytes], bytes], vault: str, names: Iterable[str] = CONSTANTS) -> dict[str, int]:
+    """The hard bounds by name, from the vault's VaultLogic (which serves VaultBounds' constants so the vault
+    itself stays under EIP-170); ``call(address, calldata) -> return bytes`` is an eth_call."""
     _check_table_matches_abi()
-    abi = contract_abi("HedgedVault")
-    return {name: int(decode(["uint256"], eth_call(encode_call(abi, name, [])))[0]) for name in names}
+    logic = "0x" + call(vault, encode_call(contract_abi("HedgedVault"), "logic", []))[-20:].hex()
+    abi = contract_abi("VaultLogic")
+    return {name: int(decode(["uint256"], call(logic, encode_call(abi, name, [])))[0]) for name in names}
 
 
 # --- display and parsing -----------------------------------------------------------------------------------

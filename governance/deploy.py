@@ -242,6 +242,11 @@ class VaultDeployment:
                 ),
             ),
             _Step(
+                "deploy VaultLogicFactory",
+                lambda: self._deployed("VaultLogicFactory"),
+                lambda: self._deploy("VaultLogicFactory", "VaultLogicFactory", checksum(rec["aave"]["Pool"])),
+            ),
+            _Step(
                 "deploy HedgedVault",
                 lambda: self._deployed("HedgedVault"),
                 lambda: self._deploy(
@@ -250,7 +255,6 @@ class VaultDeployment:
                     checksum(usdc["address"]),
                     c.name,
                     c.symbol,
-                    checksum(rec["aave"]["Pool"]),
                     checksum(rec["feeds"][c.asset]),
                     deployer,
                     checksum(c.guardian),
@@ -258,6 +262,7 @@ class VaultDeployment:
                     c.risk.as_tuple(),
                     (checksum(c.fee_recipient), c.management_fee_bps, c.performance_fee_bps, c.profit_unlock_seconds),
                     c.deposit_cap_assets * 10 ** int(usdc["decimals"]),
+                    self.section["VaultLogicFactory"],
                 ),
             ),
             _Step(

@@ -104,6 +104,12 @@ def _verify_against_record(w3: Web3, section: dict[str, Any], record: dict[str, 
         "asset": (f.asset().call(), record["tokens"][asset]["address"]),
         "aavePool": (f.aavePool().call(), record["aave"]["Pool"]),
         "assetFeed": (f.assetFeed().call(), record["feeds"][asset]),
+        "VaultLogic.vault": (
+            w3.eth.contract(address=checksum(f.logic().call()), abi=forge_artifact("VaultLogic").abi)
+            .functions.vault()
+            .call(),
+            section["HedgedVault"],
+        ),
         "AaveV3Adapter.pool": (
             w3.eth.contract(address=checksum(section["AaveV3Adapter"]), abi=forge_artifact("AaveV3Adapter").abi)
             .functions.pool()

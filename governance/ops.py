@@ -227,19 +227,123 @@ def add_tracked_token(ctx: Context, chain: Chain, symbol: str) -> Operation:
             "token", f"the vault tracks {len(tracked)} tokens, the hard bound MAX_TRACKED_TOKENS is {limit}"
         )
     feed = Web3.to_checksum_address(record["feeds"][symbol])
-    price = chain.call(ctx.vault, encode_call(contract_abi("HedgedVault"), "priceE8", [feed]), what="priceE8(feed)")
-    if int(decode(["uint256", "uint256"], price)[0]) == 0:
-        raise ParameterError("feed", f"feed {feed} for {symbol} answers no positive price")
-    pool = record["uniswap"]["pools"].get(f"{symbol}/{ctx.asset_symbol}", {}).get("address", ZERO_ADDRESS)
-    notes = () if pool != ZERO_ADDRESS else (f"no {symbol}/{ctx.asset_symbol} pool in the record: no TWAP check",)
-    struct = (token, feed, Web3.to_checksum_address(pool), int(record["tokens"][symbol]["decimals"]))
+    _require_live_feed(ctx, chain, feed, symbol)
+    struct, notes = _tracked_struct(ctx, symbol, token, feed)
     return Operation(
         "track-token",
-        f"addTrackedToken: {symbol} {token} (feed {feed}, TWAP pool {pool})",
+        f"addTrackedToken: {symbol} {token} (feed {feed}, TWAP pool {struct[2]})",
         (_vault_call(ctx, "addTrackedToken", [struct]),),
         "timelock",
         notes=notes,
     )
+
+
+def _logic(ctx: Context, chain: Chain) -> str:
+    raw = chain.call(ctx.vault, encode_call(contract_abi("HedgedVault"), "logic", []), what="vault.logic()")
+    return Web3.to_checksum_address("0x" + raw[-20:].hex())
+
+
+def _require_live_feed(ctx: Context, chain: Chain, feed: str, what: str) -> None:
+    """The vault's own reading (VaultLogic.priceE8: 0 for a feed that reverts or answers ≤ 0) must be positive."""
+    if not chain.code(feed):
+        raise ParameterError("feed", f"feed {feed} for {what} has no code on this chain")
+    price = chain.call(
+        _logic(ctx, chain), encode_call(contract_abi("VaultLogic"), "priceE8", [feed]), what="priceE8(feed)"
+    )
+    if int(decode(["uint256", "uint256"], price)[0]) == 0:
+        raise ParameterError("feed", f"feed {feed} for {what} answers no positive price (or reverts)")
+
+
+def _tracked_struct(ctx: Context, symbol: str, token: str, feed: str) -> tuple[tuple[Any, ...], tuple[str, ...]]:
+    record = ctx.record
+    pool = record["uniswap"]["pools"].get(f"{symbol}/{ctx.asset_symbol}", {}).get("address", ZERO_ADDRESS)
+    notes = () if pool != ZERO_ADDRESS else (f"no {symbol}/{ctx.asset_symbol} pool in the record: no TWAP check",)
+    return (token, feed, Web3.to_checksum_address(pool), int(record["tokens"][symbol]["decimals"])), notes
+
+
+def _tracked(ctx: Context, symbol: str) -> tuple[str, dict[str, Any]]:
+    """The token of the record called ``symbol`` and its on-chain tracked entry (ParameterError if untracked)."""
+    tokens = ctx.record["tokens"]
+    if symbol not in tokens or symbol == ctx.asset_symbol:
+        raise ParameterError("token", f"token={symbol!r} is not a tracked token of the record; tracked: {_names(ctx)}")
+    token = Web3.to_checksum_address(tokens[symbol]["address"])
+    entry = next((t for t in ctx.params.tracked_tokens if t["token"].lower() == token.lower()), None)
+    if entry is None:
+        raise ParameterError("token", f"token={symbol} ({token}) is not tracked; tracked: {_names(ctx)}")
+    return token, entry
+
+
+def _names(ctx: Context) -> str:
+    by_address = {t["address"].lower(): s for s, t in ctx.record["tokens"].items()}
+    return ", ".join(by_address.get(t["token"].lower(), t["token"]) for t in ctx.params.tracked_tokens) or "none"
+
+
+def set_asset_feed(ctx: Context, chain: Chain, feed: str) -> Operation:
+    """``setAssetFeed``: re-point the asset's USD feed (e.g. after the old one died; exits run meanwhile)."""
+    address = address_arg("feed", feed)
+    if address == ctx.params.asset_feed:
+        raise ParameterError("feed", f"the asset feed is already {address}")
+    _require_live_feed(ctx, chain, address, ctx.asset_symbol)
+    return Operation(
+        "asset-feed",
+        f"setAssetFeed: {ctx.asset_symbol} feed {ctx.params.asset_feed} → {address}",
+        (_vault_call(ctx, "setAssetFeed", [address]),),
+        "timelock",
+    )
+
+
+def set_tracked_token_feed(ctx: Context, chain: Chain, symbol: str, feed: str | None = None) -> Operation:
+    """``setTrackedTokenFeed``: re-point a tracked token's feed (default: the record's) and TWAP pool."""
+    token, entry = _tracked(ctx, symbol)
+    if feed is not None:
+        address = address_arg("feed", feed)
+    elif symbol in ctx.record["feeds"]:
+        address = Web3.to_checksum_address(ctx.record["feeds"][symbol])
+    else:
+        raise ParameterError("feed", f"token={symbol}: the record has no feed for it; pass --feed 0x…")
+    struct, notes = _tracked_struct(ctx, symbol, token, address)
+    if (address.lower(), struct[2].lower()) == (entry["feed"].lower(), entry["twapPool"].lower()):
+        raise ParameterError("feed", f"{symbol} already uses feed {address} and TWAP pool {struct[2]}")
+    _require_live_feed(ctx, chain, address, symbol)
+    return Operation(
+        "token-feed",
+        f"setTrackedTokenFeed: {symbol} feed {entry['feed']} → {address} (TWAP pool {struct[2]})",
+        (_vault_call(ctx, "setTrackedTokenFeed", [struct]),),
+        "timelock",
+        notes=notes,
+    )
+
+
+def remove_tracked_token(ctx: Context, chain: Chain, symbol: str) -> Operation:
+    """``removeTrackedToken``: stop valuing a tracked token (its wallet balance leaves NAV: say so)."""
+    token, _ = _tracked(ctx, symbol)
+    raw = chain.call(token, encode_call(_ERC20_BALANCE, "balanceOf", [ctx.vault]), what=f"{symbol}.balanceOf(vault)")
+    balance = int(decode(["uint256"], raw)[0])
+    decimals = int(ctx.record["tokens"][symbol]["decimals"])
+    notes: tuple[str, ...] = ()
+    if balance:
+        notes = (
+            f"the vault holds {balance / 10**decimals:,.{min(decimals, 8)}f} {symbol}: that balance stops counting "
+            "in NAV (written off; TokenRetired reports it) — sell it first unless its feed is dead",
+        )
+    return Operation(
+        "retire-token",
+        f"removeTrackedToken: {symbol} {token}",
+        (_vault_call(ctx, "removeTrackedToken", [token]),),
+        "timelock",
+        notes=notes,
+    )
+
+
+_ERC20_BALANCE = (
+    {
+        "name": "balanceOf",
+        "type": "function",
+        "stateMutability": "view",
+        "inputs": [{"type": "address", "name": "account"}],
+        "outputs": [{"type": "uint256", "name": ""}],
+    },
+)
 
 
 def rotate_role(ctx: Context, role: Literal["KEEPER_ROLE", "GUARDIAN_ROLE"], new: str, old: str | None) -> Operation:

@@ -121,7 +121,7 @@ class Governance:
 
     def context(self, extra_accounts: Sequence[str] = ()) -> Context:
         params = read_params(self.chain, self.section, extra_accounts=extra_accounts)
-        constants = read_constants(lambda data: self.chain.call(self.vault, data, what="vault constant"))
+        constants = read_constants(lambda to, data: self.chain.call(to, data, what="vault bound constant"), self.vault)
         return Context(self.record, params, constants)
 
     # --- preparing ---

@@ -40,6 +40,7 @@ class VaultParams:
     paused: bool
     adapters: dict[str, bool]  # known adapter address → allowed
     tracked_tokens: tuple[dict[str, Any], ...]
+    asset_feed: str
     roles: dict[str, tuple[str, ...]]  # vault role → holders
     timelock_min_delay: int
     timelock_roles: dict[str, tuple[str, ...]]
@@ -62,6 +63,9 @@ class VaultParams:
         for address, allowed in self.adapters.items():
             rows[f"adapter {label(address)}"] = "allowed" if allowed else "not allowed"
         rows["trackedTokens"] = ", ".join(label(t["token"]) for t in self.tracked_tokens) or "none"
+        for t in self.tracked_tokens:
+            rows[f"feed {label(t['token'])}"] = label(t["feed"])
+        rows["assetFeed"] = label(self.asset_feed)
         for role, holders in self.roles.items():
             rows[f"vault {role}"] = ", ".join(label(h) for h in holders) or "nobody"
         rows["timelock minDelay"] = display(self.timelock_min_delay, "seconds")
@@ -131,6 +135,7 @@ def read_params(
         paused=f.paused().call(),
         adapters={Web3.to_checksum_address(a): f.adapterAllowed(Web3.to_checksum_address(a)).call() for a in adapters},
         tracked_tokens=tracked,
+        asset_feed=Web3.to_checksum_address(f.assetFeed().call()),
         roles={r: role_holders(chain, vault.address, "HedgedVault", r, extra, from_block) for r in VAULT_ROLES},
         timelock_min_delay=chain.w3.eth.contract(
             address=Web3.to_checksum_address(section["Timelock"]), abi=contract_abi("Timelock")

@@ -142,7 +142,15 @@ def _deploy(opts: dict[str, Any]) -> int:
             "gas_used": sim.gas_used,
             "transactions": sim.transactions,
             "addresses": {
-                k: sim.section[k] for k in ("Timelock", "HedgedVault", "AaveV3Adapter", "UniswapV3Adapter", "VaultLens")
+                k: sim.section[k]
+                for k in (
+                    "Timelock",
+                    "VaultLogicFactory",
+                    "HedgedVault",
+                    "AaveV3Adapter",
+                    "UniswapV3Adapter",
+                    "VaultLens",
+                )
             },
             "verify": sim.problems or "ok",
         },

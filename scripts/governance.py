@@ -5,6 +5,8 @@
     ape run governance queue deposit-cap 250000000 | max-fulfil-delay 43200 | unpause
     ape run governance queue adapter 0xAdapter… --allow | --disallow
     ape run governance queue track-token WBTC
+    ape run governance queue token-feed WBTC [--feed 0xFeed…] | retire-token WBTC   (a dead or retired feed)
+    ape run governance queue asset-feed 0xFeed…                     (re-point the asset's USD feed)
     ape run governance queue rotate-keeper 0xNew… [--old 0xOld…]   (grant + revoke in one batch)
     ape run governance queue rotate-guardian 0xNew… [--old 0xOld…]
     ape run governance pending [--all]
@@ -257,6 +259,31 @@ def queue_adapter(**opts: Any) -> int:
 def queue_track_token(**opts: Any) -> int:
     """addTrackedToken: SYMBOL of the record, with its feed and its Uniswap pool against the asset."""
     return _queue(opts, lambda ctx, gov: ops.add_tracked_token(ctx, gov.chain, opts["symbol"]))
+
+
+@command(queue, "asset-feed")
+@queue_options
+@click.argument("feed")
+def queue_asset_feed(**opts: Any) -> int:
+    """setAssetFeed: re-point the asset's USD feed to FEED (it must answer a positive price)."""
+    return _queue(opts, lambda ctx, gov: ops.set_asset_feed(ctx, gov.chain, opts["feed"]))
+
+
+@command(queue, "token-feed")
+@queue_options
+@click.argument("symbol")
+@click.option("--feed", default=None, help="the new feed (default: the record's feed for SYMBOL)")
+def queue_token_feed(**opts: Any) -> int:
+    """setTrackedTokenFeed: re-point tracked SYMBOL's feed (and its TWAP pool, from the record)."""
+    return _queue(opts, lambda ctx, gov: ops.set_tracked_token_feed(ctx, gov.chain, opts["symbol"], opts["feed"]))
+
+
+@command(queue, "retire-token")
+@queue_options
+@click.argument("symbol")
+def queue_retire_token(**opts: Any) -> int:
+    """removeTrackedToken: stop tracking SYMBOL (its balance leaves NAV; sell it first if its feed still works)."""
+    return _queue(opts, lambda ctx, gov: ops.remove_tracked_token(ctx, gov.chain, opts["symbol"]))
 
 
 def _rotate(role: str) -> Callable[..., int]:

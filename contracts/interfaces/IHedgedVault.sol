@@ -86,6 +86,8 @@ interface IHedgedVault {
     error InsufficientLiquidity(uint256 needed, uint256 available);
     /// @notice Thrown when a token is tracked twice.
     error TokenAlreadyTracked(address token);
+    /// @notice Thrown when a token to re-point or retire is not tracked.
+    error TokenNotTracked(address token);
     /// @notice Thrown when a tracked token is the asset, its decimals disagree with the token's, its feed gives no
     ///         price, or its TWAP pool does not pair it with the asset.
     error InvalidTrackedToken(address token);
@@ -93,6 +95,8 @@ interface IHedgedVault {
     error ListFull(uint256 max);
     /// @notice Thrown for a zero address where one is required.
     error ZeroAddress();
+    /// @notice Thrown at construction when the logic factory returns a VaultLogic that does not serve this vault.
+    error InvalidLogic(address logic);
     /// @notice Thrown for a redeem request of zero shares, or a deposit too small to buy one share unit.
     error ZeroShares();
     /// @notice Thrown when the fee recipient would be the vault itself (its own shares are escrow).
@@ -122,6 +126,12 @@ interface IHedgedVault {
     event AdapterSet(address indexed adapter, bool allowed);
     /// @notice Emitted when a token is added to the tracked set.
     event TokenTracked(address indexed token, address feed, address twapPool);
+    /// @notice Emitted when a tracked token's feed or TWAP pool is re-pointed.
+    event TrackedTokenFeedSet(address indexed token, address feed, address twapPool);
+    /// @notice Emitted when a token stops being tracked; `balanceWrittenOff` left NAV with it.
+    event TokenRetired(address indexed token, uint256 balanceWrittenOff);
+    /// @notice Emitted when the asset's USD feed is re-pointed.
+    event AssetFeedSet(address feed);
     /// @notice Emitted when the deposit cap changes (governance, or the guardian lowering it).
     event DepositCapSet(uint256 depositCap);
     /// @notice Emitted when the fulfilment deadline of queued redemptions changes.
@@ -142,7 +152,7 @@ interface IHedgedVault {
 
     /// @notice The Aave v3 Pool whose account of the vault is part of NAV.
     function aavePool() external view returns (IAavePool);
-    /// @notice USD feed of the asset (values Aave and tracked tokens in asset units).
+    /// @notice USD feed of the asset (values Aave and tracked tokens in asset units); governance may re-point it.
     function assetFeed() external view returns (IAggregatorV3);
     /// @notice The stateless VaultLogic the vault created (prices, TWAP checks, NAV, parameter rules).
     function logic() external view returns (address);
@@ -205,6 +215,15 @@ interface IHedgedVault {
     /// @notice Track a token valued at its oracle (at most 8; see TrackedToken for the checks).
     function addTrackedToken(TrackedToken calldata token) external;
 
+    /// @notice Re-point a tracked token's feed and TWAP pool (the checks of addTrackedToken; same decimals).
+    function setTrackedTokenFeed(TrackedToken calldata token) external;
+
+    /// @notice Stop tracking `token`: its balance leaves NAV (for a token whose feed or contract is dead for good).
+    function removeTrackedToken(address token) external;
+
+    /// @notice Re-point the asset's USD feed (must answer a positive price).
+    function setAssetFeed(IAggregatorV3 feed) external;
+
     /// @notice Set the deposit cap on totalAssets (asset units; type(uint256).max for none).
     function setDepositCap(uint256 cap) external;
 
@@ -238,6 +257,4 @@ interface IHedgedVault {
     function idleAssets() external view returns (uint256);
     /// @notice Profit still locked now (excluded from totalAssets until released).
     function lockedProfitNow() external view returns (uint256);
-    /// @notice Oracle price of `feed` in USD with 8 decimals and its timestamp (no staleness check: for views).
-    function priceE8(address feed) external view returns (uint256 price, uint256 updatedAt);
 }

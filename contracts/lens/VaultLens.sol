@@ -9,6 +9,7 @@ import {IOptionMarket} from "../interfaces/IOptionMarket.sol";
 import {IAavePool} from "../interfaces/aave/IAavePool.sol";
 import {IOptionMarketTypes} from "../interfaces/options/IOptionMarketTypes.sol";
 import {HedgedVault} from "../vault/HedgedVault.sol";
+import {PriceLib} from "../vault/libraries/PriceLib.sol";
 
 /// @title VaultLens
 /// @notice Everything the keeper needs about a vault, in one eth_call: vault accounting and parameters, oracle
@@ -264,7 +265,7 @@ contract VaultLens {
         t.token = token;
         t.decimals = decimals;
         t.walletBalance = IERC20(token).balanceOf(address(vault));
-        (t.priceE8, t.priceUpdatedAt) = vault.priceE8(feed);
+        (t.priceE8, t.priceUpdatedAt) = PriceLib.priceE8(feed);
         IAavePool.ReserveData memory reserve = pool.getReserveData(token);
         if (reserve.aTokenAddress != address(0)) {
             t.aaveCollateral = IERC20(reserve.aTokenAddress).balanceOf(address(vault));

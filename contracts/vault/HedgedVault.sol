@@ -16,6 +16,7 @@ import {IHedgedVault} from "../interfaces/IHedgedVault.sol";
 import {IVaultAdapter} from "../interfaces/IVaultAdapter.sol";
 import {IAavePool} from "../interfaces/aave/IAavePool.sol";
 import {VaultLogic} from "./VaultLogic.sol";
+import {VaultLogicFactory} from "./VaultLogicFactory.sol";
 import {PriceLib} from "./libraries/PriceLib.sol";
 import {VaultBounds} from "./libraries/VaultBounds.sol";
 import {VaultMath} from "./libraries/VaultMath.sol";
@@ -41,24 +42,6 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransie
     bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
     bytes32 public constant KEEPER_ROLE = keccak256("KEEPER_ROLE");
 
-    uint256 public constant MIN_HEALTH_FACTOR_FLOOR_WAD = VaultBounds.MIN_HEALTH_FACTOR_FLOOR_WAD;
-    uint256 public constant MAX_HEALTH_FACTOR_FLOOR_WAD = VaultBounds.MAX_HEALTH_FACTOR_FLOOR_WAD;
-    uint256 public constant MAX_LOSS_BPS = VaultBounds.MAX_LOSS_BPS;
-    uint256 public constant MAX_SLIPPAGE_BPS = VaultBounds.MAX_SLIPPAGE_BPS;
-    uint256 public constant MAX_TURNOVER_BUDGET_BPS = VaultBounds.MAX_TURNOVER_BUDGET_BPS;
-    uint256 public constant MAX_LOSS_BUDGET_BPS = VaultBounds.MAX_LOSS_BUDGET_BPS;
-    uint256 public constant MIN_PERIOD_SECONDS = VaultBounds.MIN_PERIOD_SECONDS;
-    uint256 public constant MAX_PERIOD_SECONDS = VaultBounds.MAX_PERIOD_SECONDS;
-    uint256 public constant MIN_HEARTBEAT_SECONDS = VaultBounds.MIN_HEARTBEAT_SECONDS;
-    uint256 public constant MAX_HEARTBEAT_SECONDS = VaultBounds.MAX_HEARTBEAT_SECONDS;
-    uint256 public constant MAX_ORACLE_DEVIATION_BPS = VaultBounds.MAX_ORACLE_DEVIATION_BPS;
-    uint256 public constant MIN_TWAP_WINDOW_SECONDS = VaultBounds.MIN_TWAP_WINDOW_SECONDS;
-    uint256 public constant MAX_TWAP_WINDOW_SECONDS = VaultBounds.MAX_TWAP_WINDOW_SECONDS;
-    uint256 public constant MAX_MANAGEMENT_FEE_BPS = VaultBounds.MAX_MANAGEMENT_FEE_BPS;
-    uint256 public constant MAX_PERFORMANCE_FEE_BPS = VaultBounds.MAX_PERFORMANCE_FEE_BPS;
-    uint256 public constant MAX_PROFIT_UNLOCK_SECONDS = VaultBounds.MAX_PROFIT_UNLOCK_SECONDS;
-    uint256 public constant MAX_FULFIL_DELAY_SECONDS = VaultBounds.MAX_FULFIL_DELAY_SECONDS;
-    uint256 public constant MAX_TRACKED_TOKENS = VaultBounds.MAX_TRACKED_TOKENS;
     uint256 internal constant _BPS = 10_000;
     uint8 internal constant _OFFSET = VaultBounds.DECIMALS_OFFSET;
     uint256 internal constant _VIRTUAL_SHARES = 10 ** _OFFSET;
@@ -69,7 +52,6 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransie
     /* IMMUTABLES */
 
     IAavePool public immutable aavePool;
-    IAggregatorV3 public immutable assetFeed;
     uint8 public immutable assetDecimals;
     VaultLogic internal immutable _logic;
 
@@ -119,27 +101,31 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransie
     /// @param asset_ the collateral asset (USDC on the devnet).
     /// @param assetFeed_ USD feed of the asset (values Aave and tracked tokens in asset units).
     /// @param governance the TimelockController: governance and role admin.
+    /// @param logicFactory_ creates this vault's VaultLogic and names its Aave pool (a separate deployment: the
+    ///        vault's initcode then stays under EIP-3860's 49,152 bytes, which embedding VaultLogic's creation code
+    ///        would exceed).
     constructor(
         IERC20Metadata asset_,
         string memory name_,
         string memory symbol_,
-        IAavePool aavePool_,
         IAggregatorV3 assetFeed_,
         address governance,
         address guardian,
         address keeper,
         RiskParams memory risk_,
         FeeParams memory fees_,
-        uint256 depositCap_
+        uint256 depositCap_,
+        VaultLogicFactory logicFactory_
     ) ERC4626(asset_) ERC20(name_, symbol_) {
-        if (governance == address(0) || address(aavePool_) == address(0) || address(assetFeed_) == address(0))
-        {
+        if (governance == address(0) || address(assetFeed_) == address(0)) {
             revert ZeroAddress();
         }
-        aavePool = aavePool_;
-        assetFeed = assetFeed_;
         assetDecimals = asset_.decimals();
-        _logic = new VaultLogic(address(asset_), assetFeed_, assetDecimals, aavePool_, risk_, fees_);
+        _logic = logicFactory_.create(address(asset_), assetFeed_);
+        if (_logic.vault() != address(this)) revert InvalidLogic(address(_logic));
+        _logic.setRisk(risk_);
+        _logic.setFees(fees_);
+        aavePool = _logic.aavePool(); // the factory's Aave market
         _grantRole(DEFAULT_ADMIN_ROLE, governance);
         _grantRole(GOVERNANCE_ROLE, governance);
         if (guardian != address(0)) _grantRole(GUARDIAN_ROLE, guardian);
@@ -331,6 +317,24 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransie
     }
 
     /// @inheritdoc IHedgedVault
+    function setTrackedTokenFeed(TrackedToken calldata t) external onlyRole(GOVERNANCE_ROLE) {
+        _logic.setTokenFeed(t);
+        emit TrackedTokenFeedSet(t.token, t.feed, t.twapPool);
+    }
+
+    /// @inheritdoc IHedgedVault
+    function removeTrackedToken(address token) external onlyRole(GOVERNANCE_ROLE) {
+        uint256 balance = _logic.removeToken(token);
+        emit TokenRetired(token, balance);
+    }
+
+    /// @inheritdoc IHedgedVault
+    function setAssetFeed(IAggregatorV3 feed) external onlyRole(GOVERNANCE_ROLE) {
+        _logic.setAssetFeed(feed);
+        emit AssetFeedSet(address(feed));
+    }
+
+    /// @inheritdoc IHedgedVault
     function setDepositCap(uint256 cap) external onlyRole(GOVERNANCE_ROLE) {
         depositCap = cap;
         emit DepositCapSet(cap);
@@ -439,6 +443,11 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransie
     /* VIEWS */
 
     /// @inheritdoc IHedgedVault
+    function assetFeed() external view returns (IAggregatorV3) {
+        return _logic.assetFeed();
+    }
+
+    /// @inheritdoc IHedgedVault
     function logic() external view returns (address) {
         return address(_logic);
     }
@@ -451,16 +460,6 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransie
     /// @inheritdoc IHedgedVault
     function feeParams() external view returns (FeeParams memory) {
         return _logic.feeParams();
-    }
-
-    /// @notice Share price (asset units per 1e6 shares, WAD) after the last performance fee.
-    function highWaterMarkWad() external view returns (uint256) {
-        return _logic.highWaterMarkWad();
-    }
-
-    /// @notice When fees last accrued (seconds).
-    function lastFeeAccrual() external view returns (uint256) {
-        return _logic.lastFeeAccrual();
     }
 
     /// @inheritdoc IHedgedVault
@@ -496,11 +495,6 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransie
     /// @inheritdoc IHedgedVault
     function lockedProfitNow() external view returns (uint256) {
         return _lockedProfitNow();
-    }
-
-    /// @inheritdoc IHedgedVault
-    function priceE8(address feed) external view returns (uint256 price, uint256 updatedAt) {
-        return PriceLib.priceE8(feed);
     }
 
     /* INTERNAL: rebalance */

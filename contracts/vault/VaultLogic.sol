@@ -10,6 +10,7 @@ import {FixedPointMathLib} from "solady/utils/FixedPointMathLib.sol";
 import {IAggregatorV3} from "../interfaces/IAggregatorV3.sol";
 import {IHedgedVault} from "../interfaces/IHedgedVault.sol";
 import {IOptionsValuation} from "../interfaces/IOptionsValuation.sol";
+import {IAaveAddressesProvider, IAaveOracle} from "../interfaces/aave/IAaveOracle.sol";
 import {IAavePool} from "../interfaces/aave/IAavePool.sol";
 import {IUniswapV3Pool} from "../interfaces/uniswap/IUniswapV3.sol";
 import {PriceLib} from "./libraries/PriceLib.sol";
@@ -33,12 +34,35 @@ contract VaultLogic {
     /// @notice Thrown when anyone but the vault writes the configuration.
     error OnlyVault(address caller);
 
-    /// @notice The vault this contract serves (its creator).
+    /* HARD BOUNDS (VaultBounds), public here so the vault's runtime stays under EIP-170; governance reads them */
+
+    uint256 public constant MIN_HEALTH_FACTOR_FLOOR_WAD = VaultBounds.MIN_HEALTH_FACTOR_FLOOR_WAD;
+    uint256 public constant MAX_HEALTH_FACTOR_FLOOR_WAD = VaultBounds.MAX_HEALTH_FACTOR_FLOOR_WAD;
+    uint256 public constant MAX_LOSS_BPS = VaultBounds.MAX_LOSS_BPS;
+    uint256 public constant MAX_SLIPPAGE_BPS = VaultBounds.MAX_SLIPPAGE_BPS;
+    uint256 public constant MAX_TURNOVER_BUDGET_BPS = VaultBounds.MAX_TURNOVER_BUDGET_BPS;
+    uint256 public constant MAX_LOSS_BUDGET_BPS = VaultBounds.MAX_LOSS_BUDGET_BPS;
+    uint256 public constant MIN_PERIOD_SECONDS = VaultBounds.MIN_PERIOD_SECONDS;
+    uint256 public constant MAX_PERIOD_SECONDS = VaultBounds.MAX_PERIOD_SECONDS;
+    uint256 public constant MIN_HEARTBEAT_SECONDS = VaultBounds.MIN_HEARTBEAT_SECONDS;
+    uint256 public constant MAX_HEARTBEAT_SECONDS = VaultBounds.MAX_HEARTBEAT_SECONDS;
+    uint256 public constant MAX_ORACLE_DEVIATION_BPS = VaultBounds.MAX_ORACLE_DEVIATION_BPS;
+    uint256 public constant MIN_TWAP_WINDOW_SECONDS = VaultBounds.MIN_TWAP_WINDOW_SECONDS;
+    uint256 public constant MAX_TWAP_WINDOW_SECONDS = VaultBounds.MAX_TWAP_WINDOW_SECONDS;
+    uint256 public constant MAX_MANAGEMENT_FEE_BPS = VaultBounds.MAX_MANAGEMENT_FEE_BPS;
+    uint256 public constant MAX_PERFORMANCE_FEE_BPS = VaultBounds.MAX_PERFORMANCE_FEE_BPS;
+    uint256 public constant MAX_PROFIT_UNLOCK_SECONDS = VaultBounds.MAX_PROFIT_UNLOCK_SECONDS;
+    uint256 public constant MAX_FULFIL_DELAY_SECONDS = VaultBounds.MAX_FULFIL_DELAY_SECONDS;
+    uint256 public constant MAX_TRACKED_TOKENS = VaultBounds.MAX_TRACKED_TOKENS;
+
+    /// @notice The vault this contract serves (it called the factory that created this contract).
     address public immutable vault;
     address public immutable asset;
-    IAggregatorV3 public immutable assetFeed;
     uint8 public immutable assetDecimals;
     IAavePool public immutable aavePool;
+
+    /// @notice USD feed of the asset; governance may re-point it (a dead feed must not strand the vault).
+    IAggregatorV3 public assetFeed;
 
     IHedgedVault.RiskParams internal _risk;
     IHedgedVault.FeeParams internal _fees;
@@ -54,23 +78,14 @@ contract VaultLogic {
         _;
     }
 
-    constructor(
-        address asset_,
-        IAggregatorV3 assetFeed_,
-        uint8 assetDecimals_,
-        IAavePool aavePool_,
-        IHedgedVault.RiskParams memory risk_,
-        IHedgedVault.FeeParams memory fees_
-    ) {
-        vault = msg.sender;
+    constructor(address vault_, address asset_, IAggregatorV3 assetFeed_, IAavePool aavePool_) {
+        vault = vault_;
         asset = asset_;
         assetFeed = assetFeed_;
-        assetDecimals = assetDecimals_;
+        assetDecimals = IERC20Metadata(asset_).decimals();
         aavePool = aavePool_;
-        _checkRisk(risk_);
-        _risk = risk_;
-        _checkFees(fees_);
-        _fees = fees_;
+        // The risk and fee parameters are set by the vault's constructor (setRisk, setFees): a small constructor
+        // keeps this contract's creation code, which VaultLogicFactory carries, well under EIP-170.
         highWaterMarkWad = 1e18;
         lastFeeAccrual = block.timestamp;
     }
@@ -111,29 +126,42 @@ contract VaultLogic {
     /// @notice Track a token: not the asset, decimals as the token says, a live feed, a TWAP pool (if any) that
     ///         pairs exactly this token with the asset; not tracked yet, and at most MAX_TRACKED_TOKENS.
     function addToken(IHedgedVault.TrackedToken calldata t) external onlyVault {
-        if (t.token == address(0) || t.feed == address(0)) revert IHedgedVault.ZeroAddress();
-        if (t.token == asset || IERC20Metadata(t.token).decimals() != t.decimals) {
-            revert IHedgedVault.InvalidTrackedToken(t.token);
-        }
-        // A live feed (positive answer) is all that is checked here; freshness is checked at every use.
-        // slither-disable-next-line unused-return
-        (uint256 price,) = PriceLib.priceE8(t.feed);
-        if (price == 0) revert IHedgedVault.InvalidTrackedToken(t.token);
-        if (t.twapPool != address(0)) {
-            address token0 = IUniswapV3Pool(t.twapPool).token0();
-            address token1 = IUniswapV3Pool(t.twapPool).token1();
-            if (!(token0 == t.token && token1 == asset) && !(token0 == asset && token1 == t.token)) {
-                revert IHedgedVault.InvalidTrackedToken(t.token);
-            }
-        }
+        _checkToken(t);
         uint256 n = _tokens.length;
         if (n >= VaultBounds.MAX_TRACKED_TOKENS) {
             revert IHedgedVault.ListFull(VaultBounds.MAX_TRACKED_TOKENS);
         }
-        for (uint256 i; i < n; ++i) {
-            if (_tokens[i].token == t.token) revert IHedgedVault.TokenAlreadyTracked(t.token);
-        }
+        if (_indexOf(t.token) < n) revert IHedgedVault.TokenAlreadyTracked(t.token);
         _tokens.push(t);
+    }
+
+    /// @notice Re-point a tracked token's feed and TWAP pool (same checks as addToken; decimals must not change).
+    function setTokenFeed(IHedgedVault.TrackedToken calldata t) external onlyVault {
+        uint256 i = _indexOf(t.token);
+        if (i == _tokens.length) revert IHedgedVault.TokenNotTracked(t.token);
+        _checkToken(t);
+        _tokens[i] = t;
+    }
+
+    /// @notice Stop tracking `token` (order of the others kept); returns the balance it writes off NAV.
+    function removeToken(address token) external onlyVault returns (uint256 balance) {
+        uint256 n = _tokens.length;
+        uint256 i = _indexOf(token);
+        if (i == n) revert IHedgedVault.TokenNotTracked(token);
+        for (; i + 1 < n; ++i) {
+            _tokens[i] = _tokens[i + 1];
+        }
+        _tokens.pop();
+        balance = _balanceOrZero(token);
+    }
+
+    /// @notice Re-point the asset's USD feed (a live feed: positive answer).
+    function setAssetFeed(IAggregatorV3 feed) external onlyVault {
+        if (address(feed) == address(0)) revert IHedgedVault.ZeroAddress();
+        // slither-disable-next-line unused-return
+        (uint256 price,) = PriceLib.priceE8(address(feed));
+        if (price == 0) revert IHedgedVault.StalePrice(address(feed), 0, _risk.heartbeatSeconds);
+        assetFeed = feed;
     }
 
     /// @notice Replace the fee parameters (the vault accrues under the old ones first).
@@ -184,6 +212,12 @@ contract VaultLogic {
 
     /* CONFIGURATION VIEWS */
 
+    /// @notice Oracle price of `feed` in USD with 8 decimals and its timestamp (no staleness check: for views and
+    ///         governance's pre-flight checks; 0 for a dead feed, as PriceLib reads it).
+    function priceE8(address feed) external view returns (uint256 price, uint256 updatedAt) {
+        return PriceLib.priceE8(feed);
+    }
+
     function riskParams() external view returns (IHedgedVault.RiskParams memory) {
         return _risk;
     }
@@ -229,6 +263,29 @@ contract VaultLogic {
                 hasRecipient: recipient != address(0)
             })
         );
+    }
+
+    function _indexOf(address token) internal view returns (uint256 i) {
+        uint256 n = _tokens.length;
+        while (i < n && _tokens[i].token != token) ++i;
+    }
+
+    function _checkToken(IHedgedVault.TrackedToken calldata t) internal view {
+        if (t.token == address(0) || t.feed == address(0)) revert IHedgedVault.ZeroAddress();
+        if (t.token == asset || IERC20Metadata(t.token).decimals() != t.decimals) {
+            revert IHedgedVault.InvalidTrackedToken(t.token);
+        }
+        // A live feed (positive answer) is all that is checked here; freshness is checked at every use.
+        // slither-disable-next-line unused-return
+        (uint256 price,) = PriceLib.priceE8(t.feed);
+        if (price == 0) revert IHedgedVault.InvalidTrackedToken(t.token);
+        if (t.twapPool != address(0)) {
+            address token0 = IUniswapV3Pool(t.twapPool).token0();
+            address token1 = IUniswapV3Pool(t.twapPool).token1();
+            if (!(token0 == t.token && token1 == asset) && !(token0 == asset && token1 == t.token)) {
+                revert IHedgedVault.InvalidTrackedToken(t.token);
+            }
+        }
     }
 
     /// @dev Fee parameters within bounds; the recipient is never the vault (its own shares are escrow).
@@ -303,20 +360,57 @@ contract VaultLogic {
     }
 
     /// @notice Gross NAV at the latest prices (no checks), and whether every price is positive and within the
-    ///         heartbeat (deposits need that).
+    ///         heartbeat (deposits need that). Never reverts on a feed: a feed that reverts or answers ≤ 0 is
+    ///         replaced by Aave's oracle price of the same token (which already values the Aave account), and a token
+    ///         neither prices counts as 0; such a NAV is not `fresh`, so only exits (which then pay less, never
+    ///         more) run on it until governance re-points the feed (setAssetFeed / setTrackedTokenFeed).
     function navNow() external view returns (uint256 gross, bool fresh) {
         uint256 heartbeat = _risk.heartbeatSeconds;
         IHedgedVault.TrackedToken[] memory tokens = _tokens;
-        uint256 at;
         uint256 assetPriceE8;
-        (assetPriceE8, at) = PriceLib.priceE8(address(assetFeed));
-        fresh = assetPriceE8 > 0 && block.timestamp <= at + heartbeat;
+        (assetPriceE8, fresh) = _exitPriceE8(address(assetFeed), asset, heartbeat);
         uint256[] memory tokenPricesE8 = new uint256[](tokens.length);
         for (uint256 i; i < tokens.length; ++i) {
-            (tokenPricesE8[i], at) = PriceLib.priceE8(tokens[i].feed);
-            fresh = fresh && tokenPricesE8[i] > 0 && block.timestamp <= at + heartbeat;
+            bool ok;
+            (tokenPricesE8[i], ok) = _exitPriceE8(tokens[i].feed, tokens[i].token, heartbeat);
+            fresh = fresh && ok;
         }
         (gross,,) = _nav(tokens, assetPriceE8, tokenPricesE8, _optionsValueE8());
+    }
+
+    /// @dev The feed's price and whether it is fresh; a dead feed (0) falls back to Aave's oracle (never fresh).
+    function _exitPriceE8(address feed, address token, uint256 heartbeat)
+        internal
+        view
+        returns (uint256 price, bool fresh)
+    {
+        uint256 at;
+        (price, at) = PriceLib.priceE8(feed);
+        if (price > 0) return (price, block.timestamp <= at + heartbeat);
+        return (_aavePriceE8(token), false);
+    }
+
+    /// @dev Aave's oracle price of `token` (base currency 1e8 = USD 1e8 on the markets the vault is deployed on),
+    ///      0 when Aave has none or any call fails: the exits' fallback must not revert either.
+    function _aavePriceE8(address token) internal view returns (uint256) {
+        // slither-disable-next-line low-level-calls
+        (bool ok, bytes memory ret) =
+            address(aavePool).staticcall(abi.encodeCall(IAavePool.ADDRESSES_PROVIDER, ()));
+        if (!ok || ret.length < 32) return 0;
+        address provider = address(uint160(abi.decode(ret, (uint256))));
+        // slither-disable-next-line low-level-calls
+        (ok, ret) = provider.staticcall(abi.encodeCall(IAaveAddressesProvider.getPriceOracle, ()));
+        if (!ok || ret.length < 32) return 0;
+        address oracle = address(uint160(abi.decode(ret, (uint256))));
+        // slither-disable-next-line low-level-calls
+        (ok, ret) = oracle.staticcall(abi.encodeCall(IAaveOracle.getAssetPrice, (token)));
+        return ok && ret.length >= 32 ? abi.decode(ret, (uint256)) : 0;
+    }
+
+    function _balanceOrZero(address token) internal view returns (uint256) {
+        // slither-disable-next-line low-level-calls
+        (bool ok, bytes memory ret) = token.staticcall(abi.encodeCall(IERC20.balanceOf, (vault)));
+        return ok && ret.length >= 32 ? abi.decode(ret, (uint256)) : 0;
     }
 
     /// @notice The vault's gross NAV in asset units at the given prices (rounding down): idle asset + tracked
@@ -367,7 +461,9 @@ contract VaultLogic {
         // No positions: NAV is the idle balance, whatever the asset feed says (same result as below).
         // slither-disable-next-line incorrect-equality
         if (valueE8 == 0) return (idle, debtBase, healthFactor);
-        if (assetPriceE8 == 0) revert IHedgedVault.StalePrice(address(assetFeed), 0, _risk.heartbeatSeconds);
+        // No asset price at all (exits only: batches and entries require a fresh one): positions cannot be
+        // converted to asset units and count as nothing, so an exit is paid from idle at the lower NAV.
+        if (assetPriceE8 == 0) return (valueE8 > 0 ? idle : 0, debtBase, healthFactor);
         // Safe casts: the sign is tested first, and |valueE8| < 2^255 (sums of SafeCast.toInt256 values).
         if (valueE8 > 0) {
             // forge-lint: disable-next-line(unsafe-typecast)

@@ -46,7 +46,7 @@ def test_deploy__cut_after_sending_the_vault__resume_adopts_it_and_completes(dev
         saved: dict[str, Any] = {}
         run = VaultDeployment(
             chain,
-            CutSender(chain, accounts[0], cut_at=2),
+            CutSender(chain, accounts[0], cut_at=3),  # timelock, logic factory, vault
             devnet.record,
             config(accounts),
             on_progress=lambda s: saved.update(s),
@@ -104,7 +104,8 @@ def test_simulate_deployment__devnet__verified_on_fork_and_origin_untouched(devn
     block = chain.block_number()
     sim = simulate_deployment(devnet.url, devnet.record, config(accounts), accounts[0])
     assert sim.problems == []
-    assert sim.transactions == 15  # 6 contracts + 3 adapters allowed + 2 tokens tracked + 2 grants + 2 renounces
+    # 7 contracts (with the VaultLogicFactory), 3 adapters allowed, 2 tokens tracked, 2 grants, 2 renounces
+    assert sim.transactions == 16
     assert chain.block_number() == block
     assert not chain.code(sim.section["HedgedVault"])  # only on the fork
 

@@ -148,7 +148,7 @@ def test_bounds__every_field_at_its_edges__agree_with_the_contract(stack: GovSta
     accept and reject the same values, and the contract's ParameterOutOfBounds reports our limits."""
     gov = stack.gov()
     chain, vault, timelock = gov.chain, gov.vault, gov.timelock
-    constants = read_constants(lambda d: chain.call(vault, d))
+    constants = read_constants(chain.call, vault)
     risk = list(stack.view("riskParams"))
     fees = list(stack.view("feeParams"))
     abi = contract_abi("HedgedVault")
@@ -331,3 +331,54 @@ def test_fees__performance_fee_change__params_and_share_price_in_diff(stack: Gov
     assert before.share_price / after.share_price - 1 == pytest.approx(0.01 / 365, rel=0.05)
     with pytest.raises(ParameterError, match=r"fees\.managementFeeBps=201 .*\[0 bps \(0 %\), 200 bps \(2 %\)\]"):
         ops.set_fee_params(gov.context(), {"managementFeeBps": "201"})
+
+
+def _new_feed(stack: GovStack, description: str, answer: int) -> str:
+    from devnet.deployer import Deployer
+    from keeper.chain.artifacts import forge_artifact
+
+    feed = Deployer(stack.devnet.w3, stack.deployer).deploy(
+        forge_artifact("PriceFeed"), 8, description, answer, stack.deployer
+    )
+    return str(feed.address)
+
+
+def test_token_feed__repoint_then_retire__simulated_and_refusals_named(stack: GovStack) -> None:
+    """Finding 6: a tracked token's feed can be re-pointed (setTrackedTokenFeed) and the token retired
+    (removeTrackedToken) through the timelock; a feed without code, a reverting one and a no-op are refused."""
+    gov = stack.gov()
+    ctx = gov.context()
+    fresh = _new_feed(stack, "WBTC / USD", 60_000 * 10**8)
+    prepared = gov.prepare_queue(ops.set_tracked_token_feed(ctx, gov.chain, "WBTC", fresh), stack.deployer)
+    sim = gov.simulate(prepared)
+    assert sim.ok, sim.error
+    wbtc = stack.record["tokens"]["WBTC"]["address"].lower()
+    after = {t["token"].lower(): t["feed"] for t in sim.views["after"].params.tracked_tokens}
+    assert after[wbtc] == fresh
+    rows = {r["name"]: r for r in gov.report(prepared).param_rows()}
+    assert any(name.startswith("feed WBTC") for name in rows)
+    current = stack.record["feeds"]["WBTC"]
+    with pytest.raises(ParameterError, match="WBTC already uses feed"):
+        ops.set_tracked_token_feed(ctx, gov.chain, "WBTC", current)
+    with pytest.raises(ParameterError, match="has no code on this chain"):
+        ops.set_tracked_token_feed(ctx, gov.chain, "WBTC", "0x" + "12" * 20)
+    with pytest.raises(ParameterError, match=r"answers no positive price \(or reverts\)"):
+        ops.set_tracked_token_feed(ctx, gov.chain, "WBTC", stack.section["HedgedVault"])
+    with pytest.raises(ParameterError, match="token='DOGE' is not a tracked token of the record; tracked: WETH, WBTC"):
+        ops.remove_tracked_token(ctx, gov.chain, "DOGE")
+    retire = gov.prepare_queue(ops.remove_tracked_token(ctx, gov.chain, "WBTC"), stack.deployer, salt=b"\x06" * 32)
+    sim = gov.simulate(retire)
+    assert sim.ok, sim.error
+    assert wbtc not in {t["token"].lower() for t in sim.views["after"].params.tracked_tokens}
+
+
+def test_asset_feed__repoint__simulated_and_current_refused(stack: GovStack) -> None:
+    gov = stack.gov()
+    ctx = gov.context()
+    with pytest.raises(ParameterError, match="the asset feed is already"):
+        ops.set_asset_feed(ctx, gov.chain, ctx.params.asset_feed)
+    fresh = _new_feed(stack, "USDC / USD", 10**8)
+    prepared = gov.prepare_queue(ops.set_asset_feed(ctx, gov.chain, fresh), stack.deployer)
+    sim = gov.simulate(prepared)
+    assert sim.ok, sim.error
+    assert sim.views["after"].params.asset_feed == fresh

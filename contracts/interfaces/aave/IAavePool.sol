@@ -51,4 +51,7 @@ interface IAavePool {
         );
 
     function getReserveData(address asset) external view returns (ReserveData memory);
+
+    /// @notice The market's PoolAddressesProvider (where its price oracle is).
+    function ADDRESSES_PROVIDER() external view returns (address);
 }

@@ -27,6 +27,7 @@ abstract contract VaultFixture is DevnetFixture {
     uint8 internal constant REPAY = 3;
 
     HedgedVault internal vault;
+    address internal logicFactory;
     Timelock internal timelock;
     AaveV3Adapter internal aaveAdapter;
     UniswapV3Adapter internal uniAdapter;
@@ -135,16 +136,26 @@ abstract contract VaultFixture is DevnetFixture {
             asset,
             "Hedgevault USDC",
             "hvUSDC",
-            aavePool,
             IAggregatorV3(address(usdcFeed)),
             governance,
             guardian,
             keeper,
             risk,
             fees,
-            cap
+            cap,
+            _logicFactory()
         );
         return HedgedVault(vm.deployCode("contracts/vault/HedgedVault.sol:HedgedVault", args));
+    }
+
+    /// @dev One VaultLogicFactory (on the devnet's Aave pool) per test, deployed on first use.
+    function _logicFactory() internal returns (address) {
+        if (logicFactory == address(0)) {
+            logicFactory = vm.deployCode(
+                "contracts/vault/VaultLogicFactory.sol:VaultLogicFactory", abi.encode(aavePool)
+            );
+        }
+        return logicFactory;
     }
 
     /* GOVERNANCE */

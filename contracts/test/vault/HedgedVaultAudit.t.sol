@@ -23,6 +23,16 @@ contract HedgedVaultAuditTest is VaultFixture {
     /// @dev Finding: runtime code above EIP-170 (24,576 bytes): undeployable on any real network.
     function testDeployedCodeFitsEip170() public view {
         assertLe(address(vault).code.length, 24_576, "HedgedVault runtime size");
+        assertLe(vault.logic().code.length, 24_576, "VaultLogic runtime size");
+        assertLe(logicFactory.code.length, 24_576, "VaultLogicFactory runtime size");
+    }
+
+    /// @dev Finding (issue 19, with the dead-feed fallback): the vault's initcode embedded VaultLogic's creation code,
+    ///      51,483 bytes > EIP-3860's 49,152: anvil refused the deployment ("max initcode size exceeded").
+    function testInitcodeFitsEip3860() public view {
+        assertLe(
+            vm.getCode("contracts/vault/HedgedVault.sol:HedgedVault").length, 49_152, "HedgedVault initcode"
+        );
     }
 
     /// @dev Finding: the high-water mark started at 1e18 while the share price was computed per raw share (1e-6

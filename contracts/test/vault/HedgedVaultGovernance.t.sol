@@ -275,7 +275,7 @@ contract HedgedVaultGovernanceTest is VaultFixture {
         decimals = uint8(bound(decimals, 0, 24));
         answer = bound(answer, 1, 1e30);
         PriceFeed feed = new PriceFeed(decimals, "X / USD", int256(answer), address(this));
-        (uint256 price, uint256 at) = vault.priceE8(address(feed));
+        (uint256 price, uint256 at) = VaultLogic(vault.logic()).priceE8(address(feed));
         assertEq(price, decimals >= 8 ? answer / 10 ** (decimals - 8) : answer * 10 ** (8 - decimals));
         assertEq(at, block.timestamp);
     }
