@@ -43,3 +43,20 @@ if ! fresh venv uv.lock pyproject.toml || [ ! -x .venv/bin/python ]; then
   touch "$stamps/venv"
 fi
 
+
+# promtool, for the test that checks deploy/prometheus/ (promtool check rules + test rules): Debian's prometheus
+# package unpacked into .tools/prometheus (nothing installed system-wide, no service started). Where apt cannot
+# fetch it, the stamp stops retries and that one test skips saying why.
+if [ ! -x .tools/prometheus/usr/bin/promtool ] && [ ! -f "$stamps/promtool-unavailable" ] \
+   && command -v apt-get >/dev/null 2>&1 && command -v dpkg-deb >/dev/null 2>&1; then
+  echo "setup: promtool (Debian prometheus package, unpacked into .tools/prometheus)"
+  tmp=$(mktemp -d)
+  if (cd "$tmp" && { apt-get download prometheus >/dev/null 2>&1 || \
+        { apt-get update -qq >/dev/null 2>&1 && apt-get download prometheus >/dev/null 2>&1; }; }); then
+    dpkg-deb -x "$tmp"/prometheus_*.deb .tools/prometheus
+  else
+    echo "setup: apt could not fetch Debian's prometheus package; the promtool check will skip" >&2
+    touch "$stamps/promtool-unavailable"
+  fi
+  rm -rf "$tmp"
+fi

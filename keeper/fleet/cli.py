@@ -54,11 +54,16 @@ def run(
     fleet: Path = FleetOption,
     replica: str = typer.Option(socket.gethostname(), help="this replica's name in the leases"),
     metrics_port: int | None = typer.Option(None, help="override fleet.metrics_port (0: no endpoint)"),
-    view_every_s: float = typer.Option(60.0, help="log the aggregated view this often"),
+    view_every_s: float = typer.Option(60.0, help="print the aggregated view this often"),
+    log_format: str = typer.Option("json", help="json | text"),
 ) -> None:
     """Run a supervised worker per vault (leases when fleet.store_url is set) until SIGTERM/SIGINT."""
+    from keeper.app.logs import configure_logging
     from keeper.fleet.run import FleetRunner
 
+    if log_format not in ("json", "text"):
+        raise typer.BadParameter(f"--log-format={log_format!r}: choose json or text", param_hint="--log-format")
+    configure_logging(json_lines=log_format == "json")
     checked = _load(fleet)
     runner = FleetRunner(checked, replica)
     stop = threading.Event()

@@ -54,7 +54,7 @@ class FleetSection(_Model):
     rpc_max_lag_blocks: int = Field(3, ge=0, le=10_000, description="an RPC URL further behind the best is skipped")
     rpc_timeout_s: float = Field(5.0, gt=0, le=120)
     metrics_host: str = Field("127.0.0.1", pattern=r"^(127\.0\.0\.1|::1|localhost)$")
-    metrics_port: int | None = Field(9470, ge=1024, le=65535)
+    metrics_port: int = Field(9470, ge=0, le=65535, description="the fleet's Prometheus endpoint; 0: none")
 
     @model_validator(mode="after")
     def _margin(self) -> FleetSection:

@@ -5,8 +5,10 @@ A worker is a thread running the ordinary keeper :class:`~keeper.app.runner.Runn
 ``store_url`` — a :class:`~keeper.store.lease.Lease` on the vault, so the same fleet file run on two hosts gives
 each vault one leader and one hot follower. A worker that raises (the circuit breaker, a node that cannot be
 built against, a bug) is rebuilt after a backoff that doubles up to ``restart_backoff_max_s`` and resets once it
-has stayed up ``healthy_after_s``; every crash raises the ``worker_crashed`` alert. One vault's failures never
-touch another's worker: each has its own runtime, store connection, RPC client and nonce.
+has stayed up ``healthy_after_s``; every crash raises the ``worker_crashed`` alert. A worker whose circuit
+breaker opens (``loop.max_consecutive_failures`` failed ticks in a row) is *not* restarted: it stays ``down``
+with the ``circuit_breaker_open`` alert, as a single keeper exits for an operator to look first. One vault's
+failures never touch another's worker: each has its own runtime, store connection, RPC client and nonce.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from prometheus_client import CollectorRegistry
 
-from keeper.app.loop import TickResult
+from keeper.app.loop import CircuitBreakerOpenError, TickResult
 from keeper.app.runner import Runner
 from keeper.app.runtime import KeeperRuntime
 from keeper.fleet.config import Fleet, FleetVault
@@ -132,6 +134,13 @@ class Worker:
                 self._state = "running"
                 runner.run()
                 self._state = "stopped"
+            except CircuitBreakerOpenError as err:
+                self.last_error = f"circuit breaker open: {err}"
+                self._state = "down"
+                if self.runtime is not None:
+                    self.runtime.metrics.alerts.labels(kind="circuit_breaker_open").inc()
+                log.error("worker %s stopped, not restarted (an operator must look first): %s", self.name, err)
+                break
             except Exception as err:  # supervised: any crash is logged, alerted and restarted
                 self.last_error = f"{type(err).__name__}: {err}"
                 self.restarts += 1
@@ -149,7 +158,8 @@ class Worker:
             finally:
                 if self._state != "restarting":
                     self._close()
-        self._state = "stopped"
+        if self._state != "down":
+            self._state = "stopped"
 
     def _ticked(self, result: TickResult) -> None:
         self.last = result

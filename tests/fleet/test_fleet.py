@@ -180,3 +180,38 @@ def test_one_chain_rpc_down__the_other_keeps_hedging__failover_and_aggregate(
     lines = render(fleet_status(check_fleet(direct)))
     assert all(len(line) <= 80 for line in lines)
     assert any(line.startswith("fleet worst stress") for line in lines), lines
+
+
+def test_worker_crashing_at_start__restarts_with_backoff_and_recovers__the_other_runs_on(
+    chains: FleetDevnet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    l1, l2 = chains.chains
+    path = write_fleet_file(
+        chains.chains,
+        tmp_path,
+        fleet={"restart_backoff_s": 0.2, "restart_backoff_max_s": 0.8, "metrics_port": 0},
+        keeper_config="[network]\npoll_interval_s = 0.1\n",
+    )
+    from devnet.fleet import key_env
+
+    monkeypatch.delenv(key_env("l2-v0"), raising=False)  # the L2 vault's key is missing: its runtime cannot build
+    fleet = check_fleet(path)
+    runner = FleetRunner(fleet, "host-a", accounts={"l1-v0": dev_account(l1.keepers[0])}).start()
+    w1, w2 = runner.workers
+    try:
+        time.sleep(3.0)
+        assert w2.state == "restarting"
+        assert "HV_KEEPER_KEY_L2_V0" in (w2.last_error or "")
+        assert 2 <= w2.restarts <= 6  # 0.2, 0.4, 0.8, 0.8 … s apart: doubling, capped
+        assert w1.state == "leading"
+        assert w1.last is not None  # the other vault ticks on
+        assert w1.restarts == 0
+        monkeypatch.setenv(key_env("l2-v0"), "0x" + bytes(dev_account(l2.keepers[0]).key).hex())
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and w2.last is None:
+            time.sleep(0.1)
+        assert w2.last is not None  # the next restart built it: ticking
+        assert w2.state == "leading"
+    finally:
+        runner.stop()
+    assert {w.state for w in runner.workers} == {"stopped"}
