@@ -393,6 +393,83 @@ def tail_rule(
     return actions, [Decision("tail_budget", bool(actions), reason)]
 
 
+@dataclass(frozen=True)
+class PremiumLeg:
+    """One leg of a structure to open, per unit of the structure: ``contracts`` signed (−1: sell one, +1: buy one,
+    e.g. a condor's wing), traded at ``price_usd`` per contract (the venue's bid when selling, ask when buying)."""
+
+    series: TailCandidate  # strike, expiry, vol of the listed series (its ask_usd is not used here)
+    contracts: float
+    price_usd: float
+
+
+@dataclass(frozen=True)
+class Sizing:
+    """How many units of a structure the budget allows, at forecast vol: the stress scenario that binds, the worst
+    loss at that size and the budget (USD)."""
+
+    units: float
+    binding_scenario: str
+    worst_loss_usd: float
+    budget_usd: float
+    horizon_days: float
+    reason: str
+
+
+def size_new_premium(book: BookView, config: PolicyConfig, legs_: list[PremiumLeg]) -> Sizing:
+    """The largest number of units of the structure ``legs_`` the vault may open so that the worst stress loss of
+    the book plus the new units stays within the tail budget — at *forecast* vol over the regime-stretched horizon
+    (the stress set of the module docstring): a higher forecast or a high-vol regime sells less.
+
+    Per unit, scenario k changes the book by bₖ = Σⱼ cⱼ·Vₖⱼ − Σⱼ cⱼ·pⱼ (the legs revalued in k, less what they cost);
+    with the book's own PnL Pₖ the budget is Pₖ + x·bₖ ≥ −B in every k, so x* = minₖ (Pₖ + B)/(−bₖ) over the
+    scenarios where a unit loses (bₖ < 0): exact, no search. 0 when the book is already over its budget (the tail
+    rule buys protection first) or without the rule's inputs."""
+    cfg = config.tail
+    tail = book.tail
+    if tail is None or tail.nav_usd <= 0 or not legs_:
+        return Sizing(0.0, "", 0.0, 0.0, 0.0, "no tail inputs (NAV, positions) or no legs: nothing sized")
+    symbols = [u.symbol for u in book.underlyings]
+    spot = np.array([u.spot_usd for u in book.underlyings])
+    linear = np.array([u.held_units + u.collateral_units - u.debt_units for u in book.underlyings])
+    sigma = tail.sigma_annual if tail.sigma_annual is not None else np.array([u.sigma_annual for u in book.underlyings])
+    scenarios = stress_set(symbols, sigma, cfg, tail.high_vol_probability)
+    pnl = book_pnl(tail, spot, linear, scenarios)
+    budget = cfg.tail_budget_pct / 100 * tail.nav_usd
+    structure = [
+        Leg(f"series {leg.series.series_id}", leg.series, symbols.index(leg.series.underlying), 1.0, 0.0, 0.0, 0.0, 1.0)
+        for leg in legs_
+    ]
+    value = leg_pnl(structure, spot, tail, scenarios)  # (k, j): Vₖⱼ − cost 0 = the leg's value in k
+    per_unit = value @ np.array([leg.contracts for leg in legs_]) - sum(leg.contracts * leg.price_usd for leg in legs_)
+    loss_now = float(-min(0.0, pnl.min()))
+    if loss_now > budget:
+        k = int(np.argmin(pnl))
+        return Sizing(
+            0.0,
+            scenarios.names[k],
+            loss_now,
+            budget,
+            scenarios.horizon_days,
+            f"book already loses ${loss_now:,.0f} > budget ${budget:,.0f} in {scenarios.names[k]}: no new premium",
+        )
+    losing = per_unit < 0
+    if not losing.any():
+        return Sizing(math.inf, "", loss_now, budget, scenarios.horizon_days, "the structure loses in no scenario")
+    room = (pnl[losing] + budget) / -per_unit[losing]
+    i = int(np.argmin(room))
+    k = int(np.flatnonzero(losing)[i])
+    units = float(max(0.0, room[i]))
+    after = pnl + units * per_unit
+    loss = float(-min(0.0, after.min()))
+    reason = (
+        f"{units:,.2f} units: worst stress loss ${loss:,.0f} = budget ${budget:,.0f} ({cfg.tail_budget_pct} % of NAV) "
+        f"in {scenarios.names[k]} at forecast vol {', '.join(f'{v:.0%}' for v in sigma)} over "
+        f"{scenarios.horizon_days:.1f} d"
+    )
+    return Sizing(units, scenarios.names[k], loss, budget, scenarios.horizon_days, reason)
+
+
 def _without_dust(
     solution: Solution,
     pnl: np.ndarray,

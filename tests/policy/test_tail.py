@@ -14,7 +14,7 @@ from keeper.config import PolicyConfig, TailBudgetConfig
 from keeper.model import BookView, OptionTrade, Swap, TailCandidate, TailInputs, UnderlyingView
 from keeper.policy import decide
 from keeper.policy.aave import Working
-from keeper.policy.tail import book_pnl, leg_pnl, legs, solve, stress_set
+from keeper.policy.tail import PremiumLeg, book_pnl, leg_pnl, legs, size_new_premium, solve, stress_set
 from keeper.risk.black import price_reference
 from keeper.risk.stress import HISTORICAL_SHOCKS
 
@@ -263,3 +263,68 @@ def test_many_legs__relaxation_then_lp__meets_the_budget_within_gas_of_the_exact
     (fast_cost, used), (exact_cost, _) = total(fast.units), total(exact.units)
     assert exact_cost <= fast_cost + 1e-6
     assert fast_cost <= exact_cost + gas * used + 1e-6  # within gas × legs of the optimum (the docstring's bound)
+
+
+def strangle_legs(put: float = 2700.0, call: float = 3300.0) -> list[PremiumLeg]:
+    """One unit: sell one put and one call (30 days), at the mark less a 1 % fee."""
+    t = 30 / 365
+    return [
+        PremiumLeg(
+            candidate(90, put, False, t=t), -1.0, float(price_reference(SPOT, put, t, VOL, RATE, False)[0]) * 0.99
+        ),
+        PremiumLeg(
+            candidate(91, call, True, t=t), -1.0, float(price_reference(SPOT, call, t, VOL, RATE, True)[0]) * 0.99
+        ),
+    ]
+
+
+def test_sizing__new_strangle__worst_loss_at_the_size_equals_the_budget_by_independent_revaluation() -> None:
+    tail = strangle(units=40.0)
+    sized = size_new_premium(book(tail), ON, strangle_legs())
+    assert 0 < sized.units < math.inf
+    assert sized.worst_loss_usd == pytest.approx(ON.tail.tail_budget_pct / 100 * NAV, rel=1e-9)
+    legs_ = strangle_legs()
+    opened = replace(
+        tail,
+        size=np.concatenate([tail.size, [-sized.units, -sized.units]]),
+        strike_usd=np.concatenate([tail.strike_usd, [2700.0, 3300.0]]),
+        t_years=np.concatenate([tail.t_years, [30 / 365, 30 / 365]]),
+        vol=np.concatenate([tail.vol, [VOL, VOL]]),
+        is_call=np.concatenate([tail.is_call, [False, True]]),
+    )
+    check = independent_worst_loss(opened, {}, 0.0, ON.tail)  # the book with the new units, revalued from scratch
+    marks = sum(float(price_reference(SPOT, k, 30 / 365, VOL, RATE, c)[0]) for k, c in ((2700, False), (3300, True)))
+    fee = sized.units * (marks - sum(leg.price_usd for leg in legs_))  # sold at the bid: the vault pays the fee
+    assert check + fee == pytest.approx(sized.worst_loss_usd, rel=1e-9)
+
+
+def test_sizing__higher_forecast_vol_or_high_vol_regime__sells_less() -> None:
+    base = strangle(units=40.0)
+    calm = size_new_premium(book(base), ON, strangle_legs()).units
+    wild = size_new_premium(book(replace(base, sigma_annual=np.array([2 * VOL]))), ON, strangle_legs()).units
+    assert wild < 0.7 * calm
+    # The regime stretches the grid's horizon; the historical shocks scale with forecast vol only, so the regime
+    # shows where the grid binds (here: without them).
+    grid_only = PolicyConfig(tail=TailBudgetConfig(enabled=True, historical_shocks=False))
+    calm_grid = size_new_premium(book(base), grid_only, strangle_legs()).units
+    regime = size_new_premium(book(replace(base, high_vol_probability=1.0)), grid_only, strangle_legs()).units
+    assert regime < 0.85 * calm_grid
+
+
+def test_sizing__condor_wings__allow_more_units_and_over_budget_book__none() -> None:
+    tail = strangle(units=40.0)
+    t = 30 / 365
+    wings = [
+        PremiumLeg(
+            candidate(92, 2300, False, t=t), 1.0, float(price_reference(SPOT, 2300, t, VOL, RATE, False)[0]) * 1.01
+        ),
+        PremiumLeg(
+            candidate(93, 3700, True, t=t), 1.0, float(price_reference(SPOT, 3700, t, VOL, RATE, True)[0]) * 1.01
+        ),
+    ]
+    naked = size_new_premium(book(tail), ON, strangle_legs()).units
+    condor = size_new_premium(book(tail), ON, strangle_legs() + wings).units
+    assert condor > 1.5 * naked
+    over = size_new_premium(book(strangle(units=400.0)), ON, strangle_legs())
+    assert over.units == 0.0
+    assert "no new premium" in over.reason
