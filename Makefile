@@ -7,7 +7,7 @@ ENV := . tools/env.sh &&
 PYTEST_ARGS ?=
 FORGE_ARGS ?=
 
-.PHONY: setup build lint fmt test forge-test devnet-allocs slither pytest demo bench clean venue-vectors
+.PHONY: setup build lint fmt test forge-test devnet-allocs slither pytest demo fleet-demo bench clean venue-vectors
 
 setup:
 	@tools/setup.sh
@@ -49,6 +49,12 @@ test: lint forge-test pytest slither
 SCENARIO ?= crash
 demo: build
 	@$(ENV) keeper simulate --scenario $(SCENARIO) --out report
+
+# Two chains (L1-like 12 s, L2-like 2 s blocks), two `keeper fleet run` replicas on a local PostgreSQL, the crash
+# replayed on both chains with the leading replica SIGKILLed a third of the way in; prints the failover in L1
+# blocks, on-chain rebalances vs stored plans, and `keeper fleet status` (var/fleet-demo/).
+fleet-demo: build
+	@$(ENV) python -m bench.fleet_demo
 
 # Peers (py_vollib_vectorized needs old pins) live in their own venv, bench/.venv.
 bench: build

@@ -72,9 +72,12 @@ def _prepare_time(url: str, block_time_s: float) -> None:
 
 
 def chain_state(spec: ChainSpec, vaults: int, state_dir: Path = FLEET_DIR) -> tuple[Path, list[dict[str, Any]]]:
-    """The chain's state file and its vault records: built (deploy + dump) when missing."""
-    if not 1 <= vaults <= MAX_VAULTS_PER_CHAIN:
-        raise ValueError(f"vaults={vaults}: 1 to {MAX_VAULTS_PER_CHAIN} per chain (one keeper account each)")
+    """The chain's state file and its vault records: built (deploy + dump) when missing. ``vaults=0``: the
+    devnet snapshot itself (a caller deploys its own vaults)."""
+    if not 0 <= vaults <= MAX_VAULTS_PER_CHAIN:
+        raise ValueError(f"vaults={vaults}: 0 to {MAX_VAULTS_PER_CHAIN} per chain (one keeper account each)")
+    if vaults == 0:
+        return ensure_snapshot().state_path, []
     key = _key(spec, vaults)
     state, records = state_dir / f"{spec.name}-{key}.state.json", state_dir / f"{spec.name}-{key}.records.json"
     if state.is_file() and records.is_file():
@@ -149,9 +152,11 @@ def write_fleet_file(
     keeper_config: str = "",
     fleet: dict[str, Any] | None = None,
     rpc_urls: dict[str, list[str]] | None = None,
+    configs: dict[str, str] | None = None,
 ) -> Path:
     """Write each vault's record, a keeper config (``keeper_config``: extra TOML for it) and ``fleet.toml`` in
-    ``directory``; returns the fleet file. ``rpc_urls`` (chain name → URLs) replaces a chain's single URL."""
+    ``directory``; returns the fleet file. ``rpc_urls`` (chain name → URLs) replaces a chain's single URL;
+    ``configs`` (vault name → TOML) gives a vault a keeper config of its own (its book's policy)."""
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "keeper.toml").write_text(
         "# Keeper settings shared by the fleet's vaults (network, store and metrics are set by the fleet file).\n"
@@ -165,6 +170,12 @@ def write_fleet_file(
             name = f"{c.spec.name}-v{k}"
             (directory / f"{name}.json").write_text(json.dumps(record, indent=1))
             urls = (rpc_urls or {}).get(c.spec.name, [c.url])
+            config = "keeper.toml"
+            if configs and name in configs:
+                config = f"keeper-{name}.toml"
+                (directory / config).write_text(
+                    '[signer]\nprivate_key_env = "HV_KEEPER_KEY"\n' + keeper_config + configs[name]
+                )
             lines += [
                 "",
                 "[[vault]]",
@@ -173,7 +184,7 @@ def write_fleet_file(
                 f"chain_id = {c.spec.chain_id}",
                 f"rpc_urls = {json.dumps(urls)}",
                 f'deployment = "{name}.json"',
-                'config = "keeper.toml"',
+                f'config = "{config}"',
                 f'key_env = "{key_env(name)}"',
             ]
     path = directory / "fleet.toml"

@@ -148,7 +148,7 @@ def render(view: FleetView, title: str = "fleet") -> list[str]:
     out = [f"{title}: {len(view.vaults)} vaults, NAV {_money(view.nav_usd, 0).strip()} USD"]
     out.append(f"{'vault':<14}{'chain':<9}{'status':<10}{'block':>8}{'NAV':>9}{'HF':>7}{'liq move':>9}{'stress':>9}")
     for v in view.vaults:
-        liq = f"{v.liquidation_distance_pct * 100:+.1f}%" if math.isfinite(v.liquidation_distance_pct) else "—"
+        liq = f"{abs(v.liquidation_distance_pct) * 100:.1f}%" if math.isfinite(v.liquidation_distance_pct) else "—"
         out.append(
             f"{v.name[:13]:<14}{(v.chain or str(v.chain_id))[:8]:<9}{v.status[:9]:<10}"
             f"{_num(float(v.block) if v.block is not None else math.nan, 0, 8)}{_money(v.nav_usd, 9)}"
