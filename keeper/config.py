@@ -220,6 +220,21 @@ class MetricsConfig(_Section):
     port: int = Field(9464, ge=1024, le=65535)
 
 
+class ExecutionConfig(_Section):
+    """How a policy swap reaches the pools: split over the pair's fee tiers and two-hop paths (keeper.app.routing)."""
+
+    routing: bool = Field(True, description="split swaps across pools; False = every swap through the primary pool")
+    pieces: int = Field(32, ge=1, le=1024, description="grid of the split: the order in this many equal increments")
+    leg_gas: int = Field(
+        110_000, ge=0, le=2_000_000, description="gas an extra leg (one more swap action) costs, charged per leg"
+    )
+    quote_tolerance_bps: float = Field(
+        10.0, ge=0, le=500, description="each leg's minimum output = its exact quote less this (state moving)"
+    )
+    words_each_side: int = Field(2, ge=0, le=16, description="tick-bitmap words read each side of a pool's price")
+    via: str = Field("WETH", min_length=1, description="the intermediate token of two-hop routes")
+
+
 class KeeperSettings(BaseSettings):
     """The whole keeper configuration."""
 
@@ -232,6 +247,7 @@ class KeeperSettings(BaseSettings):
     loop: LoopConfig = LoopConfig()
     store: StoreConfig = StoreConfig()
     metrics: MetricsConfig = MetricsConfig()
+    execution: ExecutionConfig = ExecutionConfig()
 
     @classmethod
     def settings_customise_sources(

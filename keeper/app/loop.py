@@ -140,6 +140,7 @@ class Keeper:
         dry_run: bool = False,
         clock: Callable[[], float] = time.time,
         jobs: list[Callable[[Snapshot], list[str]]] | None = None,
+        router: Callable[[Plan, BookView], Plan] | None = None,
     ) -> None:
         self.settings = settings
         self.reader, self.assessor, self.executor = reader, assessor, executor
@@ -148,6 +149,7 @@ class Keeper:
         self.dry_run = dry_run
         self._clock = clock
         self.consecutive_failures = 0
+        self.router = router  # where the plan's swaps trade (keeper.app.routing), before it is recorded
         self.jobs = jobs or []  # after each recorded tick (e.g. venue settlement); a failing job never stops the loop
         self._action_blocks: dict[str, int] | None = None
         self._last_hedge_at: float | None = None
@@ -249,6 +251,10 @@ class Keeper:
         assessment = self.assessor.assess(snapshot)
         book = replace(assessment.book, last_action_block=dict(self._last_action_blocks()))
         plan = decide(book, self.settings.policy)
+        # Back-off identity: the policy's actions, not the legs (their amounts follow the pools block by block).
+        failed_key = _failed_key(plan)
+        if self.router is not None and not plan.empty:
+            plan = self.router(plan, book)
         assessment = replace(assessment, risk={**assessment.risk, **band_metrics(plan, book), **tail_metrics(plan)})
         self.metrics.observe_risk(assessment.risk)
         if plan.tail is not None and not plan.tail.feasible:
@@ -265,10 +271,10 @@ class Keeper:
             log.warning("plan not sent, the vault would refuse it: %s", "; ".join(assessment.blockers))
         elif self.dry_run:
             result.outcome = "dry run: plan not sent"
-        elif (previous := self._failed_before(plan, snapshot.block_number)) is not None:
+        elif (previous := self._failed_before(failed_key, snapshot.block_number)) is not None:
             result.outcome = f"skipped: the same actions failed at block {previous}; backing off"
         else:
-            result.execution, result.outcome = self._act(plan, started)
+            result.execution, result.outcome = self._act(plan, started, failed_key)
             urgent = plan.most_urgent()
             if result.outcome.startswith("plan rejected") and urgent is not None:
                 # The whole plan was refused: the most urgent rule's actions (deleverage, margin top-up) alone
@@ -326,14 +332,15 @@ class Keeper:
                 blocks[decision["rule"]] = block_number
         self._action_blocks = blocks
 
-    def _failed_before(self, plan: Plan, block_number: int) -> int | None:
-        """The block where exactly these actions last failed, if within the back-off window."""
-        failed = self.store.get_state(_failed_key(plan))
+    def _failed_before(self, key: str, block_number: int) -> int | None:
+        """The block where exactly these actions (``_failed_key``) last failed, if within the back-off window."""
+        failed = self.store.get_state(key)
         if failed is None or block_number - int(failed) > self.settings.loop.failed_plan_backoff_blocks:
             return None
         return int(failed)
 
-    def _act(self, plan: Plan, started: float) -> tuple[Execution | None, str]:
+    def _act(self, plan: Plan, started: float, failed_key: str | None = None) -> tuple[Execution | None, str]:
+        failed_key = failed_key or _failed_key(plan)
         reasons = "; ".join(d.reason for d in plan.decisions if d.acted)
         record = self.store.record_plan(
             plan.to_dict(), block_number=plan.block_number, reason=reasons, created_at=started
@@ -349,7 +356,7 @@ class Keeper:
         except PlanRejectedError as err:
             # Deterministic: the vault's guards refuse these actions now. Recorded, not retried blindly.
             self.store.set_plan_status(record.id, "failed", str(err))
-            self.store.set_state(_failed_key(plan), str(plan.block_number))
+            self.store.set_state(failed_key, str(plan.block_number))
             self.metrics.txs.labels(state="rejected").inc()
             self.metrics.alerts.labels(kind="plan_rejected").inc()
             log.error("plan %d rejected in simulation: %s", record.id, err)
@@ -372,7 +379,7 @@ class Keeper:
             self._remember_actions(plan.to_dict(), plan.block_number)
             self._last_hedge_at = self._clock()
         else:
-            self.store.set_state(_failed_key(plan), str(plan.block_number))
+            self.store.set_state(failed_key, str(plan.block_number))
             self.metrics.alerts.labels(kind="tx_reverted").inc()
         return execution, f"rebalance {execution.status}"
 

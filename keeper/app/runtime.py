@@ -28,6 +28,7 @@ from keeper.app.executor import VaultExecutor
 from keeper.app.loop import Keeper
 from keeper.app.metrics import KeeperMetrics
 from keeper.app.reader import LensReader
+from keeper.app.routing import PlanRouter, record_tiers
 from keeper.app.settlement import Settler
 from keeper.chain.abi import contract_abi, decode_outputs, encode_call
 from keeper.chain.artifacts import forge_artifact
@@ -100,10 +101,12 @@ def protocol_adapters(record: Mapping[str, Any]) -> list[ProtocolAdapter]:
     """The Python adapters for the protocols the record's vault is wired to."""
     tokens = TokenBook(dict(record))
     fees = {frozenset(pair.split("/")): int(pool["fee"]) for pair, pool in record["uniswap"]["pools"].items()}
+    tiers = record_tiers(record)
+    deployed = {(frozenset(pair.split("/")), int(p["fee"])) for pair, pools in tiers.items() for p in pools}
     vault = record["vault"]
     adapters: list[ProtocolAdapter] = [
         AaveV3(vault["AaveV3Adapter"], tokens),
-        UniswapV3(vault["UniswapV3Adapter"], tokens, fees),
+        UniswapV3(vault["UniswapV3Adapter"], tokens, fees, deployed),
     ]
     if "OptionMarketAdapter" in vault:
         adapters.append(OptionMarket(vault["OptionMarketAdapter"]))
@@ -184,7 +187,10 @@ class KeeperRuntime:
         if txm is not None and "OptionMarketAdapter" in vault:
             settler = Settler(client, txm, timeout_s=settings.tx.receipt_timeout_s)
             jobs.append(lambda snapshot: settler.run(snapshot.data[0]))
-        keeper = Keeper(settings, reader, assessor, executor, store, metrics, dry_run=dry_run or read_only, jobs=jobs)
+        router = PlanRouter(client, record, settings) if settings.execution.routing else None
+        keeper = Keeper(
+            settings, reader, assessor, executor, store, metrics, dry_run=dry_run or read_only, jobs=jobs, router=router
+        )
         return cls(settings, record, client, txm, store, metrics, keeper, chain_id, fork_url)
 
     def banner(self) -> dict[str, Any]:

@@ -141,3 +141,21 @@ def pair_routes(
     if not routes:
         raise ValueError(f"no Uniswap pool joins {token_in} and {token_out}; pairs: {', '.join(tiers)}")
     return routes
+
+
+def route_path(route: Route, pools: Mapping[str, Mapping[str, object]]) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """The symbols along ``route`` (token in first, token out last) and the fee of each hop, from the record's
+    pool entries by address: what an ``exactInput`` path encodes."""
+    symbols: list[str] = []
+    fees: list[int] = []
+    for hop in route.hops:
+        info = pools[hop.pool]
+        token0, token1 = (info["base"], info["quote"]) if info["base_is_token0"] else (info["quote"], info["base"])
+        src, dst = (token0, token1) if hop.zero_for_one else (token1, token0)
+        if symbols and symbols[-1] != src:
+            raise ValueError(f"route hop {hop.pool} sells {src} but the previous hop bought {symbols[-1]}")
+        if not symbols:
+            symbols.append(str(src))
+        symbols.append(str(dst))
+        fees.append(int(info["fee"]))  # type: ignore[call-overload]
+    return tuple(symbols), tuple(fees)

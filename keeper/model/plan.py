@@ -13,13 +13,22 @@ from typing import Any, Literal
 
 @dataclass(frozen=True)
 class Swap:
-    """Swap exactly ``amount_in`` of ``token_in`` on Uniswap v3 for at least ``min_amount_out``."""
+    """Swap exactly ``amount_in`` of ``token_in`` on Uniswap v3 for at least ``min_amount_out``.
+
+    The policy leaves the route to execution: ``fees`` empty means the pair's primary pool. The router
+    (:mod:`keeper.app.routing`) turns one policy swap into legs, each naming its path (``fees[0]`` from
+    ``token_in`` to ``via[0]`` … ``fees[-1]`` to ``token_out``) and its exact on-chain amounts (``raw_in``,
+    ``raw_min_out``; 0 = convert the float amounts), so the legs spend exactly what the one swap would have."""
 
     token_in: str
     token_out: str
     amount_in: float
     min_amount_out: float
     kind: Literal["swap"] = "swap"
+    fees: tuple[int, ...] = ()
+    via: tuple[str, ...] = ()
+    raw_in: int = 0
+    raw_min_out: int = 0
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,9 @@ def test_rpc_down_mid_tick__tick_fails_cleanly__next_tick_hedges(
     stack: Stack, tmp_path: Path, proxy: FlakyProxy
 ) -> None:
     long_weth(stack)
-    settings = settings_for(stack, tmp_path, network={"rpc_url": proxy.url, "poll_interval_s": 0.05})
+    settings = settings_for(
+        stack, tmp_path, network={"rpc_url": proxy.url, "poll_interval_s": 0.05}, execution={"routing": False}
+    )
     runtime = runtime_for(stack, settings)
     proxy.fail_after = 1  # the read batch passes; the simulation of the plan finds the node gone
     failed = runtime.keeper.tick()
@@ -58,6 +60,24 @@ def test_rpc_down_mid_tick__tick_fails_cleanly__next_tick_hedges(
     retried = runtime.keeper.tick()  # same block: the same plan may go again since nothing was sent
     assert retried.outcome == "rebalance mined", retried.outcome
     assert runtime.keeper.consecutive_failures == 0
+    assert len(runtime.store.recent_plans()) == 1
+
+
+def test_rpc_down_while_routing__nothing_recorded__next_tick_routes_and_hedges(
+    stack: Stack, tmp_path: Path, proxy: FlakyProxy
+) -> None:
+    long_weth(stack)
+    runtime = runtime_for(stack, settings_for(stack, tmp_path, network={"rpc_url": proxy.url, "poll_interval_s": 0.05}))
+    proxy.fail_after = 1  # the read batch passes; the router's pool reads find the node gone
+    failed = runtime.keeper.tick()
+    assert failed.outcome.startswith("failed:")
+    assert "unreachable" in failed.outcome
+    assert runtime.store.recent_plans() == []  # routing precedes the record: no plan, nothing signed
+    proxy.down, proxy.fail_after = False, None
+    retried = runtime.keeper.tick()
+    assert retried.outcome == "rebalance mined", retried.outcome
+    assert retried.plan is not None
+    assert any(d.rule == "routing" for d in retried.plan.decisions)
     assert len(runtime.store.recent_plans()) == 1
 
 
