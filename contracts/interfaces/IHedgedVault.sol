@@ -69,6 +69,9 @@ interface IHedgedVault {
     /// @notice Thrown when one rebalance loses more NAV than allowed.
     error MaxLossExceeded(uint256 navBefore, uint256 navAfter, uint256 maxLossBps);
     /// @notice Thrown when a swap returns less oracle value than allowed.
+    /// @notice Thrown when a SWAP action spent no priced token (the asset or a tracked token): what it spent is
+    ///         invisible to the slippage check (e.g. the vault's aTokens), so it is refused.
+    error SwapSpentNothingPriced(uint256 index);
     error SlippageExceeded(uint256 index, uint256 valueInE8, uint256 valueOutE8, uint256 maxSlippageBps);
     /// @notice Thrown when the period's turnover budget would be exceeded.
     error TurnoverBudgetExceeded(uint256 turnoverE8, uint256 budgetE8);

@@ -10,6 +10,7 @@ import {FixedPointMathLib} from "solady/utils/FixedPointMathLib.sol";
 import {IAggregatorV3} from "../interfaces/IAggregatorV3.sol";
 import {IHedgedVault} from "../interfaces/IHedgedVault.sol";
 import {IOptionsValuation} from "../interfaces/IOptionsValuation.sol";
+import {IPricedTokens} from "../interfaces/IPricedTokens.sol";
 import {IAaveAddressesProvider, IAaveOracle} from "../interfaces/aave/IAaveOracle.sol";
 import {IAavePool} from "../interfaces/aave/IAavePool.sol";
 import {IUniswapV3Pool} from "../interfaces/uniswap/IUniswapV3.sol";
@@ -25,7 +26,7 @@ import {VaultMath} from "./libraries/VaultMath.sol";
 ///         space), values the vault's holdings, computes the fees due, and checks parameter bounds and guardian
 ///         tightening. Created by the vault's constructor (`vault` is its creator); reverts
 ///         with IHedgedVault's errors, which the vault's calls bubble up unchanged.
-contract VaultLogic {
+contract VaultLogic is IPricedTokens {
     using Math for uint256;
 
     /// @dev ln(1.0001) in WAD: one Uniswap tick.
@@ -211,6 +212,11 @@ contract VaultLogic {
     }
 
     /* CONFIGURATION VIEWS */
+
+    /// @inheritdoc IPricedTokens
+    function isPriced(address token) external view returns (bool) {
+        return token == asset || _indexOf(token) < _tokens.length;
+    }
 
     /// @notice Oracle price of `feed` in USD with 8 decimals and its timestamp (no staleness check: for views and
     ///         governance's pre-flight checks; 0 for a dead feed, as PriceLib reads it).
