@@ -149,6 +149,51 @@ def deploy_venue(
     return section
 
 
+def list_rolling_chain(
+    w3: Web3, section: dict[str, Any], cfg: VenueConfig | None = None, settle_after_s: int = 86_400
+) -> list[int]:
+    """Keep the chain rolling, as a real venue does: settle every expiry that passed more than ``settle_after_s``
+    ago (anyone may; the keeper settles its own as soon as they pass), then list (through the listing role) the
+    weekly and monthly expiries of :func:`listing_expiries` from the chain's current time not listed yet — as many
+    whole expiries as the venue's live-series cap leaves room for — strikes around the current spot, calls and
+    puts, and post their surfaces; updates ``section`` (expiries, series). Returns the new expiries."""
+    from keeper.app.settlement import Due, Settler
+    from keeper.chain.rpc import RpcClient
+
+    cfg = cfg or VenueConfig()
+    market = market_at(w3, section["OptionMarket"])
+    f = market.functions
+    d = Deployer(w3, section["lister"])
+    now = int(w3.eth.get_block("latest")["timestamp"])
+    client = RpcClient(str(w3.provider.endpoint_uri))  # type: ignore[attr-defined]
+    try:
+        for expiry in [e for e in section["expiries"] if e + settle_after_s <= now]:
+            for uid in section["underlyings"].values():
+                if f.settlementPrice(uid, expiry).call() == 0:
+                    round_id = Settler(client, None).settlement_round(Due(market.address, uid, expiry))
+                    d.send(f.settleExpiry(uid, expiry, round_id), "settle expiry", sender=section["lister"])
+            section["expiries"].remove(expiry)
+    finally:
+        client.close()
+    per_expiry = len(section["underlyings"]) * len(cfg.moneyness) * 2  # at most: strikes dedupe on the tick
+    room = (int(f.MAX_LIVE_SERIES().call()) - len(f.liveSeries().call())) // per_expiry
+    new = [e for e in listing_expiries(now, cfg.weeklies, cfg.monthlies) if e not in section["expiries"]][:room]
+    for symbol, uid in section["underlyings"].items():
+        spot_usd = f.spot(uid).call()[0] / WAD
+        for expiry in new:
+            for strike in strikes_around(spot_usd, cfg.moneyness):
+                for is_call in (True, False):
+                    strike_wad = round(strike) * WAD
+                    d.send(f.listSeries(uid, expiry, strike_wad, is_call), f"list {symbol}", sender=section["lister"])
+                    sid = int(f.seriesIdOf(uid, expiry, strike_wad, is_call).call())
+                    section["series"].append(
+                        {"id": sid, "underlying": symbol, "expiry": expiry, "strike_usd": strike, "is_call": is_call}
+                    )
+    section["expiries"] = sorted({*section["expiries"], *new})
+    post_surfaces(w3, section, cfg)
+    return new
+
+
 def post_surfaces(w3: Web3, section: dict[str, Any], cfg: VenueConfig, d: Deployer | None = None) -> None:
     """Post (again) a surface for every live expiry: ATM vol with a mild term structure (+5 % per halving of τ
     below 30 days), the configured skew and smile. Call it to keep surfaces fresher than ``vol_max_age_seconds``."""

@@ -9,6 +9,7 @@ live in the file: the signer names an environment variable or an encrypted keyst
 
 from __future__ import annotations
 
+import itertools
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -116,6 +117,72 @@ class TailBudgetConfig(_Section):
         return self
 
 
+StrategyKind = Literal["short_strangle", "iron_condor", "covered_call", "put_spread_collar"]
+
+#: The option legs of each kind (role → call?), and the spot it holds (covered call, collar: ``contracts`` units).
+STRATEGY_LEGS: dict[str, tuple[tuple[str, bool], ...]] = {
+    "short_strangle": (("short_put", False), ("short_call", True)),
+    "iron_condor": (("long_put", False), ("short_put", False), ("short_call", True), ("long_call", True)),
+    "covered_call": (("short_call", True),),
+    "put_spread_collar": (("long_put", False), ("short_put", False), ("short_call", True)),
+}
+STRATEGY_HOLDS_SPOT = ("covered_call", "put_spread_collar")
+
+
+class StrikeRule(_Section):
+    """Where each leg's strike sits: by moneyness (K / spot, 0.9 = 10 % below) or by |delta| (0.25 = a 25-delta
+    option). The listed strike nearest the target is taken. Which legs a kind needs: ``STRATEGY_LEGS``."""
+
+    by: Literal["moneyness", "delta"] = "moneyness"
+    short_put: float | None = Field(None, gt=0, lt=5)
+    short_call: float | None = Field(None, gt=0, lt=5)
+    long_put: float | None = Field(None, gt=0, lt=5)
+    long_call: float | None = Field(None, gt=0, lt=5)
+
+
+class StrategyConfig(_Section):
+    """One option strategy run in rounds (``keeper.strategy``): open at ``tenor_days``, roll
+    ``roll_days_before_expiry`` before expiry (close + open in one batch), settle what expires."""
+
+    name: str = Field(min_length=1, max_length=64)
+    kind: StrategyKind
+    underlying: str = Field(min_length=1)
+    tenor_days: float = Field(gt=0, le=365, description="the listed expiry nearest this far out is opened")
+    roll_days_before_expiry: float = Field(2.0, ge=0, le=60, description="0: hold to expiry and settle")
+    strikes: StrikeRule
+    sizing: Literal["tail_budget", "fixed"] = Field(
+        "tail_budget", description="tail_budget: as many units as keep the budget at forecast vol, ≤ contracts"
+    )
+    contracts: float = Field(gt=0, le=1_000_000, description="units per round (fixed), or the cap (tail_budget)")
+    protection: Literal["tail_budget", "none"] = Field(
+        "tail_budget", description="tail_budget: the tail rule buys what the round needs; needs policy.tail.enabled"
+    )
+
+    @model_validator(mode="after")
+    def _legs(self) -> StrategyConfig:
+        needed = [role for role, _ in STRATEGY_LEGS[self.kind]]
+        missing = [r for r in needed if getattr(self.strikes, r) is None]
+        if missing:
+            raise ValueError(
+                f"strikes.{missing[0]} is required for kind={self.kind!r} (its legs: {', '.join(needed)}); "
+                f"set it ({'K / spot' if self.strikes.by == 'moneyness' else '|delta|'})"
+            )
+        if self.tenor_days <= self.roll_days_before_expiry:
+            raise ValueError(
+                f"tenor_days={self.tenor_days} must exceed roll_days_before_expiry={self.roll_days_before_expiry}: "
+                "a round would be rolled as soon as it opens"
+            )
+        k = self.strikes
+        if self.strikes.by == "moneyness":
+            order = [(r, getattr(k, r)) for r in ("long_put", "short_put", "short_call", "long_call") if r in needed]
+            if self.kind == "put_spread_collar":  # the put spread: long the higher put, short the lower one
+                order = [("short_put", k.short_put), ("long_put", k.long_put), ("short_call", k.short_call)]
+            for (a, x), (b, y) in itertools.pairwise(order):
+                if not x < y:  # type: ignore[operator]
+                    raise ValueError(f"strikes.{a}={x} must be below strikes.{b}={y} for kind={self.kind!r}")
+        return self
+
+
 class PolicyConfig(_Section):
     """Hedging policy thresholds. Units in names; see docs for the band formula."""
 
@@ -154,6 +221,29 @@ class PolicyConfig(_Section):
         False, description="buy delta with USDC borrowed against the bought underlying (HF-bounded)"
     )
     tail: TailBudgetConfig = TailBudgetConfig()
+    strategies: tuple[StrategyConfig, ...] = Field((), description="option strategies run in rounds")
+
+    @model_validator(mode="after")
+    def _strategies(self) -> PolicyConfig:
+        names = [s.name for s in self.strategies]
+        for i, st in enumerate(self.strategies):
+            if names.count(st.name) > 1:
+                raise ValueError(f"strategies.{i}.name={st.name!r} is used twice; give each strategy its own name")
+            if [x.underlying for x in self.strategies].count(st.underlying) > 1:
+                raise ValueError(
+                    f"strategies.{i}.underlying={st.underlying!r}: one strategy per underlying (rounds are told "
+                    "apart by underlying)"
+                )
+            if st.protection == "tail_budget" and not self.tail.enabled:
+                raise ValueError(
+                    f"strategies.{i}.protection='tail_budget' needs policy.tail.enabled=true (the tail rule buys "
+                    "the protection); enable it or set protection='none'"
+                )
+            if st.sizing == "tail_budget" and not self.tail.enabled:
+                raise ValueError(
+                    f"strategies.{i}.sizing='tail_budget' needs policy.tail.enabled=true; enable it or size 'fixed'"
+                )
+        return self
 
     @model_validator(mode="after")
     def _ordered(self) -> PolicyConfig:

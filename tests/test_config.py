@@ -75,3 +75,64 @@ def test_load__missing_or_broken_file__clear_error(tmp_path: Path) -> None:
         load_settings(tmp_path / "nope.toml")
     with pytest.raises(ConfigError, match="is not valid TOML"):
         load_settings(write(tmp_path, "[tx\n"))
+
+
+STRATEGY = """
+[policy.tail]
+enabled = true
+tail_budget_pct = {budget}
+
+[[policy.strategies]]
+name = "weekly"
+kind = "{kind}"
+underlying = "WETH"
+tenor_days = 7
+roll_days_before_expiry = 2
+contracts = 100
+[policy.strategies.strikes]
+short_put = 0.9
+short_call = 1.1
+"""
+
+
+def test_load__strategy_in_toml__parsed() -> None:
+    settings = KeeperSettings(
+        policy={
+            "tail": {"enabled": True},
+            "strategies": [
+                {
+                    "name": "a",
+                    "kind": "iron_condor",
+                    "underlying": "WETH",
+                    "tenor_days": 7,
+                    "contracts": 10,
+                    "strikes": {"long_put": 0.8, "short_put": 0.9, "short_call": 1.1, "long_call": 1.2},
+                }
+            ],
+        }
+    )
+    (st,) = settings.policy.strategies
+    assert st.kind == "iron_condor"
+    assert st.sizing == "tail_budget"
+
+
+@pytest.mark.parametrize(
+    ("kind", "budget", "message"),
+    [
+        ("straddle", 5, r"policy\.strategies\.0\.kind='straddle': Input should be 'short_strangle'"),
+        ("iron_condor", 5, r"strikes\.long_put is required for kind='iron_condor'"),
+        ("short_strangle", 0, r"policy\.tail\.tail_budget_pct=0: Input should be greater than 0"),
+    ],
+)
+def test_load__bad_strategy__error_names_the_field(tmp_path: Path, kind: str, budget: float, message: str) -> None:
+    path = write(tmp_path, STRATEGY.format(kind=kind, budget=budget))
+    with pytest.raises(ConfigError, match=message):
+        load_settings(path)
+
+
+def test_load__strategy_protected_by_a_disabled_tail_rule__names_both_fields(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, STRATEGY.format(kind="short_strangle", budget=5).replace("enabled = true", "enabled = false")
+    )
+    with pytest.raises(ConfigError, match=r"strategies\.0\.protection='tail_budget' needs policy\.tail\.enabled"):
+        load_settings(path)

@@ -19,7 +19,14 @@ from adapters.aave_v3 import AaveV3
 from adapters.vault_lens import VaultState
 from adapters.venue_series import ListedSeries
 from keeper.app.assess_options import OptionsView, liquidation_moves, options_view, stress_surplus
-from keeper.app.assess_tail import Forecast, OracleHistory, buyback_candidates, refresh_forecast, wing_candidates
+from keeper.app.assess_tail import (
+    Forecast,
+    OracleHistory,
+    buyback_candidates,
+    listed_options,
+    refresh_forecast,
+    wing_candidates,
+)
 from keeper.app.loop import Assessment, Snapshot
 from keeper.config import KeeperSettings
 from keeper.model import BookView, TailCandidate, TailInputs, UnderlyingView
@@ -121,10 +128,22 @@ class VaultAssessor:
         for u in underlyings:
             self.history.add(u.symbol, state.block_timestamp, u.spot_usd)
         nav_assets = self._nav_assets(state, aave, options)
-        if self.settings.policy.tail.enabled:
+        policy = self.settings.policy
+        if policy.tail.enabled or policy.strategies:
             nav_usd = nav_assets * (state.asset.price_e8 / 1e8 or 1.0)
-            leg_gas_usd = self.settings.policy.tail.leg_gas * gas_price / 1e18 * eth_price
-            book = replace(book, tail=self._tail_inputs(options, listed, symbols, nav_usd, leg_gas_usd))
+            leg_gas_usd = policy.tail.leg_gas * gas_price / 1e18 * eth_price
+            chain = [
+                o
+                for vb in options.venues
+                if vb.state.market.lower() in listed
+                for o in listed_options(vb, listed[vb.state.market.lower()], symbols)
+            ]
+            book = replace(
+                book,
+                tail=self._tail_inputs(options, listed, symbols, nav_usd, leg_gas_usd),
+                listed=tuple(chain),
+                timestamp_s=state.block_timestamp,
+            )
         self.last_book, self.last_timestamp = book, state.block_timestamp
         risk = self._risk(book, aave, state, options, nav_assets)
         supply_shares = state.total_supply / 10 ** (decimals + 6)  # shares carry the 6-decimal virtual offset

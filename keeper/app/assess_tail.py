@@ -22,7 +22,7 @@ import numpy as np
 from adapters.venue_series import ListedSeries
 from keeper.app.venue_book import LiveOptions, VenueBook
 from keeper.config import TailBudgetConfig
-from keeper.model import TailCandidate
+from keeper.model import ListedOption, TailCandidate
 from keeper.risk.black import price as bs_price
 from keeper.risk.regime import even_returns, fit_regimes, forecast_vol
 from keeper.venue import model as venue
@@ -159,6 +159,91 @@ def listed_wings(
                 account_id=account,
             )
         )
+    return out
+
+
+def listed_options(vb: VenueBook, listed: ListedSeries, symbols: Sequence[str]) -> list[ListedOption]:
+    """Every live listed series on a tracked underlying, priced as the venue quotes (mark, bid, ask), with the
+    vault's position, the account it trades in and one unit's standalone short IM (for strategies)."""
+    if len(listed) == 0 or not vb.accounts:
+        return []
+    state, market = vb.market_state, vb.market
+    now = state.now_s
+    tracked = np.array([vb.underlying_symbol.get(int(u), "") in symbols for u in listed.underlying_id], dtype=bool)
+    live = tracked & (listed.expiry_s > now)
+    if not live.any():
+        return []
+    surfaces = {k: venue.Surface(a / WAD, sk / WAD, sm / WAD) for k, (a, sk, sm, _) in listed.surfaces.items()}
+    market_state = venue.MarketState(now, state.spot_usd, surfaces)
+    n = int(live.sum())
+    p = venue.Portfolio(
+        listed.underlying_id[live],
+        listed.expiry_s[live],
+        listed.strike_usd[live],
+        listed.is_call[live],
+        np.ones(n),
+        np.zeros(n),
+    )
+    marks = venue.marks(p, market_state, market)
+    vols = venue.position_vols(p, market_state, market)
+    spot = market_state.spot_usd[p.underlying]
+    fee = market.spot_fee * spot + market.price_fee * marks
+    im = standalone_short_im(p, market_state, vb.risk, market)
+    positions = vb.state.positions
+    first = min(vb.accounts)
+    out = []
+    for j, sid in enumerate(listed.series_id[live]):
+        mine = positions.series_id == sid
+        held = float(positions.size[mine].sum()) if mine.any() else 0.0
+        account = int(positions.account_id[mine][0]) if mine.any() else first
+        key = (int(p.underlying[j]), int(p.expiry_s[j]))
+        updated = listed.surfaces.get(key, (0, 0, 0, 0))[3]
+        tradeable = (
+            int(p.expiry_s[j]) - now > market.trading_cutoff_seconds
+            and updated > 0
+            and now - updated <= market.vol_max_age_seconds
+        )
+        out.append(
+            ListedOption(
+                series_id=int(sid),
+                underlying=vb.underlying_symbol[int(p.underlying[j])],
+                expiry_s=int(p.expiry_s[j]),
+                strike_usd=float(p.strike_usd[j]),
+                t_years=float((p.expiry_s[j] - now) / venue.YEAR_SECONDS),
+                vol=float(vols[j]),
+                is_call=bool(p.is_call[j]),
+                mark_usd=float(marks[j]),
+                bid_usd=float(max(marks[j] - fee[j], 0.0)),
+                ask_usd=float(marks[j] + fee[j]),
+                held_units=held,
+                account_id=account,
+                short_im_usd=float(im[j]),
+                tradeable=bool(tradeable),
+            )
+        )
+    # Expired but unsettled positions: listed no longer matters, the round must wait for its settlement.
+    expired = (positions.expiry_s <= now) & (positions.size != 0)
+    for j in np.flatnonzero(expired):
+        symbol = vb.underlying_symbol.get(int(positions.underlying_id[j]), "")
+        if symbol in symbols:
+            out.append(
+                ListedOption(
+                    int(positions.series_id[j]),
+                    symbol,
+                    int(positions.expiry_s[j]),
+                    float(positions.strike_usd[j]),
+                    0.0,
+                    0.0,
+                    bool(positions.is_call[j]),
+                    0.0,
+                    0.0,
+                    0.0,
+                    float(positions.size[j]),
+                    int(positions.account_id[j]),
+                    0.0,
+                    False,
+                )
+            )
     return out
 
 

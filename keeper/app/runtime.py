@@ -40,6 +40,7 @@ from keeper.config import KeeperSettings, SignerConfig
 from keeper.model.exceptions import ConfigError
 from keeper.model.roles import ROLES
 from keeper.store import KeeperStore, open_store
+from keeper.strategy import listing_problems
 
 log = logging.getLogger("hedgevault.keeper")
 
@@ -171,10 +172,14 @@ class KeeperRuntime:
             vault["VaultLens"],
             vault["HedgedVault"],
             valued=settings.loop.lens_valuation == "onchain",
-            listed_series=settings.policy.tail.enabled,
+            listed_series=settings.policy.tail.enabled or bool(settings.policy.strategies),
         )
         assessor = VaultAssessor(settings, record)
         assessor.history.seed(store.last_ticks(settings.policy.tail.history_max_obs))  # the oracle history so far
+        if settings.policy.strategies:  # a strategy naming nothing the venue lists is a config error, before a tick
+            problems = listing_problems(VaultAssessor(settings, record).assess(reader.read()).book, settings.policy)
+            if problems:
+                raise ConfigError("; ".join(problems))
         executor = VaultExecutor(
             txm,  # type: ignore[arg-type]  # read-only runtimes never execute
             vault["HedgedVault"],

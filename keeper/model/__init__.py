@@ -2,7 +2,15 @@
 array aliases, roles and the project's exceptions. Everything else in the project may import it; it imports
 nothing of the project."""
 
-from keeper.model.book import BookView, ShortOption, TailCandidate, TailInputs, UnderlyingView, VenueAccountView
+from keeper.model.book import (
+    BookView,
+    ListedOption,
+    ShortOption,
+    TailCandidate,
+    TailInputs,
+    UnderlyingView,
+    VenueAccountView,
+)
 from keeper.model.plan import (
     AaveBorrow,
     AaveRepay,
@@ -28,6 +36,7 @@ __all__ = [
     "BookView",
     "Decision",
     "DeltaBand",
+    "ListedOption",
     "MarginDeposit",
     "OptionTrade",
     "Plan",

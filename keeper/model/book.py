@@ -76,6 +76,27 @@ class TailCandidate:
 
 
 @dataclass(frozen=True)
+class ListedOption:
+    """A live listed series of the venue, as a strategy sees it: prices per unit (USD) as the venue would quote
+    them, the vault's position in it, and the initial margin one unit short of it alone needs."""
+
+    series_id: int
+    underlying: str
+    expiry_s: int
+    strike_usd: float
+    t_years: float
+    vol: float
+    is_call: bool
+    mark_usd: float
+    bid_usd: float
+    ask_usd: float
+    held_units: float  # the vault's position (+ long, − short), all its accounts
+    account_id: int  # where the vault trades it (the account holding it, else its first)
+    short_im_usd: float  # IM of one unit short, alone (a conservative margin estimate: no netting)
+    tradeable: bool = True  # outside the venue's trading cutoff, with a fresh surface
+
+
+@dataclass(frozen=True)
 class TailInputs:
     """What the tail-budget rule revalues: every live option position (arrays of shape (n,), ``underlying`` as
     the index into ``BookView.underlyings``), the options it may buy, NAV, and the gas of one extra leg."""
@@ -119,3 +140,5 @@ class BookView:
     horizon_years: float = 1.0 / 365.0
     last_action_block: dict[str, int] = field(default_factory=dict)
     tail: TailInputs | None = None  # the tail-budget rule runs only when the assessor provides its inputs
+    listed: tuple[ListedOption, ...] = ()  # the venue's live listed series (strategies open and roll on them)
+    timestamp_s: int = 0  # the block's timestamp

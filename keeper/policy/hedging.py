@@ -7,7 +7,9 @@ Rules run in order of urgency, each on the state the previous ones leave (a ``Wo
    collateral withdrawn and sold. Re-levering is the delta rule's job, always within the HF target.
 2. Venue margin: below ``venue_margin_trigger_ratio`` × maintenance, deposit idle USDC up to the target.
 3. Gamma / vega limits: buy back the shorts that contribute most until |gamma| and |vega| are within limits.
-4. Delta band per underlying: hedge back to zero delta when |net delta| leaves the band. The band's
+4. Strategy rounds (:mod:`keeper.strategy`, when ``policy.strategies`` are configured): open, hold or roll each
+   strategy's round on the venue's listed series, sized by the tail budget at forecast vol.
+5. Delta band per underlying: hedge back to zero delta when |net delta| leaves the band. The band's
    half-width (underlying units) is the Whalley–Wilmott asymptotic width
    ``(3/2 · k · S · Γ² / γ)^(1/3)`` (k proportional cost, γ risk aversion per USD), floored at
    ``delta_band_min_usd / S`` and capped at ``delta_risk_budget_usd / (S · σ · √h)`` so the 1-σ loss of the
@@ -17,7 +19,7 @@ Rules run in order of urgency, each on the state the previous ones leave (a ``Wo
    underlying (supplying USDC collateral first if short). A hedge is skipped when it is smaller
    than ``min_trade_usd``, within ``cooldown_blocks`` of the last one, or when its risk reduction (1-σ
    horizon loss avoided) is below ``cost_benefit_ratio`` × its cost (swap cost + gas).
-5. Tail budget (:mod:`keeper.policy.tail`, when the book carries its inputs): revalue the book as the rules
+6. Tail budget (:mod:`keeper.policy.tail`, when the book carries its inputs): revalue the book as the rules
    above leave it over the stress set and, when the worst loss exceeds ``policy.tail.tail_budget_pct`` of NAV,
    buy the cheapest protection (MILP) that brings it back under. Last, so it sees the hedged book and its
    trades are the plan's final word.
@@ -36,15 +38,18 @@ from keeper.model import (
     BookView,
     Decision,
     DeltaBand,
+    ListedOption,
     MarginDeposit,
     OptionTrade,
     Plan,
+    TailCandidate,
     TailReport,
     UnderlyingView,
     VenueAccountView,
 )
 from keeper.policy.aave import Working, buy_delta, health_rule, raise_usdc, sell_delta, slippage
-from keeper.policy.tail import tail_rule
+from keeper.policy.tail import PremiumLeg, size_new_premium, tail_rule
+from keeper.strategy import plan_rounds
 
 Rule = Callable[[BookView, PolicyConfig, Working], tuple[list[Action], list[Decision]]]
 
@@ -70,6 +75,7 @@ def decide(book: BookView, config: PolicyConfig) -> Plan:
         health_rule,
         _margin_rule,
         _greek_limits_rule,
+        _strategy_rule,
         partial(_delta_rule, bands=bands),
         partial(tail_rule, planned=actions, reports=reports),
     )
@@ -208,7 +214,40 @@ def _greek_limits_rule(book: BookView, config: PolicyConfig, s: Working) -> tupl
     return actions, decisions
 
 
-# --- 4. Delta band ---------------------------------------------------------------------------------------
+# --- 4. Strategy rounds ----------------------------------------------------------------------------------
+
+
+def _strategy_rule(book: BookView, config: PolicyConfig, s: Working) -> tuple[list[Action], list[Decision]]:
+    """Open, hold or roll each configured strategy's round (:mod:`keeper.strategy`); new rounds sized by the tail
+    budget at forecast vol (:func:`keeper.policy.tail.size_new_premium`). Its trades' Greeks go into the working
+    state, so the delta rule hedges the new round and the tail rule protects it."""
+    if not config.strategies:
+        return [], []
+    if not book.venue_tradeable:
+        return [], [Decision("strategies", False, "venue inputs stale: no round opened or rolled now")]
+
+    def sizer(legs: list[tuple[ListedOption, float, float]]) -> float:
+        return size_new_premium(book, config, [PremiumLeg(_as_candidate(o), c, p) for o, c, p in legs]).units
+
+    plan = plan_rounds(book, config, s.idle_usdc - config.idle_reserve_usdc, sizer)
+    s.idle_usdc -= plan.idle_used_usd
+    for symbol in set(plan.delta_units) | set(plan.spot_bought_units):
+        u = s.underlyings[symbol]
+        s.update(
+            u,
+            net_delta_units=plan.delta_units.get(symbol, 0.0),
+            net_gamma_units_per_usd=plan.gamma_units_per_usd.get(symbol, 0.0),
+            net_vega_usd_per_vol_pt=plan.vega_usd_per_vol_pt.get(symbol, 0.0),
+            held_units=plan.spot_bought_units.get(symbol, 0.0),
+        )
+    return plan.actions, plan.decisions
+
+
+def _as_candidate(o: ListedOption) -> TailCandidate:
+    return TailCandidate(o.series_id, o.underlying, o.strike_usd, o.t_years, o.vol, o.is_call, o.ask_usd, 0.0)
+
+
+# --- 5. Delta band ---------------------------------------------------------------------------------------
 
 
 def delta_band_units(u: UnderlyingView, config: PolicyConfig, horizon_years: float) -> float:
