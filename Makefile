@@ -63,6 +63,7 @@ bench: build
 	@$(ENV) OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python -m bench
 	@$(ENV) python -m bench.devnet_figures
 	@$(ENV) python -m bench.routing_figures
+	@$(ENV) python -m bench.leg_gas
 	@$(ENV) python -m bench.tick
 	@$(ENV) python -m bench.tail
 	@$(ENV) python -m bench.montecarlo

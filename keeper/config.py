@@ -316,7 +316,7 @@ class ExecutionConfig(_Section):
     routing: bool = Field(True, description="split swaps across pools; False = every swap through the primary pool")
     pieces: int = Field(32, ge=1, le=1024, description="grid of the split: the order in this many equal increments")
     leg_gas: int = Field(
-        110_000, ge=0, le=2_000_000, description="gas an extra leg (one more swap action) costs, charged per leg"
+        65_000, ge=0, le=2_000_000, description="gas of one more leg in a vault batch (bench.leg_gas: 62k)"
     )
     quote_tolerance_bps: float = Field(
         10.0, ge=0, le=500, description="each leg's minimum output = its exact quote less this (state moving)"

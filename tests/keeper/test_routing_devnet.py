@@ -7,15 +7,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from eth_abi import decode
 from eth_utils import keccak
+from web3.exceptions import ContractCustomError
 
 from adapters.base import TokenBook
 from adapters.uniswap_pools import read_pool_states
+from keeper.app.executor import VaultExecutor
 from keeper.app.routing import record_tiers
 from keeper.app.runtime import protocol_adapters
+from keeper.chain.connect import contract_at
 from keeper.chain.rpc import RpcClient
 from keeper.execution.router import Hop, Route, quote_route
-from keeper.model import Swap
+from keeper.model import Plan, Swap
 from keeper.model.exceptions import ConfigError
 
 from ..vault.conftest import Stack
@@ -106,3 +110,34 @@ def test_encode__fee_tier_not_deployed__error_names_the_pool_and_the_deployed_fe
         uniswap.encode(Swap("WETH", "USDC", 1.0, 2900.0, fees=(100,)))
     with pytest.raises(ValueError, match="2 fees need 1 intermediate tokens"):
         uniswap.encode(Swap("WBTC", "USDC", 1.0, 59_000.0, fees=(500, 500)))
+
+
+def test_rebalance__one_leg_past_the_slippage_bound__reverts_the_whole_batch(stack: Stack) -> None:
+    record = record_of(stack)
+    w3, trader = stack.w3, w3_account(stack)
+    usdc = stack.token("USDC")
+    router = contract_at(w3, record["uniswap"]["SwapRouter"], "SwapRouter")
+    for call in (usdc.functions.mint(trader, 10**15), usdc.functions.approve(router.address, 2**256 - 1)):
+        stack.send(call, trader)
+    # Someone buys 30M USDC of WETH in the 0.3 % pool, far above the oracle; the 0.05 % pool stays aligned.
+    path = bytes.fromhex(record["tokens"]["USDC"]["address"][2:]) + (3000).to_bytes(3, "big")
+    path += bytes.fromhex(record["tokens"]["WETH"]["address"][2:])
+    stack.send(router.functions.exactInput((path, trader, 2**40, 30_000_000 * 10**6, 0)), trader)
+    legs = (Swap("USDC", "WETH", 50_000.0, 0.0, fees=(500,)), Swap("USDC", "WETH", 50_000.0, 0.0, fees=(3000,)))
+    data = VaultExecutor(None, stack.vault.address, protocol_adapters(record)).encode(Plan(0, legs, ()))  # type: ignore[arg-type]
+    usdc_before = usdc.functions.balanceOf(stack.vault.address).call()
+    with pytest.raises(ContractCustomError) as err:
+        w3.eth.call({"from": stack.keeper, "to": stack.vault.address, "data": data})  # type: ignore[typeddict-item]
+    raw = bytes.fromhex(str(err.value.data).removeprefix("0x"))
+    assert raw[:4] == keccak(text="SlippageExceeded(uint256,uint256,uint256,uint256)")[:4]
+    index, spent, received, bound = decode(["uint256"] * 4, raw[4:])
+    assert index == 1  # the second leg, though the first was within bounds and the batch total might pass
+    assert received * 10_000 < spent * (10_000 - bound)
+    # Each leg alone: the aligned one passes the guard, the skewed one does not.
+    ok = VaultExecutor(None, stack.vault.address, protocol_adapters(record)).encode(Plan(0, legs[:1], ()))  # type: ignore[arg-type]
+    w3.eth.call({"from": stack.keeper, "to": stack.vault.address, "data": ok})  # type: ignore[typeddict-item]
+    assert usdc.functions.balanceOf(stack.vault.address).call() == usdc_before
+
+
+def w3_account(stack: Stack) -> str:
+    return str(stack.w3.eth.accounts[4])
