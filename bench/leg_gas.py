@@ -54,7 +54,7 @@ def measure() -> list[str]:
             tx: TxParams = {
                 "from": keeper,
                 "to": record["vault"]["HedgedVault"],
-                "data": "0x" + encode_call(abi, "rebalance", [actions, []]).hex(),
+                "data": encode_call(abi, "rebalance", [actions, []]),
             }
             receipt = w3.eth.wait_for_transaction_receipt(w3.eth.send_transaction(tx))
             assert receipt["status"] == 1, fees
