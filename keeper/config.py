@@ -323,6 +323,12 @@ class ExecutionConfig(_Section):
     )
     words_each_side: int = Field(2, ge=0, le=16, description="tick-bitmap words read each side of a pool's price")
     via: str = Field("WETH", min_length=1, description="the intermediate token of two-hop routes")
+    slicing: bool = Field(True, description="slice delta-band hedges whose one-block impact is too high")
+    max_impact_bps: float = Field(
+        15.0, gt=0, le=1_000, description="one block's impact beyond fees (bp of the order) before slicing"
+    )
+    max_slices: int = Field(8, ge=1, le=1_000, description="the longest schedule, in trading steps")
+    block_time_s: float = Field(12.0, gt=0, le=600, description="the chain's block time (vol per trading step)")
 
 
 class KeeperSettings(BaseSettings):

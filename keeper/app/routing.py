@@ -17,8 +17,10 @@ the ticks read) keeps its single-pool form and the plan says why.
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import fields, replace
 from typing import Any
 
 from adapters.base import TokenBook
@@ -26,11 +28,16 @@ from adapters.uniswap_pools import read_pool_states
 from keeper.chain.rpc import RpcClient
 from keeper.config import ExecutionConfig, KeeperSettings
 from keeper.execution.router import Route, Split, best_split, pair_routes, quote_route, route_path
+from keeper.execution.slicing import SliceParams, first_child_fraction, kappa, steps_for_impact
 from keeper.execution.uniswap_v3 import OutsideWindowError, PoolState, swap_exact_input
 from keeper.model import BookView, Decision, Plan, Swap
 from keeper.model.exceptions import ConfigError
+from keeper.policy.hedging import DELTA_STAGE
+from keeper.store import KeeperStore
 
 _BPS = 10_000
+_YEAR_S = 365.0 * 86_400
+_SCALED = ("amount_in", "min_amount_out", "amount", "amount_usdc", "size", "max_cost_usd")
 
 
 def record_tiers(record: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
@@ -50,9 +57,19 @@ def record_tiers(record: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
 class PlanRouter:
     """The routing stage of one keeper (see the module docstring)."""
 
-    def __init__(self, client: RpcClient, record: Mapping[str, Any], settings: KeeperSettings) -> None:
+    def __init__(
+        self,
+        client: RpcClient,
+        record: Mapping[str, Any],
+        settings: KeeperSettings,
+        store: KeeperStore | None = None,
+    ) -> None:
+        """``store`` keeps slicing schedules across restarts (no store: no slicing)."""
         self.client = client
+        self.store = store
         self.config: ExecutionConfig = settings.execution
+        self.risk_aversion = settings.policy.risk_aversion
+        self.step_blocks = max(1, settings.policy.cooldown_blocks)  # the delta rule acts at most this often
         self.rebalance_gas = settings.loop.rebalance_gas
         self.tokens = TokenBook(dict(record))
         self.tiers = record_tiers(record)
@@ -69,7 +86,7 @@ class PlanRouter:
 
     def route(self, plan: Plan, book: BookView) -> Plan:
         swaps = [a for a in plan.actions if isinstance(a, Swap) and not a.fees]
-        if not self.config.routing or not swaps:
+        if not swaps:
             return plan
         routes = {(s.token_in, s.token_out): self._routes(s) for s in swaps}
         wanted = sorted({pool for rs in routes.values() for r in rs for pool in r.pools})
@@ -77,9 +94,17 @@ class PlanRouter:
         states = read_pool_states(self.client, wanted, words, block=plan.block_number)
         prices = {u.symbol: u.spot_usd for u in book.underlyings} | {"USDC": 1.0}
         usd_per_gas = book.gas_cost_usd / self.rebalance_gas if self.rebalance_gas else 0.0
+        notes: list[str] = []
+        if self.config.slicing and self.store is not None:
+            plan, note = self._slice(plan, book, routes, states, prices)
+            if note:
+                notes.append(note)
+        if not self.config.routing:
+            if not notes:
+                return plan
+            return replace(plan, decisions=(*plan.decisions, Decision("routing", False, "; ".join(notes))))
         actions: list[Any] = []
         stages: list[int] = []
-        notes: list[str] = []
         for k, action in enumerate(plan.actions):
             stage = plan.stages[k] if plan.stages else 0
             if not isinstance(action, Swap) or action.fees:
@@ -104,6 +129,86 @@ class PlanRouter:
             stages=tuple(stages) if plan.stages else (),
             decisions=(*plan.decisions, decision),
         )
+
+    def _slice(
+        self,
+        plan: Plan,
+        book: BookView,
+        routes: Mapping[tuple[str, str], Sequence[Route]],
+        states: dict[str, PoolState],
+        prices: Mapping[str, float],
+    ) -> tuple[Plan, str]:
+        """Cut the delta rule's trades to this step's Almgren–Chriss child when one block's impact of the largest
+        is over ``execution.max_impact_bps``; urgent plans (any other rule acting, a blown tail budget) go whole.
+        Returns the plan and the note (empty when nothing to say)."""
+        stages = plan.stages or (DELTA_STAGE,) * len(plan.actions)
+        candidates = [
+            a for a, st in zip(plan.actions, stages, strict=True) if st == DELTA_STAGE and isinstance(a, Swap)
+        ]
+        if not candidates:
+            return plan, ""
+        biggest = max(candidates, key=lambda a: a.amount_in * prices.get(a.token_in, 0.0))
+        value = biggest.amount_in * prices.get(biggest.token_in, 0.0)
+        eta = self._impact_per_usd(biggest, routes[(biggest.token_in, biggest.token_out)], states, prices)
+        impact_bps = eta * value * _BPS
+        what = f"{biggest.token_in}->{biggest.token_out} ${value:,.0f}"
+        if impact_bps <= self.config.max_impact_bps:
+            return plan, ""
+        urgent = [st for st in stages if st != DELTA_STAGE]
+        blown = plan.tail is not None and plan.tail.worst_loss_usd > plan.tail.budget_usd
+        if urgent or blown:
+            why = "the tail budget is blown" if blown else "a more urgent rule acts in the same plan"
+            return plan, f"{what}: one-block impact {impact_bps:.1f} bp, not sliced: {why}"
+        assert self.store is not None
+        key = f"slice:{biggest.token_in}->{biggest.token_out}"
+        saved = self.store.get_state(key)
+        schedule = json.loads(saved) if saved else None
+        if schedule is None or int(schedule["deadline_block"]) <= plan.block_number:
+            steps = steps_for_impact(value, eta, self.config.max_impact_bps, self.config.max_slices)
+            schedule = {
+                "created_block": plan.block_number,
+                "deadline_block": plan.block_number + steps * self.step_blocks,
+                "steps": steps,
+            }
+            self.store.set_state(key, json.dumps(schedule))
+        left = max(1, math.ceil((int(schedule["deadline_block"]) - plan.block_number) / self.step_blocks))
+        risky = biggest.token_out if biggest.token_in == "USDC" else biggest.token_in
+        sigma_annual = next((u.sigma_annual for u in book.underlyings if u.symbol == risky), 0.0)
+        sigma_step = sigma_annual * math.sqrt(self.step_blocks * self.config.block_time_s / _YEAR_S)
+        k = kappa(SliceParams(self.risk_aversion, sigma_step, eta))
+        fraction = first_child_fraction(k, left)
+        if fraction >= 1.0:
+            return plan, f"{what}: one-block impact {impact_bps:.1f} bp; last step of the schedule: all of it now"
+        actions = tuple(
+            _scaled(a, fraction) if st == DELTA_STAGE else a for a, st in zip(plan.actions, stages, strict=True)
+        )
+        step = int(schedule["steps"]) - left + 1
+        note = (
+            f"{what}: one-block impact {impact_bps:.1f} bp > {self.config.max_impact_bps:g} bp: sliced, "
+            f"{fraction:.0%} now (step {step} of {schedule['steps']}, schedule to block {schedule['deadline_block']}, "
+            f"κ {k:.3f}, η {eta * 1e6:.3g} per $M)"
+        )
+        return replace(plan, actions=actions), note
+
+    def _impact_per_usd(
+        self, swap: Swap, routes: Sequence[Route], states: Mapping[str, PoolState], prices: Mapping[str, float]
+    ) -> float:
+        """η of the order at the oracle: its split's cost less the cost rate of a thousandth of it (fees and the
+        pools' offset from the oracle), over the order's value squared."""
+        raw_in = self.tokens.to_raw(swap.token_in, swap.amount_in)
+        price_in = prices.get(swap.token_in, 0.0) / 10 ** self.tokens.by_symbol[swap.token_in][1]
+        price_out = prices.get(swap.token_out, 0.0) / 10 ** self.tokens.by_symbol[swap.token_out][1]
+        if raw_in < 1000 or price_in <= 0 or price_out <= 0:
+            return 0.0
+        try:
+            whole = best_split(states, routes, raw_in, pieces=self.config.pieces).amount_out
+            small = best_split(states, routes, raw_in // 1000, pieces=1).amount_out
+        except OutsideWindowError:
+            return math.inf  # beyond the ticks read: certainly too big for one block
+        value = raw_in * price_in
+        cost = value - whole * price_out
+        base_rate = 1 - small * price_out / ((raw_in // 1000) * price_in)
+        return max(0.0, cost - base_rate * value) / value**2
 
     def _routes(self, swap: Swap) -> list[Route]:
         return pair_routes(self.tiers, swap.token_in, swap.token_out, self.config.via)
@@ -186,3 +291,9 @@ def _apply(states: dict[str, PoolState], route: Route, amount_in: int) -> None:
         result = swap_exact_input(states[hop.pool], amount, hop.zero_for_one)
         states[hop.pool] = result.state_after(states[hop.pool])
         amount = result.amount_out
+
+
+def _scaled(action: Any, fraction: float) -> Any:
+    """The action with its amounts (input, minimum output, Aave amount, …) times ``fraction``."""
+    names = {f.name for f in fields(action)}
+    return replace(action, **{n: getattr(action, n) * fraction for n in _SCALED if n in names})

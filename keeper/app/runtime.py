@@ -192,7 +192,8 @@ class KeeperRuntime:
         if txm is not None and "OptionMarketAdapter" in vault:
             settler = Settler(client, txm, timeout_s=settings.tx.receipt_timeout_s)
             jobs.append(lambda snapshot: settler.run(snapshot.data[0]))
-        router = PlanRouter(client, record, settings) if settings.execution.routing else None
+        execution = settings.execution
+        router = PlanRouter(client, record, settings, store) if execution.routing or execution.slicing else None
         keeper = Keeper(
             settings, reader, assessor, executor, store, metrics, dry_run=dry_run or read_only, jobs=jobs, router=router
         )

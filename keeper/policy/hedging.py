@@ -53,6 +53,9 @@ from keeper.strategy import plan_rounds
 
 Rule = Callable[[BookView, PolicyConfig, Working], tuple[list[Action], list[Decision]]]
 
+#: The stage (index in ``decide``'s rules) of the delta-band rule: the one whose trades execution may slice.
+DELTA_STAGE = 4
+
 
 def decide(book: BookView, config: PolicyConfig) -> Plan:
     """The plan for this block: actions in execution order and every rule's reasoning."""

@@ -46,7 +46,10 @@ def test_rpc_down_mid_tick__tick_fails_cleanly__next_tick_hedges(
 ) -> None:
     long_weth(stack)
     settings = settings_for(
-        stack, tmp_path, network={"rpc_url": proxy.url, "poll_interval_s": 0.05}, execution={"routing": False}
+        stack,
+        tmp_path,
+        network={"rpc_url": proxy.url, "poll_interval_s": 0.05},
+        execution={"routing": False, "slicing": False},
     )
     runtime = runtime_for(stack, settings)
     proxy.fail_after = 1  # the read batch passes; the simulation of the plan finds the node gone

@@ -4,6 +4,7 @@ under the vault's per-swap oracle guard, and each pays the exact quote to the we
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -40,13 +41,15 @@ def test_tick__wbtc_hedge__split_over_tiers_and_paths__every_leg_paid_its_quote(
     keeper_rebalance(stack, Swap("USDC", "WBTC", 600_000.0, 9.0))
     record = record_of(stack)
     # The policy's own plan at the same block, unrouted (a dry run records nothing on chain).
-    policy = runtime_for(stack, settings_for(stack, tmp_path / "p", execution={"routing": False}), dry_run=True)
+    policy = runtime_for(
+        stack, settings_for(stack, tmp_path / "p", execution={"routing": False, "slicing": False}), dry_run=True
+    )
     unrouted = policy.keeper.tick().plan
     assert unrouted is not None
     (sell,) = [a for a in unrouted.actions if isinstance(a, Swap)]
     assert (sell.token_in, sell.token_out, sell.fees) == ("WBTC", "USDC", ())
 
-    runtime = runtime_for(stack, settings_for(stack, tmp_path))
+    runtime = runtime_for(stack, settings_for(stack, tmp_path, execution={"slicing": False}))
     result = runtime.keeper.tick()
     assert result.outcome == "rebalance mined", result.outcome
     assert result.plan is not None
@@ -89,7 +92,7 @@ def test_tick__wbtc_hedge__split_over_tiers_and_paths__every_leg_paid_its_quote(
 
 def test_tick__routing_off__single_swap_through_the_primary_pool(stack: Stack, tmp_path: Path) -> None:
     keeper_rebalance(stack, Swap("USDC", "WBTC", 600_000.0, 9.0))
-    runtime = runtime_for(stack, settings_for(stack, tmp_path, execution={"routing": False}))
+    runtime = runtime_for(stack, settings_for(stack, tmp_path, execution={"routing": False, "slicing": False}))
     result = runtime.keeper.tick()
     assert result.outcome == "rebalance mined", result.outcome
     assert result.plan is not None
@@ -141,3 +144,43 @@ def test_rebalance__one_leg_past_the_slippage_bound__reverts_the_whole_batch(sta
 
 def w3_account(stack: Stack) -> str:
     return str(stack.w3.eth.accounts[4])
+
+
+def test_band_drift_too_big_for_one_block__sliced_over_blocks__schedule_survives_a_restart(
+    stack: Stack, tmp_path: Path
+) -> None:
+    keeper_rebalance(stack, Swap("USDC", "WBTC", 600_000.0, 9.0))
+    start = stack.w3.eth.block_number + 1
+    settings = settings_for(
+        stack, tmp_path, execution={"max_impact_bps": 0.4, "max_slices": 4}, policy={"cooldown_blocks": 1}
+    )
+    runtime = runtime_for(stack, settings)
+    first = runtime.keeper.tick()
+    assert first.outcome == "rebalance mined", first.outcome
+    assert first.plan is not None
+    (note,) = [d.reason for d in first.plan.decisions if d.rule == "routing"]
+    assert "sliced" in note
+    assert "step 1 of" in note
+    schedule = json.loads(runtime.store.get_state("slice:WBTC->USDC") or "{}")
+    assert schedule["steps"] >= 3
+    sold_first = sum(a.amount_in for a in first.plan.actions if isinstance(a, Swap))
+    assert first.risk["net_delta_units:WBTC"] > 0
+    runtime.close()  # the keeper restarts: a new process on the same store
+
+    runtime = runtime_for(stack, settings)
+    steps = [sold_first]
+    while stack.w3.eth.block_number < schedule["deadline_block"]:
+        result = runtime.keeper.tick()  # each mined child is the next block (automine)
+        if result.outcome != "rebalance mined":
+            stack.driver.mine()
+            continue
+        assert result.plan is not None
+        steps.append(sum(a.amount_in for a in result.plan.actions if isinstance(a, Swap)))
+        (note,) = [d.reason for d in result.plan.decisions if d.rule == "routing"]
+        assert f"schedule to block {schedule['deadline_block']}" in note or "last step" in note, note
+    assert len(steps) >= 3  # continued after the restart, on the same schedule
+    assert steps[0] > steps[1]  # front-loaded
+    final = runtime.keeper.tick()
+    assert final.risk["net_delta_usd:WBTC"] <= final.risk["delta_band_usd:WBTC"]
+    confirmed = sum(p.status == "confirmed" for p in runtime.store.recent_plans(100))
+    assert len(stack.vault.events.Rebalanced().get_logs(from_block=start)) == confirmed  # none doubled or lost
