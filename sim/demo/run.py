@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -119,6 +119,8 @@ def run_scenario(
     previous: BookSnap | None = None
     rebalances = gas = 0
     t0 = time.perf_counter()
+    runtime.keeper.assessor.assess(runtime.keeper.reader.read())  # the first point has a liquidation distance too
+    runtime.keeper.assessor.deep(force=True)
     try:
         for step in range(market.steps + 1):
             point = market.apply(step) if step > 0 else market.point(0)
@@ -128,9 +130,12 @@ def run_scenario(
             if hedged:
                 tick = runtime.keeper.tick()
                 record = _record(point, None, tick)
-            else:
+            else:  # no keeper: the same risk figures, deep ones included (venue liquidation distance), fresh
                 snapshot = runtime.keeper.reader.read()
-                record = _record(point, runtime.keeper.assessor.assess(snapshot), None)
+                runtime.keeper.assessor.assess(snapshot)
+                deep = runtime.keeper.assessor.deep(force=True)
+                assessment = runtime.keeper.assessor.assess(snapshot)  # now with this block's venue moves
+                record = _record(point, replace(assessment, risk={**assessment.risk, **deep}), None)
             record.risk.setdefault("share_price", record.share_price)
             current = snap(runtime.keeper.assessor, record.nav_usd)  # type: ignore[arg-type]
             if previous is not None and current is not None:

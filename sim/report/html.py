@@ -114,8 +114,9 @@ def _figures(d: ReportData, out_dir: Path) -> dict[str, str]:
     figs["health"] = _png(fig, out_dir, "health")
 
     fig, ax = plt.subplots(figsize=(8, 3.5))
-    ax.plot(h.hours, h.liquidation_distance_pct, label="hedged")
-    ax.plot(u.hours, u.liquidation_distance_pct, linestyle="--", label="unhedged")
+    # The series hold fractions of spot (0.135 = a 13.5 % move); plotted in percent, as the axis says.
+    ax.plot(h.hours, 100 * h.liquidation_distance_pct, label="hedged")
+    ax.plot(u.hours, 100 * u.liquidation_distance_pct, linestyle="--", label="unhedged")
     ax.set_xlabel("hours")
     ax.set_ylabel("nearest liquidation, % spot move")
     ax.legend()

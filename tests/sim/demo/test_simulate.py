@@ -45,6 +45,9 @@ def test_simulate__crash_short_vol__hedged_survives_unhedged_liquidated(tmp_path
     actions = {a for r in result.hedged.steps for a in r.actions}
     assert {"swap", "aave_borrow"} <= actions  # the short puts' delta sold through Aave
     assert any("venue liquidation" in e for e in summary["liquidation_events"]["unhedged"])
+    for run in (result.hedged, result.unhedged):  # both lines of the liquidation plot exist, from the first point
+        distance = [r.liquidation_distance_pct for r in run.steps]
+        assert all(0 < d < 1 for d in distance), (run.label, distance[:5])  # fractions of spot (plotted × 100)
 
 
 def test_simulate__unknown_book__names_the_choices(tmp_path: Path) -> None:
