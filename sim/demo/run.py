@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from keeper.app.assess import VaultAssessor
 from keeper.app.loop import Assessment, TickResult
 from keeper.config import KeeperSettings
 from sim.demo.attribution import BookSnap, snap, step_pnl
@@ -119,8 +120,10 @@ def run_scenario(
     previous: BookSnap | None = None
     rebalances = gas = 0
     t0 = time.perf_counter()
-    runtime.keeper.assessor.assess(runtime.keeper.reader.read())  # the first point has a liquidation distance too
-    runtime.keeper.assessor.deep(force=True)
+    assessor = runtime.keeper.assessor
+    assert isinstance(assessor, VaultAssessor)
+    assessor.assess(runtime.keeper.reader.read())  # the first point has a liquidation distance too
+    assessor.deep(force=True)
     try:
         for step in range(market.steps + 1):
             point = market.apply(step) if step > 0 else market.point(0)
@@ -132,9 +135,9 @@ def run_scenario(
                 record = _record(point, None, tick)
             else:  # no keeper: the same risk figures, deep ones included (venue liquidation distance), fresh
                 snapshot = runtime.keeper.reader.read()
-                runtime.keeper.assessor.assess(snapshot)
-                deep = runtime.keeper.assessor.deep(force=True)
-                assessment = runtime.keeper.assessor.assess(snapshot)  # now with this block's venue moves
+                assessor.assess(snapshot)
+                deep = assessor.deep(force=True)
+                assessment = assessor.assess(snapshot)  # now with this block's venue moves
                 record = _record(point, replace(assessment, risk={**assessment.risk, **deep}), None)
             record.risk.setdefault("share_price", record.share_price)
             current = snap(runtime.keeper.assessor, record.nav_usd)  # type: ignore[arg-type]
