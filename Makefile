@@ -67,6 +67,7 @@ bench: build
 	@$(ENV) python -m bench.tick
 	@$(ENV) python -m bench.tail
 	@$(ENV) python -m bench.montecarlo
+	@$(ENV) python -m bench.fleet
 
 # The option venue's differential test vectors (contracts/test/vectors/), from tests/venue/vectors.py.
 venue-vectors: setup

@@ -36,11 +36,19 @@ def _running() -> dict[str, Any] | None:
 
 
 @app.command()
-def up(port: int = typer.Option(8545, help="loopback port"), fresh: bool = typer.Option(False, help="rebuild")) -> None:
+def up(
+    port: int = typer.Option(8545, help="loopback port"),
+    fresh: bool = typer.Option(False, help="rebuild"),
+    chains: int = typer.Option(1, min=1, max=2, help="2: an L1-like (12 s) and an L2-like (2 s) chain for a fleet"),
+    vaults: int = typer.Option(1, min=1, max=30, help="with --chains 2: hedged vaults per chain"),
+) -> None:
     """Start the devnet from its snapshot (built first if missing), in the background."""
     if (run := _running()) is not None:
         console.print(f"devnet already running at {run['url']} (pid {run['pid']})")
         raise typer.Exit(0)
+    if chains > 1:
+        _fleet_up(chains, vaults)
+        return
     t0 = time.perf_counter()
     if fresh:
         from devnet.snapshot import build_snapshot
@@ -65,6 +73,48 @@ def up(port: int = typer.Option(8545, help="loopback port"), fresh: bool = typer
         f"keeper config: {KEEPER_CONFIG.relative_to(ROOT)} (deploy the vault with `ape run deploy … --keeper TEST::6`, "
         f"then `keeper status -c {KEEPER_CONFIG.relative_to(ROOT)}`; for `keeper run`: "
         f"export {KEEPER_KEY_ENV}=$(keeper devnet key {KEEPER_DEV_ACCOUNT}))"
+    )
+
+
+FLEET_RUN_DIR = STATE_DIR / "fleet" / "run"
+
+
+def _fleet_up(chains: int, vaults: int) -> None:
+    """Several chains (devnet.fleet: distinct chain ids, real block times), ``vaults`` hedged vaults each, and a
+    fleet file for ``keeper fleet run`` (SQLite per vault: one replica; add fleet.store_url for replicas)."""
+    from devnet.fleet import CHAINS, FleetDevnet, key_env, write_fleet_file
+
+    t0 = time.perf_counter()
+    try:
+        fleet = FleetDevnet.start(CHAINS[:chains], vaults=vaults)
+    except AnvilError as err:
+        console.print(f"[red]cannot start the fleet devnet: {err}[/red]")
+        raise typer.Exit(1) from err
+    path = write_fleet_file(
+        fleet.chains, FLEET_RUN_DIR, keeper_config=f'[store]\npath = "{FLEET_RUN_DIR / "keeper.sqlite"}"\n'
+    )
+    runs = []
+    for c in fleet.chains:
+        runs.append({"name": c.spec.name, "chain_id": c.spec.chain_id, "url": c.url, "pid": c.anvil.detach()})
+    STATE_DIR.mkdir(parents=True, exist_ok=True)
+    RUN_FILE.write_text(json.dumps({"pid": runs[0]["pid"], "url": runs[0]["url"], "chains": runs, "fleet": str(path)}))
+    keys = FLEET_RUN_DIR / "keys.env"
+    keys.write_text(
+        "# anvil's public dev keys (devnet only): one keeper key per vault\n"
+        + "".join(
+            f"export {key_env(f'{c.spec.name}-v{k}')}=0x{bytes(dev_account(i).key).hex()}\n"
+            for c in fleet.chains
+            for k, i in enumerate(c.keepers)
+        )
+    )
+    for r, c in zip(runs, fleet.chains, strict=True):
+        console.print(
+            f"{r['name']}: chain {r['chain_id']} at {r['url']} (pid {r['pid']}), {c.spec.block_time_s:g} s blocks"
+        )
+    console.print(
+        f"fleet devnet up in {time.perf_counter() - t0:.1f} s; fleet file {path.relative_to(ROOT)}\n"
+        f"  . {keys.relative_to(ROOT)} && keeper fleet run -f {path.relative_to(ROOT)} --log-format text\n"
+        f"  keeper fleet status -f {path.relative_to(ROOT)}"
     )
 
 
@@ -111,15 +161,23 @@ def down() -> None:
         console.print("no devnet running")
         RUN_FILE.unlink(missing_ok=True)
         return
-    os.kill(run["pid"], signal.SIGTERM)
+    for pid, url in [(c["pid"], c["url"]) for c in run.get("chains", [])] or [(run["pid"], run["url"])]:
+        _stop(pid)
+        console.print(f"devnet at {url} stopped")
+    RUN_FILE.unlink(missing_ok=True)
+
+
+def _stop(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
     for _ in range(100):
         try:
-            os.kill(run["pid"], 0)
+            os.kill(pid, 0)
         except ProcessLookupError:
             break
         time.sleep(0.05)
-    RUN_FILE.unlink(missing_ok=True)
-    console.print(f"devnet at {run['url']} stopped")
 
 
 @app.command()
@@ -129,6 +187,12 @@ def status() -> None:
     if run is None:
         console.print("no devnet running; start one with `keeper devnet up`")
         raise typer.Exit(1)
+    if "chains" in run:
+        for c in run["chains"]:
+            block = int(rpc(c["url"], "eth_blockNumber"), 16)
+            console.print(f"{c['name']}: chain {c['chain_id']} at {c['url']} (pid {c['pid']}) · block {block}")
+        console.print(f"fleet file: {run['fleet']} (`keeper fleet status -f` it)")
+        return
     record = json.loads(Path(RECORD_FILE).read_text())
     block = int(rpc(run["url"], "eth_blockNumber"), 16)
     chain_id = int(rpc(run["url"], "eth_chainId"), 16)

@@ -20,6 +20,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from devnet.driver import MarketDriver
 from devnet.fixtures import hedged_vault
 from devnet.snapshot import STATE_DIR, _atomic_write, anvil_args, ensure_snapshot
 from keeper.chain.anvil import AnvilProcess, rpc
@@ -88,7 +89,13 @@ def chain_state(spec: ChainSpec, vaults: int, state_dir: Path = FLEET_DIR) -> tu
         _prepare_time(node.url, spec.block_time_s)
         w3 = web3_for(node.url)
         base = snap.record | {"chain_id": spec.chain_id, "network": f"devnet-{spec.name}"}
-        out = [hedged_vault(w3, node.url, base, keeper_index=KEEPER_BASE + k).record for k in range(vaults)]
+        driver = MarketDriver(w3, node.url, base)
+        out = []
+        for k in range(vaults):
+            out.append(hedged_vault(w3, node.url, base, keeper_index=KEEPER_BASE + k).record)
+            # Each vault's set-up hedge sells 200 WETH into the pools: arbitrage them back to the oracle before
+            # the next one, or the tenth swap fails its slippage guard.
+            driver.move_pool("WETH", driver.oracle_price("WETH"))
         dumped = rpc(node.url, "anvil_dumpState", timeout=120)
     import gzip
 

@@ -135,12 +135,31 @@ def _num(value: float, digits: int = 0, width: int = 0) -> str:
 
 
 def _money(value: float, width: int) -> str:
-    """USD compactly: 1.23M, 45.6k, 789."""
+    """USD compactly: 1.23B, 1.23M, 45.6k, 789."""
     if value is None or not math.isfinite(value):
         return _num(value, 0, width)
     a = abs(value)
-    text = f"{value / 1e6:,.2f}M" if a >= 1e6 else f"{value / 1e3:,.1f}k" if a >= 1e4 else f"{value:,.0f}"
+    if a >= 1e9:
+        text = f"{value / 1e9:,.2f}B"
+    elif a >= 1e6:
+        text = f"{value / 1e6:,.2f}M"
+    else:
+        text = f"{value / 1e3:,.1f}k" if a >= 1e4 else f"{value:,.0f}"
     return text.rjust(width)
+
+
+def _hf(value: float, width: int = 0) -> str:
+    """A health factor; no debt (or as good as none) shows as ≥100."""
+    text = "≥100" if not math.isnan(value) and value >= 100 else _num(value, 2)
+    return text.rjust(width) if width else text
+
+
+def _move(value: float, width: int = 0) -> str:
+    """A liquidation move as a share of spot, unsigned; beyond 999 % it is no risk worth digits."""
+    if not math.isfinite(value):
+        return "—".rjust(width) if width else "—"
+    text = ">999%" if abs(value) >= 10 else f"{abs(value) * 100:.1f}%"
+    return text.rjust(width) if width else text
 
 
 def render(view: FleetView, title: str = "fleet") -> list[str]:
@@ -148,11 +167,10 @@ def render(view: FleetView, title: str = "fleet") -> list[str]:
     out = [f"{title}: {len(view.vaults)} vaults, NAV {_money(view.nav_usd, 0).strip()} USD"]
     out.append(f"{'vault':<14}{'chain':<9}{'status':<10}{'block':>8}{'NAV':>9}{'HF':>7}{'liq move':>9}{'stress':>9}")
     for v in view.vaults:
-        liq = f"{abs(v.liquidation_distance_pct) * 100:.1f}%" if math.isfinite(v.liquidation_distance_pct) else "—"
         out.append(
             f"{v.name[:13]:<14}{(v.chain or str(v.chain_id))[:8]:<9}{v.status[:9]:<10}"
             f"{_num(float(v.block) if v.block is not None else math.nan, 0, 8)}{_money(v.nav_usd, 9)}"
-            f"{_num(v.health_factor, 2, 7)}{liq:>9}{_money(-v.stress_worst_loss_usd, 9)}"
+            f"{_hf(v.health_factor, 7)}{_move(v.liquidation_distance_pct, 9)}{_money(-v.stress_worst_loss_usd, 9)}"
         )
         if v.note:
             out.append(f"  {v.note}"[:80])
@@ -168,6 +186,6 @@ def render(view: FleetView, title: str = "fleet") -> list[str]:
         )
         out.append(
             f"  sum of vault worsts {_money(-view.sum_of_worst_usd, 0).strip()} USD; lowest HF "
-            f"{_num(view.min_health_factor, 2)}; nearest liquidation {_num(view.nearest_liquidation_pct * 100, 1)}%"
+            f"{_hf(view.min_health_factor)}; nearest liquidation {_move(view.nearest_liquidation_pct)}"
         )
     return [line[:80] for line in out]
