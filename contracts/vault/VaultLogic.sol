@@ -469,6 +469,7 @@ contract VaultLogic is IPricedTokens {
         if (valueE8 == 0) return (idle, debtBase, healthFactor);
         // No asset price at all (exits only: batches and entries require a fresh one): positions cannot be
         // converted to asset units and count as nothing, so an exit is paid from idle at the lower NAV.
+        // slither-disable-next-line incorrect-equality
         if (assetPriceE8 == 0) return (valueE8 > 0 ? idle : 0, debtBase, healthFactor);
         // Safe casts: the sign is tested first, and |valueE8| < 2^255 (sums of SafeCast.toInt256 values).
         if (valueE8 > 0) {
