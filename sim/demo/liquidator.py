@@ -36,6 +36,12 @@ class AaveLiquidator:
         if debt_base == 0 or hf >= 10**18:
             return False
         collateral, debt = self._largest(vault)
+        if not collateral:
+            # Nothing left to seize (bad debt): Aave refuses any collateral choice (error 46), and so would a
+            # searcher's simulation; the debt stays, as it does on mainnet.
+            if not self.done.events or not self.done.events[-1].endswith("no collateral left to seize"):
+                self.done.events.append(f"{hours:.2f} h: HF {hf / 1e18:.3f}, bad debt: no collateral left to seize")
+            return False
         self._fund(debt)
         receipt = self._sender.send(
             self.pool.functions.liquidationCall(checksum(collateral), checksum(debt), vault, MAX_UINT, False),
@@ -48,6 +54,7 @@ class AaveLiquidator:
         return True
 
     def _largest(self, vault: str) -> tuple[str, str]:
+        """The largest seizable collateral ("" when none: no balance enabled as collateral) and largest debt."""
         data = contract_at(
             self.world.w3, self.world.record["aave"]["AaveProtocolDataProvider"], "AaveProtocolDataProvider"
         )
@@ -56,8 +63,11 @@ class AaveLiquidator:
             reserve = data.functions.getUserReserveData(checksum(token["address"]), vault).call()
             price = self.world.driver.oracle_price(symbol)
             scale = 10 ** token["decimals"]
-            collateral_usd, debt_usd = reserve[0] / scale * price, reserve[2] / scale * price
-            best_c = max(best_c, (collateral_usd, token["address"]))
+            # (aToken balance, stable debt, variable debt, …, usageAsCollateralEnabled)
+            seizable = reserve[0] if reserve[8] else 0
+            collateral_usd, debt_usd = seizable / scale * price, reserve[2] / scale * price
+            if collateral_usd > best_c[0]:
+                best_c = (collateral_usd, token["address"])
             best_d = max(best_d, (debt_usd, token["address"]))
         return best_c[1], best_d[1]
 

@@ -40,7 +40,12 @@ class Comparison:
 
     @property
     def nav_error(self) -> float:
-        return self.model_final_nav_usd / self.chain_final_nav_usd - 1.0
+        """Relative error of what depositors hold: the vault's NAV is floored at 0 (a book whose debt exceeds its
+        assets is worth nothing to shares; the rest is the lender's bad debt), so the model's is compared floored."""
+        model = max(0.0, self.model_final_nav_usd)
+        if self.chain_final_nav_usd <= 0:
+            return 0.0 if model == 0 else math.inf
+        return model / self.chain_final_nav_usd - 1.0
 
     @property
     def same_liquidation_outcome(self) -> bool:

@@ -22,3 +22,14 @@ def test_compare__crash_paths__model_matches_chain(tmp_path: Path) -> None:
     assert rows[1].chain_liquidations >= 1  # the liquidation case is exercised on both sides
     assert rows[2].chain_rebalances >= 3  # the deleverage case too
     assert rows[0].chain_rebalances == 0
+
+
+def test_compare__path_liquidated_to_bad_debt__chain_replay_finishes_and_matches(tmp_path: Path) -> None:
+    # Path 15 is liquidated until no collateral is left and debt remains: the demo's liquidator used to pick an
+    # empty collateral and revert (Aave error 46), failing the replay. Depositors hold 0 on both sides.
+    (row,) = compare("crash", 16, [15], 48, tmp_path)
+    assert not row.chain_error, row.chain_error
+    assert row.chain_final_nav_usd == 0
+    assert row.model_final_nav_usd < 0  # the book's net value: the lender's bad debt
+    assert row.chain_liquidations == row.model_liquidations >= 2
+    assert row.passed
