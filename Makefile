@@ -44,9 +44,9 @@ pytest: build
 
 test: lint forge-test pytest slither
 
-# The main job on the embedded devnet: the crash scenario with the keeper live vs unhedged, a live dashboard,
+# The main job on the embedded devnet: the 30-day crash month, three books (predictive, reactive, unhedged), a live dashboard,
 # and report/report.html (+ PNGs, summary.json). SCENARIO=squeeze make demo runs another one.
-SCENARIO ?= crash
+SCENARIO ?= crash_month
 demo: build
 	@$(ENV) keeper simulate --scenario $(SCENARIO) --out report
 

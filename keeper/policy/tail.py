@@ -16,9 +16,10 @@ sizes xⱼ ≥ 0 of the legs — buy a listed option (a wing, or back a short th
 underlying — minimising Σ costⱼ·xⱼ + gas·Σ yⱼ (yⱼ ∈ {0, 1}: leg j trades; cost = premium at the venue's ask, or
 the swap cost for spot) subject to, in every scenario k, Pₖ + Σ aₖⱼ·xⱼ − gas·Σ yⱼ ≥ −B (aₖⱼ: the leg's value
 change in k less what it costs), xⱼ ≤ Uⱼ·yⱼ (Uⱼ: venue liquidity, the short held, the units held or affordable),
-premium spent ≤ min(idle USDC above the reserve, ``max_spend_nav_pct`` × NAV) and premium + spot notional ≤
-``max_turnover_usd``. If no set meets B, it says so, takes the smallest reachable worst loss and the cheapest
-trades reaching it (the cheapest partial reduction), and reports infeasible (the loop raises an alert).
+premium spent ≤ min(idle USDC above the reserve, ``max_spend_nav_pct`` × NAV), premium + spot bought ≤ the idle
+USDC above the reserve, and premium + spot notional ≤ ``max_turnover_usd``. If no set meets B, it says so, takes
+the smallest reachable worst loss and the cheapest trades reaching it (the cheapest partial reduction), and
+reports infeasible (the loop raises an alert).
 """
 
 from __future__ import annotations
@@ -203,6 +204,7 @@ def solve(
     spend_cap: float,
     turnover: float,
     exact_up_to: int = 16,
+    idle_cap: float = math.inf,
 ) -> Solution:
     """The MILP of the module docstring; when it has no solution, the cheapest trades reaching the smallest
     reachable worst loss (two solves: minimise the worst loss, then the cost at that loss).
@@ -214,15 +216,17 @@ def solve(
     MILP's, and the test on 20 legs finds the answer within gas × (legs used) of the exact MILP."""
     n = len(legs_)
     if n <= exact_up_to:
-        return _solve(pnl, a, legs_, budget_usd, gas_usd, spend_cap, turnover)
+        return _solve(pnl, a, legs_, budget_usd, gas_usd, spend_cap, turnover, idle_cap=idle_cap)
     cap = np.array([leg.max_units for leg in legs_], dtype=np.float64)
     amortised = gas_usd / np.maximum(cap, 1e-12)  # yⱼ = xⱼ/Uⱼ at the relaxation's optimum
-    relaxed = _solve_lp(pnl, a - amortised[None, :], legs_, budget_usd, spend_cap, turnover, amortised)
+    relaxed = _solve_lp(pnl, a - amortised[None, :], legs_, budget_usd, spend_cap, turnover, amortised, idle_cap)
     support = np.flatnonzero(relaxed.units > 1e-9)
     if support.size == 0:
         return relaxed
     sub = [legs_[j] for j in support]
-    fixed = _solve_lp(pnl - gas_usd * support.size, a[:, support], sub, budget_usd, spend_cap, turnover)
+    fixed = _solve_lp(
+        pnl - gas_usd * support.size, a[:, support], sub, budget_usd, spend_cap, turnover, idle_cap=idle_cap
+    )
     units = np.zeros(n)
     units[support] = fixed.units
     return Solution(units, fixed.feasible)
@@ -236,6 +240,7 @@ def _solve_lp(
     spend_cap: float,
     turnover: float,
     extra_cost: np.ndarray | None = None,
+    idle_cap: float = math.inf,
 ) -> Solution:
     """The problem without leg indicators (gas already in ``pnl``/``a``/``extra_cost``): variables x (n), t (1)."""
     n, k = len(legs_), pnl.size
@@ -246,12 +251,13 @@ def _solve_lp(
         LinearConstraint(
             np.vstack(
                 [
+                    np.concatenate([[leg.cash_usd if leg.candidate is not None else 0.0 for leg in legs_], [0.0]]),
                     np.concatenate([[leg.cash_usd for leg in legs_], [0.0]]),
                     np.concatenate([[leg.notional_usd for leg in legs_], [0.0]]),
                 ]
             ),
             -np.inf,
-            [spend_cap, turnover],
+            [spend_cap, idle_cap, turnover],
         ),
     ]
     lower, upper = np.zeros(n + 1), np.concatenate([cap, [budget_usd]])
@@ -277,11 +283,13 @@ def _solve(
     spend_cap: float,
     turnover: float,
     integer: bool = True,
+    idle_cap: float = math.inf,
 ) -> Solution:
     n, k = len(legs_), pnl.size
     cap = np.array([leg.max_units for leg in legs_], dtype=np.float64)
     cost = np.array([leg.cost_usd for leg in legs_])
     cash = np.array([leg.cash_usd for leg in legs_])
+    premium = np.array([leg.cash_usd if leg.candidate is not None else 0.0 for leg in legs_])
     notional = np.array([leg.notional_usd for leg in legs_])
     zeros = np.zeros(n)
     # variables: x (n), y (n), t (1): the worst loss, bounded by the budget in the first solve
@@ -290,7 +298,8 @@ def _solve(
     rows = [
         LinearConstraint(scen, -pnl, np.inf),
         LinearConstraint(link, -np.inf, 0.0),
-        LinearConstraint(np.concatenate([cash, zeros, [0.0]])[None, :], -np.inf, spend_cap),
+        LinearConstraint(np.concatenate([premium, zeros, [0.0]])[None, :], -np.inf, spend_cap),
+        LinearConstraint(np.concatenate([cash, zeros, [0.0]])[None, :], -np.inf, idle_cap),
         LinearConstraint(np.concatenate([notional, zeros, [0.0]])[None, :], -np.inf, turnover),
     ]
     integrality = np.concatenate([zeros, np.ones(n) if integer else zeros, [0.0]])
@@ -348,15 +357,18 @@ def tail_rule(
         return [], [Decision("tail_budget", False, reason)]
     available = legs(book, tail, config, s, book.venue_tradeable)
     a = leg_pnl(available, spot, tail, scenarios)
-    spend_cap = min(max(0.0, s.idle_usdc - config.idle_reserve_usdc), cfg.max_spend_nav_pct / 100 * tail.nav_usd) / (
-        1 + slippage(config)
-    )  # premium goes in as a margin deposit at the slippage-bounded cost
+    # Premium is capped at max_spend_nav_pct of NAV; premium and spot bought together at the idle USDC above the
+    # reserve (both at the slippage-bounded cost: premium goes in as a margin deposit).
+    idle_cap = max(0.0, s.idle_usdc - config.idle_reserve_usdc) / (1 + slippage(config))
+    spend_cap = min(idle_cap, cfg.max_spend_nav_pct / 100 * tail.nav_usd / (1 + slippage(config)))
     solution = (
-        solve(pnl, a, available, budget, tail.leg_gas_usd, spend_cap, cfg.max_turnover_usd)
+        solve(pnl, a, available, budget, tail.leg_gas_usd, spend_cap, cfg.max_turnover_usd, idle_cap=idle_cap)
         if available
         else Solution(np.zeros(0), False)
     )
-    units = _without_dust(solution, pnl, a, available, budget, tail.leg_gas_usd, spend_cap, cfg, config.dust_usd)
+    units = _without_dust(
+        solution, pnl, a, available, budget, tail.leg_gas_usd, spend_cap, cfg, config.dust_usd, idle_cap
+    )
     traded = units > 0
     after = pnl + (a @ units if available else 0.0) - tail.leg_gas_usd * int(traded.sum())
     worst_after = int(np.argmin(after))
@@ -386,7 +398,7 @@ def tail_rule(
     else:
         why = "" if book.venue_tradeable else " (venue inputs stale: spot legs only)"
         reason = (
-            f"{head}: INFEASIBLE within liquidity, spend cap ${spend_cap:,.0f} and turnover "
+            f"{head}: INFEASIBLE within liquidity, premium cap ${spend_cap:,.0f}, idle ${idle_cap:,.0f} and turnover "
             f"${cfg.max_turnover_usd:,.0f}{why}; cheapest partial reduction: {what}; cost ${cost:,.0f} → worst "
             f"${loss_after:,.0f} ({scenarios.names[worst_after]})"
         )
@@ -480,6 +492,7 @@ def _without_dust(
     spend_cap: float,
     cfg: TailBudgetConfig,
     dust_usd: float,
+    idle_cap: float = math.inf,
 ) -> np.ndarray:
     """The solution without legs worth less than ``dust_usd`` (they round to nothing on-chain); when dropping them
     breaks the budget, the kept legs are re-sized (LP, their gas counted) so it holds again (a few rounds)."""
@@ -502,6 +515,7 @@ def _without_dust(
             budget,
             spend_cap,
             cfg.max_turnover_usd,
+            idle_cap=idle_cap,
         )
         if not (sized.feasible or not solution.feasible):
             units[kept] = solution.units[kept]  # the kept legs as solved: the budget holds up to the dust

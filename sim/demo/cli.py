@@ -32,12 +32,12 @@ def simulate(
     except (HedgevaultError, ValueError) as err:
         console.print(f"[red]error:[/red] {err}")
         raise typer.Exit(2) from err
-    table = Table(title=f"{result.scenario}: hedged vs unhedged ({result.seconds:.0f} s)")
+    table = Table(title=f"{result.scenario}: three books on the same path ({result.seconds:.0f} s)")
     for column in ("run", "max drawdown", "liquidations", "rebalances", "gas", "final NAV (USD)", "min HF"):
         table.add_column(column, justify="right")
     from sim.demo.run import summary_row
 
-    for run_result in (result.hedged, result.unhedged):
+    for run_result in (r for r in (result.predictive, result.hedged, result.unhedged) if r is not None):
         row = summary_row(run_result)
         table.add_row(
             row["run"],

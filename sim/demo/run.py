@@ -107,9 +107,10 @@ def run_scenario(
     *,
     hedged: bool,
     on_step: OnStep | None = None,
+    label: str | None = None,
 ) -> RunResult:
     """Walk the market through every demo step; the keeper ticks after each one when ``hedged``."""
-    label = "hedged (keeper live)" if hedged else "unhedged (no keeper)"
+    label = label or ("hedged (keeper live)" if hedged else "unhedged (no keeper)")
     runtime = world.keeper_runtime(settings, read_only=not hedged)
     liquidator = AaveLiquidator(world)
     venue_liquidator = (
@@ -191,3 +192,26 @@ def keeper_settings(book: Book, store_path: Path, rpc_url: str, **policy: Any) -
         tx={"stuck_after_s": 5.0, "receipt_timeout_s": 60.0},
         policy={**book.policy_overrides(), **policy},
     )
+
+
+def tail_budget_record(result: RunResult, tolerance: float = 1.05) -> dict[str, Any]:
+    """The tail budget over a predictive run: per tick the worst stress loss the keeper's plan left (the plan's
+    "after" when its batch was mined, else the loss it started from), and the ticks where that exceeded
+    ``tolerance`` × budget, with why (the batch blocked or rejected by the vault's guards, or no feasible set)."""
+    kept, missed = 0, []
+    for r in result.steps:
+        budget = r.risk.get("tail_budget_usd")
+        if budget is None:
+            continue
+        mined = r.outcome.endswith("rebalance mined")
+        loss = (
+            r.risk["tail_worst_loss_usd"]
+            if (mined or r.outcome == "no action")
+            else r.risk["tail_worst_loss_before_usd"]
+        )
+        if loss <= tolerance * budget:
+            kept += 1
+            continue
+        why = "no feasible protection" if not r.risk.get("tail_feasible", 1.0) else r.outcome
+        missed.append({"hours": r.point.hours, "worst_loss_usd": loss, "budget_usd": budget, "why": why})
+    return {"ticks": kept + len(missed), "kept": kept, "missed": missed, "tolerance": tolerance}

@@ -18,12 +18,14 @@ from sim.demo.attribution import bucketed, payoff_curves, snap
 from sim.demo.book import Book, LeveredLongBook, ShortVolBook
 from sim.demo.dashboard import Dashboard
 from sim.demo.market import ScenarioMarket
-from sim.demo.run import RunResult, keeper_settings, run_scenario, summary_row
+from sim.demo.run import RunResult, keeper_settings, run_scenario, summary_row, tail_budget_record
 from sim.demo.world import build_world, write_record
 from sim.report.html import ReportData, write_report
 from sim.scenarios import generate_path, load_scenario
 
 BOOKS: dict[str, type] = {"short-vol": ShortVolBook, "levered-long": LeveredLongBook}
+PREDICTIVE = "predictive (tail budget)"
+REACTIVE = "reactive (delta, HF, margin)"
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class SimulationResult:
     report_path: Path
     summary_path: Path
     seconds: float
+    predictive: RunResult | None = None
 
 
 def simulate(
@@ -43,13 +46,17 @@ def simulate(
     book_name: str = "short-vol",
     every: int | None = None,
     console: Console | None = None,
+    predictive: bool = True,
 ) -> SimulationResult:
-    """Build the world, open the book, run hedged then (from the same state) unhedged; write the report."""
+    """Build the world, open the book, run it three times from the same state on the same path — predictive
+    (the tail-budget rule on: ``policy.tail.enabled``), reactive (the delta/HF/margin rules alone) and unhedged —
+    and write the report (``predictive=False``: the reactive and unhedged runs only)."""
     t0 = time.perf_counter()
     console = console or Console()
     spec = load_scenario(scenario)
     path = generate_path(spec)
-    every = every or max(1, spec.steps // 240)  # ~240 keeper ticks per run by default
+    default = spec.keeper_step_seconds // spec.step_seconds if spec.keeper_step_seconds else spec.steps // 240
+    every = every or max(1, default)  # the scenario's keeper step, else ~240 keeper ticks per run
     if book_name not in BOOKS:
         raise ValueError(f"book={book_name!r} is not a demo book; choose one of {', '.join(BOOKS)}")
     book: Book = BOOKS[book_name]()
@@ -64,18 +71,32 @@ def simulate(
         settings = keeper_settings(book, out_dir / "keeper.sqlite", devnet.url)
         (out_dir / "keeper.sqlite").unlink(missing_ok=True)
         runs: dict[bool, RunResult] = {}
+        predicted: RunResult | None = None
         with Dashboard(spec.name, console) as dash:
+            if predictive:
+                store = out_dir / "keeper-predictive.sqlite"
+                store.unlink(missing_ok=True)
+                tail_settings = keeper_settings(book, store, devnet.url, tail={"enabled": True})
+                market = ScenarioMarket(world, path, every, vol_poster=lambda m: book.post_market(world, m))
+                predicted = run_scenario(
+                    world, market, book, tail_settings, hedged=True, on_step=dash.update, label=PREDICTIVE
+                )
+                world.revert(start)
+                start = world.snapshot()
             for hedged in (True, False):
                 if not hedged:
                     world.revert(start)
                     start = world.snapshot()
                 market = ScenarioMarket(world, path, every, vol_poster=lambda m: book.post_market(world, m))
-                runs[hedged] = run_scenario(world, market, book, settings, hedged=hedged, on_step=dash.update)
+                label = REACTIVE if hedged and predictive else None
+                runs[hedged] = run_scenario(
+                    world, market, book, settings, hedged=hedged, on_step=dash.update, label=label
+                )
                 if hedged:
                     final = _final_book(world, settings, runs[True])
-        report = write_report(_report_data(spec, runs[True], runs[False], final, settings), out_dir)
+        report = write_report(_report_data(spec, runs[True], runs[False], final, settings, predicted), out_dir)
     seconds = time.perf_counter() - t0
-    summary = {
+    summary: dict[str, Any] = {
         "scenario": spec.name,
         "book": book.name,
         "every": every,
@@ -85,9 +106,13 @@ def simulate(
         "liquidation_events": {"hedged": runs[True].liquidation_events, "unhedged": runs[False].liquidation_events},
         "seconds": seconds,
     }
+    if predicted is not None:
+        summary["predictive"] = summary_row(predicted)
+        summary["liquidation_events"]["predictive"] = predicted.liquidation_events
+        summary["tail_budget"] = tail_budget_record(predicted)
     summary_path = out_dir / "summary.json"
     summary_path.write_text(json.dumps(summary, indent=2, default=float))
-    return SimulationResult(spec.name, runs[True], runs[False], report, summary_path, seconds)
+    return SimulationResult(spec.name, runs[True], runs[False], report, summary_path, seconds, predicted)
 
 
 def _final_book(world: Any, settings: Any, run: RunResult) -> dict[str, Any]:
@@ -115,7 +140,34 @@ def _final_book(world: Any, settings: Any, run: RunResult) -> dict[str, Any]:
     }
 
 
-def _report_data(spec: Any, hedged: RunResult, unhedged: RunResult, final: dict[str, Any], settings: Any) -> ReportData:
+def _tail_series(run: RunResult) -> dict[str, np.ndarray]:
+    """The predictive run's tail figures per step (NaN where the rule did not report)."""
+
+    def col(key: str) -> np.ndarray:
+        return np.array([r.risk.get(key, math.nan) for r in run.steps], dtype=np.float64)
+
+    nav = np.array([r.nav_usd for r in run.steps])
+    return {
+        "hours": np.array([r.point.hours for r in run.steps]),
+        "worst_before_usd": col("tail_worst_loss_before_usd"),
+        "worst_after_usd": col("tail_worst_loss_usd"),
+        "budget_usd": col("tail_budget_usd"),
+        "cost_usd": np.nancumsum(
+            np.where(np.array([r.outcome.endswith("mined") for r in run.steps]), col("tail_cost_usd"), 0.0)
+        ),
+        "realised_loss_usd": np.maximum.accumulate(nav) - nav,
+        "regime_probability": col("regime_high_vol_probability"),
+    }
+
+
+def _report_data(
+    spec: Any,
+    hedged: RunResult,
+    unhedged: RunResult,
+    final: dict[str, Any],
+    settings: Any,
+    predictive: RunResult | None = None,
+) -> ReportData:
     hours = np.array([r.point.hours for r in hedged.steps])
     days, attribution, unit = bucketed(hours, hedged.pnl)
     every = hedged.steps[1].point.path_index if len(hedged.steps) > 1 else 1
@@ -140,4 +192,6 @@ def _report_data(spec: Any, hedged: RunResult, unhedged: RunResult, final: dict[
         payoff_at_expiry_usd=final["payoff_at_expiry_usd"],
         payoff_now_usd=final["payoff_now_usd"],
         notes=[n for n in notes if n and not (isinstance(n, float) and math.isnan(n))],
+        predictive=predictive.series() if predictive is not None else None,
+        tail=_tail_series(predictive) if predictive is not None else None,
     )

@@ -59,6 +59,8 @@ class ReportData:
     payoff_now_usd: np.ndarray
     notes: Sequence[str] = field(default_factory=tuple)
     attribution_unit: str = "day"  # the bucket of attribution_days: "day", or "hour" for runs shorter than 3 days
+    predictive: RunSeries | None = None  # the third run: the tail-budget rule on (``hedged`` is then the reactive)
+    tail: dict[str, np.ndarray] | None = None  # its per-step tail figures (sim.demo.simulate._tail_series)
 
 
 def max_drawdown(nav: np.ndarray) -> float:
@@ -83,12 +85,14 @@ def _figures(d: ReportData, out_dir: Path) -> dict[str, str]:
     fig, ax = plt.subplots(figsize=(8, 3.5))
     ax.plot(h.hours, h.share_price, label=f"{h.label} share price")
     ax.plot(u.hours, u.share_price, label=f"{u.label} share price", linestyle="--")
+    if d.predictive is not None:
+        ax.plot(d.predictive.hours, d.predictive.share_price, label=f"{d.predictive.label} share price")
     ax2 = ax.twinx()
     ax2.plot(h.hours, h.spot_usd, color="grey", alpha=0.4, label="spot (USD, right)")
     ax.set_xlabel("hours")
     ax.set_ylabel("assets per share")
     ax.legend(loc="lower left")
-    ax.set_title("Share price: hedged vs unhedged on the same path")
+    ax.set_title("Share price on the same path")
     figs["nav"] = _png(fig, out_dir, "nav")
 
     fig, ax = plt.subplots(figsize=(8, 3.5))
@@ -150,6 +154,34 @@ def _figures(d: ReportData, out_dir: Path) -> dict[str, str]:
     ax.set_title("Stress: final book, full revaluation")
     figs["stress"] = _png(fig, out_dir, "stress")
 
+    if d.tail is not None:
+        t = d.tail
+        fig, ax = plt.subplots(figsize=(8, 3.8))
+        ax.plot(t["hours"], t["budget_usd"], color="red", label="budget")
+        ax.plot(t["hours"], t["worst_before_usd"], color="grey", alpha=0.6, label="worst stress loss before the plan")
+        ax.plot(t["hours"], t["worst_after_usd"], label="worst stress loss after the plan")
+        ax.plot(t["hours"], t["realised_loss_usd"], linestyle="--", label="realised loss from the NAV peak")
+        ax.plot(t["hours"], t["cost_usd"], linestyle=":", label="protection bought, cumulative cost")
+        ax.set_xlabel("hours")
+        ax.set_ylabel("USD")
+        top = np.nanmax(
+            [
+                2.5 * np.nanmax(t["budget_usd"]),
+                1.2 * np.nanmax(t["realised_loss_usd"]),
+                1.2 * np.nanmax(t["worst_after_usd"]),
+            ]
+        )
+        ax.set_ylim(0, top)  # the book's unprotected loss before the first plan would flatten the rest
+        ax2 = ax.twinx()
+        ax2.plot(t["hours"], t["regime_probability"], color="purple", alpha=0.4, label="P(high-vol regime), right")
+        ax2.set_ylim(0, 1)
+        ax2.set_ylabel("P(high-vol regime)")
+        lines = ax.get_legend_handles_labels()
+        more = ax2.get_legend_handles_labels()
+        ax.legend(lines[0] + more[0], lines[1] + more[1], fontsize="small", loc="upper left")
+        ax.set_title("Predictive run: budgeted worst loss vs realised loss")
+        figs["tail"] = _png(fig, out_dir, "tail")
+
     fig, ax = plt.subplots(figsize=(8, 3.5))
     ax.plot(d.payoff_spot_usd, d.payoff_at_expiry_usd, label="at expiry")
     ax.plot(d.payoff_spot_usd, d.payoff_now_usd, linestyle="--", label="now (mark)")
@@ -162,16 +194,20 @@ def _figures(d: ReportData, out_dir: Path) -> dict[str, str]:
     return figs
 
 
-def _summary_rows(d: ReportData) -> list[tuple[str, str, str]]:
-    h, u = d.hedged, d.unhedged
+def _runs(d: ReportData) -> list[RunSeries]:
+    return [r for r in (d.predictive, d.hedged, d.unhedged) if r is not None]
+
+
+def _summary_rows(d: ReportData) -> list[tuple[str, ...]]:
+    runs = _runs(d)
     return [
-        ("max drawdown", f"{max_drawdown(h.nav_usd):.2%}", f"{max_drawdown(u.nav_usd):.2%}"),
-        ("liquidations", str(h.liquidations), str(u.liquidations)),
-        ("rebalances", str(h.rebalances), str(u.rebalances)),
-        ("gas used", f"{h.gas_used:,}", f"{u.gas_used:,}"),
-        ("final NAV (USD)", f"{h.nav_usd[-1]:,.0f}", f"{u.nav_usd[-1]:,.0f}"),
-        ("final share price", f"{h.share_price[-1]:.6f}", f"{u.share_price[-1]:.6f}"),
-        ("min health factor", f"{np.min(h.health_factor):.3f}", f"{np.min(u.health_factor):.3f}"),
+        ("max drawdown", *(f"{max_drawdown(r.nav_usd):.2%}" for r in runs)),
+        ("liquidations", *(str(r.liquidations) for r in runs)),
+        ("rebalances", *(str(r.rebalances) for r in runs)),
+        ("gas used", *(f"{r.gas_used:,}" for r in runs)),
+        ("final NAV (USD)", *(f"{r.nav_usd[-1]:,.0f}" for r in runs)),
+        ("final share price", *(f"{r.share_price[-1]:.6f}" for r in runs)),
+        ("min health factor", *(f"{np.min(r.health_factor):.3f}" for r in runs)),
     ]
 
 
@@ -180,9 +216,9 @@ def write_report(data: ReportData, out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     figs = _figures(data, out_dir)
     rows = "".join(
-        f"<tr><td>{html.escape(k)}</td><td>{html.escape(a)}</td><td>{html.escape(b)}</td></tr>"
-        for k, a, b in _summary_rows(data)
+        "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>" for row in _summary_rows(data)
     )
+    heads = "".join(f"<th>{html.escape(r.label)}</th>" for r in _runs(data))
     notes = "".join(f"<li>{html.escape(n)}</li>" for n in data.notes)
     images = "".join(
         f'<figure><img alt="{name}" src="data:image/png;base64,{b64}"/></figure>' for name, b64 in figs.items()
@@ -192,8 +228,7 @@ def write_report(data: ReportData, out_dir: Path) -> Path:
 <style>body{{font-family:sans-serif;max-width:960px;margin:2em auto}}table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:4px 10px;text-align:right}}img{{max-width:100%}}</style></head><body>
 <h1>Scenario: {html.escape(data.scenario)}</h1><p>{html.escape(data.description)}</p>
-<h2>Hedged vs unhedged</h2><table><tr><th></th><th>{html.escape(data.hedged.label)}</th>
-<th>{html.escape(data.unhedged.label)}</th></tr>{rows}</table><ul>{notes}</ul>{images}
+<h2>The runs</h2><table><tr><th></th>{heads}</tr>{rows}</table><ul>{notes}</ul>{images}
 <h2>Series (hedged run)</h2>{series}</body></html>"""
     path = out_dir / "report.html"
     path.write_text(page)

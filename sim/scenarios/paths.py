@@ -52,7 +52,35 @@ def generate_path(spec: ScenarioSpec, rng: np.random.Generator | None = None) ->
     live = np.ones(n + 1, dtype=bool)
     if spec.oracle_outage_steps is not None:
         live[spec.oracle_outage_steps[0] : spec.oracle_outage_steps[1]] = False
+    if spec.event is not None:
+        spot, vol = _splice(spec, spot, vol)
     return ScenarioPath(spec.name, spec.step_seconds, spot, vol, sigma, live)
+
+
+def _splice(spec: ScenarioSpec, spot: np.ndarray, vol: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The ``event`` scenario placed at ``event_day`` (ScenarioSpec's docstring)."""
+    from sim.scenarios.spec import load_scenario
+
+    assert spec.event is not None
+    event = generate_path(load_scenario(spec.event))
+    k = max(1, round(spec.step_seconds / event.step_seconds))
+    e_spot = event.spot_multiplier[::k]
+    if (event.spot_multiplier.size - 1) % k:
+        e_spot = np.append(e_spot, event.spot_multiplier[-1])  # the event's end is kept
+    e_vol = event.vol_multiplier[::k][: e_spot.size]
+    e_vol = np.append(e_vol, np.full(e_spot.size - e_vol.size, event.vol_multiplier[-1]))
+    start = round(spec.event_day * 86_400 / spec.step_seconds)
+    n = spot.size
+    during = np.arange(start, min(n, start + e_spot.size))
+    multiplier = np.ones(n)
+    multiplier[during] = e_spot[: during.size]
+    multiplier[start + e_spot.size :] = e_spot[-1]
+    event_vol = np.ones(n)
+    event_vol[during] = e_vol[: during.size]
+    after = np.arange(start + e_spot.size, n)
+    fade = np.clip((after - (start + e_spot.size)) * spec.step_seconds / (spec.event_vol_decay_days * 86_400), 0, 1)
+    event_vol[after] = e_vol[-1] + (1.0 - e_vol[-1]) * fade
+    return spot * multiplier, vol * event_vol
 
 
 def _sigma_path(spec: ScenarioSpec, z: np.ndarray, dt: float) -> np.ndarray:

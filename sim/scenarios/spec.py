@@ -32,6 +32,9 @@ class ScenarioSpec(BaseModel):
     space), so "−35 % in 24 h" is met on every seed while the path stays random.
     The implied-vol level moves linearly from 1× to ``vol_multiplier_end`` × over the scenario.
     ``oracle_outage_steps`` = [start, end): the feeds stop updating in that window.
+    ``event``: another (short) scenario spliced in at ``event_day``: its spot path, put on this scenario's step
+    (every k-th point, k = this step / its step: a one-block gap stays one step), multiplies spot from then on;
+    its vol multiplier applies during it and fades linearly back to 1 over ``event_vol_decay_days`` after.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -52,6 +55,16 @@ class ScenarioSpec(BaseModel):
     shocks: tuple[Shock, ...] = ()
     vol_multiplier_end: float = Field(1.0, gt=0, le=10)
     oracle_outage_steps: tuple[int, int] | None = None
+    event: str | None = Field(
+        None, description="a one-day scenario (its file's name) placed inside this one: a month with the crash in it"
+    )
+    event_day: float = Field(12.0, ge=0, description="when the event starts, days from the start")
+    event_vol_decay_days: float = Field(
+        5.0, gt=0, le=60, description="after the event its implied-vol multiplier fades back to 1 over this long"
+    )
+    keeper_step_seconds: int | None = Field(
+        None, gt=0, description="the demo keeper's step (default: ~240 steps per run); a multiple of step_seconds"
+    )
     seed: int = 7
 
     @model_validator(mode="after")
@@ -63,6 +76,14 @@ class ScenarioSpec(BaseModel):
         for shock in self.shocks:
             if shock.at_step >= self.steps:
                 raise ValueError(f"shock at_step={shock.at_step} is beyond steps={self.steps}")
+        if self.event is not None and self.event_day * 86_400 >= self.steps * self.step_seconds:
+            raise ValueError(
+                f"event_day={self.event_day} is beyond the scenario's {self.steps * self.step_seconds / 86_400:g} days"
+            )
+        if self.keeper_step_seconds is not None and self.keeper_step_seconds % self.step_seconds:
+            raise ValueError(
+                f"keeper_step_seconds={self.keeper_step_seconds} must be a multiple of step_seconds={self.step_seconds}"
+            )
         if self.oracle_outage_steps is not None:
             start, end = self.oracle_outage_steps
             if not 0 <= start < end <= self.steps:

@@ -53,3 +53,20 @@ def test_simulate__crash_short_vol__hedged_survives_unhedged_liquidated(tmp_path
 def test_simulate__unknown_book__names_the_choices(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="choose one of short-vol, levered-long"):
         simulate("crash", tmp_path, book_name="yolo", console=Console(quiet=True))
+
+
+def test_simulate__crash_month_three_books__predictive_drawdown_smallest_budget_record_written(tmp_path: Path) -> None:
+    """The 30-day crash month on a coarse keeper step (daily: 30 ticks a run): the predictive book (tail budget
+    on) draws down less than the reactive and the unhedged; summary.json counts the ticks the budget was kept."""
+    result = simulate("crash_month", tmp_path, book_name="short-vol", every=24, console=Console(quiet=True))
+    summary = json.loads(result.summary_path.read_text())
+    assert result.predictive is not None
+    assert summary["predictive"]["liquidations"] == 0
+    assert summary["predictive"]["max_drawdown"] < summary["hedged"]["max_drawdown"]
+    assert summary["predictive"]["max_drawdown"] < summary["unhedged"]["max_drawdown"]
+    budget = summary["tail_budget"]
+    assert budget["ticks"] == 31
+    assert budget["kept"] + len(budget["missed"]) == budget["ticks"]
+    assert all(m["worst_loss_usd"] > m["budget_usd"] * 1.05 and m["why"] for m in budget["missed"])
+    assert (tmp_path / "tail.png").stat().st_size > 10_000
+    assert "predictive (tail budget)" in result.report_path.read_text()

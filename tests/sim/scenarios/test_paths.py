@@ -82,3 +82,30 @@ def test_load__unknown_or_invalid__clear_error(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match="shock at_step=50 is beyond steps=10"):
         load_scenario("bad", tmp_path)
+
+
+def test_month__event_spliced_at_its_day__shape_kept_and_vol_fades() -> None:
+    crash, gap = load_scenario("crash_month"), load_scenario("gap_month")
+    month, day = generate_path(crash), generate_path(load_scenario("crash"))
+    start = 12 * 24  # hourly steps
+    assert month.steps == 720
+    event = month.spot_multiplier[start : start + 25] / month.spot_multiplier[start - 1]
+    base = generate_path(crash.model_copy(update={"event": None}))
+    assert month.spot_multiplier[start - 1] == pytest.approx(base.spot_multiplier[start - 1])  # untouched before
+    assert event[-1] * base.spot_multiplier[start - 1] / base.spot_multiplier[start + 24] == pytest.approx(
+        day.spot_multiplier[-1], rel=1e-9
+    )  # the crash's −35 % over its 24 hours, on top of the month's own path
+    assert month.vol_multiplier[start + 24] == pytest.approx(2.0, rel=0.01)  # the crash doubles implied vol
+    assert month.vol_multiplier[start + 25 + 5 * 24] == pytest.approx(1.0)  # faded back over 5 days after it
+    g = generate_path(gap)
+    ratio = g.spot_multiplier[1:] / g.spot_multiplier[:-1]
+    gap_base = generate_path(gap.model_copy(update={"event": None}))
+    shock = ratio / (gap_base.spot_multiplier[1:] / gap_base.spot_multiplier[:-1])
+    assert shock.min() == pytest.approx(0.8, rel=0.02)  # the one-block gap stays one (hourly) step
+    assert int(np.argmin(shock)) in range(start, start + 2)
+
+
+def test_month__event_after_the_end__names_the_field() -> None:
+    spec = load_scenario("crash_month")
+    with pytest.raises(ValueError, match="event_day=40"):
+        type(spec)(**{**spec.model_dump(), "event_day": 40})
