@@ -10,6 +10,7 @@ Production points ``store.url`` at any PostgreSQL instead.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import pwd
 import shutil
@@ -33,6 +34,34 @@ def _bin_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
 
 
+def _reachable_by_others(bin_dir: Path) -> Path:
+    """pgserver's install where ``nobody`` can run it. A checkout under a private directory (CI's fresh clone
+    lives under mktemp's 0700 directory) cannot be traversed by another user, so the install and the wheel's
+    bundled libraries (``pgserver.libs``, found through a relative rpath) are copied once, world-readable,
+    under the system temp directory (keyed by their path) and run from there."""
+    install = bin_dir.parent  # …/site-packages/pgserver/pginstall
+    site = install.parent.parent
+    tag = hashlib.sha256(str(install.resolve()).encode()).hexdigest()[:12]
+    target = Path(tempfile.gettempdir()) / f"hv-pgserver-{tag}"
+    runnable = target / "pgserver" / "pginstall" / "bin"
+    if (runnable / "postgres").is_file():
+        return runnable
+    staging = Path(tempfile.mkdtemp(prefix=f"{target.name}.", dir=target.parent))
+    shutil.copytree(install, staging / "pgserver" / "pginstall", symlinks=True)
+    if (site / "pgserver.libs").is_dir():
+        shutil.copytree(site / "pgserver.libs", staging / "pgserver.libs", symlinks=True)
+    for path in [staging, *staging.rglob("*")]:
+        if path.is_symlink():
+            continue
+        mode = path.stat().st_mode
+        path.chmod(mode | 0o055 if path.is_dir() or mode & 0o100 else mode | 0o044)
+    try:
+        staging.rename(target)
+    except OSError:  # another process won the race: use its copy
+        shutil.rmtree(staging, ignore_errors=True)
+    return runnable
+
+
 class PostgresError(HedgevaultError):
     """Raised when the local PostgreSQL cluster cannot be initialised or started."""
 
@@ -51,7 +80,7 @@ class PostgresServer:
         self._uid: int | None = entry.pw_uid if entry else None
         self._gid: int | None = entry.pw_gid if entry else None
         self._groups: list[int] | None = [] if entry else None
-        self.bin = _bin_dir()
+        self.bin = _reachable_by_others(_bin_dir()) if self._user else _bin_dir()
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
