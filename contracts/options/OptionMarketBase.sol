@@ -268,7 +268,9 @@ abstract contract OptionMarketBase is
         return s.strikeWad > priceWad ? s.strikeWad - priceWad : 0;
     }
 
-    /// @dev Value per unit of an expired series: payoff at the settlement price, or (not strict) at spot until fixed.
+    /// @dev Value per unit of an expired series: payoff at the settlement price; until it is fixed (not strict), at
+    ///      the price `settleExpiry` will fix (the feed's first round at or after expiry) once that round is on
+    ///      chain, so settling never steps a holder's equity (issue 19, finding 1), and at spot before it.
     function _expiredPrice(Ctx memory ctx, Series memory s)
         internal
         view
@@ -278,9 +280,17 @@ abstract contract OptionMarketBase is
         if (settled == 0) {
             if (ctx.strict) revert ExpiryNotSettled(s.underlyingId, s.expiry);
             ctx.fresh = false;
-            return (_payoff(s, _spot(ctx, s.underlyingId)), 0);
+            uint256 pending = _pendingSettlementWad(s.underlyingId, s.expiry);
+            return (_payoff(s, pending != 0 ? pending : _spot(ctx, s.underlyingId)), 0);
         }
         return (_payoff(s, settled), settled);
+    }
+
+    /// @dev The price `settleExpiry` would fix now for (underlying, expiry), 0 while its round is not on chain.
+    ///      Reached only by non-strict reads, which the view facet serves (it overrides this); the other facets
+    ///      read strictly, so they keep this stub and their code size.
+    function _pendingSettlementWad(uint256, uint256) internal view virtual returns (uint256) {
+        return 0;
     }
 
     function _logRatio(uint256 numWad, uint256 denWad) internal pure returns (int256) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {IAggregatorV3} from "../interfaces/IAggregatorV3.sol";
 import {IOptionMarketViews} from "../interfaces/options/IOptionMarketViews.sol";
 import {OptionMarketBase} from "./OptionMarketBase.sol";
 import {OptionMarketGovernance} from "./OptionMarketGovernance.sol";
@@ -251,6 +252,53 @@ contract OptionMarketViews is OptionMarketBase, IOptionMarketViews, Proxy {
     /// @inheritdoc IOptionMarketViews
     function sharesOf(address provider) external view returns (uint256) {
         return _shares[provider];
+    }
+
+    /* PENDING SETTLEMENT */
+
+    /// @dev The answer of the feed's first round at or after `expiry` (the only round settleExpiry accepts: its
+    ///      predecessor is before expiry), found by bisection over the latest phase's round ids (Chainlink's
+    ///      phaseId << 64 | round; settleExpiry's `roundId − 1` stays in one phase too). 0 while the newest round
+    ///      is before expiry, and whenever a read fails or answers ≤ 0 (settleExpiry would revert too): the
+    ///      caller then values at spot. O(log rounds) reads, only for expired, unsettled positions.
+    function _pendingSettlementWad(uint256 underlyingId, uint256 expiry)
+        internal
+        view
+        override
+        returns (uint256)
+    {
+        Underlying memory u = _underlyings[underlyingId];
+        (bool ok, uint80 hi, int256 answer, uint256 at) = _round(u.feed, 0, true);
+        if (!ok || at < expiry) return 0;
+        uint80 lo = uint80((uint256(hi) >> 64) << 64); // invariant: round lo is before expiry (or is no round)
+        while (hi - lo > 1) {
+            uint80 mid = lo + (hi - lo) / 2;
+            (ok,,, at) = _round(u.feed, mid, false);
+            if (!ok) return 0;
+            if (at >= expiry) hi = mid;
+            else lo = mid;
+        }
+        (ok,, answer,) = _round(u.feed, hi, false);
+        return ok && answer > 0 ? _toWad(uint256(answer), u.feedDecimals) : 0;
+    }
+
+    /// @dev One round of `feed` (the latest if `latest`) by staticcall: a view must not revert on a feed.
+    function _round(address feed, uint80 roundId, bool latest)
+        internal
+        view
+        returns (bool ok, uint80 id, int256 answer, uint256 updatedAt)
+    {
+        bytes memory ret;
+        // slither-disable-next-line low-level-calls
+        (ok, ret) = feed.staticcall(
+            latest
+                ? abi.encodeCall(IAggregatorV3.latestRoundData, ())
+                : abi.encodeCall(IAggregatorV3.getRoundData, (roundId))
+        );
+        if (!ok || ret.length < 160) return (false, 0, 0, 0);
+        // Round ids and timestamps as Chainlink returns them; startedAt and answeredInRound are not used.
+        // slither-disable-next-line unused-return
+        (id, answer,, updatedAt,) = abi.decode(ret, (uint80, int256, uint256, uint256, uint80));
     }
 
     /* FACET CHAIN */

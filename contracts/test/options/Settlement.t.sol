@@ -167,4 +167,57 @@ contract SettlementTest is OptionMarketFixture {
         market.settleAccount(longAcct);
         console2.log("settleAccount gas (5 positions)", g - gasleft());
     }
+
+    /// @notice Issue 19, finding 1: before settleExpiry runs, an expired position is already valued at the price
+    ///         it will fix (the first round at or after expiry, found among any number of rounds before and after
+    ///         it), so settling steps no one's equity; with no round after expiry yet, it is valued at spot.
+    function testEquityBeforeSettlementIsTheSettlementValue(
+        uint256 roundsBefore,
+        uint256 roundsAfter,
+        uint256 settleE8,
+        uint256 laterE8,
+        bool isCall
+    ) public {
+        roundsBefore = bound(roundsBefore, 0, 40);
+        roundsAfter = bound(roundsAfter, 0, 40);
+        settleE8 = bound(settleE8, 1500e8, 4500e8);
+        laterE8 = bound(laterE8, 1500e8, 4500e8);
+        uint256 s = _sid(0, 2, isCall);
+        _buy(alice, longAcct, s, 3e18);
+        _sell(bob, shortAcct, s, 2e18);
+        vm.warp(expiries[0] - roundsBefore - 1);
+        for (uint256 i; i < roundsBefore; ++i) {
+            vm.prank(admin);
+            ethFeed.submit(int256(laterE8 + i));
+            vm.warp(block.timestamp + 1);
+        }
+        // No round after expiry yet: valued at spot (what the newest round says).
+        vm.warp(expiries[0] + 10);
+        uint256 k = 3000e8;
+        uint256 spotE8 = uint256(ethFeed.latestAnswer());
+        uint256 spotPayoff = isCall ? (spotE8 > k ? spotE8 - k : 0) : (k > spotE8 ? k - spotE8 : 0);
+        assertEq(
+            market.accountState(longAcct).collateralE6 + int256(3 * spotPayoff / 100), _equityNow(longAcct)
+        );
+        vm.prank(admin);
+        uint80 first = ethFeed.submit(int256(settleE8));
+        for (uint256 i; i < roundsAfter; ++i) {
+            vm.warp(block.timestamp + 1);
+            vm.prank(admin);
+            ethFeed.submit(int256(laterE8 - i));
+        }
+        (int256 longBefore, int256 shortBefore) = (_equityNow(longAcct), _equityNow(shortAcct));
+        _settle(first);
+        assertEq(_equityNow(longAcct), longBefore);
+        assertEq(_equityNow(shortAcct), shortBefore);
+        market.settleAccount(longAcct);
+        market.settleAccount(shortAcct);
+        assertEq(_equityNow(longAcct), longBefore);
+        assertEq(_equityNow(shortAcct), shortBefore);
+    }
+
+    /// @dev Equity as the vault reads it (equityOf: never reverts, expired positions included).
+    function _equityNow(uint256 accountId) internal view returns (int256 equityE6) {
+        (equityE6,) = market.equityOf(accountId);
+    }
 }
