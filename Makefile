@@ -64,6 +64,7 @@ bench: build
 	@$(ENV) python -m bench.devnet_figures
 	@$(ENV) python -m bench.routing_figures
 	@$(ENV) python -m bench.leg_gas
+	@$(ENV) python -m bench.slicing_figures
 	@$(ENV) python -m bench.tick
 	@$(ENV) python -m bench.tail
 	@$(ENV) python -m bench.montecarlo

@@ -28,46 +28,53 @@ def _path(record: dict[str, Any], fee: int) -> bytes:
     return bytes.fromhex(t["USDC"]["address"][2:]) + fee.to_bytes(3, "big") + bytes.fromhex(t["WETH"]["address"][2:])
 
 
-def measure() -> list[str]:
+def measure_on(dn: Devnet) -> list[tuple[int, int, int]]:
+    """(legs, vault rebalance gas, same legs through the SwapRouter less 21k each) for 1, 2 and 3 legs, on a
+    hedged vault deployed on ``dn``."""
     from eth_abi import encode
 
+    vault = hedged_vault(dn.w3, dn.url, dn.record)
+    record, w3 = vault.record, dn.w3
+    abi = contract_abi("HedgedVault")
+    keeper, trader = vault.accounts["keeper"], vault.accounts["outsider"]
+    usdc = contract_at(w3, record["tokens"]["USDC"]["address"], "MintableERC20")
+    router = contract_at(w3, record["uniswap"]["SwapRouter"], "SwapRouter")
+    for call in (usdc.functions.mint(trader, 10**15), usdc.functions.approve(router.address, MAX)):
+        assert w3.eth.wait_for_transaction_receipt(call.transact({"from": trader}))["status"] == 1
+    rows = []
+    for fees in ((500,), (500, 3000), (500, 3000, 500)):
+        amount = ORDER_USDC * 10**6 // len(fees)
+        actions = [
+            (
+                record["vault"]["UniswapV3Adapter"],
+                encode(["bytes", "uint256", "uint256"], [_path(record, f), amount, 0]),
+            )
+            for f in fees
+        ]
+        snap = rpc(dn.url, "evm_snapshot")
+        tx: TxParams = {
+            "from": keeper,
+            "to": record["vault"]["HedgedVault"],
+            "data": encode_call(abi, "rebalance", [actions, []]),
+        }
+        receipt = w3.eth.wait_for_transaction_receipt(w3.eth.send_transaction(tx))
+        assert receipt["status"] == 1, fees
+        vault_gas = int(receipt["gasUsed"])
+        rpc(dn.url, "evm_revert", [snap])
+        snap = rpc(dn.url, "evm_snapshot")
+        plain = 0
+        for f in fees:
+            call = router.functions.exactInput((_path(record, f), trader, 2**40, amount, 0))
+            r = w3.eth.wait_for_transaction_receipt(call.transact({"from": trader, "value": Wei(0)}))
+            plain += int(r["gasUsed"]) - 21_000
+        rpc(dn.url, "evm_revert", [snap])
+        rows.append((len(fees), vault_gas, plain))
+    return rows
+
+
+def measure() -> list[str]:
     with Devnet.start() as dn:
-        vault = hedged_vault(dn.w3, dn.url, dn.record)
-        record, w3 = vault.record, dn.w3
-        abi = contract_abi("HedgedVault")
-        keeper, trader = vault.accounts["keeper"], vault.accounts["outsider"]
-        usdc = contract_at(w3, record["tokens"]["USDC"]["address"], "MintableERC20")
-        router = contract_at(w3, record["uniswap"]["SwapRouter"], "SwapRouter")
-        for call in (usdc.functions.mint(trader, 10**15), usdc.functions.approve(router.address, MAX)):
-            assert w3.eth.wait_for_transaction_receipt(call.transact({"from": trader}))["status"] == 1
-        rows = []
-        for fees in ((500,), (500, 3000), (500, 3000, 500)):
-            amount = ORDER_USDC * 10**6 // len(fees)
-            actions = [
-                (
-                    record["vault"]["UniswapV3Adapter"],
-                    encode(["bytes", "uint256", "uint256"], [_path(record, f), amount, 0]),
-                )
-                for f in fees
-            ]
-            snap = rpc(dn.url, "evm_snapshot")
-            tx: TxParams = {
-                "from": keeper,
-                "to": record["vault"]["HedgedVault"],
-                "data": encode_call(abi, "rebalance", [actions, []]),
-            }
-            receipt = w3.eth.wait_for_transaction_receipt(w3.eth.send_transaction(tx))
-            assert receipt["status"] == 1, fees
-            vault_gas = int(receipt["gasUsed"])
-            rpc(dn.url, "evm_revert", [snap])
-            snap = rpc(dn.url, "evm_snapshot")
-            plain = 0
-            for f in fees:
-                call = router.functions.exactInput((_path(record, f), trader, 2**40, amount, 0))
-                r = w3.eth.wait_for_transaction_receipt(call.transact({"from": trader, "value": Wei(0)}))
-                plain += int(r["gasUsed"]) - 21_000
-            rpc(dn.url, "evm_revert", [snap])
-            rows.append((len(fees), vault_gas, plain))
+        rows = measure_on(dn)
     lines = [
         f"| legs (one {ORDER_USDC:,} USDC→WETH order) | vault rebalance gas | same legs, plain SwapRouter | "
         "vault − plain |",

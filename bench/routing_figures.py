@@ -22,7 +22,7 @@ from keeper.chain.anvil import rpc
 from keeper.chain.connect import contract_at
 from keeper.chain.rpc import RpcClient
 from keeper.execution.router import Route, best_split, pair_routes, quote_route
-from keeper.execution.uniswap_v3 import swap_exact_input
+from keeper.execution.uniswap_v3 import PoolState, swap_exact_input
 
 GAS_GWEI = 20.0
 GAS_PER_LEG_ESTIMATE = 110_000  # what the router charges a leg before sending (measured figure below)
@@ -30,7 +30,7 @@ SIZES = (0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2)
 MAX = 2**256 - 1
 
 
-def _execute(dn: Devnet, trader: str, legs: list[tuple[Route, int]], token_out: Any) -> tuple[list[int], int]:
+def execute_legs(dn: Devnet, trader: str, legs: list[tuple[Route, int]], token_out: Any) -> tuple[list[int], int]:
     """Send each leg as one SwapRouter ``exactInput`` along its path; returns the outputs and the gas."""
     router = contract_at(dn.w3, dn.record["uniswap"]["SwapRouter"], "SwapRouter")
     info = {p["address"]: p for pools in dn.record["uniswap"]["tiers"].values() for p in pools}
@@ -51,6 +51,31 @@ def _execute(dn: Devnet, trader: str, legs: list[tuple[Route, int]], token_out: 
     return outs, gas
 
 
+def fund_trader(dn: Devnet) -> tuple[str, dict[str, Any]]:
+    """An account holding (and having approved the SwapRouter for) plenty of USDC, WETH and WBTC."""
+    w3, record = dn.w3, dn.record
+    trader = list(w3.eth.accounts)[4]
+    tokens = {
+        s: contract_at(w3, record["tokens"][s]["address"], "WETH9" if s == "WETH" else "MintableERC20")
+        for s in ("USDC", "WETH", "WBTC")
+    }
+    rpc(dn.url, "anvil_setBalance", [trader, hex(10**27)])
+    wrap: TxParams = {"from": trader, "value": Wei(10**26)}
+    tokens["WETH"].functions.deposit().transact(wrap)
+    for symbol in ("USDC", "WBTC"):
+        tokens[symbol].functions.mint(trader, 10**24).transact({"from": trader})
+    for token in tokens.values():
+        token.functions.approve(record["uniswap"]["SwapRouter"], MAX).transact({"from": trader})
+    return trader, tokens
+
+
+def depth_2pct(state: PoolState, zero_for_one: bool) -> int:
+    """The input that moves the pool's price 2 % (sqrt price 1 %): its ±2 % depth, in the input token's raw units."""
+    sp = state.sqrt_price_x96
+    limit = sp * 990 // 1000 if zero_for_one else sp * 1010 // 1000
+    return swap_exact_input(state, 10**40, zero_for_one, sqrt_price_limit=limit).amount_in
+
+
 def measure() -> tuple[list[str], dict[str, float]]:
     lines = [
         "| order | size (% of primary ±2 % depth) | size (USD) | one-shot (bp) | router (bp) | cost cut | legs | "
@@ -59,19 +84,8 @@ def measure() -> tuple[list[str], dict[str, float]]:
     ]
     figures: dict[str, float] = {}
     with Devnet.start() as dn:
-        w3, record = dn.w3, dn.record
-        trader = list(w3.eth.accounts)[4]
-        tokens = {
-            s: contract_at(w3, record["tokens"][s]["address"], "WETH9" if s == "WETH" else "MintableERC20")
-            for s in ("USDC", "WETH", "WBTC")
-        }
-        rpc(dn.url, "anvil_setBalance", [trader, hex(10**27)])
-        wrap: TxParams = {"from": trader, "value": Wei(10**26)}
-        tokens["WETH"].functions.deposit().transact(wrap)
-        for symbol in ("USDC", "WBTC"):
-            tokens[symbol].functions.mint(trader, 10**24).transact({"from": trader})
-        for token in tokens.values():
-            token.functions.approve(record["uniswap"]["SwapRouter"], MAX).transact({"from": trader})
+        record = dn.record
+        trader, tokens = fund_trader(dn)
         tiers = record["uniswap"]["tiers"]
         every_pool = [p["address"] for pools in tiers.values() for p in pools]
         states = read_pool_states(RpcClient(dn.url), every_pool, words_each_side=4)
@@ -84,10 +98,7 @@ def measure() -> tuple[list[str], dict[str, float]]:
             routes = pair_routes(tiers, sym_in, sym_out)
             primary = tiers[f"{risky}/USDC"][0]["address"]
             single = next(r for r in routes if r.hops == (routes[0].hops[0],) and r.hops[0].pool == primary)
-            state = states[primary]
-            down = single.hops[0].zero_for_one
-            limit = state.sqrt_price_x96 * 990 // 1000 if down else state.sqrt_price_x96 * 1010 // 1000  # ±2 % price
-            depth_in = swap_exact_input(state, 10**40, down, sqrt_price_limit=limit).amount_in
+            depth_in = depth_2pct(states[primary], single.hops[0].zero_for_one)
             figures[f"{name} depth usd"] = depth_in * usd[sym_in]
             gas_out = int(GAS_PER_LEG_ESTIMATE * gas_usd_per_gas / usd[sym_out])
             for frac in SIZES:
@@ -95,11 +106,11 @@ def measure() -> tuple[list[str], dict[str, float]]:
                 split = best_split(states, routes, amount, gas_out_per_leg=[gas_out * len(r.hops) for r in routes])
                 one = quote_route(states, single, amount)
                 snap = rpc(dn.url, "evm_snapshot")
-                outs_one, gas_one = _execute(dn, trader, [(single, amount)], tokens[sym_out])
+                outs_one, gas_one = execute_legs(dn, trader, [(single, amount)], tokens[sym_out])
                 rpc(dn.url, "evm_revert", [snap])
                 snap = rpc(dn.url, "evm_snapshot")
                 legs = [(leg.route, leg.amount_in) for leg in split.legs]
-                outs_split, gas_split = _execute(dn, trader, legs, tokens[sym_out])
+                outs_split, gas_split = execute_legs(dn, trader, legs, tokens[sym_out])
                 rpc(dn.url, "evm_revert", [snap])
                 exact = outs_one == [one] and outs_split == [leg.amount_out for leg in split.legs]
                 value_in = amount * usd[sym_in]

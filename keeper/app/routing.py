@@ -27,7 +27,7 @@ from adapters.base import TokenBook
 from adapters.uniswap_pools import read_pool_states
 from keeper.chain.rpc import RpcClient
 from keeper.config import ExecutionConfig, KeeperSettings
-from keeper.execution.router import Route, Split, best_split, pair_routes, quote_route, route_path
+from keeper.execution.router import Route, Split, best_split, impact_per_value, pair_routes, quote_route, route_path
 from keeper.execution.slicing import SliceParams, first_child_fraction, kappa, steps_for_impact
 from keeper.execution.uniswap_v3 import OutsideWindowError, PoolState, swap_exact_input
 from keeper.model import BookView, Decision, Plan, Swap
@@ -198,17 +198,10 @@ class PlanRouter:
         raw_in = self.tokens.to_raw(swap.token_in, swap.amount_in)
         price_in = prices.get(swap.token_in, 0.0) / 10 ** self.tokens.by_symbol[swap.token_in][1]
         price_out = prices.get(swap.token_out, 0.0) / 10 ** self.tokens.by_symbol[swap.token_out][1]
-        if raw_in < 1000 or price_in <= 0 or price_out <= 0:
-            return 0.0
         try:
-            whole = best_split(states, routes, raw_in, pieces=self.config.pieces).amount_out
-            small = best_split(states, routes, raw_in // 1000, pieces=1).amount_out
+            return impact_per_value(states, routes, raw_in, price_in, price_out, pieces=self.config.pieces)
         except OutsideWindowError:
             return math.inf  # beyond the ticks read: certainly too big for one block
-        value = raw_in * price_in
-        cost = value - whole * price_out
-        base_rate = 1 - small * price_out / ((raw_in // 1000) * price_in)
-        return max(0.0, cost - base_rate * value) / value**2
 
     def _routes(self, swap: Swap) -> list[Route]:
         return pair_routes(self.tiers, swap.token_in, swap.token_out, self.config.via)

@@ -119,6 +119,30 @@ def best_split(
     return split
 
 
+def impact_per_value(
+    states: Mapping[str, PoolState],
+    routes: Sequence[Route],
+    amount_in: int,
+    value_per_raw_in: float,
+    value_per_raw_out: float,
+    *,
+    pieces: int = 32,
+) -> float:
+    """Almgren–Chriss's η for one block, from exact quotes: (cost of the whole split − the cost rate of a
+    thousandth of it × the order) / order², all in the caller's value unit (USD at the oracle). Subtracting
+    the small order's rate removes what does not grow with size — fees and the pools' offset from the oracle —
+    so η·X is the order's temporary impact as a fraction of its value X. 0 for an order too small to measure."""
+    if amount_in < 1000 or value_per_raw_in <= 0 or value_per_raw_out <= 0:
+        return 0.0
+    whole = best_split(states, routes, amount_in, pieces=pieces).amount_out
+    small_in = amount_in // 1000
+    small = best_split(states, routes, small_in, pieces=1).amount_out
+    value = amount_in * value_per_raw_in
+    cost = value - whole * value_per_raw_out
+    base_rate = 1 - small * value_per_raw_out / (small_in * value_per_raw_in)
+    return max(0.0, cost - base_rate * value) / value**2
+
+
 def pair_routes(
     tiers: Mapping[str, Sequence[Mapping[str, object]]], token_in: str, token_out: str, via: str = "WETH"
 ) -> list[Route]:

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from keeper.execution.router import Hop, Route, best_split, quote_route
+from keeper.execution.router import Hop, Route, best_split, impact_per_value, quote_route
 from keeper.execution.uniswap_v3 import PoolState, sqrt_ratio_at_tick
 
 SPACING = {500: 10, 3000: 60}
@@ -81,3 +81,23 @@ def test_best_split__bad_inputs__named_errors() -> None:
         best_split(states, [route], 0)
     with pytest.raises(ValueError, match="gas_out_per_leg"):
         best_split(states, [route], 10**18, gas_out_per_leg=[1, 2])
+
+
+def test_impact_per_value__full_range_pool__equals_constant_product_impact_net_of_fee() -> None:
+    """On one full-range pool at price 1 the exact-input cost is constant product's: 1 − (1−f)·R/(R + (1−f)·x).
+    η·X must be that cost less the cost rate of a thousandth of the order (the fee and nothing that grows)."""
+    liquidity, fee = 10**22, 3000
+    states = {"p": _pool(fee, liquidity)}
+    routes = [Route((Hop("p", True),))]
+    f, reserve = fee / 1e6, float(liquidity)  # virtual reserves L/√P = L·√P = L at tick 0
+
+    def cost_rate(x: float) -> float:
+        return 1 - (1 - f) * reserve / (reserve + (1 - f) * x)
+
+    for amount in (10**19, 10**20, 10**21):
+        eta = impact_per_value(states, routes, amount, 1.0, 1.0)
+        expected = cost_rate(amount) - cost_rate(amount // 1000)
+        assert eta * amount == pytest.approx(expected, rel=1e-6)
+        assert eta > 0
+    assert impact_per_value(states, routes, 999, 1.0, 1.0) == 0.0  # too small to measure
+    assert impact_per_value(states, routes, 10**20, 0.0, 1.0) == 0.0  # unpriced
