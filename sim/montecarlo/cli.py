@@ -14,7 +14,7 @@ from keeper.model.exceptions import HedgevaultError
 
 app = typer.Typer(help="Risk tooling that runs from the source checkout (Monte Carlo).", no_args_is_help=True)
 console = Console()
-BOOKS = ("levered-long",)
+BOOKS = ("levered-long", "short-vol")
 
 
 @app.command()
@@ -22,7 +22,10 @@ def montecarlo(
     paths: int = typer.Option(1_000, help="number of paths"),
     days: float = typer.Option(30.0, help="horizon in days"),
     scenario: str = typer.Option("gbm", help="path model: gbm | garch | merton | regime | gaps"),
-    book: str = typer.Option("levered-long", help="starting book: levered-long (the demo's, opened in the model)"),
+    book: str = typer.Option(
+        "levered-long",
+        help="starting book, opened in the model as the demo opens it: levered-long (Aave) | short-vol (venue)",
+    ),
     config: Annotated[
         Path | None, typer.Option("-c", "--config", help="keeper.toml: run with this keeper's policy settings")
     ] = None,
@@ -37,7 +40,7 @@ def montecarlo(
     ),
 ) -> None:
     """Simulate the book under the keeper's own policy: P(liquidation), drawdown, ES, hedging cost, NAV fan."""
-    from sim.montecarlo.books import levered_long
+    from sim.montecarlo.books import levered_long, short_vol
     from sim.montecarlo.engine import run
     from sim.montecarlo.job import make_job, settings_for
     from sim.montecarlo.market import devnet_market
@@ -49,7 +52,7 @@ def montecarlo(
             raise typer.BadParameter(f"{book!r}: choose one of {', '.join(BOOKS)}", param_hint="--book")
         base = _settings(config)
         market = devnet_market(gas_price_gwei=gas_price_gwei, rebalance_gas=base.loop.rebalance_gas)
-        start = levered_long(market, base)
+        start = levered_long(market, base) if book == "levered-long" else short_vol(market, base)
         job = make_job(
             scenario,
             paths,
@@ -76,7 +79,7 @@ def montecarlo(
     except HedgevaultError as err:
         console.print(f"[red]error:[/red] {err}")
         raise typer.Exit(2) from err
-    nav0 = job.book.vault().nav_usd(list(job.book.prices_usd))
+    nav0 = job.book.world(job.market, job.settings).nav_usd(list(job.book.prices_usd), 0)
     summary = {
         "scenario": scenario,
         "book": start.name,
@@ -121,6 +124,11 @@ def _print(s: dict[str, Any]) -> None:
     for k in ("es95", "es99"):
         es = s["expected_shortfall"][k]
         t.add_row(f"expected shortfall {k[2:]} %", f"{es['es']:.2%} ± {es['se']:.2%}")
+    if s["book"] != "levered-long":
+        v = s["p_venue_liquidation"]
+        t.add_row(
+            "P(venue liquidation)", f"{v['p']:.2%} ± {v['se']:.2%} (95 % CI {v['ci95_low']:.2%}–{v['ci95_high']:.2%})"
+        )
     r = s["rebalances_per_path"]
     t.add_row("rebalances per path", f"{r['mean']:.2f} ± {r['se']:.2f}")
     c = s["hedging_cost_usd"]

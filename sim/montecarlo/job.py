@@ -16,7 +16,7 @@ from keeper.model.exceptions import ConfigError
 from sim.montecarlo.books import StartBook
 from sim.montecarlo.market import Market
 from sim.montecarlo.paths import SCENARIOS, PathModel, generate
-from sim.montecarlo.world import BLOCK_SECONDS, World
+from sim.montecarlo.world import BLOCK_SECONDS
 
 #: NAV / NAV₀ histogram bins per day (the fan chart and per-day quantiles): [0, 5) in steps of 0.25 % (a levered
 #: book can more than double in a month; above 5× is counted in the last bin).
@@ -106,7 +106,9 @@ class ChunkResult:
     max_drawdown: np.ndarray
     min_health_factor: np.ndarray
     first_liquidation_day: np.ndarray  # day index of the first liquidation, −1 when none
-    liquidations: np.ndarray
+    liquidations: np.ndarray  # Aave and venue liquidations
+    venue_liquidations: np.ndarray
+    option_trades: np.ndarray
     rebalances: np.ndarray
     refused: np.ndarray
     swap_cost_usd: np.ndarray
@@ -121,12 +123,12 @@ def run_chunk(job: Job, first: int, n: int) -> ChunkResult:
     out: dict[str, Any] = {
         k: np.zeros(n) for k in ("final_nav_ratio", "max_drawdown", "min_health_factor", "swap_cost_usd", "gas_usd")
     }
-    for k in ("first_liquidation_day", "liquidations", "rebalances", "refused"):
+    for k in ("first_liquidation_day", "liquidations", "venue_liquidations", "option_trades", "rebalances", "refused"):
         out[k] = np.zeros(n, dtype=np.int64)
     hist: np.ndarray = np.zeros((days + 1, NAV_BINS.size - 1), dtype=np.int64)
     p0 = np.asarray(job.book.prices_usd)
     for path in range(n):
-        row = simulate_path(job, p0, batch.price_ratio[path])
+        row = simulate_path(job, p0, batch.price_ratio[path], batch.iv_multiplier[path])
         for name, value in row.items():
             if name != "nav_by_day":
                 out[name][path] = value
@@ -135,24 +137,31 @@ def run_chunk(job: Job, first: int, n: int) -> ChunkResult:
     return ChunkResult(first=first, nav_histogram=hist, **out)
 
 
-def simulate_path(job: Job, p0: np.ndarray, ratio: np.ndarray) -> dict[str, Any]:
-    """One path (``ratio`` of shape (steps + 1, 2)): per-path outcomes and NAV / NAV₀ at each day end."""
-    world = World(job.market, job.settings, job.book.vault())
+def simulate_path(job: Job, p0: np.ndarray, ratio: np.ndarray, iv: np.ndarray | None = None) -> dict[str, Any]:
+    """One path (``ratio`` of shape (steps + 1, 2); ``iv`` the implied-vol multiplier per step, shape
+    (steps + 1,), used by a book on the venue): per-path outcomes and NAV / NAV₀ at each day end."""
+    world = job.book.world(job.market, job.settings)
     prices_path = np.empty((ratio.shape[0], 3))
     prices_path[:, 0] = p0[0]
     prices_path[:, 1:] = p0[1:] * ratio
     rows = prices_path.tolist()
-    nav0 = world.vault.nav_usd(rows[0])
+    iv_rows = np.ones(len(rows)).tolist() if iv is None else np.asarray(iv).tolist()
+    nav0 = world.nav_usd(rows[0], 0)
     peak, max_dd, min_hf = nav0, 0.0, math.inf
-    first_liq, liquidations, refused = -1, 0, 0
+    first_liq, liquidations, venue_liquidations, refused = -1, 0, 0, 0
     nav_by_day = [1.0]
     blocks_per_step = job.step_seconds // BLOCK_SECONDS
     start = world.keeper_step(rows[0], 0, 0)  # the keeper ticks at the start too, as its loop does
     rebalances, swap_cost, gas = int(start.acted), start.swap_cost_usd, start.gas_usd
+    option_trades = start.option_trades
     for t in range(1, len(rows)):
         prices, ts = rows[t], t * job.step_seconds
-        if world.liquidate(prices):
-            liquidations += 1
+        world.move_venue(prices, ts, iv_rows[t])
+        hits = int(world.liquidate(prices))
+        venue_hits = world.liquidate_venue(prices, ts)
+        if hits + venue_hits:
+            liquidations += hits + venue_hits
+            venue_liquidations += venue_hits
             if first_liq < 0:
                 first_liq = (t - 1) // job.steps_per_day
         step = world.keeper_step(prices, ts, t * blocks_per_step, rows[t - 1])
@@ -160,7 +169,8 @@ def simulate_path(job: Job, p0: np.ndarray, ratio: np.ndarray) -> dict[str, Any]
         refused += step.refused
         swap_cost += step.swap_cost_usd
         gas += step.gas_usd
-        nav = world.vault.nav_usd(prices)
+        option_trades += step.option_trades
+        nav = world.nav_usd(prices, ts)
         peak = max(peak, nav)
         max_dd = max(max_dd, (peak - nav) / peak if peak > 0 else 0.0)
         min_hf = min(min_hf, world.vault.health_factor(prices, world.lt))
@@ -172,6 +182,8 @@ def simulate_path(job: Job, p0: np.ndarray, ratio: np.ndarray) -> dict[str, Any]
         "min_health_factor": min_hf,
         "first_liquidation_day": first_liq,
         "liquidations": liquidations,
+        "venue_liquidations": venue_liquidations,
+        "option_trades": option_trades,
         "rebalances": rebalances,
         "refused": refused,
         "swap_cost_usd": swap_cost,

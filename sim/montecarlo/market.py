@@ -75,6 +75,9 @@ class Market:
     guards: Guards
     gas_price_gwei: float = 1.0
     rebalance_gas: int = 900_000
+    #: Gas one option trade adds to a rebalance (the venue's buy/sell with its account and pool margin checks:
+    #: 690-700k on the devnet's venue, README "OptionMarket" table).
+    option_trade_gas: int = 700_000
 
     @property
     def ltv(self) -> list[float]:

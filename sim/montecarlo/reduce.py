@@ -101,6 +101,8 @@ def summarise(c: ChunkResult, nav0_usd: float) -> dict[str, Any]:
         "max_drawdown": {f"q{int(q * 100):02d}": quantile(c.max_drawdown, q) for q in (0.5, 0.95, 0.99)},
         "expected_shortfall": {f"es{int(lv * 100)}": expected_shortfall(loss, lv) for lv in (0.95, 0.99)},
         "min_health_factor": {"q01": quantile(c.min_health_factor, 0.01), "q50": quantile(c.min_health_factor, 0.5)},
+        "p_venue_liquidation": probability(int((c.venue_liquidations > 0).sum()), n),
+        "option_trades_per_path": mean(c.option_trades.astype(np.float64)),
         "rebalances_per_path": mean(c.rebalances.astype(np.float64)),
         "refused_per_path": mean(c.refused.astype(np.float64)),
         "hedging_cost_usd": {

@@ -2,9 +2,12 @@
 ``sim.demo`` world, book, market driver, liquidator, ``keeper.app`` loop) and through the model world, compared
 on final NAV, liquidation outcome and action counts.
 
-The chain run opens the demo's levered-long book on a fresh devnet vault; the model starts from the positions
-the vault's lens then reports (so both start from the same book) and runs the same keeper settings. The demo's
-market driver moves both risky tokens by the path's WETH multiplier, so the model is given that path for both.
+The chain run opens one of the demo's books on a fresh devnet vault (``levered-long``, or ``short-vol``: the
+strangle on the venue); the model starts from the positions the vault's lens then reports (so both start from the
+same book; the short-vol book through ``live.read_book``, the venue's accounts, series and surfaces included) and
+runs the same keeper settings. The demo's market driver moves both risky tokens by the path's WETH multiplier, so
+the model is given that path for both; with the short-vol book the demo's vol feeder re-posts the surfaces with
+the path's implied-vol multiplier, on chain as in the model.
 """
 
 from __future__ import annotations
@@ -79,31 +82,50 @@ def chain_book(world: Any) -> StartBook:
 
 
 def model_run(
-    book: StartBook, settings: KeeperSettings, market: Market, ratio_weth: np.ndarray, days: float
+    book: StartBook,
+    settings: KeeperSettings,
+    market: Market,
+    ratio_weth: np.ndarray,
+    days: float,
+    iv: np.ndarray | None = None,
 ) -> dict[str, Any]:
     job = make_job("gbm", 1, days, book=book, market=market, settings=settings)
-    out = simulate_path(job, np.asarray(book.prices_usd), np.stack([ratio_weth, ratio_weth], axis=1))
-    out["nav0_usd"] = book.vault().nav_usd(list(book.prices_usd))
+    out = simulate_path(job, np.asarray(book.prices_usd), np.stack([ratio_weth, ratio_weth], axis=1), iv)
+    out["nav0_usd"] = book.world(market, settings).nav_usd(list(book.prices_usd), 0)
     return out
 
 
-def compare(scenario: str, seed: int, indices: list[int], hours: int, store_dir: Path) -> list[Comparison]:
+def compare(
+    scenario: str, seed: int, indices: list[int], hours: int, store_dir: Path, book: str = "levered-long"
+) -> list[Comparison]:
     """Replay paths ``indices`` of run (scenario, seed) on the devnet and in the model, one fresh vault state each."""
     from devnet.devnet import Devnet
-    from sim.demo.book import LeveredLongBook
+    from keeper.chain.rpc import RpcClient
+    from sim.demo.book import LeveredLongBook, ShortVolBook
     from sim.demo.market import ScenarioMarket
     from sim.demo.run import keeper_settings, run_scenario
     from sim.demo.world import build_world
+    from sim.montecarlo.live import read_book
     from sim.scenarios.paths import ScenarioPath
 
+    if book not in ("levered-long", "short-vol"):
+        raise ValueError(f"book={book!r}: the validation replays 'levered-long' or 'short-vol'")
     model = SCENARIOS[scenario]
     market = devnet_market()
     rows = []
     with Devnet.start() as devnet:
         world = build_world(devnet)
-        demo_book = LeveredLongBook()
+        demo_book: Any = LeveredLongBook() if book == "levered-long" else ShortVolBook()
         demo_book.open(world)
-        start_book = chain_book(world)
+        if book == "levered-long":
+            start_book = chain_book(world)
+        else:
+            client = RpcClient(devnet.url)
+            try:
+                start_book = read_book(client, world.lens_state(), world.record)
+            finally:
+                client.close()
+        poster = None if book == "levered-long" else (lambda m: demo_book.post_market(world, m))
         start = world.snapshot()
         for i in indices:
             world.revert(start)
@@ -111,13 +133,16 @@ def compare(scenario: str, seed: int, indices: list[int], hours: int, store_dir:
             store = store_dir / f"keeper-{i}.sqlite"
             store.unlink(missing_ok=True)
             settings = keeper_settings(demo_book, store, devnet.url)
-            ratio = replay(model, seed, i, hours, HOUR).price_ratio[0, :, 0]
+            drawn = replay(model, seed, i, hours, HOUR)
+            ratio = drawn.price_ratio[0, :, 0]
             ones = np.ones(hours + 1)
-            path = ScenarioPath(f"{scenario}-{seed}-{i}", HOUR, ratio, ones, ones[:-1], ones.astype(bool))
+            iv = drawn.iv_multiplier[0] if poster is not None else ones
+            path = ScenarioPath(f"{scenario}-{seed}-{i}", HOUR, ratio, iv, ones[:-1], ones.astype(bool))
             t0 = time.perf_counter()
-            m = model_run(start_book, settings, market, ratio, hours / 24)
+            m = model_run(start_book, settings, market, ratio, hours / 24, iv)
             try:
-                chain = run_scenario(world, ScenarioMarket(world, path, 1), demo_book, settings, hedged=True)
+                driven = ScenarioMarket(world, path, 1, vol_poster=poster)
+                chain = run_scenario(world, driven, demo_book, settings, hedged=True)
             except Exception as err:  # a replay the demo's machinery cannot finish is a row, not a crash
                 message = str(err.args[0] if err.args else err).splitlines()[0][:80]
                 rows.append(

@@ -11,17 +11,26 @@ checked against the plan's minimum and the vault's per-swap slippage at the orac
 guards (HF floor when in debt, NAV drop, period turnover and loss budgets). A refused batch changes nothing; as in
 ``keeper.app.loop`` the most urgent rule's actions are then tried alone.
 
+With a venue (``World(..., venue=VenueModel)``, the short-vol book) the step also re-posts the vol surfaces
+(ATM × the path's implied-vol multiplier), fixes and cashes expired series, runs the demo's venue liquidator after
+Aave's, gives the policy the option book as ``keeper.app.assess_options.options_view`` builds it from a lens read
+(the venue's own formulas), and executes ``MarginDeposit`` / ``OptionTrade`` / ``VenueAccountOpen`` as the venue and
+the vault's adapter post-check do (``sim.montecarlo.venue``). NAV includes venue equity (the adapter's ``valueE8``).
+
 Not modelled here (stated, not hidden): interest accrual on Aave balances and the vault's fees (a few bp over 30
-days at the devnet's utilisation), the option venue's book (the short-vol book), oracle staleness (every step
-posts fresh rounds).
+days at the devnet's utilisation), oracle staleness (every step posts fresh rounds).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
 
 from keeper.app.assess import VaultAssessor
+from keeper.app.assess_options import options_view
 from keeper.config import KeeperSettings
 from keeper.model import (
     AaveBorrow,
@@ -30,11 +39,15 @@ from keeper.model import (
     AaveWithdraw,
     Action,
     BookView,
+    MarginDeposit,
+    OptionTrade,
     Swap,
     UnderlyingView,
+    VenueAccountOpen,
 )
 from keeper.policy import decide
 from sim.montecarlo.market import CLOSE_FACTOR_HF_THRESHOLD, DEFAULT_CLOSE_FACTOR, SYMBOLS, Market
+from sim.montecarlo.venue import VenueModel, VenueRefusedError, VenueState
 
 INDEX = {s: i for i, s in enumerate(SYMBOLS)}
 BLOCK_SECONDS = 12
@@ -55,9 +68,16 @@ class VaultModel:
     period_nav_usd: float = 0.0
     period_turnover_usd: float = 0.0
     period_loss_usd: float = 0.0
+    venue: VenueState | None = None  # the vault's venue accounts (None: no option book)
 
     def copy(self) -> VaultModel:
-        return replace(self, wallet=list(self.wallet), collateral=list(self.collateral), debt=list(self.debt))
+        return replace(
+            self,
+            wallet=list(self.wallet),
+            collateral=list(self.collateral),
+            debt=list(self.debt),
+            venue=self.venue.copy() if self.venue is not None else None,
+        )
 
     def nav_usd(self, prices: list[float]) -> float:
         return sum((w + c - d) * p for w, c, d, p in zip(self.wallet, self.collateral, self.debt, prices, strict=True))
@@ -78,6 +98,7 @@ class VaultModel:
 class StepOutcome:
     liquidated: bool = False
     acted: bool = False
+    option_trades: int = 0
     refused: bool = False
     swap_cost_usd: float = 0.0
     gas_usd: float = 0.0
@@ -87,8 +108,20 @@ class StepOutcome:
 class World:
     """One path's vault, market and keeper memory (the assessor's EWMA state and the cooldown blocks)."""
 
-    def __init__(self, market: Market, settings: KeeperSettings, vault: VaultModel, start_s: int = 0) -> None:
+    def __init__(
+        self,
+        market: Market,
+        settings: KeeperSettings,
+        vault: VaultModel,
+        start_s: int = 0,
+        venue: VenueModel | None = None,
+        clock0_s: int = 0,
+    ) -> None:
         self.market = market
+        self.venue = venue
+        self.clock0_s = clock0_s  # the venue's unix time at the path's t = 0 (its expiries are unix seconds)
+        if venue is not None and vault.venue is None:
+            vault.venue = VenueState()
         self.settings = settings
         self.vault = vault
         self.assessor = VaultAssessor(settings, {"tokens": {s: {"address": s} for s in SYMBOLS}})
@@ -97,7 +130,46 @@ class World:
         self.ltv = market.ltv
         vault.period_start_s = start_s
 
-    # --- the liquidator -------------------------------------------------------------------------------
+    # --- the market ------------------------------------------------------------------------------------
+
+    def venue_state(self, prices: list[float], timestamp_s: int) -> Any:
+        """The venue's ``MarketState`` now (spot at the oracle, the surfaces as last posted)."""
+        assert self.venue is not None
+        return self.venue.state(self.clock0_s + timestamp_s, {s: prices[i] for i, s in enumerate(SYMBOLS)})
+
+    def move_venue(self, prices: list[float], timestamp_s: int, iv_multiplier: float) -> None:
+        """The vol feeder re-posts the surfaces; expired series are fixed at this step's oracle and cashed."""
+        if self.venue is None or self.vault.venue is None:
+            return
+        self.venue.post(self.clock0_s + timestamp_s, iv_multiplier)
+        self.venue.settle(self.vault.venue, self.venue_state(prices, timestamp_s))
+
+    def nav_usd(self, prices: list[float], timestamp_s: int) -> float:
+        """The vault's gross NAV: tokens + Aave net + venue equity (collateral + marks)."""
+        nav = self.vault.nav_usd(prices)
+        if self.venue is not None and self.vault.venue is not None:
+            nav += self.venue.equity_usd(self.vault.venue, self.venue_state(prices, timestamp_s))
+        return nav
+
+    def venue_margin_ratio(self, prices: list[float], timestamp_s: int) -> float:
+        """The tightest venue account's equity / MM (inf without a requirement)."""
+        if self.venue is None or self.vault.venue is None:
+            return math.inf
+        state = self.venue_state(prices, timestamp_s)
+        ratios = [
+            m.equity_usd / m.maintenance_usd
+            for m in (self.venue.margin(a, self.vault.venue, state) for a in self.vault.venue.accounts.values())
+            if m.maintenance_usd > 0
+        ]
+        return min(ratios, default=math.inf)
+
+    # --- the liquidators ------------------------------------------------------------------------------
+
+    def liquidate_venue(self, prices: list[float], timestamp_s: int) -> int:
+        """The demo's venue liquidator (after Aave's); returns the venue liquidations made."""
+        if self.venue is None or self.vault.venue is None:
+            return 0
+        return self.venue.liquidate_all(self.vault.venue, self.venue_state(prices, timestamp_s))
 
     def liquidate(self, prices: list[float]) -> bool:
         """One Aave ``liquidationCall`` if HF < 1: largest debt, largest collateral, debtToCover = max."""
@@ -123,16 +195,24 @@ class World:
     # --- the keeper ---------------------------------------------------------------------------------
 
     def book(self, prices: list[float], timestamp_s: int, block: int) -> BookView:
-        """The ``BookView`` ``keeper.app.assess`` builds from a lens read of this state (no option book)."""
+        """The ``BookView`` ``keeper.app.assess`` builds from a lens read of this state; the option book through
+        the assessor's own ``options_view`` on the venue's lens state."""
         v, s = self.vault, self.settings
+        options = None
+        if self.venue is not None and v.venue is not None and v.venue.accounts:
+            state = self.venue_state(prices, timestamp_s)
+            lens = self.venue.lens(v.venue, state, {sym: sym.lower() for sym in SYMBOLS})
+            symbol_of = {sym.lower(): sym for sym in SYMBOLS}
+            options = options_view((lens,), state.now_s, symbol_of, SYMBOLS[1:], np.asarray(prices[1:]))
+        g = options.greeks if options is not None else None
         underlyings = tuple(
             UnderlyingView(
                 symbol=SYMBOLS[j],
                 spot_usd=prices[j],
                 sigma_annual=self.assessor._sigma(SYMBOLS[j], timestamp_s, prices[j]),
-                net_delta_units=v.wallet[j] + v.collateral[j] - v.debt[j],
-                net_gamma_units_per_usd=0.0,
-                net_vega_usd_per_vol_pt=0.0,
+                net_delta_units=v.wallet[j] + v.collateral[j] - v.debt[j] + (float(g.delta_units[j - 1]) if g else 0.0),
+                net_gamma_units_per_usd=float(g.gamma_units_per_usd[j - 1]) if g else 0.0,
+                net_vega_usd_per_vol_pt=float(g.vega_usd_per_vol_pt[j - 1]) if g else 0.0,
                 held_units=v.wallet[j],
                 debt_units=v.debt[j],
                 collateral_units=v.collateral[j],
@@ -154,8 +234,11 @@ class World:
             usdc_liquidation_threshold=self.lt[0],
             health_factor=v.health_factor(prices, self.lt),
             usdc_collateral_units=v.collateral[0],
-            venue_collateral_usd=0.0,
-            venue_maintenance_margin_usd=0.0,
+            venue_collateral_usd=options.equity_usd if options is not None else 0.0,
+            venue_maintenance_margin_usd=options.maintenance_usd if options is not None else 0.0,
+            options=options.shorts if options is not None else (),
+            venue_accounts=options.accounts if options is not None else (),
+            venue_tradeable=not options.stale if options is not None else True,
             usdc_debt_units=v.debt[0],
             aave_borrow_capacity_usd=v.borrow_capacity_usd(prices, self.ltv),
             usdc_ltv=self.ltv[0],
@@ -186,7 +269,9 @@ class World:
             if cost is None:
                 return out
         out.acted, out.swap_cost_usd = True, cost
-        out.gas_usd = self.market.rebalance_gas * self.market.gas_price_gwei * 1e-9 * prices[1]
+        out.option_trades = sum(isinstance(a, OptionTrade) for a in plan.actions)
+        gas = self.market.rebalance_gas + out.option_trades * self.market.option_trade_gas
+        out.gas_usd = gas * self.market.gas_price_gwei * 1e-9 * prices[1]
         for d in plan.decisions:
             if d.acted:
                 self.last_action_block[d.rule] = block
@@ -212,17 +297,26 @@ class World:
         v, g = self.vault, self.market.guards
         if timestamp_s >= v.period_start_s + g.period_seconds:
             v.period_start_s, v.period_turnover_usd, v.period_loss_usd = timestamp_s, 0.0, 0.0
-            v.period_nav_usd = v.nav_usd(prices)
+            v.period_nav_usd = self.nav_usd(prices, timestamp_s)
         trial = v.copy()
-        nav_before = v.nav_usd(prices)
+        nav_before = self.nav_usd(prices, timestamp_s)
         pool_prices = {s: prices[INDEX[s]] for s in self.market.pools}
         turnover = 0.0
+        on_venue = False
         try:
             for action in actions:
-                turnover += self._apply(trial, action, prices, pool_prices)
-        except BatchRefusedError:
+                if isinstance(action, MarginDeposit | OptionTrade | VenueAccountOpen):
+                    on_venue = True
+                    turnover += self._venue_action(trial, action, prices, timestamp_s)
+                else:
+                    turnover += self._apply(trial, action, prices, pool_prices)
+        except (BatchRefusedError, VenueRefusedError):
             return None
-        nav_after = trial.nav_usd(prices)
+        if self._venue_below_floor(trial, prices, timestamp_s) if on_venue else False:
+            return None
+        self.vault, kept = trial, self.vault
+        nav_after = self.nav_usd(prices, timestamp_s)
+        self.vault = kept
         loss = max(0.0, nav_before - nav_after)
         if trial.health_factor(prices, self.lt) < g.health_factor_floor:
             return None
@@ -236,6 +330,29 @@ class World:
         trial.period_loss_usd += loss
         self.vault = trial
         return nav_before - nav_after
+
+    def _venue_below_floor(self, s: VaultModel, prices: list[float], timestamp_s: int) -> bool:
+        """The adapter's post-check on a batch that traded on the venue (``checkVenueMargins``)."""
+        if self.venue is None or s.venue is None:
+            return False
+        return self.venue.below_floor(s.venue, self.venue_state(prices, timestamp_s)) is not None
+
+    def _venue_action(self, s: VaultModel, action: Action, prices: list[float], timestamp_s: int) -> float:
+        """A venue action on ``s`` through the vault's adapter; returns the turnover the vault counts (the USD that
+        left or entered the wallet: a margin deposit; a trade settles in the venue account, not the wallet)."""
+        if self.venue is None or s.venue is None:
+            raise BatchRefusedError(f"{action.kind}: no option venue in this model world")
+        if isinstance(action, VenueAccountOpen):
+            self.venue.open_account(s.venue)
+            return 0.0
+        if isinstance(action, MarginDeposit):
+            _spend(s, 0, action.amount_usdc)
+            self.venue.deposit(s.venue, action.account_id, action.amount_usdc)
+            return action.amount_usdc * prices[0]
+        assert isinstance(action, OptionTrade)
+        state = self.venue_state(prices, timestamp_s)
+        self.venue.trade(s.venue, action.account_id, action.series_id, action.size, action.max_cost_usd, state)
+        return 0.0
 
     def _apply(self, s: VaultModel, action: Action, prices: list[float], pool_prices: dict[str, float]) -> float:
         """One action on ``s``; returns the USD turnover it counts (swaps only). Raises ``BatchRefusedError``."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from keeper.cli import app
@@ -36,3 +37,17 @@ def test_montecarlo__zero_paths__exit_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["risk", "montecarlo", "--paths", "0", "--out", str(tmp_path)])
     assert result.exit_code == 2
     assert "paths=0 must be a positive number" in result.output
+
+
+def test_montecarlo__short_vol_book__venue_figures_in_the_summary(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app,
+        ["risk", "montecarlo", "--book", "short-vol", "--scenario", "crash", "--paths", "4", "--days", "1",
+         "--workers", "0", "--out", str(tmp_path)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "P(venue liquidation)" in result.output
+    summary = json.loads((tmp_path / "summary.json").read_text())["montecarlo"]
+    assert summary["book"] == "short-vol"
+    assert 0 <= summary["p_venue_liquidation"]["p"] <= summary["p_liquidation"]["p"]
+    assert summary["nav0_usd"] == pytest.approx(3_000_000, rel=0.01)  # venue equity counted in NAV
