@@ -28,6 +28,7 @@ from keeper.app.assess_tail import (
     wing_candidates,
 )
 from keeper.app.loop import Assessment, Snapshot
+from keeper.app.settlement import unsettled_expiries
 from keeper.config import KeeperSettings
 from keeper.model import BookView, TailCandidate, TailInputs, UnderlyingView
 from keeper.policy.hedging import gamma_usd_per_pct
@@ -207,6 +208,11 @@ class VaultAssessor:
             risk[f"oracle_age_seconds:{symbol}"] = float(age)
             if t.price_e8 <= 0 or age > heartbeat:
                 blockers.append(f"oracle {symbol} stale: {age} s old > heartbeat {heartbeat} s")
+        for d in unsettled_expiries(state):  # the settlement job could not fix it yet (no feed round after expiry)
+            blockers.append(
+                f"venue expiry {d.expiry_s} of underlying {d.underlying_id} held but not settled: the venue's margin "
+                "check reverts (ExpiryNotSettled) until settleExpiry fixes its price"
+            )
         return tuple(blockers)
 
     def _risk(

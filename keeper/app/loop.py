@@ -140,6 +140,7 @@ class Keeper:
         dry_run: bool = False,
         clock: Callable[[], float] = time.time,
         jobs: list[Callable[[Snapshot], list[str]]] | None = None,
+        pre_jobs: list[Callable[[Snapshot], list[str]]] | None = None,
         router: Callable[[Plan, BookView], Plan] | None = None,
     ) -> None:
         self.settings = settings
@@ -151,6 +152,9 @@ class Keeper:
         self.consecutive_failures = 0
         self.router = router  # where the plan's swaps trade (keeper.app.routing), before it is recorded
         self.jobs = jobs or []  # after each recorded tick (e.g. venue settlement); a failing job never stops the loop
+        # Before the tick decides, on its snapshot (e.g. fixing an expired series' price, without which the vault
+        # refuses every rebalance); when one acts, the tick re-reads the chain and plans on the block after it.
+        self.pre_jobs = pre_jobs or []
         self._action_blocks: dict[str, int] | None = None
         self._last_hedge_at: float | None = None
 
@@ -248,6 +252,9 @@ class Keeper:
             )
             self.metrics.rpc_errors.labels(kind="head_went_back").inc()
             self.executor.resync()
+        early = [] if self.dry_run else self._run_jobs(self.pre_jobs, snapshot)
+        if early:
+            snapshot = self.reader.read()
         assessment = self.assessor.assess(snapshot)
         book = replace(assessment.book, last_action_block=dict(self._last_action_blocks()))
         plan = decide(book, self.settings.policy)
@@ -262,7 +269,7 @@ class Keeper:
             log.warning(
                 "tail budget cannot be met: %s", next(d.reason for d in plan.decisions if d.rule == "tail_budget")
             )
-        result = TickResult(snapshot.block_number, "no action", plan, risk=assessment.risk)
+        result = TickResult(snapshot.block_number, "no action", plan, risk=assessment.risk, notes=early)
         if plan.empty:
             pass
         elif assessment.blockers:
@@ -304,15 +311,20 @@ class Keeper:
         self.metrics.nav_usd.set(assessment.nav_usd)
         self.metrics.share_price.set(assessment.share_price)
         if not self.dry_run:
-            for job in self.jobs:
-                try:
-                    result.notes += job(snapshot)
-                except HedgevaultError as err:
-                    self.metrics.alerts.labels(kind="job_failed").inc()
-                    log.error("keeper job failed (retried next block): %s", err)
+            result.notes += self._run_jobs(self.jobs, snapshot)
         if self._last_hedge_at is not None:
             self.metrics.seconds_since_hedge.set(self._clock() - self._last_hedge_at)
         return result
+
+    def _run_jobs(self, jobs: list[Callable[[Snapshot], list[str]]], snapshot: Snapshot) -> list[str]:
+        notes: list[str] = []
+        for job in jobs:
+            try:
+                notes += job(snapshot)
+            except HedgevaultError as err:
+                self.metrics.alerts.labels(kind="job_failed").inc()
+                log.error("keeper job failed (retried next block): %s", err)
+        return notes
 
     # --- memory of past actions ---
 

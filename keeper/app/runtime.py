@@ -188,14 +188,24 @@ class KeeperRuntime:
             stuck_after_s=settings.tx.stuck_after_s,
             max_replacements=settings.tx.max_replacements,
         )
-        jobs = []
+        jobs, pre_jobs = [], []
         if txm is not None and "OptionMarketAdapter" in vault:
             settler = Settler(client, txm, timeout_s=settings.tx.receipt_timeout_s)
+            pre_jobs.append(lambda snapshot: settler.settle_expiries(snapshot.data[0]))  # before the plan
             jobs.append(lambda snapshot: settler.run(snapshot.data[0]))
         execution = settings.execution
         router = PlanRouter(client, record, settings, store) if execution.routing or execution.slicing else None
         keeper = Keeper(
-            settings, reader, assessor, executor, store, metrics, dry_run=dry_run or read_only, jobs=jobs, router=router
+            settings,
+            reader,
+            assessor,
+            executor,
+            store,
+            metrics,
+            dry_run=dry_run or read_only,
+            jobs=jobs,
+            pre_jobs=pre_jobs,
+            router=router,
         )
         return cls(settings, record, client, txm, store, metrics, keeper, chain_id, fork_url)
 

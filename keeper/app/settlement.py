@@ -1,10 +1,14 @@
 """Settlement, the venue's keeper job: after an expiry the vault holds, fix its settlement price (anyone may,
 once, from the feed's first round at or after expiry) and cash the vault's accounts holding it.
 
-Until both happen the venue refuses trades and withdrawals of those accounts (``ExpiryNotSettled``), so the keeper
-does it as soon as the lens shows an expired position. Both are plain venue calls signed by the keeper (no vault
-rebalance: settlement moves value only between an account and the venue's pool). Each is simulated before it is
-signed; a failure is logged and retried next block, never fatal to the loop.
+Until the price is fixed the venue values an expired position strictly (``ExpiryNotSettled``): it refuses the
+account's trades and withdrawals, and ``marginOf`` reverts, so the vault's venue-margin post-check refuses *every*
+rebalance of a vault holding one. The keeper therefore fixes due prices first, before it decides the tick's plan
+(:meth:`Settler.settle_expiries`, a job the loop runs ahead of the plan), and cashes the accounts after the tick
+(:meth:`Settler.run`). Both are plain venue calls signed by the keeper (no vault rebalance: settlement moves value
+only between an account and the venue's pool). Each is simulated before it is signed; a failure is logged and
+retried next block, never fatal to the loop (the assessor then blocks the tick's rebalance, which the vault would
+refuse anyway: :func:`unsettled_expiries`).
 """
 
 from __future__ import annotations
@@ -33,6 +37,17 @@ class Due:
     expiry_s: int
 
 
+def unsettled_expiries(state: VaultState) -> list[Due]:
+    """Expiries the vault holds a position in whose settlement price is not fixed yet (expired, size ≠ 0)."""
+    due: set[Due] = set()
+    for venue in state.options:
+        p = venue.positions
+        expired = (p.expiry_s <= state.block_timestamp) & (p.size != 0) & (p.settlement_usd == 0)
+        for i in expired.nonzero()[0]:
+            due.add(Due(venue.market, int(p.underlying_id[i]), int(p.expiry_s[i])))
+    return sorted(due, key=lambda d: (d.expiry_s, d.underlying_id))
+
+
 class Settler:
     """Fixes settlement prices and cashes accounts for the vault's expired venue positions."""
 
@@ -41,35 +56,39 @@ class Settler:
 
     def due(self, state: VaultState) -> tuple[list[Due], list[tuple[str, int]]]:
         """Expiries to settle (expired, held, price not fixed) and accounts to cash (holding a settled expiry)."""
-        expiries: set[Due] = set()
         accounts: set[tuple[str, int]] = set()
         for venue in state.options:
             p = venue.positions
-            expired = (p.expiry_s <= state.block_timestamp) & (p.size != 0)
-            for i in expired.nonzero()[0]:
-                if p.settlement_usd[i] == 0:
-                    expiries.add(Due(venue.market, int(p.underlying_id[i]), int(p.expiry_s[i])))
-                else:
-                    accounts.add((venue.market, int(p.account_id[i])))
-        return sorted(expiries, key=lambda d: (d.expiry_s, d.underlying_id)), sorted(accounts)
+            settled = (p.expiry_s <= state.block_timestamp) & (p.size != 0) & (p.settlement_usd != 0)
+            for i in settled.nonzero()[0]:
+                accounts.add((venue.market, int(p.account_id[i])))
+        return unsettled_expiries(state), sorted(accounts)
 
-    def run(self, state: VaultState) -> list[str]:
-        """Settle what is due; returns what was done (or why not), one line each."""
+    def settle_expiries(self, state: VaultState) -> list[str]:
+        """Fix the settlement price of every expiry the vault holds that is due; returns what was done (or why not).
+        Run before the tick decides: until the price is fixed the vault refuses every rebalance."""
         if self.txm is None or not state.options:
             return []
-        expiries, accounts = self.due(state)
         notes: list[str] = []
-        for d in expiries:
+        for d in unsettled_expiries(state):
             try:
                 round_id = self.settlement_round(d)
                 self._send(d.market, "settleExpiry", [d.underlying_id, d.expiry_s, round_id])
                 notes.append(f"settled expiry {d.expiry_s} of underlying {d.underlying_id} (round {round_id})")
             except HedgevaultError as err:
                 notes.append(f"settling expiry {d.expiry_s} of underlying {d.underlying_id} failed: {err}")
+        for note in notes:
+            log.info("settlement: %s", note)
+        return notes
+
+    def run(self, state: VaultState) -> list[str]:
+        """Settle what is due; returns what was done (or why not), one line each."""
+        if self.txm is None or not state.options:
+            return []
+        expiries, accounts = self.due(state)
         if expiries:
-            for note in notes:
-                log.info("settlement: %s", note)
-            return notes  # the accounts are cashed next block, from a lens that shows the fixed prices
+            return self.settle_expiries(state)  # the accounts are cashed next block, from a lens with the prices
+        notes: list[str] = []
         for market, account in accounts:
             try:
                 self._send(market, "settleAccount", [account])

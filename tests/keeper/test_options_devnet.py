@@ -11,6 +11,7 @@ import pytest
 
 from adapters.option_market import OptionMarket
 from adapters.vault_lens import decode_snapshot, snapshot_calldata
+from devnet.venue import VenueConfig, post_surfaces
 from devnet.venue_reads import market_at
 from keeper.chain.anvil import rpc
 from keeper.model import MarginDeposit, OptionTrade, VenueAccountOpen
@@ -158,7 +159,8 @@ def test_settlement__vault_holds_an_expired_series__keeper_fixes_the_price_then_
     stack: Stack, tmp_path: Path
 ) -> None:
     """Until the expiry's price is fixed and the account cashed, the venue refuses the account's trades and
-    withdrawals: the keeper's settlement job does both as soon as the lens shows the expired position."""
+    withdrawals: the keeper fixes the price before it plans and cashes the account after, in the first tick that
+    shows the expired position."""
     market = market_at(stack.w3, stack.devnet.record["venue"]["OptionMarket"])
     account = market.functions.accountCount().call() + 1
     weekly_put = series(stack, "WETH", 3000.0, False, expiry_index=0)
@@ -179,9 +181,46 @@ def test_settlement__vault_holds_an_expired_series__keeper_fixes_the_price_then_
     first = runtime.keeper.tick()
     assert any(n.startswith(f"settled expiry {expiry}") for n in first.notes), first.notes
     assert market.functions.settlementPrice(0, expiry).call() == 2900 * 10**18
+    assert f"cashed the settled positions of venue account {account}" in first.notes
     stack.driver.mine()
-    second = runtime.keeper.tick()
-    assert f"cashed the settled positions of venue account {account}" in second.notes
+    assert runtime.keeper.tick().notes == []  # nothing left to settle
     collateral, series_ids, _, _ = market.functions.holdingsOf(account).call()
     assert series_ids == []
     assert collateral == collateral_before - 10 * 100 * 10**6  # short 10 puts, 100 USDC in the money each
+
+
+def test_tick__expired_unsettled_series_and_protection_due__price_fixed_first_then_bought_in_the_same_tick(
+    stack: Stack, tmp_path: Path
+) -> None:
+    """An expired series whose settlement price is not fixed makes the venue refuse the account's trades
+    (ExpiryNotSettled, inside the vault's AdapterCallFailed): the keeper fixes the price before it plans
+    (settleExpiry is permissionless), so the tail rule's protection is mined in the same tick. (Before: the plan was
+    rejected in simulation and the price fixed only after the tick.)"""
+    market = market_at(stack.w3, stack.devnet.record["venue"]["OptionMarket"])
+    account = market.functions.accountCount().call() + 1
+    put = series(stack, "WETH", 2700.0, False)  # monthly: its downside tail is over budget, the vault holds no WETH
+    weekly_put = series(stack, "WETH", 3000.0, False, expiry_index=0)
+    put_proceeds_m = market.functions.quoteSell(put, 400 * 10**18).call()[0] / 1e6
+    put_proceeds = market.functions.quoteSell(weekly_put, 10 * 10**18).call()[0] / 1e6
+    keeper_rebalance(
+        stack,
+        VenueAccountOpen(),
+        MarginDeposit(1_000_000.0, account),
+        OptionTrade(put, -400.0, -put_proceeds_m * 0.99, account),
+        OptionTrade(weekly_put, -10.0, -put_proceeds * 0.99, account),
+    )
+    expiry = stack.devnet.record["venue"]["expiries"][0]
+    stack.driver.advance(expiry - stack.driver.latest_timestamp() + 600)
+    stack.refresh_oracles()  # the feed's first round after expiry
+    post_surfaces(stack.w3, stack.devnet.record["venue"], VenueConfig())  # the live expiries' surfaces are fresh
+    assert market.functions.settlementPrice(0, expiry).call() == 0
+    policy = {"delta_band_min_usd": 50_000_000.0, "tail": {"enabled": True, "tail_budget_pct": 5.0}}
+    runtime = runtime_for(stack, settings_for(stack, tmp_path, policy=policy))
+    tick = runtime.keeper.tick()
+    assert tick.notes[0].startswith(f"settled expiry {expiry}"), tick.notes
+    assert tick.outcome == "rebalance mined", tick.outcome
+    assert tick.plan is not None
+    assert any(isinstance(a, OptionTrade) and a.size > 0 for a in tick.plan.actions)  # protection on the venue
+    assert tick.plan.tail is not None
+    assert tick.plan.tail.worst_loss_usd > tick.plan.tail.budget_usd
+    assert f"cashed the settled positions of venue account {account}" in tick.notes  # after the plan, same tick
