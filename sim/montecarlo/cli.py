@@ -14,7 +14,7 @@ from keeper.model.exceptions import HedgevaultError
 
 app = typer.Typer(help="Risk tooling that runs from the source checkout (Monte Carlo).", no_args_is_help=True)
 console = Console()
-BOOKS = ("levered-long", "short-vol")
+BOOKS = ("live", "levered-long", "short-vol")
 
 
 @app.command()
@@ -22,9 +22,10 @@ def montecarlo(
     paths: int = typer.Option(1_000, help="number of paths"),
     days: float = typer.Option(30.0, help="horizon in days"),
     scenario: str = typer.Option("gbm", help="path model: gbm | garch | merton | regime | gaps"),
-    book: str = typer.Option(
-        "levered-long",
-        help="starting book, opened in the model as the demo opens it: levered-long (Aave) | short-vol (venue)",
+    book: str | None = typer.Option(
+        None,
+        help="starting book: live (the vault -c points at, read through its lens; the default with -c) | "
+        "levered-long (Aave; the default without -c) | short-vol (venue): the demo's, opened in the model",
     ),
     config: Annotated[
         Path | None, typer.Option("-c", "--config", help="keeper.toml: run with this keeper's policy settings")
@@ -48,11 +49,23 @@ def montecarlo(
     from sim.montecarlo.report import write_outputs
 
     try:
+        book = book or ("live" if config is not None else "levered-long")
         if book not in BOOKS:
             raise typer.BadParameter(f"{book!r}: choose one of {', '.join(BOOKS)}", param_hint="--book")
+        if book == "live" and config is None:
+            raise typer.BadParameter(
+                "the live book needs the vault's keeper.toml: pass -c keeper.toml", param_hint="--book"
+            )
         base = _settings(config)
-        market = devnet_market(gas_price_gwei=gas_price_gwei, rebalance_gas=base.loop.rebalance_gas)
-        start = levered_long(market, base) if book == "levered-long" else short_vol(market, base)
+        if book == "live":
+            from sim.montecarlo.live import live_start
+
+            live = live_start(base, gas_price_gwei)
+            market, start = live.market, live.book
+            console.print(f"start: the live vault at block {live.block_number} ({start.description})")
+        else:
+            market = devnet_market(gas_price_gwei=gas_price_gwei, rebalance_gas=base.loop.rebalance_gas)
+            start = levered_long(market, base) if book == "levered-long" else short_vol(market, base)
         job = make_job(
             scenario,
             paths,

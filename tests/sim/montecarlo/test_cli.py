@@ -51,3 +51,9 @@ def test_montecarlo__short_vol_book__venue_figures_in_the_summary(tmp_path: Path
     assert summary["book"] == "short-vol"
     assert 0 <= summary["p_venue_liquidation"]["p"] <= summary["p_liquidation"]["p"]
     assert summary["nav0_usd"] == pytest.approx(3_000_000, rel=0.01)  # venue equity counted in NAV
+
+
+def test_montecarlo__live_book_without_config__exit_2_names_the_fix(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["risk", "montecarlo", "--book", "live", "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "the live book needs the vault's keeper.toml" in result.output
