@@ -35,6 +35,10 @@ def montecarlo(
     workers: int | None = typer.Option(None, help="LocalCluster workers (default: one per core; 0: in-process)"),
     scheduler: str | None = typer.Option(None, help="a running Dask scheduler, e.g. tcp://HOST:8786"),
     memory_mb: float = typer.Option(1_024.0, help="MB of path arrays a worker may hold"),
+    calibrate: bool = typer.Option(
+        True, help="with the live book: fit the scenario's vols and WETH/WBTC correlation on the keeper's store"
+    ),
+    history_ticks: int = typer.Option(20_000, help="recorded keeper ticks read for the calibration (newest)"),
     gas_price_gwei: float = typer.Option(1.0, help="gas price the keeper's rebalances are costed at"),
     out: Annotated[Path, typer.Option(help="directory for montecarlo.html, PNGs, summary.json, .prom")] = Path(
         "report/montecarlo"
@@ -57,12 +61,28 @@ def montecarlo(
                 "the live book needs the vault's keeper.toml: pass -c keeper.toml", param_hint="--book"
             )
         base = _settings(config)
+        path_model: Any = None
+        calibration: dict[str, Any] | None = None
         if book == "live":
             from sim.montecarlo.live import live_start
 
-            live = live_start(base, gas_price_gwei)
+            live = live_start(base, gas_price_gwei, history_ticks)
             market, start = live.market, live.book
             console.print(f"start: the live vault at block {live.block_number} ({start.description})")
+            from sim.montecarlo.paths import SCENARIOS
+
+            if calibrate and scenario in SCENARIOS:  # an unknown scenario is refused by make_job below
+                from sim.montecarlo.calibrate import calibrate as fit
+
+                fitted = fit(SCENARIOS[scenario], live.history, days, ewma_decay=base.loop.ewma_decay)
+                path_model, calibration = fitted.model, fitted.summary()
+                v = fitted.sigma_annual
+                console.print(
+                    f"calibrated on {len(live.history):,} recorded ticks: vol WETH {v[0]:.1%} ({fitted.methods[0]}), "
+                    f"WBTC {v[1]:.1%} ({fitted.methods[1]}), correlation {fitted.correlation:.2f}"
+                )
+                for note in fitted.notes:
+                    console.print(f"  [yellow]{note}[/yellow]")
         else:
             market = devnet_market(gas_price_gwei=gas_price_gwei, rebalance_gas=base.loop.rebalance_gas)
             start = levered_long(market, base) if book == "levered-long" else short_vol(market, base)
@@ -76,6 +96,7 @@ def montecarlo(
             seed=seed,
             step_minutes=step_minutes,
             memory_mb=memory_mb,
+            path_model=path_model,
         )
         with Progress(
             TextColumn("[bold]paths"),
@@ -105,6 +126,7 @@ def montecarlo(
             "seconds": result.seconds,
         },
         **summarise(result.result, nav0),
+        **({"calibration": calibration} if calibration is not None else {}),
     }
     files = write_outputs(out, result.result, summary)
     _print(summary)

@@ -37,10 +37,11 @@ class Job:
     market: Market
     settings: KeeperSettings
     memory_mb: float = 1_024.0
+    path_model: PathModel | None = None  # the scenario calibrated (``calibrate``); None: ``SCENARIOS[scenario]``
 
     @property
     def model(self) -> PathModel:
-        return SCENARIOS[self.scenario]
+        return self.path_model if self.path_model is not None else SCENARIOS[self.scenario]
 
     @property
     def steps(self) -> int:
@@ -62,6 +63,7 @@ def make_job(
     seed: int = 16,
     step_minutes: float = 60.0,
     memory_mb: float = 1_024.0,
+    path_model: PathModel | None = None,
 ) -> Job:
     """A validated job; a bad input raises ``ConfigError`` naming the field, the value and the fix."""
     if scenario not in SCENARIOS:
@@ -79,7 +81,7 @@ def make_job(
         )
     if memory_mb <= 0:
         raise ConfigError(f"memory_mb={memory_mb} must be positive (MB of path arrays per worker)")
-    job = Job(scenario, paths, days, seed, step_seconds, book, market, settings, memory_mb)
+    job = Job(scenario, paths, days, seed, step_seconds, book, market, settings, memory_mb, path_model)
     if job.steps % job.steps_per_day:
         raise ConfigError(f"days={days} must be a whole number of keeper steps of {step_minutes} min")
     per_path_mb = job.steps * BYTES_PER_PATH_STEP / 2**20
