@@ -189,6 +189,9 @@ class PolicyConfig(_Section):
     delta_band_min_usd: float = Field(5_000.0, ge=0, description="floor of the no-trade band, |net delta| USD")
     risk_aversion: float = Field(1e-6, gt=0, le=1.0, description="Whalley–Wilmott λ, per USD")
     hedge_cost_bps: float = Field(10.0, ge=0, le=500, description="expected swap cost (fee + slippage)")
+    delta_via_venue: bool = Field(
+        False, description="hedge delta with listed venue options when their all-in cost beats spot's"
+    )
     delta_risk_budget_usd: float = Field(
         25_000.0, gt=0, description="max 1-sigma loss over the vol horizon tolerated from residual delta"
     )

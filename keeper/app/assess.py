@@ -74,6 +74,7 @@ class VaultAssessor:
     def assess(self, snapshot: Snapshot) -> Assessment:
         state, gas_price = snapshot.data[:2]
         listed = snapshot.data[2] if len(snapshot.data) > 2 else {}
+        rates = snapshot.data[3] if len(snapshot.data) > 3 else {}
         assert isinstance(state, VaultState)
         self._ticks += 1
         aave = AaveV3.positions(state, self.symbols, self.stable)
@@ -125,12 +126,15 @@ class VaultAssessor:
             usdc_ltv=state.asset.ltv_bps / 1e4,
             gas_cost_usd=self.settings.loop.rebalance_gas * gas_price / 1e18 * eth_price,
             horizon_years=self.settings.loop.vol_horizon_days / 365,
+            aave_borrow_apr=dict(rates.get("borrow", {})),
+            aave_supply_apr=dict(rates.get("supply", {})),
+            leg_gas_usd=self.settings.execution.leg_gas * gas_price / 1e18 * eth_price,
         )
         for u in underlyings:
             self.history.add(u.symbol, state.block_timestamp, u.spot_usd)
         nav_assets = self._nav_assets(state, aave, options)
         policy = self.settings.policy
-        if policy.tail.enabled or policy.strategies:
+        if policy.tail.enabled or policy.strategies or policy.delta_via_venue:
             nav_usd = nav_assets * (state.asset.price_e8 / 1e8 or 1.0)
             leg_gas_usd = policy.tail.leg_gas * gas_price / 1e18 * eth_price
             chain = [

@@ -172,7 +172,11 @@ class KeeperRuntime:
             vault["VaultLens"],
             vault["HedgedVault"],
             valued=settings.loop.lens_valuation == "onchain",
-            listed_series=settings.policy.tail.enabled or bool(settings.policy.strategies),
+            listed_series=settings.policy.tail.enabled
+            or bool(settings.policy.strategies)
+            or settings.policy.delta_via_venue,
+            aave_pool=record.get("aave", {}).get("Pool"),
+            aave_reserves={symbol: t["address"] for symbol, t in record.get("tokens", {}).items()},
         )
         assessor = VaultAssessor(settings, record)
         assessor.history.seed(store.last_ticks(settings.policy.tail.history_max_obs))  # the oracle history so far

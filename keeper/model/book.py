@@ -142,3 +142,6 @@ class BookView:
     tail: TailInputs | None = None  # the tail-budget rule runs only when the assessor provides its inputs
     listed: tuple[ListedOption, ...] = ()  # the venue's live listed series (strategies open and roll on them)
     timestamp_s: int = 0  # the block's timestamp
+    aave_borrow_apr: dict[str, float] = field(default_factory=dict)  # per symbol: Aave's variable borrow APR
+    aave_supply_apr: dict[str, float] = field(default_factory=dict)  # per symbol: Aave's supply APR
+    leg_gas_usd: float = 0.0  # gas of one more action in a batch (execution.leg_gas at the tick's gas price)

@@ -48,6 +48,7 @@ from keeper.model import (
     VenueAccountView,
 )
 from keeper.policy.aave import Working, buy_delta, health_rule, raise_usdc, sell_delta, slippage
+from keeper.policy.instrument import apply_venue, choose, spot_cost, venue_costs
 from keeper.policy.tail import PremiumLeg, size_new_premium, tail_rule
 from keeper.strategy import plan_rounds
 
@@ -326,15 +327,23 @@ def _delta_rule(
                 )
             )
             continue
-        s.adopt(trial)
-        actions += hedge_actions
+        moved = done_units if trade > 0 else -done_units
+        spot = spot_cost(u, moved, hedge_actions, book, config)
+        chosen, why = choose(spot, venue_costs(u, moved, book, config, s), config.delta_via_venue)
+        decisions.append(Decision(f"instrument:{symbol}", False, why))  # the comparison, whichever way it went
+        if chosen is spot:
+            s.adopt(trial)
+            actions += hedge_actions
+            what = f"{side} {done_units:.4f} {symbol} (${done_units * u.spot_usd:,.0f}"
+        else:
+            apply_venue(chosen, s, book, config)
+            actions += chosen.actions
+            what = f"{chosen.instrument}: {chosen.contracts:.4f} contracts, delta {chosen.delta_units:+.4f} ("
         decisions.append(
             Decision(
                 rule,
                 True,
-                f"net delta {delta:+.4f} outside ±{band:.4f}: {side} "
-                f"{done_units:.4f} {symbol} (${done_units * u.spot_usd:,.0f}; "
-                f"risk cut ${benefit:,.0f} vs cost ${cost:,.0f})",
+                f"net delta {delta:+.4f} outside ±{band:.4f}: {what}; risk cut ${benefit:,.0f} vs cost ${cost:,.0f})",
             )
         )
     return actions, decisions

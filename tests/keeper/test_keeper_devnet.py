@@ -204,3 +204,33 @@ def test_build__slippage_over_vault_bound__refused_naming_both(stack: Stack, tmp
 def test_build__config_within_vault_bounds__builds(stack: Stack, tmp_path: Path) -> None:
     settings = settings_for(stack, tmp_path, policy={"max_slippage_bps": 100, "health_factor_trigger": 1.3})
     runtime_for(stack, settings).close()
+
+
+def test_tick__reads_aave_rates_in_the_same_batch__equal_to_the_pools_reserve_data(
+    stack: Stack, tmp_path: Path
+) -> None:
+    """The policy's carry costs use Aave's current rates: read with the lens in the tick's one batch, equal to
+    getReserveData decoded by the Pool's own ABI, and a borrow moves the borrowed reserve's rate up."""
+    from keeper.chain.protocols import art
+
+    record = record_of(stack)
+    pool = stack.w3.eth.contract(address=record["aave"]["Pool"], abi=art("Pool").abi)
+
+    def rates(symbol: str) -> tuple[float, float]:
+        data = pool.functions.getReserveData(record["tokens"][symbol]["address"]).call()
+        return data[2] / 1e27, data[4] / 1e27  # currentLiquidityRate, currentVariableBorrowRate
+
+    runtime = runtime_for(stack, settings_for(stack, tmp_path))
+    runtime.keeper.tick()
+    book = runtime.keeper.assessor.last_book  # type: ignore[attr-defined]
+    for symbol in ("USDC", "WETH", "WBTC"):
+        supply, borrow = rates(symbol)
+        assert book.aave_supply_apr[symbol] == supply
+        assert book.aave_borrow_apr[symbol] == borrow
+    before = book.aave_borrow_apr["WETH"]
+    keeper_rebalance(stack, AaveSupply("USDC", 2_000_000.0), AaveBorrow("WETH", 300.0))
+    stack.driver.mine()
+    tick = runtime.keeper.tick()
+    assert runtime.keeper.assessor.last_book.aave_borrow_apr["WETH"] > before  # type: ignore[attr-defined]
+    (row,) = [t for t in runtime.store.last_ticks() if t["block_number"] == tick.block_number]
+    assert row["rpc_requests"] == 1  # the rates ride in the lens's batch
