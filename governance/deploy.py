@@ -92,6 +92,8 @@ class VaultConfig:
     # must hold equity ≥ this × its maintenance margin (an immutable of the adapter).
     options: bool = True
     venue_margin_floor_wad: int = 15 * 10**17  # above the venue's IM (1.25 × MM): the vault keeps a buffer
+    # Most venue accounts the vault may own (≤ VaultBounds.MAX_VENUE_ACCOUNTS = 8; every NAV read values each one).
+    venue_max_accounts: int = 4
 
     @property
     def fees(self) -> FeeParams:
@@ -176,6 +178,7 @@ class VaultDeployment:
             "asset_decimals": int(asset["decimals"]),
             "options": c.options,
             "venue_margin_floor_wad": c.venue_margin_floor_wad,
+            "venue_max_accounts": c.venue_max_accounts,
             "deploy_gas": 0,
             "transactions": [],
         }
@@ -292,6 +295,7 @@ class VaultDeployment:
                         checksum(rec["venue"]["OptionMarket"]),
                         checksum(rec["feeds"][c.asset]),
                         c.venue_margin_floor_wad,
+                        c.venue_max_accounts,
                     ),
                 )
             )

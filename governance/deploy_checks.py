@@ -184,6 +184,7 @@ def config_from_section(section: dict[str, Any]) -> VaultConfig:
         asset=section.get("asset", "USDC"),
         options=bool(section.get("options", True)),
         venue_margin_floor_wad=int(section.get("venue_margin_floor_wad", 15 * 10**17)),
+        venue_max_accounts=int(section.get("venue_max_accounts", 4)),
     )
 
 

@@ -9,13 +9,14 @@ import {IAggregatorV3} from "../interfaces/IAggregatorV3.sol";
 import {IOptionMarket} from "../interfaces/IOptionMarket.sol";
 import {IOptionsValuation} from "../interfaces/IOptionsValuation.sol";
 import {IVaultAdapter} from "../interfaces/IVaultAdapter.sol";
+import {VaultBounds} from "../vault/libraries/VaultBounds.sol";
 
 /// @title OptionMarketAdapter
 /// @notice The vault's hands on the option venue: open sub-accounts, move USDC margin in and out, buy and sell
 ///         series against the venue's pool, cash settled positions. Run by DELEGATECALL from the vault (so the
 ///         vault owns the accounts); stateless, the venue and the USDC feed are immutables.
 /// @dev data = abi.encode(Op op, uint256 accountId, uint256 seriesId, uint256 amount, uint256 limit):
-///      OPEN_ACCOUNT: (none); DEPOSIT / WITHDRAW: amount = USDC E6; BUY: amount = size WAD, limit = max cost E6;
+///      OPEN_ACCOUNT: (none; at most `maxAccounts` per vault); DEPOSIT / WITHDRAW: amount = USDC E6; BUY: amount = size WAD, limit = max cost E6;
 ///      SELL: amount = size WAD, limit = min proceeds E6; SETTLE: accountId. The vault's post-checks judge every
 ///      action from measured state (NAV, venue margin floor); nothing here trusts a return value.
 ///      The same contract serves the vault's views by plain STATICCALL at its own address: `valueE8` (venue
@@ -42,6 +43,11 @@ contract OptionMarketAdapter is IVaultAdapter, IOptionsValuation {
     );
     /// @notice Thrown at construction for a floor below 1 (at or under maintenance) or above 10.
     error MarginFloorOutOfBounds(uint256 floorWad);
+    /// @notice Thrown at construction when `maxAccounts` is 0 or above VaultBounds.MAX_VENUE_ACCOUNTS.
+    error MaxAccountsOutOfBounds(uint256 maxAccounts, uint256 bound);
+    /// @notice Thrown by OPEN_ACCOUNT when the vault already owns `maxAccounts` venue accounts (through any adapter):
+    ///         reuse one of them (every NAV read values each account, so their number bounds every exit's gas).
+    error VenueAccountLimit(uint256 accounts, uint256 maxAccounts);
 
     uint256 public constant MIN_MARGIN_FLOOR_WAD = 1e18;
     uint256 public constant MAX_MARGIN_FLOOR_WAD = 10e18;
@@ -53,12 +59,25 @@ contract OptionMarketAdapter is IVaultAdapter, IOptionsValuation {
     /// @notice After every rebalance each venue account must hold equity ≥ this × its maintenance margin. Fixed
     ///         per adapter: governance changes it by whitelisting a new adapter through the timelock.
     uint256 public immutable marginFloorWad;
+    /// @notice Most venue accounts the vault may own (counted over the venue's `accountsOf(vault)`, so accounts
+    ///         opened through any adapter count); in [1, VaultBounds.MAX_VENUE_ACCOUNTS]. Fixed per adapter, as the
+    ///         floor: governance changes it by whitelisting a new adapter through the timelock.
+    uint256 public immutable maxAccounts;
     address private immutable _self;
 
-    constructor(IOptionMarket market_, IAggregatorV3 usdcFeed_, uint256 marginFloorWad_) {
+    constructor(
+        IOptionMarket market_,
+        IAggregatorV3 usdcFeed_,
+        uint256 marginFloorWad_,
+        uint256 maxAccounts_
+    ) {
         if (marginFloorWad_ < MIN_MARGIN_FLOOR_WAD || marginFloorWad_ > MAX_MARGIN_FLOOR_WAD) {
             revert MarginFloorOutOfBounds(marginFloorWad_);
         }
+        if (maxAccounts_ == 0 || maxAccounts_ > VaultBounds.MAX_VENUE_ACCOUNTS) {
+            revert MaxAccountsOutOfBounds(maxAccounts_, VaultBounds.MAX_VENUE_ACCOUNTS);
+        }
+        maxAccounts = maxAccounts_;
         market = market_;
         usdc = IERC20(market_.usdc());
         usdcFeed = usdcFeed_;
@@ -77,6 +96,8 @@ contract OptionMarketAdapter is IVaultAdapter, IOptionsValuation {
         (Op op, uint256 accountId, uint256 seriesId, uint256 amount, uint256 limit) =
             abi.decode(data, (Op, uint256, uint256, uint256, uint256));
         if (op == Op.OPEN_ACCOUNT) {
+            uint256 n = market.accountsOf(address(this)).length;
+            if (n >= maxAccounts) revert VenueAccountLimit(n, maxAccounts);
             // The vault judges by measured state; the new id is read back through accountsOf.
             // slither-disable-next-line unused-return
             market.openAccount();

@@ -31,7 +31,7 @@ contract OptionMarketAdapterTest is VaultFixture {
         market = IOptionMarket(vm.parseJsonAddress(json, ".venue.OptionMarket"));
         expiries = vm.parseJsonUintArray(json, ".venue.expiries");
         _deployVault();
-        options = new OptionMarketAdapter(market, IAggregatorV3(address(usdcFeed)), 1.5e18);
+        options = new OptionMarketAdapter(market, IAggregatorV3(address(usdcFeed)), 1.5e18, 4);
         _timelocked(abi.encodeCall(vault.setAdapter, (address(options), true)));
         _postSurfaces();
         _deposit(alice, 3_000_000 * USDC);
@@ -76,7 +76,7 @@ contract OptionMarketAdapterTest is VaultFixture {
     function testConstructorRevertsWhenFloorOutOfBounds(uint256 floorWad) public {
         vm.assume(floorWad < 1e18 || floorWad > 10e18);
         vm.expectRevert(abi.encodeWithSelector(OptionMarketAdapter.MarginFloorOutOfBounds.selector, floorWad));
-        new OptionMarketAdapter(market, IAggregatorV3(address(usdcFeed)), floorWad);
+        new OptionMarketAdapter(market, IAggregatorV3(address(usdcFeed)), floorWad, 4);
     }
 
     function testRebalanceOpensVaultOwnedAccountAndNavIncludesVenueEquity(uint256 contracts) public {

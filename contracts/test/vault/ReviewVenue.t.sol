@@ -30,7 +30,7 @@ contract ReviewVenueTest is VaultFixture {
         market = IOptionMarket(vm.parseJsonAddress(json, ".venue.OptionMarket"));
         expiries = vm.parseJsonUintArray(json, ".venue.expiries");
         _deployVault();
-        options = new OptionMarketAdapter(market, IAggregatorV3(address(usdcFeed)), 1.5e18);
+        options = new OptionMarketAdapter(market, IAggregatorV3(address(usdcFeed)), 1.5e18, 4);
         _timelocked(abi.encodeCall(vault.setAdapter, (address(options), true)));
         _postSurfaces();
         _deposit(alice, 3_000_000 * USDC);
@@ -139,5 +139,94 @@ contract ReviewVenueTest is VaultFixture {
         uint256 afterSettle = vault.totalAssets();
         _rebalance(_actions(_op(5, account, 0, 0, 0)));
         assertApproxEqAbs(vault.totalAssets(), afterSettle, 1, "settleAccount moved NAV");
+    }
+
+    /* FINDING 2: venue accounts per vault are capped */
+
+    function _openAccounts(uint256 n) internal returns (uint256 first) {
+        first = market.accountCount() + 1;
+        IHedgedVault.Action[] memory a = new IHedgedVault.Action[](n);
+        for (uint256 i; i < n; ++i) {
+            a[i] = _op(OPEN, 0, 0, 0, 0);
+        }
+        _rebalance(a);
+    }
+
+    /// @notice The review opened 1,176 accounts in 59 batches; now OPEN_ACCOUNT past `maxAccounts` reverts, named.
+    function testOpenAccountPastCapReverts() public {
+        assertEq(options.maxAccounts(), 4);
+        _openAccounts(3);
+        _openAccounts(1);
+        assertEq(market.accountsOf(address(vault)).length, 4);
+        IHedgedVault.Action[] memory a = _actions(_op(OPEN, 0, 0, 0, 0));
+        bytes memory ret = _revertData(keeper, abi.encodeCall(vault.rebalance, (a, _noIds())));
+        assertEq(_selector(ret), IHedgedVault.AdapterCallFailed.selector);
+        (, bytes memory reason) = abi.decode(_args(ret), (uint256, bytes));
+        assertEq(reason, abi.encodeWithSelector(OptionMarketAdapter.VenueAccountLimit.selector, 4, 4));
+    }
+
+    /// @notice A second adapter on the same venue counts the accounts opened through the first (one list per vault).
+    function testCapCountsAccountsOpenedThroughAnyAdapter() public {
+        _openAccounts(4);
+        OptionMarketAdapter other =
+            new OptionMarketAdapter(market, IAggregatorV3(address(usdcFeed)), 1.5e18, 5);
+        _timelocked(abi.encodeCall(vault.setAdapter, (address(other), true)));
+        _postSurfaces();
+        IHedgedVault.Action[] memory a = new IHedgedVault.Action[](2);
+        a[0] = IHedgedVault.Action(address(other), abi.encode(OPEN, 0, 0, 0, 0));
+        a[1] = IHedgedVault.Action(address(other), abi.encode(OPEN, 0, 0, 0, 0));
+        bytes memory ret = _revertData(keeper, abi.encodeCall(vault.rebalance, (a, _noIds())));
+        (uint256 index, bytes memory reason) = abi.decode(_args(ret), (uint256, bytes));
+        assertEq(index, 1);
+        assertEq(reason, abi.encodeWithSelector(OptionMarketAdapter.VenueAccountLimit.selector, 5, 5));
+    }
+
+    function testConstructorRevertsWhenMaxAccountsOutOfBounds(uint256 n) public {
+        vm.assume(n == 0 || n > 8);
+        vm.expectRevert(abi.encodeWithSelector(OptionMarketAdapter.MaxAccountsOutOfBounds.selector, n, 8));
+        new OptionMarketAdapter(market, IAggregatorV3(address(usdcFeed)), 1.5e18, n);
+    }
+
+    /// @notice Gas at the hard bound (8 accounts, each long and short options of two expiries: every NAV read values
+    ///         every account): a user's withdraw, a one-action venue batch and an emergency unwind, against the
+    ///         review's 16.26M / 29.78M / 23.0M at 1,176 empty accounts.
+    function testGasBoundedAtAccountCap() public {
+        OptionMarketAdapter wide =
+            new OptionMarketAdapter(market, IAggregatorV3(address(usdcFeed)), 1.5e18, 8);
+        _timelocked(abi.encodeCall(vault.setAdapter, (address(wide), true)));
+        _postSurfaces();
+        options = wide;
+        uint256 first = _openAccounts(8);
+        uint256 call = market.seriesIdOf(0, uint64(expiries[1]), uint128(3000e18), true);
+        uint256 put = market.seriesIdOf(0, uint64(expiries[1]), uint128(3000e18), false);
+        for (uint256 i; i < 8; ++i) {
+            IHedgedVault.Action[] memory a = new IHedgedVault.Action[](3);
+            a[0] = _op(DEPOSIT, first + i, 0, 50_000 * USDC, 0);
+            a[1] = _op(BUY, first + i, call, 1e18, type(uint256).max);
+            a[2] = _op(4, first + i, put, 1e18, 0);
+            _rebalance(a);
+        }
+        _advance(60);
+        _postSurfaces();
+        uint256 g = gasleft();
+        vm.prank(alice);
+        vault.withdraw(1000 * USDC, alice, alice);
+        uint256 withdrawGas = g - gasleft();
+        IHedgedVault.Action[] memory one = _actions(_op(DEPOSIT, first, 0, 1 * USDC, 0));
+        g = gasleft();
+        _rebalance(one);
+        uint256 batchGas = g - gasleft();
+        vm.prank(guardian);
+        vault.pause();
+        g = gasleft();
+        vm.prank(guardian);
+        vault.emergencyUnwind(_actions(_op(2, first, 0, 1 * USDC, 0)));
+        uint256 unwindGas = g - gasleft();
+        emit log_named_uint("withdraw gas at 8 accounts", withdrawGas);
+        emit log_named_uint("1-action venue batch gas at 8 accounts", batchGas);
+        emit log_named_uint("emergencyUnwind gas at 8 accounts", unwindGas);
+        assertLt(withdrawGas, 1_000_000);
+        assertLt(batchGas, 4_000_000);
+        assertLt(unwindGas, 2_000_000);
     }
 }

@@ -24,6 +24,9 @@ library VaultBounds {
     uint256 internal constant MAX_FULFIL_DELAY_SECONDS = 3 days;
     uint256 internal constant MAX_TRACKED_TOKENS = 8;
     uint256 internal constant MAX_OPTIONS_ADAPTERS = 4;
+    /// @dev Venue accounts per vault (OptionMarketAdapter's `maxAccounts` is at most this): every NAV read values
+    ///      each account, so their number bounds the gas of every exit and batch (issue 19, finding 2).
+    uint256 internal constant MAX_VENUE_ACCOUNTS = 8;
     /// @dev Not a bound: the vault's ERC-4626 decimals offset (virtual shares = 10 ** this), shared with VaultLogic's
     ///      fee maths.
     uint8 internal constant DECIMALS_OFFSET = 6;
