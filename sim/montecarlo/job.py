@@ -158,6 +158,7 @@ def simulate_path(job: Job, p0: np.ndarray, ratio: np.ndarray, iv: np.ndarray | 
     option_trades = start.option_trades
     for t in range(1, len(rows)):
         prices, ts = rows[t], t * job.step_seconds
+        world.accrue(job.step_seconds)
         world.move_venue(prices, ts, iv_rows[t])
         hits = int(world.liquidate(prices))
         venue_hits = world.liquidate_venue(prices, ts)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from devnet.params import ASSETS, POOLS
+from devnet.params import ASSETS, BACKGROUND_BORROW, BACKGROUND_SUPPLY, POOLS
 from governance.deploy import RiskParams
 
 #: Row order of every per-asset array in the model: the vault's asset first, then the tracked tokens.
@@ -32,6 +32,31 @@ class Reserve:
     ltv: float
     liquidation_threshold: float
     liquidation_bonus: float  # 1.05 = 5 % bonus to the liquidator
+    # Aave's DefaultReserveInterestRateStrategy as deployed (decimals per year) and the reserve factor.
+    optimal_usage: float = 0.8
+    base_rate: float = 0.0
+    slope1: float = 0.0
+    slope2: float = 0.0
+    reserve_factor: float = 0.0
+    # The rest of the market on the reserve (units): what other suppliers supplied and other borrowers borrowed.
+    pool_supply: float = 0.0
+    pool_debt: float = 0.0
+
+    def usage(self, vault_supply: float, vault_debt: float) -> float:
+        """Aave v3.0's usage ratio: total debt / (available liquidity + total debt) = debt / supply."""
+        supply = self.pool_supply + vault_supply
+        return min(1.0, (self.pool_debt + vault_debt) / supply) if supply > 0 else 0.0
+
+    def borrow_rate(self, usage: float) -> float:
+        """Variable borrow rate (per year): base + slope1·U/U* below the optimal usage U*, then + slope2 above."""
+        if usage <= self.optimal_usage:
+            return self.base_rate + self.slope1 * usage / self.optimal_usage
+        excess = (usage - self.optimal_usage) / (1.0 - self.optimal_usage)
+        return self.base_rate + self.slope1 + self.slope2 * excess
+
+    def liquidity_rate(self, usage: float) -> float:
+        """Supply rate (per year): the borrow rate × U × (1 − reserve factor) (no stable debt on the devnet)."""
+        return self.borrow_rate(usage) * usage * (1.0 - self.reserve_factor)
 
 
 @dataclass(frozen=True)
@@ -78,6 +103,9 @@ class Market:
     #: Gas one option trade adds to a rebalance (the venue's buy/sell with its account and pool margin checks:
     #: 690-700k on the devnet's venue, README "OptionMarket" table).
     option_trade_gas: int = 700_000
+    #: Accrue Aave interest every step (supply linearly at the liquidity rate, debt compounded at the variable
+    #: borrow rate, both at the utilisation the vault's own positions leave), as Aave's indexes do.
+    interest: bool = True
 
     @property
     def ltv(self) -> list[float]:
@@ -98,6 +126,13 @@ def devnet_market(risk: RiskParams | None = None, gas_price_gwei: float = 1.0, r
             by_symbol[s].ltv_bps / 1e4,
             by_symbol[s].liquidation_threshold_bps / 1e4,
             by_symbol[s].liquidation_bonus_bps / 1e4,
+            by_symbol[s].optimal_usage,
+            by_symbol[s].base_rate,
+            by_symbol[s].slope1,
+            by_symbol[s].slope2,
+            by_symbol[s].reserve_factor_bps / 1e4,
+            2.0 * BACKGROUND_SUPPLY.get(s, 0),  # devnet.deploy._background_market: two suppliers of this amount
+            float(BACKGROUND_BORROW.get(s, 0)),
         )
         for s in SYMBOLS
     )

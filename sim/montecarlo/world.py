@@ -17,8 +17,10 @@ Aave's, gives the policy the option book as ``keeper.app.assess_options.options_
 (the venue's own formulas), and executes ``MarginDeposit`` / ``OptionTrade`` / ``VenueAccountOpen`` as the venue and
 the vault's adapter post-check do (``sim.montecarlo.venue``). NAV includes venue equity (the adapter's ``valueE8``).
 
-Not modelled here (stated, not hidden): interest accrual on Aave balances and the vault's fees (a few bp over 30
-days at the devnet's utilisation), oracle staleness (every step posts fresh rounds).
+Aave interest accrues every step (``World.accrue``) at the reserves' deployed rate strategies and the utilisation
+the vault's own positions leave. Not modelled here (stated, not hidden): the vault's fees (paid in shares: they do
+not move NAV), interest on the rest of the market's positions (their utilisation is held at the start's), oracle
+staleness (every step posts fresh rounds).
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from sim.montecarlo.venue import VenueModel, VenueRefusedError, VenueState
 
 INDEX = {s: i for i, s in enumerate(SYMBOLS)}
 BLOCK_SECONDS = 12
+SECONDS_PER_YEAR = 365 * 86_400
 
 
 class BatchRefusedError(Exception):
@@ -162,6 +165,20 @@ class World:
             if m.maintenance_usd > 0
         ]
         return min(ratios, default=math.inf)
+
+    def accrue(self, seconds: float) -> None:
+        """Aave interest over ``seconds``: every reserve's rates at its utilisation now (the vault's positions
+        included); supply grows linearly (the liquidity index), debt compounds (the variable borrow index)."""
+        if not self.market.interest or seconds <= 0:
+            return
+        v = self.vault
+        years = seconds / SECONDS_PER_YEAR
+        for i, r in enumerate(self.market.reserves):
+            if v.collateral[i] <= 0 and v.debt[i] <= 0:
+                continue
+            usage = r.usage(v.collateral[i], v.debt[i])
+            v.collateral[i] *= 1.0 + r.liquidity_rate(usage) * years
+            v.debt[i] *= math.exp(r.borrow_rate(usage) * years)
 
     # --- the liquidators ------------------------------------------------------------------------------
 

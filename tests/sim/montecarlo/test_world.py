@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from numpy.testing import assert_allclose
 
@@ -114,3 +116,31 @@ def test_liquidate__no_collateral_left__nothing_to_seize_no_liquidation(market) 
     # to count a liquidation every step after it)
     w = _world(market, {}, {}, {"USDC": 100_000.0})
     assert not w.liquidate(PRICES)
+
+
+def test_accrue__30_days__debt_compounds_at_the_borrow_rate_supply_grows_at_the_liquidity_rate(market) -> None:  # type: ignore[no-untyped-def]
+    w = _world(market, {}, {"WETH": 1000.0}, {"USDC": 1_500_000.0})
+    usdc, weth = market.reserves[0], market.reserves[1]
+    # The devnet's rate strategies and background market: USDC 120M borrowed of 600M supplied (+ the vault's 1.5M).
+    u_usdc = (120e6 + 1.5e6) / 600e6
+    assert usdc.usage(0.0, 1_500_000.0) == pytest.approx(u_usdc)
+    borrow = 0.04 * u_usdc / 0.90  # slope1 · U / U* (base 0), below the optimal usage
+    assert usdc.borrow_rate(u_usdc) == pytest.approx(borrow)
+    u_weth = 12_000 / (120_000 + 1000)
+    supply = 0.033 * u_weth / 0.80 * u_weth * (1 - 0.15)  # borrow rate · U · (1 − reserve factor)
+    assert weth.liquidity_rate(u_weth) == pytest.approx(supply)
+    for _ in range(30 * 24):
+        w.accrue(3600)
+    days = 30 / 365
+    assert w.vault.debt[0] == pytest.approx(1_500_000 * math.exp(borrow * days), rel=1e-5)  # rates move a hair
+    assert w.vault.collateral[1] == pytest.approx(1000 * (1 + supply * days), rel=1e-6)
+    assert 1_500_000 * 0.0007 < w.vault.debt[0] - 1_500_000 < 1_500_000 * 0.0008  # ≈ 0.074 % a month
+
+
+def test_accrue__interest_off__balances_unchanged(market) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    w = _world(replace(market, interest=False), {}, {"WETH": 1000.0}, {"USDC": 1_500_000.0})
+    w.accrue(86_400 * 30)
+    assert w.vault.debt[0] == 1_500_000.0
+    assert w.vault.collateral[1] == 1000.0
