@@ -96,6 +96,10 @@ class TailBudgetConfig(_Section):
     reference_vol_annual: float = Field(
         0.6, gt=0, le=5, description="vol the historical shocks happened against: they scale by σ_forecast / this (≥ 1)"
     )
+    cost_basis: Literal["fee_and_decay", "premium"] = Field(
+        "fee_and_decay",
+        description="what the choice minimises per option: fee over mid + mark decay over the horizon, or the ask",
+    )
     max_turnover_usd: float = Field(250_000.0, gt=0, description="most premium + spot notional traded per decision")
     max_spend_nav_pct: float = Field(2.0, gt=0, le=100, description="most premium spent per decision, % of NAV")
     leg_gas: int = Field(150_000, ge=0, le=5_000_000, description="gas one more leg adds to the rebalance")

@@ -251,6 +251,8 @@ def buy_delta(
         actions.append(Swap(USDC, u.symbol, spend, bought))
         s.idle_usdc -= spend
         repay = min(bought, u.debt_units)
+        if repay * spot < config.dust_usd:  # a wei of interest left: Aave refuses a repay that encodes to 0
+            repay = 0.0
         if repay > 0:
             actions.append(AaveRepay(u.symbol, repay))
             s.debt_usd -= repay * spot

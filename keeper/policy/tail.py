@@ -13,9 +13,10 @@ spot, Aave collateral and debt in the underlying.
 
 **Choice.** When the worst loss L exceeds the budget B = ``tail_budget_pct`` × NAV, a MILP (scipy HiGHS) picks
 sizes xⱼ ≥ 0 of the legs — buy a listed option (a wing, or back a short the vault holds), sell or buy the
-underlying — minimising Σ costⱼ·xⱼ + gas·Σ yⱼ (yⱼ ∈ {0, 1}: leg j trades; cost = premium at the venue's ask, or
-the swap cost for spot) subject to, in every scenario k, Pₖ + Σ aₖⱼ·xⱼ − gas·Σ yⱼ ≥ −B (aₖⱼ: the leg's value
-change in k less what it costs), xⱼ ≤ Uⱼ·yⱼ (Uⱼ: venue liquidity, the short held, the units held or affordable),
+underlying — minimising Σ costⱼ·xⱼ + gas·Σ yⱼ (yⱼ ∈ {0, 1}: leg j trades; cost per ``cost_basis``: by default an
+option's fee over mid plus its mark's decay over the horizon (:func:`option_cost`), else its ask; the swap cost for
+spot) subject to, in every scenario k, Pₖ + Σ aₖⱼ·xⱼ − gas·Σ yⱼ ≥ −B (aₖⱼ: the leg's value change in k less what
+it pays now: the ask, or the swap cost), xⱼ ≤ Uⱼ·yⱼ (Uⱼ: venue liquidity, the short held, the units held or affordable),
 premium spent ≤ min(idle USDC above the reserve, ``max_spend_nav_pct`` × NAV), premium + spot bought ≤ the idle
 USDC above the reserve, and premium + spot notional ≤ ``max_turnover_usd``. If no set meets B, it says so, takes
 the smallest reachable worst loss and the cheapest trades reaching it (the cheapest partial reduction), and
@@ -119,29 +120,61 @@ class Leg:
     candidate: TailCandidate | None  # None for a spot leg
     underlying: int
     units_sign: float  # spot legs: +1 buy, −1 sell (options are always bought)
-    cost_usd: float  # per unit: premium at ask, or swap cost
+    cost_usd: float  # per unit, what the choice minimises: see ``cost_basis`` (spot: the swap cost)
     cash_usd: float  # per unit of USDC spent (premium, or spot bought)
     notional_usd: float  # per unit, counted against the turnover budget
     max_units: float
+    price_usd: float | None = None  # per unit, what the trade pays now (premium at ask, swap cost); None: cost_usd
+
+    @property
+    def paid_usd(self) -> float:
+        return self.cost_usd if self.price_usd is None else self.price_usd
 
 
-def legs(book: BookView, tail: TailInputs, cfg: PolicyConfig, s: Working, option_legs: bool) -> list[Leg]:
+def option_cost(c: TailCandidate, spot_usd: float, rate: float, horizon_days: float, basis: str) -> float:
+    """What one unit of protection costs the book, per the config's ``cost_basis``: ``premium`` — the ask;
+    ``fee_and_decay`` — the venue's fee over mid (ask − mark, lost on the spot) plus what the mark decays over the
+    stress horizon if spot and vol stay put (mark − value at t − h; all the time value when it expires sooner). A
+    premium is not spent but turned into an option worth its mark: what the book loses by holding protection for a
+    horizon is the spread and the rent, and a series that keeps its value (a longer tenor) is re-bought less often.
+    The same for a buyback: its fee, and the decay the short no longer earns."""
+    if basis == "premium":
+        return c.ask_usd
+    args = (np.array([spot_usd]), np.array([c.strike_usd]))
+    call = np.array([c.is_call])
+    later = max(0.0, c.t_years - horizon_days / 365.0)
+    mark = float(price(*args, np.array([c.t_years]), np.array([c.vol]), rate, call)[0])
+    held = float(price(*args, np.array([later]), np.array([c.vol]), rate, call)[0])
+    return max(0.0, c.ask_usd - mark) + max(0.0, mark - held)
+
+
+def legs(
+    book: BookView,
+    tail: TailInputs,
+    cfg: PolicyConfig,
+    s: Working,
+    option_legs: bool,
+    horizon_days: float | None = None,
+) -> list[Leg]:
     symbols = [u.symbol for u in book.underlyings]
+    days = cfg.tail.horizon_days if horizon_days is None else horizon_days
     out: list[Leg] = []
     if option_legs:
         for c in tail.candidates:
             if c.max_units > 0 and c.ask_usd > 0 and c.underlying in symbols:
                 kind = "call" if c.is_call else "put"
+                spot = s.underlyings[c.underlying].spot_usd
                 out.append(
                     Leg(
                         f"series {c.series_id} ({c.underlying} {kind} {c.strike_usd:,.0f}, {c.t_years * 365:.1f} d)",
                         c,
                         symbols.index(c.underlying),
                         1.0,
-                        c.ask_usd,
+                        option_cost(c, spot, tail.rate, days, cfg.tail.cost_basis),
                         c.ask_usd,
                         c.ask_usd,
                         c.max_units,
+                        c.ask_usd,
                     )
                 )
     bps = cfg.hedge_cost_bps / 10_000
@@ -167,7 +200,7 @@ def leg_pnl(legs_: list[Leg], spot_usd: np.ndarray, tail: TailInputs, scenarios:
     moved = spot_usd[u][None, :] * (1.0 + scenarios.spot_shock[:, u])  # (k, j)
     spot_legs = np.array([leg.candidate is None for leg in legs_])
     sign = np.array([leg.units_sign for leg in legs_])
-    cost = np.array([leg.cost_usd for leg in legs_])
+    cost = np.array([leg.paid_usd for leg in legs_])
     out[:, spot_legs] = sign[spot_legs] * (moved[:, spot_legs] - spot_usd[u[spot_legs]]) - cost[spot_legs]
     opt = np.flatnonzero(~spot_legs)
     if opt.size:
@@ -355,7 +388,7 @@ def tail_rule(
             f"{scenarios.horizon_days:.1f} d) within budget ${budget:,.0f} ({cfg.tail_budget_pct} %)"
         )
         return [], [Decision("tail_budget", False, reason)]
-    available = legs(book, tail, config, s, book.venue_tradeable)
+    available = legs(book, tail, config, s, book.venue_tradeable, scenarios.horizon_days)
     a = leg_pnl(available, spot, tail, scenarios)
     # Premium is capped at max_spend_nav_pct of NAV; premium and spot bought together at the idle USDC above the
     # reserve (both at the slippage-bounded cost: premium goes in as a margin deposit).
@@ -373,7 +406,7 @@ def tail_rule(
     after = pnl + (a @ units if available else 0.0) - tail.leg_gas_usd * int(traded.sum())
     worst_after = int(np.argmin(after))
     loss_after = float(-min(0.0, after[worst_after]))
-    cost = float(np.dot([leg.cost_usd for leg in available], units)) + tail.leg_gas_usd * int(traded.sum())
+    cost = float(np.dot([leg.paid_usd for leg in available], units)) + tail.leg_gas_usd * int(traded.sum())
     actions, bought = _actions(available, units, config, s, tail.rate)
     feasible = solution.feasible and loss_after <= budget * (1 + 1e-6)
     reports.append(

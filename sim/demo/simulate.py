@@ -16,6 +16,7 @@ from rich.console import Console
 from devnet.devnet import Devnet
 from sim.demo.attribution import bucketed, payoff_curves, snap
 from sim.demo.book import Book, LeveredLongBook, ShortVolBook
+from sim.demo.costs import SeriesInfo, run_costs
 from sim.demo.dashboard import Dashboard
 from sim.demo.market import ScenarioMarket
 from sim.demo.run import RunResult, keeper_settings, run_scenario, summary_row, tail_budget_record
@@ -68,9 +69,17 @@ def simulate(
         write_record(world, out_dir / "deployment.json")
         console.print(f"vault {world.vault.address}: {book.description}")
         start = world.snapshot()
+        shorts = {
+            int(p.series_id[i])
+            for v in world.lens_state().options
+            for p in [v.positions]
+            for i in range(len(p.series_id))
+            if p.size[i] < 0
+        }
         settings = keeper_settings(book, out_dir / "keeper.sqlite", devnet.url)
         (out_dir / "keeper.sqlite").unlink(missing_ok=True)
         runs: dict[bool, RunResult] = {}
+        costs: dict[str, dict[str, Any]] = {}
         predicted: RunResult | None = None
         with Dashboard(spec.name, console) as dash:
             if predictive:
@@ -81,6 +90,7 @@ def simulate(
                 predicted = run_scenario(
                     world, market, book, tail_settings, hedged=True, on_step=dash.update, label=PREDICTIVE
                 )
+                costs["predictive"] = _costs(world, tail_settings, shorts)
                 world.revert(start)
                 start = world.snapshot()
             for hedged in (True, False):
@@ -94,6 +104,8 @@ def simulate(
                 )
                 if hedged:
                     final = _final_book(world, settings, runs[True])
+                    listing = keeper_settings(book, out_dir / "keeper.sqlite", devnet.url, tail={"enabled": True})
+                    costs["reactive" if predictive else "hedged"] = _costs(world, listing, shorts)
         report = write_report(_report_data(spec, runs[True], runs[False], final, settings, predicted), out_dir)
     seconds = time.perf_counter() - t0
     summary: dict[str, Any] = {
@@ -110,6 +122,12 @@ def simulate(
         summary["predictive"] = summary_row(predicted)
         summary["liquidation_events"]["predictive"] = predicted.liquidation_events
         summary["tail_budget"] = tail_budget_record(predicted)
+    unhedged_nav = summary["unhedged"]["final_nav_usd"]
+    for name, c in costs.items():
+        row = summary.get(name if name != "reactive" else "hedged", {})
+        c["nav_gap_vs_unhedged_usd"] = unhedged_nav - row.get("final_nav_usd", math.nan)
+        c["spot_hedge_and_other_usd"] = c["nav_gap_vs_unhedged_usd"] - c["total_usd"]
+    summary["costs"] = costs
     summary_path = out_dir / "summary.json"
     summary_path.write_text(json.dumps(summary, indent=2, default=float))
     return SimulationResult(spec.name, runs[True], runs[False], report, summary_path, seconds, predicted)
@@ -138,6 +156,63 @@ def _final_book(world: Any, settings: Any, run: RunResult) -> dict[str, Any]:
         "payoff_now_usd": assessment.nav_usd + now,
         "payoff_at_expiry_usd": assessment.nav_usd + expiry,
     }
+
+
+def _costs(world: Any, settings: Any, shorts: set[int]) -> dict[str, Any]:
+    """Where the run's cost went (:mod:`sim.demo.costs`), from its store and the chain at the end of the run."""
+    from devnet.venue_reads import market_at
+    from keeper.policy.aave import slippage
+
+    runtime = world.keeper_runtime(settings, read_only=True)
+    try:
+        store = runtime.store
+        records = [r for r in reversed(store.recent_plans(100_000))]
+        mined = [r for r in records if r.status == "confirmed"]
+        ticks = store.last_ticks(100_000)
+        spot_at = {
+            int(t["block_number"]): {
+                k.partition(":")[2]: float(v) for k, v in (t.get("risk") or {}).items() if k.startswith("spot_usd:")
+            }
+            for t in ticks
+        }
+        time_at = {int(t["block_number"]): int(t["block_timestamp"]) for t in ticks}
+        gas_price = int(world.w3.eth.gas_price)  # the devnet's (constant) base fee; the store keeps gas used only
+        gas_wei = sum((tx.gas_used or 0) * gas_price for r in mined for tx in store.txs_for_plan(r.id))
+        assessment = runtime.keeper.assessor.assess(runtime.keeper.reader.read())
+        venue = world.record["venue"]
+        market = market_at(world.w3, venue["OptionMarket"])
+        spot = {u.symbol: u.spot_usd for u in assessment.book.underlyings}
+        marks = {o.series_id: o.mark_usd for o in assessment.book.listed if o.t_years > 0}
+        series: dict[int, SeriesInfo] = {}
+        end_value: dict[int, float] = {}
+        now = world.driver.latest_timestamp()
+        for x in venue["series"]:
+            info = SeriesInfo(x["underlying"], int(x["expiry"]), float(x["strike_usd"]), bool(x["is_call"]))
+            series[int(x["id"])] = info
+            if info.expiry_s <= now:
+                fixed = market.functions.settlementPrice(venue["underlyings"][info.underlying], info.expiry_s).call()
+                price = fixed / 1e18 if fixed else spot.get(info.underlying, 0.0)
+                payoff = price - info.strike_usd if info.is_call else info.strike_usd - price
+                end_value[int(x["id"])] = max(0.0, payoff)
+            else:
+                end_value[int(x["id"])] = marks.get(int(x["id"]), 0.0)
+        options = runtime.keeper.assessor.last_options
+        params = options.venues[0].market if options is not None and options.venues else None
+        return run_costs(
+            [(r.block_number, r.plan) for r in mined],
+            spot_at,
+            time_at,
+            series,
+            end_value,
+            shorts,
+            gas_wei / 1e18 * spot.get("WETH", 0.0),
+            spot_fee=params.spot_fee if params else 0.0,
+            price_fee=params.price_fee if params else 0.0,
+            slippage=slippage(settings.policy),
+            failed_batches=sum(r.status == "failed" for r in records),
+        )
+    finally:
+        runtime.close()
 
 
 def _tail_series(run: RunResult) -> dict[str, np.ndarray]:

@@ -127,6 +127,15 @@ def test_decide__short_delta_with_weth_debt__repays_debt_first() -> None:
     assert repay.amount == pytest.approx(5.0)
 
 
+def test_decide__short_delta_with_dust_weth_debt__no_dust_repay() -> None:
+    """A wei of debt left by interest must not become a repay: Aave refuses an amount that encodes to 0
+    (error 26, INVALID_AMOUNT), and with it the whole batch (the calm month lost 36 batches to it)."""
+    plan = decide(book(weth(net_delta_units=-20.0, debt_units=1e-18)), CONFIG)
+    (swap,) = plan.actions
+    assert isinstance(swap, Swap)
+    assert swap.min_amount_out == pytest.approx(20.0)
+
+
 def test_decide__long_delta__sells_held_then_borrows_and_supplies_proceeds() -> None:
     b = book(weth(net_delta_units=20.0, held_units=3.0))
     plan = decide(b, CONFIG)
