@@ -3,7 +3,8 @@ vs chain validation table on 20 short paths.
 
     python -m bench.montecarlo                 # both, writes bench/montecarlo-results.md
     python -m bench.montecarlo --paths 2000    # a smaller engine job
-    python -m bench.montecarlo --skip-engine   # the validation table only
+    python -m bench.montecarlo --skip-engine   # the validation tables only
+    python -m bench.montecarlo --skip-engine --books short-vol --rows 10   # the short-vol table, 10 paths
 """
 
 from __future__ import annotations
@@ -56,18 +57,18 @@ def engine(paths: int, days: float, scenario: str) -> list[str]:
     return lines
 
 
-def validation(scenario: str, seed: int, hours: int, n: int) -> list[str]:
-    liq = liquidating_paths(scenario, seed, hours, 5)
+def validation(scenario: str, seed: int, hours: int, n: int, book: str = "levered-long") -> list[str]:
+    liq = liquidating_paths(scenario, seed, hours, 5, book_name=book)
     indices = sorted(set(liq))
     k = 0
     while len(indices) < n:  # the first paths of the run, plus the liquidating ones
         indices = sorted(set(indices) | {k})
         k += 1
     t0 = time.perf_counter()
-    rows = compare(scenario, seed, indices, hours, Path(tempfile.mkdtemp()))
+    rows = compare(scenario, seed, indices, hours, Path(tempfile.mkdtemp()), book=book)
     passed = sum(r.passed for r in rows)
     return [
-        f"Validation: {len(rows)} paths of `{scenario}` (seed {seed}) × {hours} h, hourly keeper steps, levered-long "
+        f"Validation: {len(rows)} paths of `{scenario}` (seed {seed}) × {hours} h, hourly keeper steps, {book} "
         f"book; chain = devnet with the live keeper (sim.demo), model = sim.montecarlo "
         f"({time.perf_counter() - t0:.0f} s).",
         "",
@@ -85,10 +86,13 @@ def main() -> None:
     parser.add_argument("--scenario", default="gbm")
     parser.add_argument("--skip-engine", action="store_true")
     parser.add_argument("--skip-validation", action="store_true")
+    parser.add_argument("--books", default="levered-long,short-vol", help="validation books, comma-separated")
+    parser.add_argument("--rows", type=int, default=20, help="validation paths per book")
     args = parser.parse_args()
     lines = [f"# Monte Carlo bench ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})", ""]
     if not args.skip_validation:
-        lines += [*validation("crash", 16, 48, 20), ""]
+        for book in args.books.split(","):
+            lines += [*validation("crash", 16, 48, args.rows, book), ""]
     if not args.skip_engine:
         lines += engine(args.paths, args.days, args.scenario)
     OUT.write_text("\n".join(lines) + "\n")

@@ -222,14 +222,20 @@ def from_snapshot(state: Any, listed: dict[str, Any], symbol_of: dict[str, str])
         if p.settlement_usd[i] > 0:
             venue_state.settlement_usd[(int(p.underlying_id[i]), int(p.expiry_s[i]))] = float(p.settlement_usd[i])
     venue_state.next_account_id = max(venue_state.accounts, default=0) + 1
-    setup = VenueSetup(
-        venue_model.RiskParams.from_chain(o.risk),
-        venue_model.MarketParams.from_chain(o.params),
-        underlyings,
-        tuple(sorted(series.values(), key=lambda s: s.series_id)),
-        surfaces,
-        o.margin_floor_wad / 1e18,
-        max((u.max_price_age_seconds for u in o.underlyings), default=3_600),
+    setup = _with_pool_cash(
+        venue_state,
+        ls,
+        state.block_timestamp,
+        {s: r[3] for s, r in rows.items()},
+        VenueSetup(
+            venue_model.RiskParams.from_chain(o.risk),
+            venue_model.MarketParams.from_chain(o.params),
+            underlyings,
+            tuple(sorted(series.values(), key=lambda s: s.series_id)),
+            surfaces,
+            o.margin_floor_wad / 1e18,
+            max((u.max_price_age_seconds for u in o.underlyings), default=3_600),
+        ),
     )
     return StartBook(
         "live",
@@ -243,3 +249,20 @@ def from_snapshot(state: Any, listed: dict[str, Any], symbol_of: dict[str, str])
         venue_state,
         state.block_timestamp,
     )
+
+
+def _with_pool_cash(
+    venue_state: VenueState, listed: Any, now_s: int, prices: dict[str, float], setup: VenueSetup
+) -> VenueSetup:
+    """The LP pool's cash that, with the mirror of the vault's positions, gives the pool equity the venue reports
+    (the model's pool trades with the vault only); the setup's default when the listed read is missing."""
+    from dataclasses import replace
+
+    if listed is None:
+        return setup
+    model = VenueModel(replace(setup, pool_cash_usd=0.0), now_s)
+    state = model.state(now_s, prices)
+    probe = venue_state.copy()
+    probe.pool_cash_usd = 0.0
+    positions_value = model.pool_margin(probe, state).equity_usd
+    return replace(setup, pool_cash_usd=listed.pool_equity_e6 / 1e6 - positions_value)

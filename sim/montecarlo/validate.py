@@ -195,19 +195,23 @@ def table(rows: list[Comparison]) -> str:
     return "\n".join(out)
 
 
-def liquidating_paths(scenario: str, seed: int, hours: int, count: int, search: int = 400) -> list[int]:
+def liquidating_paths(
+    scenario: str, seed: int, hours: int, count: int, search: int = 400, book_name: str = "levered-long"
+) -> list[int]:
     """The first ``count`` path indices of run (scenario, seed) that the model liquidates (for the validation's
-    liquidation rows), from the demo's levered-long book opened in the model."""
-    from sim.montecarlo.books import levered_long
+    liquidation rows), from the demo's book (``levered-long`` or ``short-vol``) opened in the model."""
+    from sim.montecarlo.books import levered_long, short_vol
     from sim.montecarlo.job import settings_for
 
     market = devnet_market()
-    book = levered_long(market, KeeperSettings())
+    book = (levered_long if book_name == "levered-long" else short_vol)(market, KeeperSettings())
     settings = settings_for(book)
     found = []
     for i in range(search):
-        ratio = replay(SCENARIOS[scenario], seed, i, hours, HOUR).price_ratio[0, :, 0]
-        if model_run(book, settings, market, ratio, hours / 24)["liquidations"] > 0:
+        drawn = replay(SCENARIOS[scenario], seed, i, hours, HOUR)
+        ratio = drawn.price_ratio[0, :, 0]
+        iv = drawn.iv_multiplier[0] if book.venue_setup is not None else None
+        if model_run(book, settings, market, ratio, hours / 24, iv)["liquidations"] > 0:
             found.append(i)
             if len(found) == count:
                 break

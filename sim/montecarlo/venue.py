@@ -20,8 +20,13 @@ to ~1e-13) and the contract's rules (``contracts/options/OptionMarket.sol``):
 - **Settlement**: an expiry's price is fixed from the oracle's first round at or after it (the step crossing it),
   and the keeper cashes the account at once (``keeper.app.settlement``): each expired position pays size × payoff.
 
-Not modelled (stated): the LP pool's own margin and cash (the devnet seeds 20M USDC; a trade the pool could not
-margin would be refused on chain), the integer rounding of premiums (< 1 µUSDC per trade), oracle staleness.
+- **The LP pool** is the counterparty of every trade: its cash moves with premiums, settlements and absorbed bad
+  debt, its book is the opposite of the vault's accounts, and a trade that leaves it under IM without reducing its
+  shortfall is refused (``PoolMarginBreached``), as is a sale the pool's cash cannot pay. Its free margin sizes the
+  tail rule's wings (``keeper.app.assess_tail``), read from the model as ``adapters.venue_series`` reads the chain.
+
+Not modelled (stated): other traders on the venue (the pool's book is the vault's mirror; the devnet has none), the
+integer rounding of premiums (< 1 µUSDC per trade), oracle staleness.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from adapters.vault_lens import OptionPositions, OptionsState, VenueAccount, VenueSurface, VenueUnderlying
+from adapters.venue_series import ListedSeries
 from keeper.venue import model as venue
 
 WAD = 10**18
@@ -67,6 +73,7 @@ class VenueSetup:
     base_surfaces: dict[tuple[int, int], venue.Surface]
     margin_floor: float = 1.5  # governance.deploy: venue_margin_floor_wad = 1.5e18
     max_price_age_seconds: int = 3_600
+    pool_cash_usd: float = 20_000_000.0  # the LP pool's cash at t = 0 (devnet.venue.VenueConfig.lp_usdc)
 
     def by_id(self) -> dict[int, Series]:
         return {s.series_id: s for s in self.series}
@@ -94,6 +101,7 @@ class VenueState:
     bad_debt_usd: float = 0.0  # absorbed by the pool (the accounts' losses beyond their collateral)
     liquidations: int = 0
     liquidation_penalty_usd: float = 0.0
+    pool_cash_usd: float | None = None  # None: the setup's ``pool_cash_usd`` (set on first use)
 
     def copy(self) -> VenueState:
         return VenueState(
@@ -103,6 +111,7 @@ class VenueState:
             self.bad_debt_usd,
             self.liquidations,
             self.liquidation_penalty_usd,
+            self.pool_cash_usd,
         )
 
 
@@ -172,6 +181,7 @@ class VenueModel:
                 price = v.settlement_usd.setdefault(key, float(state.spot_usd[s.underlying_id]))
                 payout = account.sizes.pop(sid) * _payoff(s, price)
                 account.collateral_usd += payout
+                self._pool(v, -payout)
                 paid += payout
             self._absorb(account, v)
         return paid
@@ -179,7 +189,27 @@ class VenueModel:
     def _absorb(self, account: Account, v: VenueState) -> None:
         if account.collateral_usd < 0 and not any(account.sizes.values()):
             v.bad_debt_usd += -account.collateral_usd
+            self._pool(v, account.collateral_usd)
             account.collateral_usd = 0.0
+
+    # --- the LP pool -----------------------------------------------------------------------------------------
+
+    def pool_cash(self, v: VenueState) -> float:
+        if v.pool_cash_usd is None:
+            v.pool_cash_usd = self.setup.pool_cash_usd
+        return v.pool_cash_usd
+
+    def _pool(self, v: VenueState, amount_usd: float) -> None:
+        v.pool_cash_usd = self.pool_cash(v) + amount_usd
+
+    def pool_margin(self, v: VenueState, state: venue.MarketState) -> venue.Margin:
+        """The pool's equity and margins: its cash and the opposite of every vault account's positions."""
+        sizes: dict[int, float] = {}
+        for a in v.accounts.values():
+            for sid, size in a.sizes.items():
+                sizes[sid] = sizes.get(sid, 0.0) - size
+        mirror = Account(0, self.pool_cash(v), {k: x for k, x in sizes.items() if x != 0})
+        return self.margin(mirror, v, state)
 
     # --- the vault's actions ---------------------------------------------------------------------------------
 
@@ -221,12 +251,21 @@ class VenueModel:
             premium = size * max(mark - fee, 0.0)  # negative: proceeds
             if -premium < -max_cost_usd * (1 - 1e-12):
                 raise VenueRefusedError(f"ProceedsBelowMin: {-premium:,.2f} < {-max_cost_usd:,.2f}")
+        if premium < 0 and self.pool_cash(v) < -premium:
+            raise VenueRefusedError(f"InsufficientPoolCash: {self.pool_cash(v):,.0f} < {-premium:,.0f}")
         pre = self.margin(account, v, state)
+        pool_pre = self.pool_margin(v, state)
         account.collateral_usd -= premium
+        self._pool(v, premium)
         account.sizes[series_id] = account.sizes.get(series_id, 0.0) + size
         if account.sizes[series_id] == 0:
             del account.sizes[series_id]
         post = self.margin(account, v, state)
+        pool = self.pool_margin(v, state)
+        if pool.equity_usd < pool.initial_usd and (
+            pool.initial_usd - pool.equity_usd >= pool_pre.initial_usd - pool_pre.equity_usd
+        ):
+            raise VenueRefusedError(f"PoolMarginBreached: equity {pool.equity_usd:,.0f} < IM {pool.initial_usd:,.0f}")
         # Below IM, the trade must reduce the shortfall against the pre-trade book and collateral (``_trade``).
         if (
             post.equity_usd < post.initial_usd
@@ -298,7 +337,9 @@ class VenueModel:
         if size <= 0:
             return False
         trial = account.copy()
+        cash = v.pool_cash_usd
         self._close(trial, v, state, sid, size)
+        v.pool_cash_usd = cash  # a trial close: the pool's cash is not moved
         post = self.margin(trial, v, state)
         improved = post.initial_usd - post.equity_usd < pre.initial_usd - pre.equity_usd
         return improved and post.equity_usd <= post.initial_usd
@@ -310,6 +351,7 @@ class VenueModel:
         premium = size * (mark + self.fee(s, state, mark))
         penalty = size * float(state.spot_usd[s.underlying_id]) * self.setup.risk.liquidation_penalty
         account.collateral_usd -= premium + penalty
+        self._pool(v, premium)
         account.sizes[sid] += size
         if abs(account.sizes[sid]) < 1e-18:
             del account.sizes[sid]
@@ -370,6 +412,28 @@ class VenueModel:
                 for (uid, expiry), s in self.surfaces.items()
                 if expiry > state.now_s
             ),
+        )
+
+    def listed(self, v: VenueState, state: venue.MarketState) -> ListedSeries:
+        """The venue's live listed series, surfaces and pool margin, as ``adapters.venue_series`` reads them."""
+        live = [s for s in self.setup.series if s.expiry_s > state.now_s]
+        pool = self.pool_margin(v, state)
+        return ListedSeries(
+            market="model-venue",
+            block_number=0,
+            series_id=np.array([s.series_id for s in live], dtype=np.int64),
+            underlying_id=np.array([s.underlying_id for s in live], dtype=np.int64),
+            expiry_s=np.array([s.expiry_s for s in live], dtype=np.int64),
+            strike_usd=np.array([s.strike_usd for s in live], dtype=np.float64),
+            is_call=np.array([s.is_call for s in live], dtype=bool),
+            surfaces={
+                key: (round(s.atm_vol * WAD), round(s.skew * WAD), round(s.smile * WAD), self.posted_at.get(key, 0))
+                for key, s in self.surfaces.items()
+                if key[1] > state.now_s
+            },
+            pool_equity_e6=round(pool.equity_usd * 1e6),
+            pool_initial_margin_e6=round(pool.initial_usd * 1e6),
+            pool_fresh=True,
         )
 
 

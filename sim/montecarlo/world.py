@@ -33,6 +33,7 @@ import numpy as np
 
 from keeper.app.assess import VaultAssessor
 from keeper.app.assess_options import options_view
+from keeper.app.assess_tail import listed_options
 from keeper.config import KeeperSettings
 from keeper.model import (
     AaveBorrow,
@@ -129,6 +130,7 @@ class World:
         self.vault = vault
         self.assessor = VaultAssessor(settings, {"tokens": {s: {"address": s} for s in SYMBOLS}})
         self.last_action_block: dict[str, int] = {}
+        self._ticks = self._deep_tick = 0
         self.lt = market.liquidation_threshold
         self.ltv = market.ltv
         vault.period_start_s = start_s
@@ -216,7 +218,7 @@ class World:
         the assessor's own ``options_view`` on the venue's lens state."""
         v, s = self.vault, self.settings
         options = None
-        if self.venue is not None and v.venue is not None and v.venue.accounts:
+        if self.venue is not None and v.venue is not None:
             state = self.venue_state(prices, timestamp_s)
             lens = self.venue.lens(v.venue, state, {sym: sym.lower() for sym in SYMBOLS})
             symbol_of = {sym.lower(): sym for sym in SYMBOLS}
@@ -241,7 +243,7 @@ class World:
         collateral_usd = sum(c * p for c, p in zip(v.collateral, prices, strict=True))
         collateral_lt = sum(c * p * t for c, p, t in zip(v.collateral, prices, self.lt, strict=True))
         gas_usd = self.market.rebalance_gas * self.market.gas_price_gwei * 1e-9 * prices[1]
-        return BookView(
+        view = BookView(
             block_number=block,
             underlyings=underlyings,
             idle_usdc=v.wallet[0],
@@ -263,6 +265,37 @@ class World:
             horizon_years=s.loop.vol_horizon_days / 365,
             last_action_block=dict(self.last_action_block),
         )
+        return self._with_tail(view, options, prices, timestamp_s)
+
+    def _with_tail(self, view: BookView, options: Any, prices: list[float], timestamp_s: int) -> BookView:
+        """With the tail rule or strategies on, what ``VaultAssessor.assess`` adds: the tail rule's inputs (every
+        live position, buybacks, the venue's listed wings sized by the pool's free margin, NAV, the forecast of the
+        last deep refresh) and the listed series, through the assessor's own methods on the model venue's reads.
+        The oracle history the forecast refits on is recorded every step and refit every
+        ``loop.deep_risk_every_ticks`` keeper steps, as the keeper's deep refresh does after acting."""
+        policy = self.settings.policy
+        if not (policy.tail.enabled or policy.strategies) or options is None or self.venue is None:
+            return view
+        assert self.vault.venue is not None
+        state = self.venue_state(prices, timestamp_s)
+        listed = {"model-venue": self.venue.listed(self.vault.venue, state)}
+        for u in view.underlyings:
+            self.assessor.history.add(u.symbol, state.now_s, u.spot_usd)
+        leg_gas_usd = policy.tail.leg_gas * self.market.gas_price_gwei * 1e-9 * prices[1]
+        nav = self.nav_usd(prices, timestamp_s)
+        symbols = list(SYMBOLS[1:])
+        tail = self.assessor._tail_inputs(options, listed, symbols, nav, leg_gas_usd)
+        chain = [o for vb in options.venues for o in listed_options(vb, listed["model-venue"], symbols)]
+        return replace(view, tail=tail, listed=tuple(chain), timestamp_s=state.now_s)
+
+    def refresh_forecast(self, view: BookView) -> None:
+        """The deep refresh's forecast (GARCH/EWMA, regime) every ``loop.deep_risk_every_ticks`` keeper steps."""
+        if not self.settings.policy.tail.enabled:
+            return
+        self._ticks += 1
+        if self._ticks == 1 or self._ticks - self._deep_tick >= self.settings.loop.deep_risk_every_ticks:
+            self.assessor._refresh_forecast(view)
+            self._deep_tick = self._ticks
 
     def keeper_step(
         self, prices: list[float], timestamp_s: int, block: int, previous: list[float] | None = None
@@ -270,7 +303,9 @@ class World:
         """Assess, decide with the keeper's policy, execute the plan against the model (or have it refused).
         ``previous``: the prices of the step before, for the vault's oracle-vs-TWAP check."""
         out = StepOutcome()
-        plan = decide(self.book(prices, timestamp_s, block), self.settings.policy)
+        view = self.book(prices, timestamp_s, block)
+        plan = decide(view, self.settings.policy)
+        self.refresh_forecast(view)  # after deciding, as the loop runs the deep refresh after acting
         if plan.empty:
             return out
         if previous is not None and not self.twap_agrees(prices, previous):

@@ -172,3 +172,29 @@ def test_option_trade_without_a_venue__refused(book) -> None:  # type: ignore[no
     long_book = levered_long(market, KeeperSettings())
     w = long_book.world(market, settings_for(long_book))
     assert w.execute((OptionTrade(1, 1.0, 1e6),), list(long_book.prices_usd), 0) is None
+
+
+def test_tail_rule_enabled__wings_bought_on_the_model_venue_within_the_budget(book) -> None:  # type: ignore[no-untyped-def]
+    from keeper.policy import decide
+
+    market = devnet_market()
+    settings = settings_for(book, KeeperSettings(policy={"tail": {"enabled": True}}))
+    w = book.world(market, settings)
+    prices = list(book.prices_usd)
+    view = w.book(prices, 0, 0)
+    assert view.tail is not None  # the assessor's own tail inputs, from the model venue's listed series and pool
+    assert view.listed
+    assert any(c.max_units > 0 for c in view.tail.candidates)
+    plan = decide(view, settings.policy)
+    assert plan.tail is not None
+    assert plan.tail.worst_loss_usd > plan.tail.budget_usd  # the naked strangle is over its tail budget
+    buys = [a for a in plan.actions if isinstance(a, OptionTrade) and a.size > 0]
+    assert buys
+    (account,) = w.vault.venue.accounts.values()  # type: ignore[union-attr]
+    held = dict(account.sizes)
+    assert w.execute(plan.actions, prices, 0) is not None  # the venue and the vault accept the protection
+    for trade in buys:
+        assert account is not w.vault.venue.accounts[account.account_id]  # type: ignore[union-attr]
+        after = w.vault.venue.accounts[account.account_id].sizes  # type: ignore[union-attr]
+        assert after[trade.series_id] == pytest.approx(held.get(trade.series_id, 0.0) + trade.size)
+    assert plan.tail.worst_loss_after_usd <= plan.tail.budget_usd * 1.0001
