@@ -39,7 +39,7 @@ contract AaveV3Adapter is IVaultAdapter {
     }
 
     /// @inheritdoc IVaultAdapter
-    function execute(bytes calldata data) external {
+    function execute(bytes calldata data) external returns (uint256) {
         if (address(this) == _self) revert DelegateCallOnly();
         (Op op, address asset, uint256 amount) = abi.decode(data, (Op, address, uint256));
         if (op == Op.SUPPLY) {

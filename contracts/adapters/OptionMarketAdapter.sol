@@ -91,7 +91,7 @@ contract OptionMarketAdapter is IVaultAdapter, IOptionsValuation {
     }
 
     /// @inheritdoc IVaultAdapter
-    function execute(bytes calldata data) external {
+    function execute(bytes calldata data) external returns (uint256 premiumE8) {
         if (address(this) == _self) revert DelegateCallOnly();
         (Op op, uint256 accountId, uint256 seriesId, uint256 amount, uint256 limit) =
             abi.decode(data, (Op, uint256, uint256, uint256, uint256));
@@ -101,7 +101,7 @@ contract OptionMarketAdapter is IVaultAdapter, IOptionsValuation {
             // The vault judges by measured state; the new id is read back through accountsOf.
             // slither-disable-next-line unused-return
             market.openAccount();
-            return;
+            return 0;
         }
         address owner = market.ownerOf(accountId);
         if (owner != address(this)) revert NotVaultAccount(accountId, owner);
@@ -112,11 +112,9 @@ contract OptionMarketAdapter is IVaultAdapter, IOptionsValuation {
         } else if (op == Op.WITHDRAW) {
             market.withdraw(accountId, amount, address(this));
         } else if (op == Op.BUY) {
-            // slither-disable-next-line unused-return
-            market.buy(accountId, seriesId, amount, limit);
+            premiumE8 = _usdE8(market.buy(accountId, seriesId, amount, limit));
         } else if (op == Op.SELL) {
-            // slither-disable-next-line unused-return
-            market.sell(accountId, seriesId, amount, limit);
+            premiumE8 = _usdE8(market.sell(accountId, seriesId, amount, limit));
         } else {
             // slither-disable-next-line unused-return
             market.settleAccount(accountId);
@@ -184,6 +182,17 @@ contract OptionMarketAdapter is IVaultAdapter, IOptionsValuation {
                 revert VenueMarginBelowFloor(accounts[i], equity, mm, marginFloorWad);
             }
         }
+    }
+
+    /// @dev A premium (USDC E6, as the venue charged or paid it) in USD 1e8 at the USDC feed, rounded up (it is a
+    ///      charge to the turnover budget); at $1 when the feed has no positive answer (the vault's own batch
+    ///      checks refuse a batch on a dead asset feed anyway).
+    function _usdE8(uint256 premiumE6) private view returns (uint256) {
+        // Only the answer is needed: the vault checked the feed's freshness before the batch.
+        // slither-disable-next-line unused-return
+        (, int256 answer,,,) = usdcFeed.latestRoundData();
+        uint256 priceE8 = answer <= 0 ? 1e8 : _toE8(uint256(answer), usdcFeed.decimals());
+        return Math.mulDiv(premiumE6, priceE8, 1e6, Math.Rounding.Ceil);
     }
 
     function _toE8(uint256 answer, uint8 decimals) private pure returns (uint256) {

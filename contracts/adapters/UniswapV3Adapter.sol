@@ -38,7 +38,7 @@ contract UniswapV3Adapter is IVaultAdapter {
     }
 
     /// @inheritdoc IVaultAdapter
-    function execute(bytes calldata data) external {
+    function execute(bytes calldata data) external returns (uint256) {
         if (address(this) == _self) revert DelegateCallOnly();
         (bytes memory path, uint256 amountIn, uint256 amountOutMinimum) =
             abi.decode(data, (bytes, uint256, uint256));

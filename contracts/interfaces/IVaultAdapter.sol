@@ -4,7 +4,8 @@ pragma solidity ^0.8.24;
 /// @title IVaultAdapter
 /// @notice An on-chain adapter: stateless code the vault DELEGATECALLs for one protocol's actions. Adapters hold no
 ///         storage (only immutables), are whitelisted by governance through the timelock, and are judged by the
-///         vault's post-checks on measured state, never by what they return.
+///         vault's post-checks on measured state; the only value the vault takes from one is an OPTIONS action's
+///         premium (`execute`), which its wallet cannot see.
 interface IVaultAdapter {
     /// @notice What the vault checks after each action of this adapter: SWAP actions get a per-action check of
     ///         the oracle value of tokens out against tokens in (max slippage); others only the batch checks.
@@ -18,5 +19,9 @@ interface IVaultAdapter {
     function kind() external view returns (Kind);
 
     /// @notice Executes one encoded action in the vault's context (called by DELEGATECALL only).
-    function execute(bytes calldata data) external;
+    /// @return premiumE8 what an OPTIONS action traded at a market price that the vault's wallet cannot see (the
+    ///         option premium paid or received out of venue collateral, USD 1e8): the vault charges it to the
+    ///         turnover budget. Computed by the whitelisted adapter code from the venue, never from the keeper's
+    ///         data; LENDING and SWAP adapters return 0 (the vault measures their wallet deltas itself).
+    function execute(bytes calldata data) external returns (uint256 premiumE8);
 }

@@ -541,10 +541,13 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransie
             action.adapter.delegatecall(abi.encodeCall(IVaultAdapter.execute, (action.data)));
         if (!ok) revert AdapterCallFailed(index, reason);
         (uint256 spentE8, uint256 receivedE8) = _logic.walletDeltaE8(before, p.assetE8, p.tokensE8);
-        // Turnover is what trades at a market price (swaps, option premiums): lending moves (supply, withdraw,
-        // borrow, repay) cost nothing to churn, and counting them would let the budget block a deleverage.
-        if (kindPlusOne != _LENDING) turnoverE8 = Math.max(spentE8, receivedE8);
+        // Turnover is what trades at a market price: a swap's wallet delta, an option premium (paid out of or into
+        // venue collateral, which the wallet does not see: the adapter reports it). Lending moves and venue margin
+        // moves (supply, borrow, margin in and out) cost nothing to churn, and counting them would let the budget
+        // block a deleverage or a margin top-up.
+        if (kindPlusOne == _OPTIONS) turnoverE8 = abi.decode(reason, (uint256));
         if (kindPlusOne == _SWAP) {
+            turnoverE8 = Math.max(spentE8, receivedE8);
             // A swap that spent no priced token spent something the check cannot see (the vault's aTokens): refused,
             // whatever the adapter checks itself. (Equality intended: nothing priced left the wallet.)
             // slither-disable-next-line incorrect-equality

@@ -18,7 +18,7 @@ contract OptionsAdapterStub is IVaultAdapter {
         return Kind.OPTIONS;
     }
 
-    function execute(bytes calldata) external pure {
+    function execute(bytes calldata) external pure returns (uint256) {
         revert NotImplemented();
     }
 

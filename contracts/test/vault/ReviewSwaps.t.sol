@@ -64,7 +64,7 @@ contract TrustingSwapAdapter is IVaultAdapter {
         return Kind.SWAP;
     }
 
-    function execute(bytes calldata data) external {
+    function execute(bytes calldata data) external returns (uint256) {
         (bytes memory path, uint256 amountIn) = abi.decode(data, (bytes, uint256));
         IERC20(address(bytes20(path))).approve(address(router), amountIn);
         router.exactInput(

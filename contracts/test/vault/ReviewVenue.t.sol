@@ -229,4 +229,59 @@ contract ReviewVenueTest is VaultFixture {
         assertLt(batchGas, 4_000_000);
         assertLt(unwindGas, 2_000_000);
     }
+
+    /* FINDING 3: option premiums are turnover */
+
+    /// @notice The review's PoC: a buy and a sell of 500 ITM calls (≈ 324k USDC premium each way) were charged 0
+    ///         turnover while a 2M margin deposit was charged 2M. Now each premium is charged (as the adapter reads
+    ///         it from the venue, at the USDC feed) and margin moves are free, like lending moves.
+    function testPremiumsAreChargedAsTurnoverAndMarginMovesAreNot() public {
+        uint256 series = market.seriesIdOf(0, uint64(expiries[1]), uint128(2400e18), true);
+        assertGt(series, 0);
+        uint256 account = market.accountCount() + 1;
+        uint256 t0 = vault.periodTurnoverE8();
+        IHedgedVault.Action[] memory a = new IHedgedVault.Action[](2);
+        a[0] = _op(OPEN, 0, 0, 0, 0);
+        a[1] = _op(DEPOSIT, account, 0, 2_000_000 * USDC, 0);
+        _rebalance(a);
+        assertEq(vault.periodTurnoverE8(), t0, "margin deposit charged as turnover");
+        IOptionMarketTypes.Quote memory qb = market.quoteBuy(series, 500e18);
+        IOptionMarketTypes.Quote memory qs = market.quoteSell(series, 500e18);
+        assertGt(qb.premiumE6, 300_000 * USDC);
+        a[0] = _op(BUY, account, series, 500e18, qb.premiumE6);
+        a[1] = _op(4, account, series, 500e18, qs.premiumE6);
+        _rebalance(a);
+        uint256 usdcE8 = _priceE8(usdc);
+        uint256 expected = (qb.premiumE6 * usdcE8 + 1e6 - 1) / 1e6 + (qs.premiumE6 * usdcE8 + 1e6 - 1) / 1e6;
+        emit log_named_uint(
+            "turnover charged for buy + sell of 500 calls (USD E8)", vault.periodTurnoverE8() - t0
+        );
+        assertEq(vault.periodTurnoverE8() - t0, expected, "premiums not charged as turnover");
+    }
+
+    /// @notice Premium churn now runs into the turnover budget (the review's keeper could churn without limit).
+    function testPremiumChurnHitsTurnoverBudget() public {
+        uint256 series = market.seriesIdOf(0, uint64(expiries[1]), uint128(2400e18), true);
+        uint256 account = market.accountCount() + 1;
+        IHedgedVault.Action[] memory a = new IHedgedVault.Action[](2);
+        a[0] = _op(OPEN, 0, 0, 0, 0);
+        a[1] = _op(DEPOSIT, account, 0, 1_000_000 * USDC, 0);
+        _rebalance(a);
+        // A turnover budget of 0.5x NAV per period (1.5M): each round trip of 500 calls is ~604k.
+        IHedgedVault.RiskParams memory r = _defaultRisk();
+        r.turnoverBudgetBps = 5000;
+        _timelocked(abi.encodeCall(vault.setRiskParams, (r)));
+        _postSurfaces();
+        for (uint256 i; i < 4; ++i) {
+            a[0] = _op(BUY, account, series, 500e18, type(uint256).max);
+            a[1] = _op(4, account, series, 500e18, 0);
+            vm.prank(keeper);
+            try vault.rebalance(a, _noIds()) {}
+            catch (bytes memory ret) {
+                assertEq(_selector(ret), IHedgedVault.TurnoverBudgetExceeded.selector);
+                return;
+            }
+        }
+        revert("premium churn never hit the turnover budget");
+    }
 }
