@@ -7,7 +7,10 @@ The high-vol state is the one with the larger fitted variance. :attr:`RegimeFit.
 (the smoothed probability would look ahead). Returns go in as percent for the optimiser's conditioning.
 
 :func:`forecast_vol` is the keeper's forecast: GARCH(1,1) (``arch``) once ``min_obs`` returns are recorded,
-EWMA before (and when the GARCH fit fails or is non-stationary), the configured default before any return.
+EWMA before (and when the GARCH fit fails or is explosive), the configured default before any return. A fit on
+the stationarity boundary (α + β = 1 to within :data:`INTEGRATED_TOLERANCE`: ``arch``'s optimiser stops there,
+1e-13 either side depending on the machine's floating point) is integrated GARCH: its forecast stays at the
+current conditional variance.
 Prices sampled at uneven intervals are put on one period first (each log return divided by √(its interval /
 the median interval)), so one GARCH step is one median interval.
 """
@@ -79,6 +82,14 @@ class VolForecast:
     observations: int
 
 
+INTEGRATED_TOLERANCE = 1e-9
+
+
+def garch_usable(g: Garch11) -> bool:
+    """Stationary or integrated (on the boundary within tolerance), with a positive next-step variance."""
+    return g.alpha + g.beta <= 1 + INTEGRATED_TOLERANCE and g.last_variance > 0
+
+
 def forecast_vol(
     timestamps_s: ArrayLike,
     prices: ArrayLike,
@@ -98,7 +109,7 @@ def forecast_vol(
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 g = Garch11.fit(r)
-            if g.alpha + g.beta < 1 and g.last_variance > 0:
+            if garch_usable(g):
                 steps = max(1, math.ceil(horizon_s / period))
                 return VolForecast(g.forecast(steps, per_year), "garch", int(r.size))
         except (ValueError, np.linalg.LinAlgError):

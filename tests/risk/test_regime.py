@@ -77,3 +77,19 @@ def test_uneven_sampling_is_put_on_the_median_interval() -> None:
     r, period = even_returns(t, p)
     assert period == 10
     assert r == pytest.approx([0.01, 0.01, 0.02 / 2, 0.01])
+
+
+def test_a_fit_on_the_stationarity_boundary_is_integrated_garch_not_a_fallback() -> None:
+    """arch's optimiser stops on α + β = 1 give or take 1e-13 depending on the machine (the 390-return fit above
+    gives 1 + 6e-14 on one machine, 1 − ε on another): both are integrated GARCH, forecast flat at the current
+    variance; an explosive fit is not used."""
+    from keeper.risk.regime import garch_usable
+    from keeper.risk.volatility import Garch11
+
+    last = 3.0e-4
+    on_boundary = Garch11(1e-7, 0.15956404696978732, 0.8404359530302733, last)  # α + β = 1 + 6.1e-14
+    assert on_boundary.alpha + on_boundary.beta > 1
+    assert garch_usable(on_boundary)
+    assert on_boundary.forecast(24, 8760) == pytest.approx(np.sqrt(last * 8760), rel=1e-12)
+    assert not garch_usable(Garch11(1e-7, 0.2, 0.81, last))
+    assert not garch_usable(Garch11(1e-7, 0.1, 0.8, 0.0))
