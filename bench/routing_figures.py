@@ -10,6 +10,7 @@ the order's value. Router time is the median of repeated splits of one order ove
 
 from __future__ import annotations
 
+import math
 import statistics
 import time
 from typing import Any
@@ -76,6 +77,39 @@ def depth_2pct(state: PoolState, zero_for_one: bool) -> int:
     return swap_exact_input(state, 10**40, zero_for_one, sqrt_price_limit=limit).amount_in
 
 
+def depth_to(state: PoolState, zero_for_one: bool, price_move: float) -> int:
+    """The input that moves the pool's token1-per-token0 price by ``price_move`` (down when zero_for_one)."""
+    factor = math.sqrt(1 - price_move if zero_for_one else 1 + price_move)
+    limit = int(state.sqrt_price_x96 * factor)
+    return swap_exact_input(state, 10**40, zero_for_one, sqrt_price_limit=limit).amount_in
+
+
+def depth_table(dn: Devnet, usd: dict[str, float]) -> list[str]:
+    """Every pool's depth at ±1 % and ±5 % of its price (USD of input), as the devnet deploys them."""
+    tiers = dn.record["uniswap"]["tiers"]
+    pools = [p for ps in tiers.values() for p in ps]
+    states = read_pool_states(RpcClient(dn.url), [p["address"] for p in pools], words_each_side=8)
+    tokens = {t["address"].lower(): (s, 10 ** int(t["decimals"])) for s, t in dn.record["tokens"].items()}
+    lines = [
+        "| pool | fee | −1 % (sell base) | +1 % (buy base) | −5 % | +5 % |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for p in pools:
+        state = states[p["address"]]
+        cells = []
+        for move in (0.01, 0.05):
+            for down in (True, False):
+                zero_for_one = down == bool(p["base_is_token0"])  # selling token0 lowers token1 per token0
+                symbol, unit = tokens[(p["token0"] if zero_for_one else p["token1"]).lower()]
+                cells.append(depth_to(state, zero_for_one, move) / unit * usd[symbol])
+        lines.append(
+            f"| {p['base']}/{p['quote']} | {p['fee'] / 1e4:g} % | "
+            + " | ".join(f"${c / 1e6:,.1f}M" for c in cells)
+            + " |"
+        )
+    return lines
+
+
 def measure() -> tuple[list[str], dict[str, float]]:
     lines = [
         "| order | size (% of primary ±2 % depth) | size (USD) | one-shot (bp) | router (bp) | cost cut | legs | "
@@ -129,6 +163,7 @@ def measure() -> tuple[list[str], dict[str, float]]:
             best_split(states, order, int(figures["USDC→WBTC depth usd"] * 0.05 * 1e6))
             times.append(time.perf_counter() - t0)
         figures["router ms"] = statistics.median(times) * 1e3
+        lines += ["", *depth_table(dn, {"USDC": 1.0, "WETH": 3000.0, "WBTC": 60_000.0})]
     return lines, figures
 
 
