@@ -7,14 +7,13 @@ from __future__ import annotations
 import configparser
 import re
 import shlex
-import shutil
-import subprocess
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from keeper.cli import app
+
+from .promtool_checks import check_rules_and_unit_tests
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
@@ -69,18 +68,4 @@ def test_rules__query_only_series_a_run_writes(tmp_path: Path) -> None:
 
 
 def test_rules__promtool_check_and_unit_tests_pass() -> None:
-    bundled = ROOT / ".tools/prometheus/usr/bin/promtool"  # tools/setup.sh unpacks Debian's prometheus here
-    tool = str(bundled) if bundled.is_file() else shutil.which("promtool")
-    if tool is None:
-        pytest.skip("promtool not found: tools/setup.sh unpacks Debian's prometheus package where apt can fetch it")
-    check = subprocess.run([tool, "check", "rules", str(RULES)], capture_output=True, text=True, timeout=60)
-    assert check.returncode == 0, check.stdout + check.stderr
-    assert "SUCCESS: 3 rules found" in check.stdout
-    tests = subprocess.run(
-        [tool, "test", "rules", "hedgevault-montecarlo.rules.test.yml"],
-        cwd=RULES.parent,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert tests.returncode == 0, tests.stdout + tests.stderr
+    check_rules_and_unit_tests(RULES, "hedgevault-montecarlo.rules.test.yml", rules_found=3)

@@ -8,12 +8,9 @@ import configparser
 import json
 import re
 import shlex
-import shutil
-import subprocess
 from pathlib import Path
 from types import SimpleNamespace
 
-import pytest
 from typer.testing import CliRunner
 
 from keeper.app.metrics import KeeperMetrics
@@ -21,15 +18,12 @@ from keeper.cli import app
 from keeper.fleet.metrics import FleetCollector
 from keeper.fleet.view import VaultView, aggregate
 
+from ..promtool_checks import check_rules_and_unit_tests
+
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 RULES = DEPLOY / "prometheus" / "hedgevault.rules.yml"
 DASHBOARD = DEPLOY / "grafana" / "hedgevault-fleet.json"
-
-
-def promtool() -> str | None:
-    bundled = ROOT / ".tools/prometheus/usr/bin/promtool"  # tools/setup.sh unpacks Debian's prometheus here
-    return str(bundled) if bundled.is_file() else shutil.which("promtool")
 
 
 def exported_names() -> set[str]:
@@ -70,20 +64,7 @@ def test_rules_and_dashboard__query_only_series_the_fleet_exports() -> None:
 
 
 def test_rules__promtool_check_and_unit_tests_pass() -> None:
-    tool = promtool()
-    if tool is None:
-        pytest.skip("promtool not found: tools/setup.sh unpacks Debian's prometheus package where apt can fetch it")
-    check = subprocess.run([tool, "check", "rules", str(RULES)], capture_output=True, text=True, timeout=60)
-    assert check.returncode == 0, check.stdout + check.stderr
-    assert "SUCCESS: 10 rules found" in check.stdout
-    unit = subprocess.run(
-        [tool, "test", "rules", "hedgevault.rules.test.yml"],
-        cwd=RULES.parent,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert unit.returncode == 0, unit.stdout + unit.stderr
+    check_rules_and_unit_tests(RULES, "hedgevault.rules.test.yml", rules_found=10)
 
 
 def test_fleet_unit__execstart_is_a_real_fleet_command() -> None:
