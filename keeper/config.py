@@ -96,8 +96,8 @@ class TailBudgetConfig(_Section):
     reference_vol_annual: float = Field(
         0.6, gt=0, le=5, description="vol the historical shocks happened against: they scale by σ_forecast / this (≥ 1)"
     )
-    cost_basis: Literal["fee_and_decay", "premium"] = Field(
-        "fee_and_decay",
+    cost_basis: Literal["premium", "fee_and_decay"] = Field(
+        "premium",
         description="what the choice minimises per option: fee over mid + mark decay over the horizon, or the ask",
     )
     max_turnover_usd: float = Field(250_000.0, gt=0, description="most premium + spot notional traded per decision")

@@ -13,14 +13,14 @@ spot, Aave collateral and debt in the underlying.
 
 **Choice.** When the worst loss L exceeds the budget B = ``tail_budget_pct`` × NAV, a MILP (scipy HiGHS) picks
 sizes xⱼ ≥ 0 of the legs — buy a listed option (a wing, or back a short the vault holds), sell or buy the
-underlying — minimising Σ costⱼ·xⱼ + gas·Σ yⱼ (yⱼ ∈ {0, 1}: leg j trades; cost per ``cost_basis``: by default an
-option's fee over mid plus its mark's decay over the horizon (:func:`option_cost`), else its ask; the swap cost for
-spot) subject to, in every scenario k, Pₖ + Σ aₖⱼ·xⱼ − gas·Σ yⱼ ≥ −B (aₖⱼ: the leg's value change in k less what
-it pays now: the ask, or the swap cost), xⱼ ≤ Uⱼ·yⱼ (Uⱼ: venue liquidity, the short held, the units held or affordable),
-premium spent ≤ min(idle USDC above the reserve, ``max_spend_nav_pct`` × NAV), premium + spot bought ≤ the idle
-USDC above the reserve, and premium + spot notional ≤ ``max_turnover_usd``. If no set meets B, it says so, takes
-the smallest reachable worst loss and the cheapest trades reaching it (the cheapest partial reduction), and
-reports infeasible (the loop raises an alert).
+underlying — minimising Σ costⱼ·xⱼ + gas·Σ yⱼ (yⱼ ∈ {0, 1}: leg j trades; cost per ``cost_basis``: by
+default an option's ask, or (``fee_and_decay``) its fee over mid plus its mark's decay over the horizon
+(:func:`option_cost`); the swap cost for spot) subject to, in every scenario k, Pₖ + Σ aₖⱼ·xⱼ − gas·Σ yⱼ ≥ −B
+(aₖⱼ: the leg's value change in k less what it pays now: the ask, or the swap cost), xⱼ ≤ Uⱼ·yⱼ (Uⱼ: venue
+liquidity, the short held, the units held or affordable), premium spent ≤ min(idle USDC above the reserve,
+``max_spend_nav_pct`` × NAV), premium + spot bought ≤ the idle USDC above the reserve, and premium + spot
+notional ≤ ``max_turnover_usd``. If no set meets B, it says so, takes the smallest reachable worst loss and the
+cheapest trades reaching it (the cheapest partial reduction), and reports infeasible (the loop raises an alert).
 """
 
 from __future__ import annotations

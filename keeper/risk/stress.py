@@ -78,6 +78,21 @@ HISTORICAL_SHOCKS: tuple[HistoricalShock, ...] = (
         1.9,
         "intraday: ETH ≈ 2,900 → 2,200, BTC ≈ 58,000 → 49,000",
     ),
+    # Upside: what hurts a short-call book (a squeeze), absent from the crashes above.
+    HistoricalShock(
+        "New-year 2021 rally",
+        "2021-01-01/04",
+        {"WETH": 0.42, "WBTC": 0.10},
+        1.35,
+        "3-day window: ETH-USD ≈ 730 → 1,040, BTC-USD ≈ 29,000 → 31,900 (daily closes)",
+    ),
+    HistoricalShock(
+        "ETH ETF approval",
+        "2024-05-20/21",
+        {"WETH": 0.23, "WBTC": 0.06},
+        1.4,
+        "2-day window: ETH-USD ≈ 3,070 → 3,780 on the SEC's 19b-4 signal, BTC ≈ 66,900 → 70,900",
+    ),
 )
 
 

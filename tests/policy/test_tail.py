@@ -14,7 +14,7 @@ from keeper.config import PolicyConfig, TailBudgetConfig
 from keeper.model import BookView, OptionTrade, Swap, TailCandidate, TailInputs, UnderlyingView
 from keeper.policy import decide
 from keeper.policy.aave import Working
-from keeper.policy.tail import PremiumLeg, book_pnl, leg_pnl, legs, size_new_premium, solve, stress_set
+from keeper.policy.tail import PremiumLeg, book_pnl, leg_pnl, legs, option_cost, size_new_premium, solve, stress_set
 from keeper.risk.black import price_reference
 from keeper.risk.stress import HISTORICAL_SHOCKS
 
@@ -188,7 +188,9 @@ def test_infeasible_budget_takes_the_cheapest_partial_reduction_and_says_so() ->
     assert "partial reduction" in decision.reason
     trades = {a.series_id: a.size for a in plan.actions if isinstance(a, OptionTrade)}
     assert trades.get(3) == pytest.approx(40.0)  # all the put wing there is
-    assert 6 not in trades  # calls do nothing for the worst (downside) scenario: not bought
+    # Calls do nothing for the downside: the worst left is a crash; calls are bought only as far as the rally
+    # scenarios (the upside historical shocks) would otherwise be worse than it.
+    assert report.worst_scenario_after.startswith(("Black Thursday", "spot -"))
 
 
 def test_disabled_or_without_inputs_does_nothing() -> None:
@@ -328,3 +330,28 @@ def test_sizing__condor_wings__allow_more_units_and_over_budget_book__none() -> 
     over = size_new_premium(book(strangle(units=400.0)), ON, strangle_legs())
     assert over.units == 0.0
     assert "no new premium" in over.reason
+
+
+def test_stress_set__short_calls__the_worst_scenario_is_an_upside_historical_shock() -> None:
+    """A short-call book's tail is a squeeze: the stress set carries upside shocks (the crashes alone missed it,
+    and the squeeze month's predictive drawdown was 10-13 % with the budget "kept")."""
+    cfg = PolicyConfig().tail
+    ups = [s for s in HISTORICAL_SHOCKS if s.spot_return["WETH"] > 0]
+    assert max(s.spot_return["WETH"] for s in ups) >= 0.4
+    scen = stress_set(["WETH"], np.array([VOL]), cfg)
+    calls = replace(strangle(), size=np.array([0.0, -120.0]))
+    pnl = book_pnl(calls, np.array([SPOT]), np.zeros(1), scen)
+    assert scen.names[int(np.argmin(pnl))].startswith(tuple(s.name for s in ups))
+
+
+def test_option_cost__fee_and_decay__spread_plus_horizon_decay_and_longer_tenor_decays_less() -> None:
+    short, long_ = candidate(3, 2400, False, t=8 / 365), candidate(7, 2400, False, t=60 / 365)
+    assert option_cost(short, SPOT, RATE, 7.0, "premium") == short.ask_usd
+    mark = float(price_reference(SPOT, 2400, 8 / 365, VOL, RATE, False)[0])
+    later = float(price_reference(SPOT, 2400, 1 / 365, VOL, RATE, False)[0])
+    assert option_cost(short, SPOT, RATE, 7.0, "fee_and_decay") == pytest.approx(short.ask_usd - later, rel=1e-9)
+    assert short.ask_usd - mark > 0  # the fee is part of it
+    # Per unit of premium, the 60-day wing loses far less over the week than the 8-day one.
+    assert option_cost(long_, SPOT, RATE, 7.0, "fee_and_decay") / long_.ask_usd < 0.5 * (
+        option_cost(short, SPOT, RATE, 7.0, "fee_and_decay") / short.ask_usd
+    )

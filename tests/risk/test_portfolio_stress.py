@@ -141,8 +141,9 @@ def test_historical_shocks__documented_with_sources() -> None:
     assert len(HISTORICAL_SHOCKS) >= 5
     for shock in HISTORICAL_SHOCKS:
         assert shock.source
-        assert all(-0.99 < r < 0 for r in shock.spot_return.values())
+        assert all(-0.99 < r < 1 and r != 0 for r in shock.spot_return.values())
         assert shock.vol_multiplier > 1
+    assert any(r > 0 for shock in HISTORICAL_SHOCKS for r in shock.spot_return.values())  # a squeeze, too
 
 
 def test_grid__10k_positions_231_scenarios__fast_enough_to_run_every_tick() -> None:
