@@ -9,6 +9,7 @@ import {IOptionMarket} from "../interfaces/IOptionMarket.sol";
 import {IAavePool} from "../interfaces/aave/IAavePool.sol";
 import {IOptionMarketTypes} from "../interfaces/options/IOptionMarketTypes.sol";
 import {HedgedVault} from "../vault/HedgedVault.sol";
+import {VaultLogic} from "../vault/VaultLogic.sol";
 import {PriceLib} from "../vault/libraries/PriceLib.sol";
 
 /// @title VaultLens
@@ -99,9 +100,9 @@ contract VaultLens {
         uint256 depositCap;
         bool paused;
         IHedgedVault.RiskParams risk;
-        uint256 periodStart;
-        uint256 periodTurnoverE8;
-        uint256 periodLossE8;
+        uint256 periodStart; // when a rolling budget was last charged (VaultLogic.budgetsUsed)
+        uint256 periodTurnoverE8; // rolling turnover level now (refused past half the period budget)
+        uint256 periodLossE8; // rolling keeper-loss level now
         TokenState asset; // the vault asset (USDC)
         TokenState[] tokens; // tracked tokens
         AaveAccount aave;
@@ -133,9 +134,7 @@ contract VaultLens {
         s.depositCap = vault.depositCap();
         s.paused = vault.paused();
         s.risk = vault.riskParams();
-        s.periodStart = vault.periodStart();
-        s.periodTurnoverE8 = vault.periodTurnoverE8();
-        s.periodLossE8 = vault.periodLossE8();
+        (s.periodTurnoverE8, s.periodLossE8,, s.periodStart) = VaultLogic(vault.logic()).budgetsUsed();
         IAavePool pool = vault.aavePool();
         s.asset = _token(vault, pool, vault.asset(), address(vault.assetFeed()), vault.assetDecimals());
         IHedgedVault.TrackedToken[] memory tracked = vault.trackedTokens();

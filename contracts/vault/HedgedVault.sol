@@ -25,7 +25,7 @@ import {VaultMath} from "./libraries/VaultMath.sol";
 /// @notice ERC-4626 vault whose keeper hedges through whitelisted adapters (Aave v3 lending, Uniswap v3 swaps, the
 ///         option venue). What a compromised keeper can do is bounded by checks on measured state after every
 ///         rebalance: Aave health factor floor, NAV loss per rebalance, per-swap slippage at oracle prices, rolling
-///         turnover and loss budgets, and oracle freshness and agreement with the Uniswap TWAP.
+///         turnover and loss budgets (VaultLogic.chargeBudgets), and oracle freshness and agreement with the Uniswap TWAP.
 /// @dev NAV = idle asset + tracked tokens at their oracle + Aave (collateral − debt, Aave's oracle) + venue marks
 ///      reported by OPTIONS adapters. Rebalance gains are locked and released linearly (no sandwiching a
 ///      rebalance); rebalance losses are absorbed by still-locked profit first. Fees accrue (as shares) at every
@@ -61,11 +61,6 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransie
     uint256 public maxFulfilDelaySeconds;
     /// @dev 0: not allowed; otherwise the adapter's Kind + 1, read once when it is allowed.
     mapping(address adapter => uint8 kindPlusOne) internal _adapterKind;
-
-    uint256 public periodStart;
-    uint256 public periodTurnoverE8;
-    uint256 public periodLossE8;
-    uint256 public periodUnwindLossE8; // emergency unwinds: their own loss budget
 
     uint256 public lockedProfit; // asset units locked at `lockStart`, released linearly until `lockEnd`
     uint256 public lockStart;
@@ -132,7 +127,6 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransie
         if (keeper != address(0)) _grantRole(KEEPER_ROLE, keeper);
         depositCap = depositCap_;
         maxFulfilDelaySeconds = 1 days;
-        periodStart = block.timestamp;
         emit RiskParamsSet(msg.sender, risk_);
         emit FeeParamsSet(fees_);
         emit DepositCapSet(depositCap_);
@@ -250,11 +244,7 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransie
         // Venue margin can only be worsened by the keeper through the venue: checked when the batch traded there
         // (a stale venue input then fails the batch; an Aave-only deleverage never waits on the vol feed).
         if (b.tradedOnVenue) _logic.checkVenueMargins();
-        uint256 turnover = periodTurnoverE8 + b.turnoverE8;
-        uint256 turnoverBudget = b.navBeforeE8 * r.turnoverBudgetBps / _BPS;
-        if (turnover > turnoverBudget) revert TurnoverBudgetExceeded(turnover, turnoverBudget);
-        periodTurnoverE8 = turnover;
-        if (b.navAfter < b.navBefore) periodLossE8 = _chargeLoss(periodLossE8, b, r.lossBudgetBps, assetE8);
+        _logic.chargeBudgets(b.turnoverE8, _lossE8(b, assetE8), b.navBeforeE8, r, false);
         _settleProfit(b.navBefore, b.navAfter);
         if (fulfilIds.length > 0) _fulfil(fulfilIds, _lessLocked(b.navAfter), b.supply);
         _requireNoOverdue();
@@ -273,9 +263,7 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransie
         if (b.debtAfter > 0 && b.healthFactorAfter < b.healthFactorBefore) {
             revert UnwindLoweredHealthFactor(b.healthFactorBefore, b.healthFactorAfter);
         }
-        if (b.navAfter < b.navBefore) {
-            periodUnwindLossE8 = _chargeLoss(periodUnwindLossE8, b, r.lossBudgetBps, assetE8);
-        }
+        _logic.chargeBudgets(0, _lossE8(b, assetE8), b.navBeforeE8, r, true);
         _settleProfit(b.navBefore, b.navAfter);
         emit Unwound(msg.sender, actions.length, b.navBefore, b.navAfter);
     }
@@ -512,7 +500,6 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransie
             _logic.checkedState();
         Prices memory p = Prices(assetE8, tokensE8);
         if (accrue) b.supply = _accrueFees(_lessLocked(b.navBefore));
-        _rollPeriod(r.periodSeconds);
         for (uint256 i; i < actions.length; ++i) {
             b.turnoverE8 += _execute(i, actions[i], p, r.maxSlippageBps);
             if (_adapterKind[actions[i].adapter] == _OPTIONS) b.tradedOnVenue = true;
@@ -558,24 +545,9 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransie
         }
     }
 
-    /// @dev Adds the batch's loss (USD 1e8) to a period's and checks the budget; returns the new total.
-    function _chargeLoss(uint256 periodLoss, Batch memory b, uint256 budgetBps, uint256 assetE8)
-        internal
-        view
-        returns (uint256 total)
-    {
-        total = periodLoss + _assetsToE8(b.navBefore - b.navAfter, assetE8);
-        uint256 budget = b.navBeforeE8 * budgetBps / _BPS;
-        if (total > budget) revert LossBudgetExceeded(total, budget);
-    }
-
-    function _rollPeriod(uint256 periodSeconds) internal {
-        if (block.timestamp >= periodStart + periodSeconds) {
-            periodStart = block.timestamp;
-            periodTurnoverE8 = 0;
-            periodLossE8 = 0;
-            periodUnwindLossE8 = 0;
-        }
+    /// @dev The batch's NAV loss in USD 1e8 (0 for a gain).
+    function _lossE8(Batch memory b, uint256 assetE8) internal view returns (uint256) {
+        return b.navAfter < b.navBefore ? _assetsToE8(b.navBefore - b.navAfter, assetE8) : 0;
     }
 
     /* INTERNAL: valuation */

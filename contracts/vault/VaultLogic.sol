@@ -74,6 +74,21 @@ contract VaultLogic is IPricedTokens {
     /// @notice When fees last accrued (seconds).
     uint256 public lastFeeAccrual;
 
+    /// @dev A rolling budget (issue 19, finding 4): `usedE8` (USD 1e8) at `at`, draining linearly at
+    ///      `drainE8PerSecond` = capacity / period, set at the last charge. The capacity is half the period budget
+    ///      (nav × bps / 2), so what is charged over ANY window of one period is at most capacity (the level can
+    ///      hold) + capacity (what can drain) = the budget at the window's highest NAV: the same bound at every
+    ///      instant, with no boundary to straddle (a fixed window allowed 2 × the budget within seconds).
+    struct Budget {
+        uint128 usedE8;
+        uint96 drainE8PerSecond;
+        uint32 at;
+    }
+
+    Budget internal _turnover;
+    Budget internal _loss;
+    Budget internal _unwindLoss; // emergency unwinds: their own loss budget
+
     modifier onlyVault() {
         if (msg.sender != vault) revert OnlyVault(msg.sender);
         _;
@@ -182,6 +197,59 @@ contract VaultLogic is IPricedTokens {
         (management, performance, hwm, recipient) = _fees_(total, supply);
         if (lastFeeAccrual != block.timestamp) lastFeeAccrual = block.timestamp;
         if (hwm != highWaterMarkWad) highWaterMarkWad = hwm;
+    }
+
+    /// @notice Charge a batch's turnover and NAV loss (USD 1e8) to the rolling budgets at `navE8` (NAV before the
+    ///         batch) and the risk parameters `r` (as checkedState returned them): keeper batches to the turnover
+    ///         and loss budgets, guardian unwinds (`unwind`) to their own loss budget only.
+    /// @dev Reverts TurnoverBudgetExceeded / LossBudgetExceeded(used, capacity): used = drained level + this
+    ///      charge, capacity = half the period budget (see Budget).
+    function chargeBudgets(
+        uint256 turnoverE8,
+        uint256 lossE8,
+        uint256 navE8,
+        IHedgedVault.RiskParams calldata r,
+        bool unwind
+    ) external onlyVault {
+        uint256 used;
+        uint256 capacity;
+        if (turnoverE8 > 0) {
+            (used, capacity) = _charge(_turnover, turnoverE8, navE8 * r.turnoverBudgetBps, r.periodSeconds);
+            if (used > capacity) revert IHedgedVault.TurnoverBudgetExceeded(used, capacity);
+        }
+        if (lossE8 > 0) {
+            (used, capacity) =
+                _charge(unwind ? _unwindLoss : _loss, lossE8, navE8 * r.lossBudgetBps, r.periodSeconds);
+            if (used > capacity) revert IHedgedVault.LossBudgetExceeded(used, capacity);
+        }
+    }
+
+    function _charge(Budget storage u, uint256 amountE8, uint256 navTimesBps, uint256 periodSeconds)
+        internal
+        returns (uint256 used, uint256 capacity)
+    {
+        capacity = navTimesBps / 20_000;
+        used = _usedNow(u) + amountE8;
+        u.usedE8 = SafeCast.toUint128(used);
+        u.drainE8PerSecond = SafeCast.toUint96(capacity / periodSeconds);
+        u.at = SafeCast.toUint32(block.timestamp);
+    }
+
+    function _usedNow(Budget memory u) internal view returns (uint256) {
+        uint256 drained = (block.timestamp - u.at) * u.drainE8PerSecond;
+        return u.usedE8 > drained ? u.usedE8 - drained : 0;
+    }
+
+    /// @notice The rolling budgets' levels now (USD 1e8, drained to this block; each refused once a charge would
+    ///         take it over half its period budget) and when one was last charged (0: never).
+    function budgetsUsed()
+        external
+        view
+        returns (uint256 turnoverE8, uint256 lossE8, uint256 unwindLossE8, uint256 lastChargedAt)
+    {
+        (Budget memory t, Budget memory l, Budget memory w) = (_turnover, _loss, _unwindLoss);
+        lastChargedAt = Math.max(t.at, Math.max(l.at, w.at));
+        return (_usedNow(t), _usedNow(l), _usedNow(w), lastChargedAt);
     }
 
     /// @notice List or delist an OPTIONS adapter (its venue marks are part of NAV); the vault calls this only on a

@@ -12,6 +12,7 @@ import {IHedgedVault} from "../../interfaces/IHedgedVault.sol";
 import {IUniswapV3SwapRouter} from "../../interfaces/uniswap/IUniswapV3.sol";
 import {VaultLens} from "../../lens/VaultLens.sol";
 import {HedgedVault} from "../../vault/HedgedVault.sol";
+import {VaultLogic} from "../../vault/VaultLogic.sol";
 import {DevnetFixture} from "./DevnetFixture.sol";
 import {IUniswapV3PoolSlot0} from "./DevnetInterfaces.sol";
 
@@ -251,6 +252,19 @@ abstract contract VaultFixture is DevnetFixture {
     function _ids(uint256 id) internal pure returns (uint256[] memory list) {
         list = new uint256[](1);
         list[0] = id;
+    }
+
+    /// @dev The rolling budgets' levels now (USD 1e8): turnover, keeper loss, unwind loss (VaultLogic.budgetsUsed).
+    function _budgetsUsed() internal view returns (uint256 turnoverE8, uint256 lossE8, uint256 unwindLossE8) {
+        (turnoverE8, lossE8, unwindLossE8,) = VaultLogic(vault.logic()).budgetsUsed();
+    }
+
+    function _turnoverUsedE8() internal view returns (uint256 turnoverE8) {
+        (turnoverE8,,) = _budgetsUsed();
+    }
+
+    function _lossUsedE8() internal view returns (uint256 lossE8) {
+        (, lossE8,) = _budgetsUsed();
     }
 
     /// @dev Share price in asset units per 1e18 "asset-equivalent" shares (shares carry the 6-decimal offset).

@@ -39,7 +39,7 @@ contract HedgedVaultRebalanceTest is VaultFixture {
         assertGe(proceeds, borrowWeth * 3000 * USDC / WETH * 9980 / 10_000);
         assertLe(vault.totalAssets(), navBefore, "a loss shows at once");
         assertGe(vault.totalAssets(), navBefore * 9990 / 10_000);
-        assertGt(vault.periodTurnoverE8(), 0);
+        assertGt(_turnoverUsedE8(), 0);
     }
 
     function testRebalanceEmitsMeasuredNav() public {
@@ -49,7 +49,7 @@ contract HedgedVaultRebalanceTest is VaultFixture {
         // Supplying to Aave moves value from idle to collateral: NAV unchanged up to Aave's 1e8 base rounding.
         assertApproxEqAbs(vault.totalAssets(), navBefore, 1);
         // Lending moves are not turnover (only what trades at a market price is): a deleverage is never blocked.
-        assertEq(vault.periodTurnoverE8(), 0);
+        assertEq(_turnoverUsedE8(), 0);
     }
 
     /* REBALANCE: guards */
@@ -176,20 +176,20 @@ contract HedgedVaultRebalanceTest is VaultFixture {
 
     function testRebalanceRevertsOnTurnoverBudget() public {
         IHedgedVault.RiskParams memory r = _defaultRisk();
-        r.turnoverBudgetBps = 10_000; // 1 × NAV per period
+        r.turnoverBudgetBps = 10_000; // 1 × NAV per period: a rolling capacity of 0.5 × NAV
         _timelocked(abi.encodeCall(vault.setRiskParams, (r)));
         uint256 nav = vault.totalAssets();
-        _rebalance(_actions(_swap(usdc, weth, nav * 6 / 10)));
+        _rebalance(_actions(_swap(usdc, weth, nav * 3 / 10)));
         uint256 wethHeld = IERC20(weth).balanceOf(address(vault));
-        IHedgedVault.Action[] memory actions = _actions(_swap(weth, usdc, wethHeld * 5 / 6)); // ≈ half of NAV
+        IHedgedVault.Action[] memory actions = _actions(_swap(weth, usdc, wethHeld * 5 / 6)); // ≈ quarter of NAV
         bytes memory ret = _revertData(keeper, abi.encodeCall(vault.rebalance, (actions, _noIds())));
         assertEq(_selector(ret), IHedgedVault.TurnoverBudgetExceeded.selector);
-        (uint256 turnover, uint256 budget) = abi.decode(_args(ret), (uint256, uint256));
-        assertApproxEqRel(turnover, (nav * 6 / 10 + nav / 2) * 100, 0.005e18); // swap values at the oracle
-        assertApproxEqRel(budget, nav * 100, 0.005e18);
+        (uint256 turnover, uint256 capacity) = abi.decode(_args(ret), (uint256, uint256));
+        assertApproxEqRel(turnover, (nav * 3 / 10 + nav / 4) * 100, 0.005e18); // swap values at the oracle
+        assertApproxEqRel(capacity, nav * 100 / 2, 0.005e18);
         // Lending moves do not count: supplying all idle USDC passes even with the budget spent.
         _rebalance(_actions(_aave(SUPPLY, usdc, IERC20(usdc).balanceOf(address(vault)) / 2)));
-        // A new period resets the budget.
+        // The level drains over one period: the same batch passes a period later.
         _advance(1 days);
         vm.prank(keeper);
         vault.rebalance(actions, _noIds());
@@ -223,7 +223,7 @@ contract HedgedVaultRebalanceTest is VaultFixture {
             }
         }
         assertTrue(stopped, "the budget stopped the bleed");
-        assertLe(vault.periodLossE8(), start * 100 * 20 / 10_000);
+        assertLe(_lossUsedE8(), start * 100 * 20 / 10_000);
         assertGe(
             vault.totalAssets() + IERC20(weth).balanceOf(address(vault)) * 3000 * USDC / WETH,
             start * 9970 / 10_000

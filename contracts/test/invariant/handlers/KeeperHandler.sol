@@ -30,9 +30,12 @@ contract KeeperHandler is HandlerBase {
     uint256 public ghost_maxDropPpm; // worst share-price drop of one rebalance, parts per million
     uint256 public ghost_dropsOverMaxLoss;
     uint256 public ghost_healthFactorBelowFloor;
-    uint256 public ghost_periodStart;
-    uint256 public ghost_periodLoss; // gross NAV lost by rebalances this period (asset units)
-    uint256 public ghost_periodMaxNav;
+    /// @dev Every rebalance's gross NAV loss (asset units), its time and the gross NAV before it: the loss budget
+    ///      is checked over the trailing period at every rebalance (a sliding window, as the vault promises).
+    uint256[] internal _lossTimes;
+    uint256[] internal _losses;
+    uint256[] internal _navsBefore;
+    uint256 public ghost_maxWindowLossBps; // worst trailing-period loss seen, bps of the window's highest NAV
     uint256 public ghost_lossBudgetBreaches;
     uint256 public ghost_fulfilled;
 
@@ -195,17 +198,22 @@ contract KeeperHandler is HandlerBase {
         }
         (, uint256 debt,,,, uint256 hf) = aavePool.getUserAccountData(address(vault));
         if (debt > 0 && hf < r.healthFactorFloorWad) ++ghost_healthFactorBelowFloor;
-        uint256 start = vault.periodStart();
-        if (start != ghost_periodStart) {
-            (ghost_periodStart, ghost_periodLoss, ghost_periodMaxNav) = (start, 0, 0);
-        }
-        if (grossBefore > ghost_periodMaxNav) ghost_periodMaxNav = grossBefore;
         uint256 grossAfter = vault.totalAssets() + vault.lockedProfitNow() + paid;
-        if (grossAfter < grossBefore) ghost_periodLoss += grossBefore - grossAfter;
-        // The vault charges each loss in USD 1e8 against nav × budget: allow a unit per rebalance of rounding.
-        if (ghost_periodLoss * BPS > ghost_periodMaxNav * r.lossBudgetBps + ghost_rebalances * BPS) {
-            ++ghost_lossBudgetBreaches;
+        _lossTimes.push(block.timestamp);
+        _losses.push(grossAfter < grossBefore ? grossBefore - grossAfter : 0);
+        _navsBefore.push(grossBefore);
+        // Over the trailing period (any 24 h with the defaults): losses ≤ budget at the window's highest NAV.
+        // The vault charges each loss in USD 1e8: a unit of rounding per rebalance is allowed.
+        (uint256 loss, uint256 maxNav, uint256 n) = (0, 0, 0);
+        for (uint256 i = _losses.length; i > 0 && _lossTimes[i - 1] + r.periodSeconds > block.timestamp; --i) {
+            loss += _losses[i - 1];
+            maxNav = Math.max(maxNav, _navsBefore[i - 1]);
+            ++n;
         }
+        if (maxNav > 0 && loss * BPS / maxNav > ghost_maxWindowLossBps) {
+            ghost_maxWindowLossBps = loss * BPS / maxNav;
+        }
+        if (loss * BPS > maxNav * r.lossBudgetBps + n * BPS) ++ghost_lossBudgetBreaches;
     }
 
     function _receiverBalances(uint256[] memory ids) internal view returns (uint256[] memory b) {
