@@ -258,6 +258,13 @@ class Keeper:
         assessment = self.assessor.assess(snapshot)
         book = replace(assessment.book, last_action_block=dict(self._last_action_blocks()))
         plan = decide(book, self.settings.policy)
+        measure = getattr(self.router, "measure", None)
+        if measure is not None and self.settings.policy.delta_via_venue and not plan.empty:
+            # the instrument choice on the router's exact quote for the hedge, not the configured estimate
+            costs = measure(plan, book)
+            if costs:
+                book = replace(book, spot_cost_bps=costs)
+                plan = decide(book, self.settings.policy)
         # Back-off identity: the policy's actions, not the legs (their amounts follow the pools block by block).
         failed_key = _failed_key(plan)
         if self.router is not None and not plan.empty:

@@ -80,6 +80,8 @@ class PlanRouter:
                 f"({', '.join(self.tokens.by_symbol)}); name one of them"
             )
         self.timings: dict[str, float] = {}
+        self._cache: dict[str, PoolState] = {}
+        self._cache_key: tuple[int, tuple[str, ...], int] | None = None
 
     def __call__(self, plan: Plan, book: BookView) -> Plan:
         return self.route(plan, book)
@@ -91,7 +93,7 @@ class PlanRouter:
         routes = {(s.token_in, s.token_out): self._routes(s) for s in swaps}
         wanted = sorted({pool for rs in routes.values() for r in rs for pool in r.pools})
         words = self.config.words_each_side
-        states = read_pool_states(self.client, wanted, words, block=plan.block_number)
+        states = self._states(wanted, words, plan.block_number)
         prices = {u.symbol: u.spot_usd for u in book.underlyings} | {"USDC": 1.0}
         usd_per_gas = book.gas_cost_usd / self.rebalance_gas if self.rebalance_gas else 0.0
         notes: list[str] = []
@@ -129,6 +131,45 @@ class PlanRouter:
             stages=tuple(stages) if plan.stages else (),
             decisions=(*plan.decisions, decision),
         )
+
+    def measure(self, plan: Plan, book: BookView) -> dict[str, float]:
+        """The delta rule's swaps priced as they would trade: per risky symbol, the routed order's cost (fees +
+        impact: value in − value out at the oracle, gas excluded) in bp of its value, on the pools at the plan's
+        block. The policy compares it with the venue's options (keeper.policy.instrument); empty when the plan
+        has no delta-rule swap or the ticks read do not cover it."""
+        stages = plan.stages or (DELTA_STAGE,) * len(plan.actions)
+        swaps = [a for a, st in zip(plan.actions, stages, strict=True) if st == DELTA_STAGE and isinstance(a, Swap)]
+        if not swaps:
+            return {}
+        routes = {(s.token_in, s.token_out): self._routes(s) for s in swaps}
+        wanted = sorted({pool for rs in routes.values() for r in rs for pool in r.pools})
+        states = self._states(wanted, self.config.words_each_side, plan.block_number)
+        prices = {u.symbol: u.spot_usd for u in book.underlyings} | {"USDC": 1.0}
+        value: dict[str, float] = {}
+        cost: dict[str, float] = {}
+        for swap in swaps:
+            raw_in = self.tokens.to_raw(swap.token_in, swap.amount_in)
+            if raw_in == 0:
+                continue
+            try:
+                out = best_split(states, routes[(swap.token_in, swap.token_out)], raw_in, pieces=self.config.pieces)
+            except OutsideWindowError:
+                return {}
+            risky = swap.token_out if swap.token_in == "USDC" else swap.token_in
+            value_in = swap.amount_in * prices.get(swap.token_in, 0.0)
+            decimals = self.tokens.by_symbol[swap.token_out][1]
+            value_out = out.amount_out / 10**decimals * prices.get(swap.token_out, 0.0)
+            value[risky] = value.get(risky, 0.0) + value_in
+            cost[risky] = cost.get(risky, 0.0) + value_in - value_out
+        return {symbol: cost[symbol] / v * _BPS for symbol, v in value.items() if v > 0}
+
+    def _states(self, pools: list[str], words: int, block: int) -> dict[str, PoolState]:
+        """Pool states at ``block``, read once per (block, pools, words): measuring and routing share the read."""
+        key = (block, tuple(pools), words)
+        if self._cache_key != key:
+            self._cache = read_pool_states(self.client, pools, words, block=block)
+            self._cache_key = key
+        return dict(self._cache)
 
     def _slice(
         self,

@@ -145,3 +145,6 @@ class BookView:
     aave_borrow_apr: dict[str, float] = field(default_factory=dict)  # per symbol: Aave's variable borrow APR
     aave_supply_apr: dict[str, float] = field(default_factory=dict)  # per symbol: Aave's supply APR
     leg_gas_usd: float = 0.0  # gas of one more action in a batch (execution.leg_gas at the tick's gas price)
+    # per symbol: the delta hedge's swap cost (fees + impact, bp of its value at the oracle) as the router quoted
+    # it on the pools at this block; empty until measured (the policy then uses hedge_cost_bps)
+    spot_cost_bps: dict[str, float] = field(default_factory=dict)

@@ -3,18 +3,21 @@ Aave legs included) or listed venue options, by all-in cost over the policy's ho
 
 All-in cost of each alternative, in USD, for the same delta:
 
-- **spot**: notional × ``hedge_cost_bps`` (pool fee + impact; the router then splits the order and slicing may
-  spread it) + one ``leg_gas`` per action + **carry**: the Aave legs' interest over ``horizon_years`` at the
-  reserves' current rates — a borrow pays its variable borrow APR, a supply earns its supply APR, a repay saves
-  the debt's APR, a withdrawal forgoes the collateral's supply APR. Selling held units or spending idle USDC
-  carries nothing (idle USDC earns nothing in the vault).
+- **spot**: notional × the swap's cost rate — the router's exact quote on the pools at this block when the keeper
+  has measured it (``BookView.spot_cost_bps``: fees + impact of the routed order against the oracle), else the
+  configured ``hedge_cost_bps`` — + one ``leg_gas`` per action + **carry**: the Aave legs' interest over
+  ``horizon_years`` at the reserves' current rates (a borrow pays its variable borrow APR, a supply earns its
+  supply APR, a repay saves the debt's APR, a withdrawal forgoes the collateral's supply APR). Selling held units
+  or spending idle USDC carries nothing (idle USDC earns nothing in the vault).
 - **venue option**: for each listed, tradeable series whose delta points the right way — a new long (puts to
   sell delta, calls to buy it) up to the venue's liquidity, or a buyback of a short held (short calls to buy
   delta, short puts to sell it) up to the short — contracts = delta needed / |Δ per contract| (Black–Scholes at
   the series' vol), cost = contracts × (ask − mark) + two legs' gas (premium deposited into the venue account,
   then the trade). The premium itself is not a cost: paid at the venue's mark it is the option's value at the
   venue's vol, which is how the book is marked; theta is not charged either, because at that vol the option's
-  expected gamma gain over the horizon offsets it. The premium must fit in idle USDC above the reserve.
+  expected gamma gain over the horizon offsets it. The premium must fit in idle USDC above the reserve; a new long
+  is bounded by the venue's free liquidity as the tail rule's candidates carry it (the assessor provides them when
+  the venue's chain is read), a buyback by the short held.
 
 The cheaper alternative wins; the decision records both costs and their parts. Venue hedges are used only when
 ``policy.delta_via_venue`` is on (off by default): with it off the comparison is still computed and reported.
@@ -81,8 +84,10 @@ def spot_cost(
 ) -> HedgeCost:
     prices = {USDC: 1.0, **{v.symbol: v.spot_usd for v in book.underlyings}}
     swapped = sum(a.amount_in * prices.get(a.token_in, 0.0) for a in actions if isinstance(a, Swap))
+    measured = u.symbol in book.spot_cost_bps
+    rate = book.spot_cost_bps[u.symbol] if measured else config.hedge_cost_bps
     parts = {
-        "fees+impact": swapped * config.hedge_cost_bps / 10_000,
+        ("fees+impact (quoted)" if measured else "fees+impact"): swapped * rate / 10_000,
         "gas": len(actions) * book.leg_gas_usd,
         "carry": carry_usd(actions, book, prices),
     }

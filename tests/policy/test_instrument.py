@@ -117,3 +117,16 @@ def test_carry__borrowing_to_sell_is_charged_the_borrow_apr_over_the_horizon() -
     expected = borrowed * SPOT * rates["WETH"] * 7 / 365
     expected -= sum(a.amount * (SPOT if a.asset == "WETH" else 1.0) * supply[a.asset] for a in supplied) * 7 / 365
     assert carry == round(expected)
+
+
+def test_quoted_spot_cost__replaces_the_configured_estimate() -> None:
+    """The keeper's router quote for the hedge (BookView.spot_cost_bps) is what spot is charged, not hedge_cost_bps:
+    at a 5 bp estimate spot would win; quoted at 80 bp (a thin pool in a crash) the buyback is cheaper."""
+    listed = (short_put(-300.0, 0.01),)
+    config = PolicyConfig(hedge_cost_bps=5.0, delta_via_venue=True)
+    assert "spot chosen" in instrument_reason(decide(book(100.0, 100.0, listed), config))
+    plan = decide(book(100.0, 100.0, listed, spot_cost_bps={"WETH": 80.0}), config)
+    reason = instrument_reason(plan)
+    assert "fees+impact (quoted) $2,400" in reason  # 100 WETH × $3,000 × 80 bp
+    assert "venue chosen" in reason
+    assert any(isinstance(a, OptionTrade) for a in plan.actions)
