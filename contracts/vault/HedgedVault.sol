@@ -140,19 +140,20 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransie
     ///      ZeroShares when the assets buy no share (a donation-inflated price cannot swallow a deposit).
     function deposit(uint256 assets, address receiver) public override nonReentrant returns (uint256 shares) {
         (uint256 total, uint256 supply) = _accrue(true);
-        uint256 max = _maxDeposit(total);
+        uint256 max = _maxDeposit(total, supply);
         if (assets > max) revert ERC4626ExceededMaxDeposit(receiver, assets, max);
         shares = _sharesFor(assets, total, supply, Math.Rounding.Floor);
-        // A deposit worth less than one share unit would be a gift to the holders: refused (intended equality).
+        // A deposit worth less than one share unit would be a gift to the holders: refused (intended equality);
+        // deposit(0) mints 0 (ERC-4626 allows it).
         // slither-disable-next-line incorrect-equality
-        if (shares == 0) revert ZeroShares();
+        if (shares == 0 && assets > 0) revert ZeroShares();
         _deposit(_msgSender(), receiver, assets, shares);
     }
 
     /// @inheritdoc ERC4626
     function mint(uint256 shares, address receiver) public override nonReentrant returns (uint256 assets) {
         (uint256 total, uint256 supply) = _accrue(true);
-        uint256 max = _maxMint(_maxDeposit(total), total, supply);
+        uint256 max = _maxMint(_maxDeposit(total, supply), total, supply);
         if (shares > max) revert ERC4626ExceededMaxMint(receiver, shares, max);
         assets = _assetsFor(shares, total, supply, Math.Rounding.Ceil);
         _deposit(_msgSender(), receiver, assets, shares);
@@ -374,13 +375,14 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransie
     /// @dev Zero while paused or while any feed is stale (deposit would revert).
     function maxDeposit(address) public view override returns (uint256) {
         (uint256 total, bool fresh) = _viewTotals();
-        return fresh ? _maxDeposit(total) : 0;
+        return fresh ? _maxDeposit(total, totalSupply() + _pendingFeeShares(total)) : 0;
     }
 
     function maxMint(address) public view override returns (uint256) {
         (uint256 total, bool fresh) = _viewTotals();
         if (!fresh) return 0;
-        return _maxMint(_maxDeposit(total), total, totalSupply() + _pendingFeeShares(total));
+        uint256 supply = totalSupply() + _pendingFeeShares(total);
+        return _maxMint(_maxDeposit(total, supply), total, supply);
     }
 
     /// @dev Honest: limited by the owner's shares (at the post-fee price) and by idle assets.
@@ -585,9 +587,14 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransie
         return shares.mulDiv(total + 1, supply + _VIRTUAL_SHARES, rounding);
     }
 
-    function _maxDeposit(uint256 total) internal view returns (uint256) {
+    /// @dev The cap's room: type(uint256).max when uncapped, 0 when the room buys no share (deposit(maxDeposit)
+    ///      then deposits 0 instead of reverting ZeroShares).
+    function _maxDeposit(uint256 total, uint256 supply) internal view returns (uint256 room) {
         if (paused()) return 0;
-        return depositCap > total ? depositCap - total : 0;
+        uint256 cap = depositCap;
+        if (cap == type(uint256).max) return cap;
+        room = cap > total ? cap - total : 0;
+        if (_sharesFor(room, total, supply, Math.Rounding.Floor) == 0) room = 0;
     }
 
     /// @dev maxDeposit in shares, saturating at type(uint256).max instead of overflowing (uncapped vault).

@@ -215,3 +215,104 @@ contract ERC4626PropertiesTest is VaultFixture {
         );
     }
 }
+
+/// @notice ERC-4626 MUST-NOT-revert clauses (issue 19, from an outside fuzzed property run): the max*, convert*
+///         and preview* views and the exits must not revert at any share price (they overflowed from ~1.16e53 assets
+///         per share: VaultMath priced shares even with fees off, and `supply * performanceFeeBps` overflowed);
+///         deposit(maxDeposit) must not revert (it did with ZeroShares when the cap's room bought no share);
+///         an uncapped maxDeposit is 2^256 − 1; deposit(0) succeeds with 0 shares.
+contract ERC4626MustNotRevertTest is VaultFixture {
+    function setUp() public {
+        _loadDevnet();
+        _deployVault();
+    }
+
+    function _fund(address who, uint256 assets) internal {
+        _mint(usdc, who, assets);
+        vm.prank(who);
+        IERC20(usdc).approve(address(vault), type(uint256).max);
+    }
+
+    /// @dev One asset unit deposited (1e6 shares), then `donation` given to the vault: assets per share ≈
+    ///      donation / 2e6 (the virtual shares take half).
+    function _hugeSharePrice(uint256 donation) internal {
+        _deposit(alice, 1);
+        _mint(usdc, address(vault), donation);
+        _advance(1 hours); // management fee and a performance fee pending
+    }
+
+    function _exerciseViewsAndExits() internal {
+        uint256 shares = vault.balanceOf(alice);
+        vault.totalAssets();
+        vault.maxDeposit(bob);
+        vault.maxMint(bob);
+        vault.convertToAssets(shares);
+        vault.convertToShares(1e6);
+        vault.previewRedeem(shares);
+        vault.previewWithdraw(1e6);
+        uint256 maxWithdraw = vault.maxWithdraw(alice);
+        uint256 maxRedeem = vault.maxRedeem(alice);
+        assertGt(maxWithdraw, 0);
+        assertGt(maxRedeem, 0);
+        vm.startPrank(alice);
+        vault.withdraw(maxWithdraw / 2, alice, alice);
+        vault.redeem(vault.maxRedeem(alice), alice, alice);
+        vm.stopPrank();
+    }
+
+    function testViewsAndExitsDoNotRevertAtHugeSharePriceWithFees(uint256 donation) public {
+        donation = bound(donation, 1e53 * 2e6, 1e70);
+        _hugeSharePrice(donation);
+        _exerciseViewsAndExits();
+    }
+
+    function testViewsAndExitsDoNotRevertAtHugeSharePriceWithoutFees(uint256 donation) public {
+        donation = bound(donation, 1e53 * 2e6, 1e70);
+        _timelocked(abi.encodeCall(vault.setFeeParams, (IHedgedVault.FeeParams(address(0), 0, 0, 6 hours))));
+        _hugeSharePrice(donation);
+        _exerciseViewsAndExits();
+    }
+
+    /// @notice Near a full cap at a high share price the room is less than one share's cost: maxDeposit is then 0
+    ///         (deposit(0) succeeds), never an amount that reverts ZeroShares.
+    function testDepositOfMaxDepositNeverReverts(uint256 room) public {
+        _deposit(alice, 1);
+        _mint(usdc, address(vault), 1_000_000 * USDC); // one share unit costs ~0.5 USDC
+        room = bound(room, 1, 2 * USDC);
+        uint256 cap = vault.totalAssets() + room;
+        vm.prank(address(timelock));
+        vault.setDepositCap(cap);
+        uint256 max = vault.maxDeposit(bob);
+        _fund(bob, max);
+        vm.prank(bob);
+        uint256 shares = vault.deposit(max, bob);
+        assertEq(shares == 0, max == 0);
+        uint256 maxMint = vault.maxMint(bob);
+        _fund(bob, vault.previewMint(maxMint));
+        vm.prank(bob);
+        vault.mint(maxMint, bob);
+    }
+
+    function testUncappedMaxDepositAndMaxMintAreUintMax() public {
+        _deposit(alice, 1000 * USDC);
+        vm.prank(address(timelock));
+        vault.setDepositCap(type(uint256).max);
+        assertEq(vault.maxDeposit(bob), type(uint256).max);
+        assertEq(vault.maxMint(bob), type(uint256).max);
+    }
+
+    function testDepositAndMintOfZeroSucceed() public {
+        _deposit(alice, 1);
+        _mint(usdc, address(vault), 10 * USDC); // a share unit costs ~5 asset units
+        vm.startPrank(bob);
+        assertEq(vault.deposit(0, bob), 0);
+        assertEq(vault.mint(0, bob), 0);
+        vm.stopPrank();
+        assertEq(vault.balanceOf(bob), 0);
+        // Dust that buys no share is still refused (it would be a gift to the holders).
+        _fund(bob, 1);
+        vm.prank(bob);
+        vm.expectRevert(IHedgedVault.ZeroShares.selector);
+        vault.deposit(1, bob);
+    }
+}

@@ -27,13 +27,17 @@ library VaultMath {
     }
 
     /// @notice Asset units per `virtualShares` shares (one asset unit's worth at the start), in WAD; the price
-    ///         ERC-4626's virtual-share conversion implies, so 1e18 on an empty vault.
+    ///         ERC-4626's virtual-share conversion implies, so 1e18 on an empty vault. Saturates at
+    ///         type(uint256).max instead of overflowing (≥ ~1e53 assets per share): every exit prices fees with it,
+    ///         and ERC-4626's max*/convert*/preview* and exits must not revert.
     function sharePriceWad(uint256 assets, uint256 supply, uint256 virtualShares)
         internal
         pure
         returns (uint256)
     {
-        return (assets + 1).mulDiv(WAD * virtualShares, supply + virtualShares);
+        uint256 scale = WAD * virtualShares;
+        if ((assets + 1) / (supply + virtualShares) >= type(uint256).max / scale) return type(uint256).max;
+        return (assets + 1).mulDiv(scale, supply + virtualShares);
     }
 
     /// @notice Shares to mint for the fees due, split by kind, and the new high-water mark.
@@ -53,8 +57,9 @@ library VaultMath {
         uint256 managementAssets = x.assets.mulDiv(x.managementFeeBps * x.elapsedSeconds, BPS * YEAR);
         uint256 performanceAssets = 0;
         if (price > highWaterMarkWad) {
-            performanceAssets = (price - highWaterMarkWad).mulDiv(x.supply * x.performanceFeeBps, WAD * BPS)
-                / x.virtualShares;
+            // Full precision throughout: the gain in assets (≤ assets) first, then the fee's share of it.
+            performanceAssets = (price - highWaterMarkWad).mulDiv(x.supply, WAD * x.virtualShares)
+                .mulDiv(x.performanceFeeBps, BPS);
         }
         uint256 feeAssets = managementAssets + performanceAssets;
         if (feeAssets == 0) return (0, 0, Math.max(highWaterMarkWad, price));
