@@ -38,6 +38,9 @@ class Job:
     settings: KeeperSettings
     memory_mb: float = 1_024.0
     path_model: PathModel | None = None  # the scenario calibrated (``calibrate``); None: ``SCENARIOS[scenario]``
+    #: Block numbers as the devnet replay mines them (``replay_block``) instead of 12-second blocks: the chain
+    #: validation compresses an hour into a few blocks, and the policy's cooldown counts blocks.
+    replay_blocks: bool = False
 
     @property
     def model(self) -> PathModel:
@@ -154,6 +157,8 @@ def simulate_path(job: Job, p0: np.ndarray, ratio: np.ndarray, iv: np.ndarray | 
     nav_by_day = [1.0]
     blocks_per_step = job.step_seconds // BLOCK_SECONDS
     start = world.keeper_step(rows[0], 0, 0)  # the keeper ticks at the start too, as its loop does
+    block, approved = 0, set[int]()  # the replay clock (job.replay_blocks) and the liquidator's approved tokens
+    last_acted = start.acted
     rebalances, swap_cost, gas = int(start.acted), start.swap_cost_usd, start.gas_usd
     option_trades = start.option_trades
     for t in range(1, len(rows)):
@@ -167,7 +172,10 @@ def simulate_path(job: Job, p0: np.ndarray, ratio: np.ndarray, iv: np.ndarray | 
             venue_liquidations += venue_hits
             if first_liq < 0:
                 first_liq = (t - 1) // job.steps_per_day
-        step = world.keeper_step(prices, ts, t * blocks_per_step, rows[t - 1])
+        if job.replay_blocks:
+            block = replay_block(block, last_acted, hits, venue_hits, world.last_liquidated_debt, approved)
+        step = world.keeper_step(prices, ts, block if job.replay_blocks else t * blocks_per_step, rows[t - 1])
+        last_acted = step.acted
         rebalances += step.acted
         refused += step.refused
         swap_cost += step.swap_cost_usd
@@ -193,6 +201,17 @@ def simulate_path(job: Job, p0: np.ndarray, ratio: np.ndarray, iv: np.ndarray | 
         "gas_usd": gas,
         "nav_by_day": np.asarray(nav_by_day),
     }
+
+
+def replay_block(block: int, acted: bool, aave_hits: int, venue_hits: int, debt: int | None, approved: set[int]) -> int:
+    """The block the keeper reads at the next step of a devnet replay (``sim.demo``): its own transaction if it acted
+    (automine: one block), the market step's block, then the liquidators' transactions — Aave's funds the debt
+    token (one transaction), approves it the first time (one) and liquidates (one); the venue's liquidates (one)."""
+    block += int(acted) + 1 + venue_hits
+    if aave_hits and debt is not None:
+        block += 2 + (debt not in approved)
+        approved.add(debt)
+    return block
 
 
 def settings_for(book: StartBook, base: KeeperSettings | None = None) -> KeeperSettings:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -89,7 +89,7 @@ def model_run(
     days: float,
     iv: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    job = make_job("gbm", 1, days, book=book, market=market, settings=settings)
+    job = replace(make_job("gbm", 1, days, book=book, market=market, settings=settings), replay_blocks=True)
     out = simulate_path(job, np.asarray(book.prices_usd), np.stack([ratio_weth, ratio_weth], axis=1), iv)
     out["nav0_usd"] = book.world(market, settings).nav_usd(list(book.prices_usd), 0)
     return out

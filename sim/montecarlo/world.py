@@ -131,6 +131,7 @@ class World:
         self.assessor = VaultAssessor(settings, {"tokens": {s: {"address": s} for s in SYMBOLS}})
         self.last_action_block: dict[str, int] = {}
         self._ticks = self._deep_tick = 0
+        self.last_liquidated_debt: int | None = None  # the debt row of the last Aave liquidation
         self.lt = market.liquidation_threshold
         self.ltv = market.ltv
         vault.period_start_s = start_s
@@ -209,6 +210,7 @@ class World:
             cover = seized * prices[c] / (prices[d] * bonus)
         v.debt[d] -= cover
         v.collateral[c] -= seized
+        self.last_liquidated_debt = d
         return True
 
     # --- the keeper ---------------------------------------------------------------------------------

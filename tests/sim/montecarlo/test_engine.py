@@ -80,3 +80,15 @@ def test_quantile__uniform__se_matches_the_asymptotic_formula() -> None:
     # density 1: se = √(q(1−q)/n) / f = 0.0025
     assert q["value"] == pytest.approx(0.5, abs=0.01)
     assert q["se"] == pytest.approx(0.0025, rel=0.1)
+
+
+def test_replay_block__the_devnet_replays_block_count() -> None:
+    # The demo's replay mines: the keeper's transaction (if it acted), the market step's block, the liquidators'.
+    from sim.montecarlo.job import replay_block
+
+    approved: set[int] = set()
+    assert replay_block(10, False, 0, 0, None, approved) == 11
+    assert replay_block(10, True, 0, 0, None, approved) == 12  # the policy's 3-block cooldown spans two steps
+    assert replay_block(10, False, 1, 0, 0, approved) == 14  # mint, approve (first time), liquidationCall
+    assert replay_block(10, False, 1, 0, 0, approved) == 13  # approved already
+    assert replay_block(10, True, 0, 2, None, approved) == 14  # two venue liquidations
