@@ -35,10 +35,22 @@ class StartBook:
     venue_setup: VenueSetup | None = None  # the venue as listed (None: no option book)
     venue_state: VenueState | None = None  # the vault's venue accounts at t = 0
     clock0_s: int = 0  # the venue's unix time at t = 0
+    #: The vault's budget period at t = 0: (its start in seconds relative to t = 0, turnover USD, loss USD) — the
+    #: opening batches count against the first period's budgets, as on chain (the lens reports them).
+    period: tuple[int, float, float] = (0, 0.0, 0.0)
 
     def vault(self) -> VaultModel:
         venue = self.venue_state.copy() if self.venue_state is not None else None
-        return VaultModel(list(self.wallet), list(self.collateral), list(self.debt), venue=venue)
+        start, turnover, loss = self.period
+        return VaultModel(
+            list(self.wallet),
+            list(self.collateral),
+            list(self.debt),
+            period_start_s=start,
+            period_turnover_usd=turnover,
+            period_loss_usd=loss,
+            venue=venue,
+        )
 
     def world(self, market: Market, settings: KeeperSettings) -> World:
         """A fresh model world holding this book (its own venue model: surfaces are re-posted per path)."""
@@ -72,6 +84,8 @@ def levered_long(market: Market, settings: KeeperSettings, nav_usdc: float = DEM
         tuple(prices),
         {"delta_target_units": {"WETH": target}},
         "levered long WETH on Aave (HF ≈ 1.5); the keeper's delta target is the opening delta",
+        # The last leg opened its period; the demo's run starts after one more market refresh (900 s).
+        period=(-900, v.period_turnover_usd, v.period_loss_usd),
     )
 
 
@@ -132,6 +146,7 @@ def short_vol(
         setup,
         v.venue,
         start_s,
+        (0, v.period_turnover_usd, v.period_loss_usd),  # the opening batch opened the period
     )
 
 
@@ -179,6 +194,7 @@ def from_snapshot(state: Any, listed: dict[str, Any], symbol_of: dict[str, str])
         {s: r[2] for s, r in rows.items()},
         {s: r[3] for s, r in rows.items()},
     )
+    period = (state.period_start - state.block_timestamp, state.period_turnover_e8 / 1e8, state.period_loss_e8 / 1e8)
     if not state.options:
         return StartBook(
             "live",
@@ -189,6 +205,7 @@ def from_snapshot(state: Any, listed: dict[str, Any], symbol_of: dict[str, str])
             {},
             "the live vault's book",
             clock0_s=state.block_timestamp,
+            period=period,
         )
     if len(state.options) > 1:
         raise ValueError(f"the vault trades on {len(state.options)} venues; the model world holds one")
@@ -248,6 +265,7 @@ def from_snapshot(state: Any, listed: dict[str, Any], symbol_of: dict[str, str])
         setup,
         venue_state,
         state.block_timestamp,
+        period,
     )
 
 

@@ -78,7 +78,8 @@ def chain_book(world: Any) -> StartBook:
         collateral[s] = row.aave_collateral / scale
         debt[s] = row.aave_variable_debt / scale
     prices = {s: world.driver.oracle_price(s) for s in SYMBOLS}
-    return from_positions(wallet, collateral, debt, prices)
+    period = (state.period_start - state.block_timestamp, state.period_turnover_e8 / 1e8, state.period_loss_e8 / 1e8)
+    return replace(from_positions(wallet, collateral, debt, prices), period=period)
 
 
 def model_run(

@@ -117,7 +117,6 @@ class World:
         market: Market,
         settings: KeeperSettings,
         vault: VaultModel,
-        start_s: int = 0,
         venue: VenueModel | None = None,
         clock0_s: int = 0,
     ) -> None:
@@ -134,7 +133,6 @@ class World:
         self.last_liquidated_debt: int | None = None  # the debt row of the last Aave liquidation
         self.lt = market.liquidation_threshold
         self.ltv = market.ltv
-        vault.period_start_s = start_s
 
     # --- the market ------------------------------------------------------------------------------------
 
@@ -376,9 +374,10 @@ class World:
             return None
         if loss > g.max_loss * nav_before:
             return None
-        if v.period_turnover_usd + turnover > g.turnover_budget * (v.period_nav_usd or nav_before):
+        # The vault's budgets are fractions of this batch's NAV before it (HedgedVault.rebalance / _chargeLoss).
+        if v.period_turnover_usd + turnover > g.turnover_budget * nav_before:
             return None
-        if v.period_loss_usd + loss > g.loss_budget * (v.period_nav_usd or nav_before):
+        if v.period_loss_usd + loss > g.loss_budget * nav_before:
             return None
         trial.period_turnover_usd += turnover
         trial.period_loss_usd += loss
