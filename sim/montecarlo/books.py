@@ -4,7 +4,7 @@ positions (``--from-positions``: what a live vault's lens read says it holds).""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,7 +12,7 @@ from keeper.config import KeeperSettings
 from keeper.model import AaveBorrow, AaveSupply, Action, MarginDeposit, OptionTrade, Swap, VenueAccountOpen
 from sim.montecarlo.market import SYMBOLS, Market
 from sim.montecarlo.venue import VenueModel, VenueSetup, VenueState, devnet_setup
-from sim.montecarlo.world import VaultModel, World
+from sim.montecarlo.world import Budget, VaultModel, World
 
 DEMO_DEPOSITS_USDC = 3_000_000.0  # what the demo's depositors fund (sim.demo.world.DEPOSITS_USDC)
 #: The venue clock a model-only short-vol book opens at (a Monday): the devnet venue then lists weeklies on 4 and
@@ -35,22 +35,14 @@ class StartBook:
     venue_setup: VenueSetup | None = None  # the venue as listed (None: no option book)
     venue_state: VenueState | None = None  # the vault's venue accounts at t = 0
     clock0_s: int = 0  # the venue's unix time at t = 0
-    #: The vault's budget period at t = 0: (its start in seconds relative to t = 0, turnover USD, loss USD) — the
-    #: opening batches count against the first period's budgets, as on chain (the lens reports them).
-    period: tuple[int, float, float] = (0, 0.0, 0.0)
+    #: The vault's rolling turnover and loss budgets at t = 0 (times relative to t = 0): the opening batches are
+    #: charged to them, as on chain (a live vault's lens reports their levels).
+    budgets: tuple[Budget, Budget] = (Budget(), Budget())
 
     def vault(self) -> VaultModel:
         venue = self.venue_state.copy() if self.venue_state is not None else None
-        start, turnover, loss = self.period
-        return VaultModel(
-            list(self.wallet),
-            list(self.collateral),
-            list(self.debt),
-            period_start_s=start,
-            period_turnover_usd=turnover,
-            period_loss_usd=loss,
-            venue=venue,
-        )
+        turnover, loss = (replace(b) for b in self.budgets)
+        return VaultModel(list(self.wallet), list(self.collateral), list(self.debt), turnover, loss, venue=venue)
 
     def world(self, market: Market, settings: KeeperSettings) -> World:
         """A fresh model world holding this book (its own venue model: surfaces are re-posted per path)."""
@@ -84,8 +76,8 @@ def levered_long(market: Market, settings: KeeperSettings, nav_usdc: float = DEM
         tuple(prices),
         {"delta_target_units": {"WETH": target}},
         "levered long WETH on Aave (HF ≈ 1.5); the keeper's delta target is the opening delta",
-        # The last leg opened its period; the demo's run starts after one more market refresh (900 s).
-        period=(-900, v.period_turnover_usd, v.period_loss_usd),
+        # The run starts after one more market refresh (900 s) than the last leg.
+        budgets=_shifted(v, world_now_s=2 * 2 * 86_400 + 900),
     )
 
 
@@ -146,7 +138,7 @@ def short_vol(
         setup,
         v.venue,
         start_s,
-        (0, v.period_turnover_usd, v.period_loss_usd),  # the opening batch opened the period
+        _shifted(v, world_now_s=0),  # the opening batch's charges, at t = 0
     )
 
 
@@ -194,7 +186,7 @@ def from_snapshot(state: Any, listed: dict[str, Any], symbol_of: dict[str, str])
         {s: r[2] for s, r in rows.items()},
         {s: r[3] for s, r in rows.items()},
     )
-    period = (state.period_start - state.block_timestamp, state.period_turnover_e8 / 1e8, state.period_loss_e8 / 1e8)
+    budgets = lens_budgets(state, sum(r[0] * r[3] for r in rows.values()))
     if not state.options:
         return StartBook(
             "live",
@@ -205,7 +197,7 @@ def from_snapshot(state: Any, listed: dict[str, Any], symbol_of: dict[str, str])
             {},
             "the live vault's book",
             clock0_s=state.block_timestamp,
-            period=period,
+            budgets=budgets,
         )
     if len(state.options) > 1:
         raise ValueError(f"the vault trades on {len(state.options)} venues; the model world holds one")
@@ -265,7 +257,7 @@ def from_snapshot(state: Any, listed: dict[str, Any], symbol_of: dict[str, str])
         setup,
         venue_state,
         state.block_timestamp,
-        period,
+        budgets,
     )
 
 
@@ -284,3 +276,21 @@ def _with_pool_cash(
     probe.pool_cash_usd = 0.0
     positions_value = model.pool_margin(probe, state).equity_usd
     return replace(setup, pool_cash_usd=listed.pool_equity_e6 / 1e6 - positions_value)
+
+
+def _shifted(v: VaultModel, world_now_s: float) -> tuple[Budget, Budget]:
+    """The opening world's budgets with times relative to the run's t = 0 (``world_now_s`` in the opening world)."""
+    return tuple(replace(b, at_s=b.at_s - world_now_s) for b in (v.turnover, v.loss))  # type: ignore[return-value]
+
+
+def lens_budgets(state: Any, nav_usd: float) -> tuple[Budget, Budget]:
+    """The rolling budgets from a lens read: the levels now (``periodTurnoverE8``, ``periodLossE8``); the lens does
+    not report the drain rate, which is capacity / period at the last charge's NAV: taken at ``nav_usd`` (the
+    NAV now, a stated approximation)."""
+    r = state.risk
+    turnover_drain = nav_usd * r.turnover_budget_bps / 20_000 / r.period_seconds
+    loss_drain = nav_usd * r.loss_budget_bps / 20_000 / r.period_seconds
+    return (
+        Budget(state.period_turnover_e8 / 1e8, turnover_drain, 0.0),
+        Budget(state.period_loss_e8 / 1e8, loss_drain, 0.0),
+    )

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from keeper.config import KeeperSettings
-from sim.montecarlo.books import StartBook, from_positions
+from sim.montecarlo.books import StartBook, from_positions, lens_budgets
 from sim.montecarlo.job import make_job, simulate_path
 from sim.montecarlo.market import SYMBOLS, Market, devnet_market
 from sim.montecarlo.paths import SCENARIOS, replay
@@ -78,8 +78,9 @@ def chain_book(world: Any) -> StartBook:
         collateral[s] = row.aave_collateral / scale
         debt[s] = row.aave_variable_debt / scale
     prices = {s: world.driver.oracle_price(s) for s in SYMBOLS}
-    period = (state.period_start - state.block_timestamp, state.period_turnover_e8 / 1e8, state.period_loss_e8 / 1e8)
-    return replace(from_positions(wallet, collateral, debt, prices), period=period)
+    book = from_positions(wallet, collateral, debt, prices)
+    nav = book.vault().nav_usd(list(book.prices_usd))
+    return replace(book, budgets=lens_budgets(state, nav))
 
 
 def model_run(

@@ -8,7 +8,7 @@ largest collateral, Aave's close factor and the collateral's bonus); the keeper 
 batch is executed against the model: Aave's own checks per action (balances, LTV at borrow, HF ≥ 1 after a
 withdraw or borrow), the oracle-vs-TWAP check (``World.twap_agrees``), each swap through the pool with its output
 checked against the plan's minimum and the vault's per-swap slippage at the oracle, then the vault's post-batch
-guards (HF floor when in debt, NAV drop, period turnover and loss budgets). A refused batch changes nothing; as in
+guards (HF floor when in debt, NAV drop, the rolling turnover and loss budgets). A refused batch changes nothing; as in
 ``keeper.app.loop`` the most urgent rule's actions are then tried alone.
 
 With a venue (``World(..., venue=VenueModel)``, the short-vol book) the step also re-posts the vol surfaces
@@ -62,16 +62,36 @@ class BatchRefusedError(Exception):
 
 
 @dataclass
+class Budget:
+    """One of the vault's rolling budgets (``VaultLogic.chargeBudgets``): a level (USD) draining linearly at
+    ``drain_usd_per_s`` = capacity / period, set at the last charge ``at_s``; a charge is refused when the drained
+    level plus it exceeds the capacity, half the period budget at the batch's NAV before it (nav × bps / 2)."""
+
+    used_usd: float = 0.0
+    drain_usd_per_s: float = 0.0
+    at_s: float = 0.0
+
+    def used_now(self, now_s: float) -> float:
+        return max(0.0, self.used_usd - (now_s - self.at_s) * self.drain_usd_per_s)
+
+    def charge(self, amount_usd: float, capacity_usd: float, period_s: float, now_s: float) -> bool:
+        """Charge ``amount_usd`` (in place) if it fits; False (unchanged) when the vault would revert."""
+        used = self.used_now(now_s) + amount_usd
+        if used > capacity_usd:
+            return False
+        self.used_usd, self.drain_usd_per_s, self.at_s = used, capacity_usd / period_s, now_s
+        return True
+
+
+@dataclass
 class VaultModel:
     """Per-asset rows in ``SYMBOLS`` order; ``wallet[0]`` is idle USDC. Units are token units."""
 
     wallet: list[float]
     collateral: list[float]
     debt: list[float]
-    period_start_s: int = 0
-    period_nav_usd: float = 0.0
-    period_turnover_usd: float = 0.0
-    period_loss_usd: float = 0.0
+    turnover: Budget = field(default_factory=lambda: Budget())
+    loss: Budget = field(default_factory=lambda: Budget())
     venue: VenueState | None = None  # the vault's venue accounts (None: no option book)
 
     def copy(self) -> VaultModel:
@@ -80,6 +100,8 @@ class VaultModel:
             wallet=list(self.wallet),
             collateral=list(self.collateral),
             debt=list(self.debt),
+            turnover=replace(self.turnover),
+            loss=replace(self.loss),
             venue=self.venue.copy() if self.venue is not None else None,
         )
 
@@ -347,9 +369,6 @@ class World:
     def execute(self, actions: tuple[Action, ...], prices: list[float], timestamp_s: int) -> float | None:
         """Run a batch as ``rebalance`` would; returns its swap cost (USD at the oracle) or None if refused."""
         v, g = self.vault, self.market.guards
-        if timestamp_s >= v.period_start_s + g.period_seconds:
-            v.period_start_s, v.period_turnover_usd, v.period_loss_usd = timestamp_s, 0.0, 0.0
-            v.period_nav_usd = self.nav_usd(prices, timestamp_s)
         trial = v.copy()
         nav_before = self.nav_usd(prices, timestamp_s)
         pool_prices = {s: prices[INDEX[s]] for s in self.market.pools}
@@ -374,13 +393,15 @@ class World:
             return None
         if loss > g.max_loss * nav_before:
             return None
-        # The vault's budgets are fractions of this batch's NAV before it (HedgedVault.rebalance / _chargeLoss).
-        if v.period_turnover_usd + turnover > g.turnover_budget * nav_before:
+        # The rolling budgets at this batch's NAV before it (HedgedVault.rebalance → VaultLogic.chargeBudgets);
+        # a revert undoes both charges (they are made on the trial copy).
+        half = 0.5 * nav_before
+        if turnover > 0 and not trial.turnover.charge(
+            turnover, g.turnover_budget * half, g.period_seconds, timestamp_s
+        ):
             return None
-        if v.period_loss_usd + loss > g.loss_budget * nav_before:
+        if loss > 0 and not trial.loss.charge(loss, g.loss_budget * half, g.period_seconds, timestamp_s):
             return None
-        trial.period_turnover_usd += turnover
-        trial.period_loss_usd += loss
         self.vault = trial
         return nav_before - nav_after
 

@@ -146,28 +146,29 @@ def test_accrue__interest_off__balances_unchanged(market) -> None:  # type: igno
     assert w.vault.collateral[1] == 1000.0
 
 
-def test_execute__turnover_budget_is_on_the_batchs_nav_before__as_the_vault_checks(market) -> None:  # type: ignore[no-untyped-def]
-    # HedgedVault.rebalance: budget = navBefore of this batch × turnoverBudgetBps, not the period's opening NAV. A
-    # book liquidated down to $100k in a period that opened at $3M may turn over 5 × $100k, not 5 × $3M (path 7 of
-    # the validation: the chain refused the re-hedge with TurnoverBudgetExceeded, the model used to accept it).
-    w = _world(market, {"USDC": 100_000.0, "WETH": 200.0}, {}, {})
-    w.vault.period_start_s, w.vault.period_nav_usd = 0, 3_000_000.0
-    sell = Swap("WETH", "USDC", 200.0, 200.0 * 3000 * 0.99)  # $600k of turnover on a $700k NAV: within 5×
-    assert w.execute((sell,), PRICES, 3600) is not None
-    w = _world(market, {"USDC": 10_000.0, "WETH": 200.0}, {}, {})
-    w.vault.period_start_s, w.vault.period_nav_usd, w.vault.period_turnover_usd = 0, 3_000_000.0, 0.0
-    w.vault.wallet[1] = 30.0  # NAV $100k; selling all 30 WETH ($90k) is fine, but not on top of $450k already done
-    w.vault.period_turnover_usd = 450_000.0
-    assert w.execute((Swap("WETH", "USDC", 30.0, 30.0 * 3000 * 0.99),), PRICES, 3600) is None
+def test_execute__rolling_turnover_budget_at_the_batchs_nav_before__as_the_vault_checks(market) -> None:  # type: ignore[no-untyped-def]
+    # VaultLogic.chargeBudgets: capacity = navBefore of this batch × turnoverBudgetBps / 2, the level drains at
+    # capacity / period. A book liquidated down to $100k may hold 2.5 × $100k of turnover, whatever it was worth
+    # before (path 7 of the validation: the chain refused the re-hedge with TurnoverBudgetExceeded).
+    from sim.montecarlo.world import Budget
+
+    w = _world(market, {"USDC": 10_000.0, "WETH": 30.0}, {}, {})  # NAV $100k
+    w.vault.turnover = Budget(200_000.0, 0.0, 0.0)  # $200k charged earlier, not draining (capacity 0 then)
+    sell = Swap("WETH", "USDC", 30.0, 30.0 * 3000 * 0.99)  # $90k more: 290k > 250k capacity
+    assert w.execute((sell,), PRICES, 3600) is None
+    w.vault.turnover = Budget(200_000.0, 250_000.0 / 86_400, -36_000.0)  # charged 11 h ago, draining since
+    assert w.execute((sell,), PRICES, 3600) is not None  # 200k − 114.6k drained + 90k = 175.4k ≤ 250k
+    assert w.vault.turnover.used_usd == pytest.approx(200_000 - 39_600 * 250_000 / 86_400 + 30 * 3000)
+    assert w.vault.turnover.at_s == 3600
 
 
 def test_levered_long__the_opening_legs_turnover_counts_in_the_first_period(market) -> None:  # type: ignore[no-untyped-def]
     # On chain the last opening leg's $1.65M swap is in the period's turnover when the run starts (path 7 of the
     # validation: after a liquidation to $119k NAV the chain refused the re-hedge, TurnoverBudgetExceeded).
     book = levered_long(market, KeeperSettings())
-    start, turnover, _ = book.period
-    assert start == -900
-    assert turnover == pytest.approx(0.55 * 3_000_000, rel=1e-9)
+    turnover, _ = book.budgets
+    assert turnover.at_s == -900
+    assert turnover.used_usd == pytest.approx(0.55 * 3_000_000, rel=1e-9)  # the last leg; the earlier ones drained
     w = book.world(market, settings_for(book))
-    assert w.vault.period_turnover_usd == turnover
-    assert w.vault.period_start_s == -900
+    assert w.vault.turnover.used_now(0) == pytest.approx(turnover.used_now(0))
+    assert w.vault.turnover.used_now(0) < turnover.used_usd  # 900 s of drain
