@@ -68,5 +68,9 @@ def test_simulate__crash_month_three_books__predictive_drawdown_smallest_budget_
     assert budget["ticks"] == 31
     assert budget["kept"] + len(budget["missed"]) == budget["ticks"]
     assert all(m["worst_loss_usd"] > m["budget_usd"] * 1.05 and m["why"] for m in budget["missed"])
+    costs = summary["costs"]["predictive"]  # where the protection went, per the run's mined batches
+    assert costs["batches_mined"] == summary["predictive"]["rebalances"]
+    assert costs["options_premium_usd"] > costs["options_fee_usd"] > 0
+    assert set(summary["costs"]) == {"predictive", "reactive"}
     assert (tmp_path / "tail.png").stat().st_size > 10_000
     assert "predictive (tail budget)" in result.report_path.read_text()
