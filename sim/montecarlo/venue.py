@@ -124,6 +124,7 @@ class VenueModel:
         self.series = setup.by_id()
         self.surfaces = dict(setup.base_surfaces)
         self.posted_at = dict.fromkeys(setup.base_surfaces, posted_at_s)
+        self._margins: dict[tuple[Any, ...], venue.Margin] = {}
 
     # --- the market's inputs -------------------------------------------------------------------------------
 
@@ -151,9 +152,21 @@ class VenueModel:
         )
 
     def margin(self, account: Account, v: VenueState, state: venue.MarketState) -> venue.Margin:
-        return venue.margin(
-            self.portfolio(account, v), account.collateral_usd, state, self.setup.risk, self.setup.market
-        )
+        """``keeper.venue.model.margin`` of the account, memoised on everything it reads (a step asks for the same
+        account's margin several times: the liquidator's check, NAV before and after the keeper's step)."""
+        positions = tuple(sorted((sid, size) for sid, size in account.sizes.items() if size != 0))
+        settled = tuple(v.settlement_usd.get((self.series[i].underlying_id, self.series[i].expiry_s), 0.0)
+                        for i, _ in positions)  # fmt: skip
+        key = (state.now_s, state.spot_usd.tobytes(), tuple(state.surfaces.items()), account.collateral_usd,
+               positions, settled)  # fmt: skip
+        hit = self._margins.get(key)
+        if hit is None:
+            s = self.setup
+            hit = venue.margin(self.portfolio(account, v), account.collateral_usd, state, s.risk, s.market)
+            if len(self._margins) >= 256:
+                self._margins.clear()
+            self._margins[key] = hit
+        return hit
 
     def equity_usd(self, v: VenueState, state: venue.MarketState) -> float:
         return sum(self.margin(a, v, state).equity_usd for a in v.accounts.values())

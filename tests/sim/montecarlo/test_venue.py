@@ -198,3 +198,39 @@ def test_tail_rule_enabled__wings_bought_on_the_model_venue_within_the_budget(bo
         after = w.vault.venue.accounts[account.account_id].sizes  # type: ignore[union-attr]
         assert after[trade.series_id] == pytest.approx(held.get(trade.series_id, 0.0) + trade.size)
     assert plan.tail.worst_loss_after_usd <= plan.tail.budget_usd * 1.0001
+
+
+def test_margin_memo__same_bits_as_computing_every_margin(book) -> None:  # type: ignore[no-untyped-def]
+    from sim.montecarlo import venue as venue_module
+    from sim.montecarlo.paths import generate
+
+    market = devnet_market()
+    job = make_job("crash", 1, 1, book=book, market=market, settings=settings_for(book))
+    drawn = generate(job.model, 16, 2, 1, job.steps, job.step_seconds)  # path 2: two venue liquidations in 2 days
+
+    def run() -> dict:  # type: ignore[type-arg]
+        return simulate_path(job, np.asarray(book.prices_usd), drawn.price_ratio[0], drawn.iv_multiplier[0])
+
+    memo = run()
+
+    class Forgetful(dict):  # type: ignore[type-arg]
+        def __setitem__(self, key, value) -> None:  # type: ignore[no-untyped-def]
+            return None
+
+    original = venue_module.VenueModel.__init__
+
+    def init(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        original(self, *args, **kwargs)
+        self._margins = Forgetful()
+
+    try:
+        venue_module.VenueModel.__init__ = init  # type: ignore[method-assign]
+        plain = run()
+    finally:
+        venue_module.VenueModel.__init__ = original  # type: ignore[method-assign]
+    assert memo["nav_by_day"].tolist() == plain["nav_by_day"].tolist()
+    assert (memo["liquidations"], memo["rebalances"], memo["max_drawdown"]) == (
+        plain["liquidations"],
+        plain["rebalances"],
+        plain["max_drawdown"],
+    )
