@@ -75,8 +75,17 @@ def test_leader_killed_mid_tick__follower_takes_over_and_settles__no_duplicate(
         assert not lease_b.renew()
         assert a.txm is not None
         a.txm.wait = lambda *_, **__: (_ for _ in ()).throw(KeyboardInterrupt)  # type: ignore[method-assign]
-        with pytest.raises(KeyboardInterrupt):  # killed after the broadcast, before the receipt; lease kept
-            a.keeper.tick()
+        # The leader's heartbeat, as its Runner keeps it while a tick runs: on a loaded machine the tick alone can
+        # outlast the 3 s ttl, and the store then (rightly) fences it before it sends anything.
+        alive = threading.Event()
+        beat = threading.Thread(target=lambda: [lease_a.extend() for _ in iter(lambda: alive.wait(0.5), True)])
+        beat.start()
+        try:
+            with pytest.raises(KeyboardInterrupt):  # killed after the broadcast, before the receipt; lease kept
+                a.keeper.tick()
+        finally:
+            alive.set()
+            beat.join(5)
         killed_at = head(stack)
         runner = Runner(b, lease=lease_b, sleep=lambda s: time.sleep(min(s, 0.05)))
         thread = run_in_thread(runner)

@@ -109,7 +109,10 @@ def test_round__opened_protected_rolled_settled(stack: Stack, tmp_path: Path) ->
     assert decision.acted, decision.reason
     assert decision.reason.startswith("roll: close"), decision.reason
     after = held(stack, account)
-    assert all(sid not in after for sid in shorts)  # the old round is closed in the same batch
+    # the old round is closed in the same batch: none of its shorts is left short (the tail rule may buy one of the
+    # closed series on top as protection — a 1-day put was the cheapest leg for the China-ban shock once the stress
+    # set gained the named rallies)
+    assert all(after.get(sid, 0.0) >= 0 for sid in shorts), after
     new_shorts = {sid: x for sid, x in after.items() if x < 0}
     assert sorted(new_shorts.values()) == pytest.approx([-300.0, -300.0])
     (next_expiry,) = {series_of(venue, sid)["expiry"] for sid in new_shorts}
