@@ -594,6 +594,8 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransie
         uint256 cap = depositCap;
         if (cap == type(uint256).max) return cap;
         room = cap > total ? cap - total : 0;
+        // A room that buys no share (intended equality, not a balance comparison): deposit(maxDeposit) must pass.
+        // slither-disable-next-line incorrect-equality
         if (_sharesFor(room, total, supply, Math.Rounding.Floor) == 0) room = 0;
     }
 
