@@ -184,8 +184,14 @@ class TxManager:
         try:
             self.client.call("eth_call", [{**tx, "gas": hex(gas_limit), "accessList": access_list}, "pending"])
         except RpcError as err:
-            if err.data is not None and not _is_out_of_gas(err):
-                raise TxSimulationError(self._reason(err)) from err
+            if not _is_out_of_gas(err):
+                # Not necessarily the call's own revert: an inner call starved of gas comes back from a proxy or
+                # facet dispatcher as a revert without data, and a staticcall read that runs dry reads as "no
+                # answer" and reverts with a reason. The same call at the node's cap (no gas field) decides.
+                try:
+                    self.client.call("eth_call", [{**tx, "accessList": access_list}, "pending"])
+                except RpcError as at_cap:
+                    raise TxSimulationError(self._reason(at_cap)) from at_cap
             return None, block
         return (gas_limit, access_list), block
 

@@ -196,3 +196,27 @@ def test_fee_policy__bump_below_node_minimum__rejected_with_fix() -> None:
         FeePolicy(replacement_bump_bps=500)
     with pytest.raises(ValueError, match=r"priority_fee_wei=.* exceeds max_fee_cap_wei"):
         FeePolicy(max_fee_cap_wei=1, priority_fee_wei=2)
+
+
+def test_send__refunds_through_a_delegatecall__starved_inner_call_is_not_taken_for_a_revert(
+    anvil: AnvilProcess, isolate: None
+) -> None:
+    """Storage cleared through a delegatecall (as the venue's facets settle an expiry): gas used after refunds is
+    below what execution needs, so the exact call at used + margin starves the inner call, which the proxy
+    bubbles as a revert without data. The manager checks the call at the node's cap before calling it a revert,
+    lets eth_estimateGas set the limit, and the transaction is sent and mined (the keeper's settleExpiry of a
+    WBTC expiry failed its simulation 'reverted without data' for ticks on end)."""
+    w3 = web3_for(anvil.url)
+    admin = w3.eth.accounts[0]
+    art = forge_artifact("RefundingProxy")
+    receipt = w3.eth.wait_for_transaction_receipt(
+        w3.eth.contract(abi=art.abi, bytecode=art.bytecode).constructor().transact({"from": admin})
+    )
+    proxy = w3.eth.contract(address=receipt.contractAddress, abi=art.abi)
+    assert w3.eth.wait_for_transaction_receipt(proxy.functions.fill(150).transact({"from": admin}))["status"] == 1
+    client = CountingClient(anvil.url)
+    txm = counting_manager(client)
+    sent = txm.send(proxy.address, proxy.functions.clear(150)._encode_transaction_data())
+    assert int(txm.wait(sent)["status"], 16) == 1
+    assert proxy.functions.slot(149).call() == 0
+    assert "eth_estimateGas" in client.methods
