@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -32,21 +32,28 @@ def simulate(
     except (HedgevaultError, ValueError) as err:
         console.print(f"[red]error:[/red] {err}")
         raise typer.Exit(2) from err
-    table = Table(title=f"{result.scenario}: three books on the same path ({result.seconds:.0f} s)")
-    for column in ("run", "max drawdown", "liquidations", "rebalances", "gas", "final NAV (USD)", "min HF"):
-        table.add_column(column, justify="right")
     from sim.demo.run import summary_row
 
-    for run_result in (r for r in (result.predictive, result.hedged, result.unhedged) if r is not None):
-        row = summary_row(run_result)
+    rows = [summary_row(r) for r in (result.predictive, result.hedged, result.unhedged) if r is not None]
+    table = books_table(f"{result.scenario}: three books on the same path ({result.seconds:.0f} s)", rows)
+    console.print(table)
+    console.print(f"report: {result.report_path}  (summary: {result.summary_path})")
+
+
+def books_table(title: str, rows: list[dict[str, Any]]) -> Table:
+    """The books side by side, readable in an 80-column terminal: the run's short name (its policy is in the
+    report), gas in millions."""
+    table = Table(title=title)
+    for column in ("book", "max DD", "liq.", "rebal.", "gas", "final NAV $", "min HF"):
+        table.add_column(column, justify="right", no_wrap=True)
+    for row in rows:
         table.add_row(
-            row["run"],
+            str(row["run"]).split(" (")[0],
             f"{row['max_drawdown']:.2%}",
             str(row["liquidations"]),
             str(row["rebalances"]),
-            f"{row['gas_used']:,}",
+            f"{row['gas_used'] / 1e6:,.1f}M",
             f"{row['final_nav_usd']:,.0f}",
             f"{row['min_health_factor']:.3f}",
         )
-    console.print(table)
-    console.print(f"report: {result.report_path}  (summary: {result.summary_path})")
+    return table
