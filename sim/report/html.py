@@ -88,10 +88,13 @@ def _figures(d: ReportData, out_dir: Path) -> dict[str, str]:
     if d.predictive is not None:
         ax.plot(d.predictive.hours, d.predictive.share_price, label=f"{d.predictive.label} share price")
     ax2 = ax.twinx()
-    ax2.plot(h.hours, h.spot_usd, color="grey", alpha=0.4, label="spot (USD, right)")
+    ax2.plot(h.hours, h.spot_usd, color="grey", alpha=0.4, label="WETH spot (USD, right)")
+    ax2.set_ylabel("WETH spot (USD)")
     ax.set_xlabel("hours")
     ax.set_ylabel("assets per share")
-    ax.legend(loc="lower left")
+    lines = ax.get_legend_handles_labels()
+    spot = ax2.get_legend_handles_labels()
+    ax.legend(lines[0] + spot[0], lines[1] + spot[1], loc="best", fontsize="small", framealpha=0.85)
     ax.set_title("Share price on the same path")
     figs["nav"] = _png(fig, out_dir, "nav")
 
