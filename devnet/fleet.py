@@ -23,6 +23,7 @@ from typing import Any
 from devnet.driver import MarketDriver
 from devnet.fixtures import hedged_vault
 from devnet.snapshot import STATE_DIR, _atomic_write, anvil_args, ensure_snapshot
+from governance.deploy import CORE_CONTRACTS, VENUE_CONTRACTS
 from keeper.chain.anvil import AnvilProcess, rpc
 from keeper.chain.artifacts import forge_artifact
 from keeper.chain.connect import web3_for
@@ -64,21 +65,9 @@ def _key(spec: ChainSpec, vaults: int) -> str:
     for name in ("devnet/fleet.py", "devnet/fixtures.py", "governance/deploy.py"):
         h.update((ROOT / name).read_bytes())
     # The saved chains hold deployed vaults: a contract change must rebuild them, not load old bytecode.
-    for contract in _VAULT_CONTRACTS:
+    for contract in CORE_CONTRACTS + VENUE_CONTRACTS:
         h.update(forge_artifact(contract).bytecode.encode())
     return h.hexdigest()[:16]
-
-
-#: What governance.deploy.deploy_vault deploys (VaultLogic's code is inside its factory's).
-_VAULT_CONTRACTS = (
-    "Timelock",
-    "VaultLogicFactory",
-    "HedgedVault",
-    "AaveV3Adapter",
-    "UniswapV3Adapter",
-    "VaultLens",
-    "OptionMarketAdapter",
-)
 
 
 def _prepare_time(url: str, block_time_s: float) -> None:

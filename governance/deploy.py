@@ -35,6 +35,11 @@ from keeper.model.roles import ROLES
 ZERO = ZERO_ADDRESS
 SCHEMA_VERSION = 1
 
+#: The contracts :func:`deploy_vault` deploys for every vault, in order (VaultLogic's code is inside its factory's),
+#: and the one it adds when the vault trades on the option venue.
+CORE_CONTRACTS = ("Timelock", "VaultLogicFactory", "HedgedVault", "AaveV3Adapter", "UniswapV3Adapter", "VaultLens")
+VENUE_CONTRACTS = ("OptionMarketAdapter",)
+
 
 class VaultDeployError(HedgevaultError):
     """Raised when a deployment cannot start or resume (existing vault, wrong deployer) or verifies wrong."""

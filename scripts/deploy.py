@@ -24,7 +24,14 @@ from ape.cli import ConnectedProviderCommand
 from rich.table import Table
 
 from governance.bounds import RISK_FIELDS, parse_field
-from governance.deploy import RiskParams, VaultConfig, VaultDeployError, VaultDeployment
+from governance.deploy import (
+    CORE_CONTRACTS,
+    VENUE_CONTRACTS,
+    RiskParams,
+    VaultConfig,
+    VaultDeployError,
+    VaultDeployment,
+)
 from governance.deploy_checks import (
     config_from_section,
     existing_vault_problem,
@@ -141,17 +148,7 @@ def _deploy(opts: dict[str, Any]) -> int:
             "seconds": round(sim.seconds, 2),
             "gas_used": sim.gas_used,
             "transactions": sim.transactions,
-            "addresses": {
-                k: sim.section[k]
-                for k in (
-                    "Timelock",
-                    "VaultLogicFactory",
-                    "HedgedVault",
-                    "AaveV3Adapter",
-                    "UniswapV3Adapter",
-                    "VaultLens",
-                )
-            },
+            "addresses": {k: sim.section[k] for k in CORE_CONTRACTS + VENUE_CONTRACTS if k in sim.section},
             "verify": sim.problems or "ok",
         },
     }
