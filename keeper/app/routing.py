@@ -90,11 +90,8 @@ class PlanRouter:
         swaps = [a for a in plan.actions if isinstance(a, Swap) and not a.fees]
         if not swaps:
             return plan
-        routes = {(s.token_in, s.token_out): self._routes(s) for s in swaps}
-        wanted = sorted({pool for rs in routes.values() for r in rs for pool in r.pools})
         words = self.config.words_each_side
-        states = self._states(wanted, words, plan.block_number)
-        prices = {u.symbol: u.spot_usd for u in book.underlyings} | {"USDC": 1.0}
+        routes, states, prices = self._market(swaps, book, plan.block_number)
         usd_per_gas = book.gas_cost_usd / self.rebalance_gas if self.rebalance_gas else 0.0
         notes: list[str] = []
         if self.config.slicing and self.store is not None:
@@ -141,10 +138,7 @@ class PlanRouter:
         swaps = [a for a, st in zip(plan.actions, stages, strict=True) if st == DELTA_STAGE and isinstance(a, Swap)]
         if not swaps:
             return {}
-        routes = {(s.token_in, s.token_out): self._routes(s) for s in swaps}
-        wanted = sorted({pool for rs in routes.values() for r in rs for pool in r.pools})
-        states = self._states(wanted, self.config.words_each_side, plan.block_number)
-        prices = {u.symbol: u.spot_usd for u in book.underlyings} | {"USDC": 1.0}
+        routes, states, prices = self._market(swaps, book, plan.block_number)
         value: dict[str, float] = {}
         cost: dict[str, float] = {}
         for swap in swaps:
@@ -162,6 +156,17 @@ class PlanRouter:
             value[risky] = value.get(risky, 0.0) + value_in
             cost[risky] = cost.get(risky, 0.0) + value_in - value_out
         return {symbol: cost[symbol] / v * _BPS for symbol, v in value.items() if v > 0}
+
+    def _market(
+        self, swaps: Sequence[Swap], book: BookView, block: int
+    ) -> tuple[dict[tuple[str, str], list[Route]], dict[str, PoolState], dict[str, float]]:
+        """What pricing ``swaps`` needs: each pair's candidate routes, the states of every pool on them at
+        ``block`` (ticks ``words_each_side`` around the price) and the oracle prices in USD."""
+        routes = {(s.token_in, s.token_out): self._routes(s) for s in swaps}
+        wanted = sorted({pool for rs in routes.values() for r in rs for pool in r.pools})
+        states = self._states(wanted, self.config.words_each_side, block)
+        prices = {u.symbol: u.spot_usd for u in book.underlyings} | {"USDC": 1.0}
+        return routes, states, prices
 
     def _states(self, pools: list[str], words: int, block: int) -> dict[str, PoolState]:
         """Pool states at ``block``, read once per (block, pools, words): measuring and routing share the read."""
