@@ -503,8 +503,9 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransie
         Prices memory p = Prices(assetE8, tokensE8);
         if (accrue) b.supply = _accrueFees(_lessLocked(b.navBefore));
         for (uint256 i; i < actions.length; ++i) {
-            b.turnoverE8 += _execute(i, actions[i], p, r.maxSlippageBps);
-            if (_adapterKind[actions[i].adapter] == _OPTIONS) b.tradedOnVenue = true;
+            (uint256 turnoverE8, bool venue) = _execute(i, actions[i], p, r.maxSlippageBps);
+            b.turnoverE8 += turnoverE8;
+            if (venue) b.tradedOnVenue = true;
         }
         // Untouched venue accounts keep their value within the transaction: no second repricing of the book.
         (b.navAfter, b.debtAfter, b.healthFactorAfter) = b.tradedOnVenue
@@ -516,26 +517,30 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransie
         b.navBeforeE8 = _assetsToE8(b.navBefore, assetE8);
     }
 
-    /// @dev One adapter action by DELEGATECALL, judged by the oracle value of what left and entered the wallet.
+    /// @dev One adapter action by DELEGATECALL; a swap is judged by the oracle value of what left and entered the
+    ///      wallet (measured around it: only a swap's wallet delta is used, so only a swap pays for it).
     function _execute(uint256 index, Action calldata action, Prices memory p, uint256 maxSlippageBps)
         internal
-        returns (uint256 turnoverE8)
+        returns (uint256 turnoverE8, bool venue)
     {
         uint8 kindPlusOne = _adapterKind[action.adapter];
         if (kindPlusOne == 0) revert AdapterNotAllowed(action.adapter);
-        uint256[] memory before = _logic.walletBalances();
+        bool swap = kindPlusOne == _SWAP;
+        uint256[] memory before;
+        if (swap) before = _logic.walletBalances();
         // Adapters are timelock-whitelisted, storage-free code run in the vault's context.
         // slither-disable-next-line controlled-delegatecall,delegatecall-loop
         (bool ok, bytes memory reason) =
             action.adapter.delegatecall(abi.encodeCall(IVaultAdapter.execute, (action.data)));
         if (!ok) revert AdapterCallFailed(index, reason);
-        (uint256 spentE8, uint256 receivedE8) = _logic.walletDeltaE8(before, p.assetE8, p.tokensE8);
         // Turnover is what trades at a market price: a swap's wallet delta, an option premium (paid out of or into
         // venue collateral, which the wallet does not see: the adapter reports it). Lending moves and venue margin
         // moves (supply, borrow, margin in and out) cost nothing to churn, and counting them would let the budget
         // block a deleverage or a margin top-up.
-        if (kindPlusOne == _OPTIONS) turnoverE8 = abi.decode(reason, (uint256));
-        if (kindPlusOne == _SWAP) {
+        venue = kindPlusOne == _OPTIONS;
+        if (venue) turnoverE8 = abi.decode(reason, (uint256));
+        if (swap) {
+            (uint256 spentE8, uint256 receivedE8) = _logic.walletDeltaE8(before, p.assetE8, p.tokensE8);
             turnoverE8 = Math.max(spentE8, receivedE8);
             // A swap that spent no priced token spent something the check cannot see (the vault's aTokens): refused,
             // whatever the adapter checks itself. (Equality intended: nothing priced left the wallet.)
