@@ -83,6 +83,12 @@ class TailBudgetConfig(_Section):
         False, description="run the rule (the predictive policy); off, the keeper is the reactive delta/HF policy"
     )
     tail_budget_pct: float = Field(5.0, gt=0, le=100, description="max worst-scenario loss, % of NAV")
+    act_above_budget: float = Field(
+        1.0, ge=1, le=2, description="hysteresis: buy only when the worst loss exceeds budget × this"
+    )
+    buy_down_to_budget: float = Field(
+        1.0, gt=0, le=1, description="hysteresis: when buying, bring the worst loss down to budget × this"
+    )
     horizon_days: float = Field(7.0, gt=0, le=90, description="the stress moves are forecast vol over this")
     high_vol_horizon_multiplier: float = Field(
         2.0, ge=1, le=10, description="horizon × (1 + P(high-vol regime) × (this − 1)): a high-vol regime stretches it"
@@ -96,9 +102,26 @@ class TailBudgetConfig(_Section):
     reference_vol_annual: float = Field(
         0.6, gt=0, le=5, description="vol the historical shocks happened against: they scale by σ_forecast / this (≥ 1)"
     )
+    historical_scale_floor: float = Field(
+        1.0,
+        ge=0,
+        le=1,
+        description="the historical shocks scale by max(floor, σ_forecast / reference_vol_annual), the floor "
+        "raised to 1 by P(high-vol regime): floor + p_high × (1 − floor); 1: never smaller than as they happened",
+    )
     cost_basis: Literal["premium", "fee_and_decay"] = Field(
         "premium",
         description="what the choice minimises per option: fee over mid + mark decay over the horizon, or the ask",
+    )
+    cross_hedges: bool = Field(
+        True,
+        description="protection may be bought on underlyings the book holds no risk in (it then rests on the "
+        "stress set's assumed co-movement: the grid moves every underlying by the same z)",
+    )
+    top_up_wings: bool = Field(
+        False,
+        description="a wing the vault already holds stays a candidate (topped up) instead of being excluded until "
+        "it expires; off, once bought a series is never bought again and the rule turns to other series or buybacks",
     )
     max_turnover_usd: float = Field(250_000.0, gt=0, description="most premium + spot notional traded per decision")
     max_spend_nav_pct: float = Field(2.0, gt=0, le=100, description="most premium spent per decision, % of NAV")

@@ -1,10 +1,11 @@
 """What the tail-budget rule needs from a block, and the oracle history its forecast vol and regime come from.
 
 - :func:`tail_candidates`: the options the rule may buy — buybacks of every live short (up to the short held) and
-  the venue's listed series the vault does not hold (wings), priced as the venue would quote them (mark + fee, by
-  the venue's formulas on its own surfaces) and sized by the LP pool's free margin: the pool sells what the vault
-  buys, and a buy that leaves it under initial margin reverts. A wing's liquidity is ``pool_margin_share`` × (pool
-  equity − pool IM) / (the IM one unit short of that series alone adds), a conservative bound (no netting).
+  the venue's listed series the vault does not hold (wings; with ``top_up_wings`` also those it holds long),
+  priced as the venue would quote them (mark + fee, by the venue's formulas on its own surfaces) and sized by
+  the LP pool's free margin: the pool sells what the vault buys, and a buy that leaves it under initial margin
+  reverts. A wing's liquidity is ``pool_margin_share`` × (pool equity − pool IM) / (the IM one unit short of that
+  series alone adds), a conservative bound (no netting).
 - :class:`OracleHistory`: per underlying, the (timestamp, price) pairs the keeper has seen, bounded; the forecast
   vol (GARCH(1,1), EWMA fallback) and the two-state regime fit run on it in the deep refresh, after acting.
 """
@@ -82,10 +83,13 @@ def standalone_short_im(
 def wing_candidates(
     vb: VenueBook, listed: ListedSeries, symbols: Sequence[str], cfg: TailBudgetConfig
 ) -> list[TailCandidate]:
-    """The venue's listed series the vault holds no position in (its first account buys them); [] without one."""
+    """The venue's listed series the vault holds no position in (its first account buys them); with
+    ``top_up_wings`` also those it holds long (topped up; its shorts are buybacks, :func:`buyback_candidates`);
+    [] without an account."""
     if not vb.accounts:
         return []
-    held = {int(i) for i in vb.state.positions.series_id}
+    pos = vb.state.positions
+    held = {int(i) for i, x in zip(pos.series_id, pos.size, strict=True) if x < 0 or not cfg.top_up_wings}
     return listed_wings(
         listed, vb.market_state, vb.risk, vb.market, vb.underlying_symbol, min(vb.accounts), held, symbols, cfg
     )

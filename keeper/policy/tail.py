@@ -6,17 +6,22 @@ horizon move is mᵤ = σᵤ·√h, h = ``horizon_days`` × (1 + p_high × (``hi
 the regime model's high-vol probability. The grid is every spot move z·mᵤ, z ∈ linspace(−z_max, z_max,
 ``spot_steps``) (all underlyings the same z: crypto crashes together), crossed with every relative vol shock in
 ``vol_shocks``. Each named historical shock (:data:`keeper.risk.stress.HISTORICAL_SHOCKS`) is added with its
-spot return scaled by max(1, σᵤ / ``reference_vol_annual``) (the shock as it happened, larger when vol now is
-higher than the vol it happened against) and its implied-vol multiplier as is. Spot moves are floored at −95 %.
+spot return scaled by max(f, σᵤ / ``reference_vol_annual``) (larger when vol now is higher than the vol it
+happened against), f = ``historical_scale_floor`` + p_high × (1 − that floor): with the default floor 1 never
+smaller than as it happened; a floor < 1 shrinks the shocks with vol in a calm regime (filtered historical
+simulation), back to full size as the regime turns. Its implied-vol multiplier is used as is. Spot moves are
+floored at −95 %.
 Every scenario reprices every position exactly (Black–Scholes, instantaneous: no theta credit) and revalues
 spot, Aave collateral and debt in the underlying.
 
-**Choice.** When the worst loss L exceeds the budget B = ``tail_budget_pct`` × NAV, a MILP (scipy HiGHS) picks
+**Choice.** When the worst loss L exceeds the budget B = ``tail_budget_pct`` × NAV times ``act_above_budget``
+(hysteresis, 1 by default: a small overshoot need not buy every tick), a MILP (scipy HiGHS) picks
 sizes xⱼ ≥ 0 of the legs — buy a listed option (a wing, or back a short the vault holds), sell or buy the
 underlying — minimising Σ costⱼ·xⱼ + gas·Σ yⱼ (yⱼ ∈ {0, 1}: leg j trades; cost per ``cost_basis``: by
 default an option's ask, or (``fee_and_decay``) its fee over mid plus its mark's decay over the horizon
 (:func:`option_cost`); the swap cost for spot) subject to, in every scenario k, Pₖ + Σ aₖⱼ·xⱼ − gas·Σ yⱼ ≥ −B
-(aₖⱼ: the leg's value change in k less what it pays now: the ask, or the swap cost), xⱼ ≤ Uⱼ·yⱼ (Uⱼ: venue
+(B here is ``buy_down_to_budget`` × B, ≤ B: bought down below the budget, a drift does not re-trigger at once;
+aₖⱼ: the leg's value change in k less what it pays now: the ask, or the swap cost), xⱼ ≤ Uⱼ·yⱼ (Uⱼ: venue
 liquidity, the short held, the units held or affordable), premium spent ≤ min(idle USDC above the reserve,
 ``max_spend_nav_pct`` × NAV), premium + spot bought ≤ the idle USDC above the reserve, and premium + spot
 notional ≤ ``max_turnover_usd``. If no set meets B, it says so, takes the smallest reachable worst loss and the
@@ -67,6 +72,13 @@ def horizon_days(cfg: TailBudgetConfig, high_vol_probability: float) -> float:
     return cfg.horizon_days * (1.0 + p * (cfg.high_vol_horizon_multiplier - 1.0))
 
 
+def historical_floor(cfg: TailBudgetConfig, high_vol_probability: float) -> float:
+    """The least a historical shock is scaled by: ``historical_scale_floor`` in a calm regime, 1 (the shock as it
+    happened) in a high-vol one, linear in between."""
+    p = min(1.0, max(0.0, high_vol_probability))
+    return cfg.historical_scale_floor + p * (1.0 - cfg.historical_scale_floor)
+
+
 def stress_set(
     symbols: list[str], sigma_annual: np.ndarray, cfg: TailBudgetConfig, high_vol_probability: float = 0.0
 ) -> StressSet:
@@ -83,7 +95,10 @@ def stress_set(
             spot.append(z * move)
             vol.append(np.full(move.size, dv))
     if cfg.historical_shocks:
-        scale = np.maximum(1.0, np.asarray(sigma_annual, dtype=np.float64) / cfg.reference_vol_annual)
+        scale = np.maximum(
+            historical_floor(cfg, high_vol_probability),
+            np.asarray(sigma_annual, dtype=np.float64) / cfg.reference_vol_annual,
+        )
         for shock in HISTORICAL_SHOCKS:
             ret = np.array([shock.spot_return.get(s, min(shock.spot_return.values())) for s in symbols])
             names.append(f"{shock.name} ({shock.date})")
@@ -148,6 +163,14 @@ def option_cost(c: TailCandidate, spot_usd: float, rate: float, horizon_days: fl
     return max(0.0, c.ask_usd - mark) + max(0.0, mark - held)
 
 
+def exposed(positions: TailInputs, linear_units: np.ndarray, spot_usd: np.ndarray, dust_usd: float) -> np.ndarray:
+    """(u,) bool: the book holds risk in underlying u — an option position on it, or linear units (held,
+    collateral less debt) worth more than ``dust_usd``."""
+    out = np.abs(np.asarray(linear_units, dtype=np.float64) * spot_usd) > dust_usd
+    out[np.asarray(positions.underlying_index)[np.asarray(positions.size) != 0]] = True
+    return out
+
+
 def legs(
     book: BookView,
     tail: TailInputs,
@@ -155,13 +178,18 @@ def legs(
     s: Working,
     option_legs: bool,
     horizon_days: float | None = None,
+    exposure: np.ndarray | None = None,
 ) -> list[Leg]:
+    """The tradable legs. Without ``policy.tail.cross_hedges``, only on the underlyings ``exposure`` marks (the
+    book's own risks): a WBTC put bought against a WETH book protects it only as far as the stress set's assumed
+    co-movement holds, and it brings a WBTC delta the delta rule then trades."""
     symbols = [u.symbol for u in book.underlyings]
     days = cfg.tail.horizon_days if horizon_days is None else horizon_days
+    allowed = {sym for i, sym in enumerate(symbols) if cfg.tail.cross_hedges or exposure is None or bool(exposure[i])}
     out: list[Leg] = []
     if option_legs:
         for c in tail.candidates:
-            if c.max_units > 0 and c.ask_usd > 0 and c.underlying in symbols:
+            if c.max_units > 0 and c.ask_usd > 0 and c.underlying in allowed:
                 kind = "call" if c.is_call else "put"
                 spot = s.underlyings[c.underlying].spot_usd
                 out.append(
@@ -181,6 +209,8 @@ def legs(
     cash = max(0.0, s.idle_usdc - cfg.idle_reserve_usdc)
     for i, symbol in enumerate(symbols):
         u = s.underlyings[symbol]
+        if symbol not in allowed:
+            continue
         if u.held_units > 0:
             out.append(Leg(f"sell {symbol}", None, i, -1.0, u.spot_usd * bps, 0.0, u.spot_usd, u.held_units))
         if cash > 0:
@@ -377,7 +407,7 @@ def tail_rule(
     worst = int(np.argmin(pnl))
     loss = float(-min(0.0, pnl[worst]))
     pct = 100 * loss / tail.nav_usd
-    if loss <= budget:
+    if loss <= budget * cfg.act_above_budget:
         reports.append(
             TailReport(
                 scenarios.names[worst], loss, budget, scenarios.names[worst], loss, 0.0, True, scenarios.horizon_days
@@ -387,20 +417,28 @@ def tail_rule(
             f"worst stress loss ${loss:,.0f} ({pct:.2f} % of NAV, {scenarios.names[worst]}, "
             f"{scenarios.horizon_days:.1f} d) within budget ${budget:,.0f} ({cfg.tail_budget_pct} %)"
         )
+        if loss > budget:
+            reason = (
+                f"worst stress loss ${loss:,.0f} ({pct:.2f} % of NAV, {scenarios.names[worst]}, "
+                f"{scenarios.horizon_days:.1f} d) over budget ${budget:,.0f} ({cfg.tail_budget_pct} %) but within "
+                f"the act threshold ×{cfg.act_above_budget:g} (${budget * cfg.act_above_budget:,.0f}): no trade"
+            )
         return [], [Decision("tail_budget", False, reason)]
-    available = legs(book, tail, config, s, book.venue_tradeable, scenarios.horizon_days)
+    target = budget * cfg.buy_down_to_budget  # hysteresis: below the budget, so a small drift does not re-trigger
+    exposure = exposed(positions, linear, spot, config.dust_usd)
+    available = legs(book, tail, config, s, book.venue_tradeable, scenarios.horizon_days, exposure)
     a = leg_pnl(available, spot, tail, scenarios)
     # Premium is capped at max_spend_nav_pct of NAV; premium and spot bought together at the idle USDC above the
     # reserve (both at the slippage-bounded cost: premium goes in as a margin deposit).
     idle_cap = max(0.0, s.idle_usdc - config.idle_reserve_usdc) / (1 + slippage(config))
     spend_cap = min(idle_cap, cfg.max_spend_nav_pct / 100 * tail.nav_usd / (1 + slippage(config)))
     solution = (
-        solve(pnl, a, available, budget, tail.leg_gas_usd, spend_cap, cfg.max_turnover_usd, idle_cap=idle_cap)
+        solve(pnl, a, available, target, tail.leg_gas_usd, spend_cap, cfg.max_turnover_usd, idle_cap=idle_cap)
         if available
         else Solution(np.zeros(0), False)
     )
     units = _without_dust(
-        solution, pnl, a, available, budget, tail.leg_gas_usd, spend_cap, cfg, config.dust_usd, idle_cap
+        solution, pnl, a, available, target, tail.leg_gas_usd, spend_cap, cfg, config.dust_usd, idle_cap
     )
     traded = units > 0
     after = pnl + (a @ units if available else 0.0) - tail.leg_gas_usd * int(traded.sum())
@@ -408,7 +446,7 @@ def tail_rule(
     loss_after = float(-min(0.0, after[worst_after]))
     cost = float(np.dot([leg.paid_usd for leg in available], units)) + tail.leg_gas_usd * int(traded.sum())
     actions, bought = _actions(available, units, config, s, tail.rate)
-    feasible = solution.feasible and loss_after <= budget * (1 + 1e-6)
+    feasible = solution.feasible and loss_after <= target * (1 + 1e-6)
     reports.append(
         TailReport(
             scenarios.names[worst],
@@ -425,6 +463,8 @@ def tail_rule(
         f"worst stress loss ${loss:,.0f} ({pct:.2f} % of NAV, {scenarios.names[worst]}, "
         f"{scenarios.horizon_days:.1f} d) > budget ${budget:,.0f} ({cfg.tail_budget_pct} %)"
     )
+    if target < budget:
+        head += f", buying down to ×{cfg.buy_down_to_budget:g} (${target:,.0f})"
     what = "; ".join(bought) if bought else "nothing"
     if feasible:
         reason = f"{head}: {what}; cost ${cost:,.0f} → worst ${loss_after:,.0f} ({scenarios.names[worst_after]})"

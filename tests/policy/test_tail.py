@@ -355,3 +355,139 @@ def test_option_cost__fee_and_decay__spread_plus_horizon_decay_and_longer_tenor_
     assert option_cost(long_, SPOT, RATE, 7.0, "fee_and_decay") / long_.ask_usd < 0.5 * (
         option_cost(short, SPOT, RATE, 7.0, "fee_and_decay") / short.ask_usd
     )
+
+
+def wbtc_candidate(series: int, strike: float, is_call: bool, units: float = 50.0) -> TailCandidate:
+    """A WBTC series (spot 60,000) sold at its reference price + 0.1 %: far cheaper protection than the WETH
+    buybacks, if the stress set's co-movement is trusted."""
+    btc, t = 60_000.0, T
+    mark = float(price_reference(btc, strike, t, VOL, RATE, is_call)[0])
+    return TailCandidate(series, "WBTC", strike, t, VOL, is_call, mark * 1.001 + 0.01, units)
+
+
+def two_underlying_book(cfg_tail: TailInputs) -> BookView:
+    wbtc = weth(symbol="WBTC", spot_usd=60_000.0)  # type: ignore[arg-type]
+    view = book(cfg_tail)
+    return BookView(**{**view.__dict__, "underlyings": (weth(), wbtc)})
+
+
+def test_no_cross_hedges__protection_only_on_the_underlyings_the_book_holds_risk_in() -> None:
+    """A WETH strangle on a book that holds no WBTC: with ``cross_hedges`` off the rule buys no WBTC option and no
+    WBTC spot (a cross-hedge protects only as far as the grid's assumed co-movement — every underlying moved by the
+    same z — holds). On (the default), the same book buys the cheaper WBTC puts and calls instead."""
+    cheap = (wbtc_candidate(20, 48_000, False), wbtc_candidate(21, 72_000, True))
+    tail = strangle(candidates=(SHORT_PUT, SHORT_CALL, *cheap))
+    view = two_underlying_book(tail)
+    plan = decide(view, PolicyConfig(tail=TailBudgetConfig(enabled=True, cross_hedges=False)))
+    wbtc_ids = {c.series_id for c in cheap}
+    assert plan.tail is not None
+    assert plan.tail.worst_loss_usd > plan.tail.budget_usd
+    assert not [a for a in plan.actions if isinstance(a, OptionTrade) and a.series_id in wbtc_ids]
+    assert not [a for a in plan.actions if isinstance(a, Swap) and "WBTC" in (a.token_in, a.token_out)]
+    assert [a for a in plan.actions if isinstance(a, OptionTrade) and a.series_id in (1, 2)]  # its own shorts
+    old = decide(view, ON)
+    assert [a for a in old.actions if isinstance(a, OptionTrade) and a.series_id in wbtc_ids]
+    assert old.tail is not None
+    assert plan.tail.cost_usd > old.tail.cost_usd  # the cross-hedge looked cheaper
+
+
+def test_exposed__option_positions_or_linear_units_above_dust() -> None:
+    from keeper.policy.tail import exposed
+
+    tail = strangle()
+    spot = np.array([SPOT, 60_000.0])
+    assert exposed(tail, np.zeros(2), spot, 1.0).tolist() == [True, False]
+    assert exposed(tail, np.array([0.0, 1e-9]), spot, 1.0).tolist() == [True, False]  # dust WBTC: no risk
+    assert exposed(tail, np.array([0.0, -0.5]), spot, 1.0).tolist() == [True, True]  # a WBTC debt is one
+    flat = replace(tail, size=np.zeros(2))
+    assert exposed(flat, np.zeros(2), spot, 1.0).tolist() == [False, False]
+
+
+def test_stress_set__historical_scale_floor__calm_regime_scales_shocks_down_high_vol_regime_as_they_happened() -> None:
+    """Filtered historical simulation both ways: below the reference vol a shock shrinks with σ_forecast / σ_ref
+    down to the floor; the regime's high-vol probability lifts the floor back to 1 (the shock as it happened)."""
+    i = [s.name for s in HISTORICAL_SHOCKS].index("Black Thursday")
+    row = len(TailBudgetConfig().vol_shocks) * TailBudgetConfig().spot_steps + i
+    sigma = np.array([0.24])  # 0.4 × the 60 % reference vol
+
+    def shock(floor: float, p_high: float = 0.0) -> float:
+        cfg = TailBudgetConfig(historical_scale_floor=floor)
+        return float(stress_set(["WETH"], sigma, cfg, p_high).spot_shock[row, 0])
+
+    assert shock(1.0) == pytest.approx(-0.43)  # the default: never smaller than it happened
+    assert shock(0.0) == pytest.approx(-0.43 * 0.4)
+    assert shock(0.7) == pytest.approx(-0.43 * 0.7)
+    assert shock(0.0, p_high=1.0) == pytest.approx(-0.43)
+    assert shock(0.0, p_high=0.5) == pytest.approx(-0.43 * 0.5)  # floor 0 + 0.5 × (1 − 0) = 0.5 > 0.4
+    wild = TailBudgetConfig(historical_scale_floor=0.0)  # above the reference vol the floor does not matter
+    assert float(stress_set(["WETH"], np.array([1.2]), wild).spot_shock[row, 0]) == pytest.approx(-0.86)
+
+
+def test_hysteresis__small_overshoot_within_the_act_threshold__no_trade__acting_buys_below_the_budget() -> None:
+    """A worst loss 3 % over the budget: by default the rule buys; with ``act_above_budget`` 1.05 it does not (and
+    says so); with ``buy_down_to_budget`` 0.9 a trade brings the loss to 90 % of the budget, not just under it."""
+    units = 1200.0  # large enough that the trades curing a 3 % overshoot are not dust
+    tail = strangle(units, (candidate(1, 2700, False, units), candidate(2, 3300, True, units), *WINGS))
+    loss = decide(book(tail, idle=2e6), ON).tail
+    assert loss is not None
+    nav = loss.worst_loss_usd / (0.05 * 1.03)  # the same book, NAV set so the loss is 1.03 × the 5 % budget
+    over = replace(tail, nav_usd=nav)
+    default = decide(book(over, idle=2e6), ON)
+    assert default.tail is not None
+    assert default.tail.worst_loss_usd == pytest.approx(1.03 * default.tail.budget_usd)
+    assert [a for a in default.actions if isinstance(a, OptionTrade | Swap)]
+    lazy = PolicyConfig(tail=TailBudgetConfig(enabled=True, act_above_budget=1.05))
+    held = decide(book(over, idle=2e6), lazy)
+    assert not [a for a in held.actions if isinstance(a, OptionTrade | Swap)]
+    decision = next(d for d in held.decisions if d.rule == "tail_budget")
+    assert not decision.acted
+    assert "act threshold" in decision.reason
+    deep = PolicyConfig(tail=TailBudgetConfig(enabled=True, act_above_budget=1.02, buy_down_to_budget=0.9))
+    bought = decide(book(over, idle=2e6), deep)
+    assert bought.tail is not None
+    assert bought.tail.feasible
+    assert bought.tail.worst_loss_after_usd == pytest.approx(0.9 * bought.tail.budget_usd, rel=1e-4)
+    assert bought.tail.cost_usd > default.tail.cost_usd  # more protection than just back under the budget
+
+
+def test_wing_candidates__a_held_long_may_be_topped_up__a_held_short_is_a_buyback_not_a_wing() -> None:
+    """With ``top_up_wings`` the rule's wings are the listed series the vault is not short: a wing it already holds
+    stays a candidate. Excluding it (the default) leaves the MILP only other series or buybacks of the strangle's
+    own shorts once the cheapest wing is bought (calm month: 88 k of buybacks). Sized by the pool's free margin."""
+    from types import SimpleNamespace
+
+    from adapters.venue_series import ListedSeries
+    from keeper.app.assess_tail import wing_candidates
+    from keeper.venue import model as venue
+
+    now = 1_767_000_000
+    expiry = now + 21 * 86_400
+    strikes = [(2400.0, False), (2700.0, False), (3300.0, True), (3600.0, True)]
+    listed = ListedSeries(
+        "0xmarket",
+        1,
+        np.arange(4, dtype=np.int64),
+        np.zeros(4, dtype=np.int64),
+        np.full(4, expiry, dtype=np.int64),
+        np.array([k for k, _ in strikes]),
+        np.array([c for _, c in strikes]),
+        {(0, expiry): (int(0.6e18), 0, 0, now - 60)},
+        20_000_000 * 10**6,
+        1_000_000 * 10**6,
+        True,
+    )
+    positions = SimpleNamespace(series_id=np.array([0, 1, 2]), size=np.array([50.0, -100.0, -100.0]))  # long 0
+    vb = SimpleNamespace(
+        accounts={1: None},
+        state=SimpleNamespace(positions=positions),
+        market_state=venue.MarketState(now, np.array([SPOT]), {}),
+        risk=venue.RiskParams(),
+        market=venue.MarketParams(),
+        underlying_symbol={0: "WETH"},
+    )
+    cfg = TailBudgetConfig(enabled=True, top_up_wings=True)
+    wings = wing_candidates(vb, listed, ["WETH"], cfg)  # type: ignore[arg-type]
+    assert sorted(c.series_id for c in wings) == [0, 3]  # the held long 2,400 put and the unheld 3,600 call
+    assert all(c.max_units > 0 for c in wings)
+    default = wing_candidates(vb, listed, ["WETH"], TailBudgetConfig(enabled=True))  # type: ignore[arg-type]
+    assert [c.series_id for c in default] == [3]  # only the series it holds nothing in
