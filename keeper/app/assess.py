@@ -169,7 +169,7 @@ class VaultAssessor:
         book = _concat([lv.book for lv in options.live if lv.book.size.size])
         candidates: list[TailCandidate] = []
         for vb, lv in zip(options.venues, options.live, strict=True):
-            candidates += buyback_candidates(lv, symbols)
+            candidates += buyback_candidates(lv, symbols, vb.market.trading_cutoff_seconds)
             if vb.state.market.lower() in listed:
                 candidates += wing_candidates(vb, listed[vb.state.market.lower()], symbols, cfg)
         f = self._forecast

@@ -32,11 +32,13 @@ WAD = 10**18
 DAY = 86_400
 
 
-def buyback_candidates(lv: LiveOptions, symbols: Sequence[str]) -> list[TailCandidate]:
-    """Every live short of one venue, buyable back up to its size at the venue's ask."""
+def buyback_candidates(lv: LiveOptions, symbols: Sequence[str], cutoff_seconds: float = 0.0) -> list[TailCandidate]:
+    """Every live short of one venue still tradable (more than ``cutoff_seconds``, the venue's trading cutoff, from
+    expiry: inside it the venue refuses the trade with TradingClosed and the whole batch reverts), buyable back up
+    to its size at the venue's ask."""
     b = lv.book
     out = []
-    for j in np.flatnonzero(b.size < 0):
+    for j in np.flatnonzero((b.size < 0) & (b.t_years * venue.YEAR_SECONDS > cutoff_seconds)):
         out.append(
             TailCandidate(
                 series_id=int(lv.series_id[j]),

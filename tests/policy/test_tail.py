@@ -491,3 +491,24 @@ def test_wing_candidates__a_held_long_may_be_topped_up__a_held_short_is_a_buybac
     assert all(c.max_units > 0 for c in wings)
     default = wing_candidates(vb, listed, ["WETH"], TailBudgetConfig(enabled=True))  # type: ignore[arg-type]
     assert [c.series_id for c in default] == [3]  # only the series it holds nothing in
+
+
+def test_buyback_candidates__a_short_inside_the_trading_cutoff_is_not_offered() -> None:
+    """The venue refuses trades within ``trading_cutoff_seconds`` of expiry (TradingClosed) and the whole batch
+    reverts: calm month, one batch of the tail rule failed buying back a short 0.0 d from expiry."""
+    from keeper.app.assess_tail import buyback_candidates
+    from keeper.app.venue_book import LiveOptions
+    from keeper.risk.portfolio import OptionBook
+
+    year = 365 * 86_400
+    book_ = OptionBook(
+        np.zeros(3, dtype=np.int64),
+        np.array([-10.0, -10.0, 5.0]),
+        np.array([2700.0, 3300.0, 2400.0]),
+        np.array([1_800 / year, 2 * 86_400 / year, 2 * 86_400 / year]),  # 30 min, 2 days, 2 days (a long)
+        np.full(3, VOL),
+        np.array([False, True, False]),
+    )
+    lv = LiveOptions(book_, np.ones(3, dtype=np.int64), np.array([7, 8, 9]), np.full(3, 5.0), np.full(3, 6.0))
+    assert [c.series_id for c in buyback_candidates(lv, ["WETH"], 3_600)] == [8]
+    assert [c.series_id for c in buyback_candidates(lv, ["WETH"])] == [7, 8]  # no cutoff given: every short
