@@ -70,12 +70,6 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransie
     uint256 public firstPendingRedeem; // requests before this index are done
     uint256 public escrowedShares;
 
-    /// @dev Prices one batch values with (USD 1e8): the asset, then each tracked token in order.
-    struct Prices {
-        uint256 assetE8;
-        uint256[] tokensE8;
-    }
-
     /// @dev What a batch of adapter actions measured (NAV in asset units, Aave debt in base 1e8).
     struct Batch {
         uint256 navBefore;
@@ -87,7 +81,6 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransie
         uint256 navBeforeE8;
         uint256 supply; // after the fee mint
         uint256 turnoverE8;
-        int256 optionsValueE8; // venue marks at the start (reused after a batch that did not trade there)
         bool tradedOnVenue;
     }
 
@@ -497,20 +490,17 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransie
         internal
         returns (Batch memory b, RiskParams memory r, uint256 assetE8)
     {
-        uint256[] memory tokensE8;
-        (r, assetE8, tokensE8, b.navBefore, b.debtBefore, b.healthFactorBefore, b.optionsValueE8) =
-            _logic.checkedState();
-        Prices memory p = Prices(assetE8, tokensE8);
+        VaultLogic.State memory s = _logic.checkedState();
+        (r, assetE8, b.navBefore, b.debtBefore, b.healthFactorBefore) =
+        (s.risk, s.assetPriceE8, s.nav, s.debtBase, s.healthFactor);
         if (accrue) b.supply = _accrueFees(_lessLocked(b.navBefore));
         for (uint256 i; i < actions.length; ++i) {
-            (uint256 turnoverE8, bool venue) = _execute(i, actions[i], p, r.maxSlippageBps);
+            (uint256 turnoverE8, bool venue) = _execute(i, actions[i], s);
             b.turnoverE8 += turnoverE8;
             if (venue) b.tradedOnVenue = true;
         }
         // Untouched venue accounts keep their value within the transaction: no second repricing of the book.
-        (b.navAfter, b.debtAfter, b.healthFactorAfter) = b.tradedOnVenue
-            ? _logic.nav(p.assetE8, p.tokensE8)
-            : _logic.navWithOptionsValue(p.assetE8, p.tokensE8, b.optionsValueE8);
+        (b.navAfter, b.debtAfter, b.healthFactorAfter) = _logic.navAfter(s, b.tradedOnVenue);
         if (b.navAfter * _BPS < b.navBefore * (_BPS - r.maxLossBps)) {
             revert MaxLossExceeded(b.navBefore, b.navAfter, r.maxLossBps);
         }
@@ -519,7 +509,7 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransie
 
     /// @dev One adapter action by DELEGATECALL; a swap is judged by the oracle value of what left and entered the
     ///      wallet (measured around it: only a swap's wallet delta is used, so only a swap pays for it).
-    function _execute(uint256 index, Action calldata action, Prices memory p, uint256 maxSlippageBps)
+    function _execute(uint256 index, Action calldata action, VaultLogic.State memory s)
         internal
         returns (uint256 turnoverE8, bool venue)
     {
@@ -540,7 +530,9 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransie
         venue = kindPlusOne == _OPTIONS;
         if (venue) turnoverE8 = abi.decode(reason, (uint256));
         if (swap) {
-            (uint256 spentE8, uint256 receivedE8) = _logic.walletDeltaE8(before, p.assetE8, p.tokensE8);
+            (uint256 spentE8, uint256 receivedE8) =
+                _logic.walletDeltaE8(before, s.assetPriceE8, s.tokenPricesE8);
+            uint256 maxSlippageBps = s.risk.maxSlippageBps;
             turnoverE8 = Math.max(spentE8, receivedE8);
             // A swap that spent no priced token spent something the check cannot see (the vault's aTokens): refused,
             // whatever the adapter checks itself. (Equality intended: nothing priced left the wallet.)

@@ -372,36 +372,38 @@ contract VaultLogic is IPricedTokens {
 
     /* ORACLES AND VALUATION */
 
+    /// @notice What a keeper or guardian batch is judged with (checkedState), and what navAfter compares with.
+    struct State {
+        IHedgedVault.RiskParams risk;
+        uint256 assetPriceE8;
+        uint256[] tokenPricesE8; // each tracked token's, in order
+        uint256[] balances; // each tracked token's wallet balance before the batch
+        uint256 nav; // asset units
+        uint256 debtBase; // Aave debt, base currency 1e8
+        uint256 healthFactor;
+        int256 optionsValueE8; // venue marks
+    }
+
     /// @notice What a keeper or guardian batch is judged with: the risk parameters, the prices (USD 1e8) of the
-    ///         asset and of each tracked token once every one is fresh (positive, within the heartbeat) and every
-    ///         token with a TWAP pool is within `maxOracleDeviationBps` ticks of its TWAP, and the NAV before the
-    ///         batch at those prices (asset units) with the Aave debt (base 1e8) and health factor. One call.
-    /// @dev Reverts with StalePrice or OracleDeviation.
-    function checkedState()
-        external
-        view
-        returns (
-            IHedgedVault.RiskParams memory r,
-            uint256 assetPriceE8,
-            uint256[] memory tokenPricesE8,
-            uint256 navBefore,
-            uint256 debtBefore,
-            uint256 healthFactorBefore,
-            int256 optionsValueE8
-        )
-    {
-        r = _risk;
+    ///         asset and of each tracked token once every one is fresh (positive, within the heartbeat), the wallet
+    ///         balances of the tracked tokens, and the NAV before the batch at those prices (asset units) with the
+    ///         Aave debt (base 1e8) and health factor. One call. The TWAP agreement of a token's price is checked
+    ///         where that price is used to judge the batch: by walletDeltaE8 for a token a swap moved, by navAfter
+    ///         for a token whose wallet balance the batch changed (a price that multiplies an unchanged balance
+    ///         cancels out of the batch's NAV change, the only thing the guards judge by prices).
+    /// @dev Reverts with StalePrice.
+    function checkedState() external view returns (State memory s) {
+        s.risk = _risk;
         IHedgedVault.TrackedToken[] memory tokens = _tokens;
-        assetPriceE8 = _fresh(address(assetFeed), r.heartbeatSeconds);
-        tokenPricesE8 = new uint256[](tokens.length);
+        s.assetPriceE8 = _fresh(address(assetFeed), s.risk.heartbeatSeconds);
+        s.tokenPricesE8 = new uint256[](tokens.length);
         for (uint256 i; i < tokens.length; ++i) {
-            uint256 price = _fresh(tokens[i].feed, r.heartbeatSeconds);
-            tokenPricesE8[i] = price;
-            if (tokens[i].twapPool != address(0)) _checkTwap(tokens[i], price, assetPriceE8, r);
+            s.tokenPricesE8[i] = _fresh(tokens[i].feed, s.risk.heartbeatSeconds);
         }
-        optionsValueE8 = _optionsValueE8();
-        (navBefore, debtBefore, healthFactorBefore) =
-            _nav(tokens, assetPriceE8, tokenPricesE8, optionsValueE8);
+        s.optionsValueE8 = _optionsValueE8();
+        s.balances = new uint256[](tokens.length);
+        (s.nav, s.debtBase, s.healthFactor) =
+            _nav(tokens, s.assetPriceE8, s.tokenPricesE8, s.optionsValueE8, s.balances);
     }
 
     /// @notice The vault's wallet: its asset balance, then each tracked token's (taken before an action).
@@ -415,7 +417,8 @@ contract VaultLogic is IPricedTokens {
     }
 
     /// @notice Oracle value (USD 1e8) of what left and what entered the vault's wallet since `before`
-    ///         (walletBalances), at the batch's prices.
+    ///         (walletBalances), at the batch's prices; each tracked token that moved must be within
+    ///         `maxOracleDeviationBps` of its TWAP (reverts OracleDeviation).
     function walletDeltaE8(uint256[] calldata before, uint256 assetPriceE8, uint256[] calldata tokenPricesE8)
         external
         view
@@ -427,9 +430,13 @@ contract VaultLogic is IPricedTokens {
         else receivedE8 = (afterwards[0] - before[0]).mulDiv(assetPriceE8, unit);
         for (uint256 i; i < tokenPricesE8.length; ++i) {
             (uint256 b, uint256 a) = (before[i + 1], afterwards[i + 1]);
-            unit = 10 ** _tokens[i].decimals;
+            if (a == b) continue;
+            IHedgedVault.TrackedToken memory t = _tokens[i];
+            unit = 10 ** t.decimals;
             if (a < b) spentE8 += (b - a).mulDiv(tokenPricesE8[i], unit);
-            else if (a > b) receivedE8 += (a - b).mulDiv(tokenPricesE8[i], unit);
+            else receivedE8 += (a - b).mulDiv(tokenPricesE8[i], unit);
+            // The swap is judged at this token's price: it must agree with the pool's TWAP (before the slippage test).
+            if (t.twapPool != address(0)) _checkTwap(t, tokenPricesE8[i], assetPriceE8, _risk);
         }
     }
 
@@ -449,7 +456,7 @@ contract VaultLogic is IPricedTokens {
             (tokenPricesE8[i], ok) = _exitPriceE8(tokens[i].feed, tokens[i].token, heartbeat);
             fresh = fresh && ok;
         }
-        (gross,,) = _nav(tokens, assetPriceE8, tokenPricesE8, _optionsValueE8());
+        (gross,,) = _nav(tokens, assetPriceE8, tokenPricesE8, _optionsValueE8(), new uint256[](tokens.length));
     }
 
     /// @dev The feed's price and whether it is fresh; a dead feed (0) falls back to Aave's oracle (never fresh).
@@ -487,26 +494,31 @@ contract VaultLogic is IPricedTokens {
         return ok && ret.length >= 32 ? abi.decode(ret, (uint256)) : 0;
     }
 
-    /// @notice The vault's gross NAV in asset units at the given prices (rounding down): idle asset + tracked
-    ///         tokens + Aave collateral − debt (Aave's oracle) + OPTIONS adapters' venue marks; also the Aave
-    ///         account's debt (base currency, 1e8) and health factor.
-    function nav(uint256 assetPriceE8, uint256[] calldata tokenPricesE8)
+    /// @notice The vault's gross NAV after a batch judged with `s` (checkedState), in asset units at s's prices
+    ///         (rounding down): idle asset + tracked tokens + Aave collateral − debt (Aave's oracle) + the OPTIONS
+    ///         adapters' venue marks — revalued if `tradedOnVenue`, else s's (a batch that did not trade on the venue
+    ///         cannot have moved them, and repricing a large option book twice per rebalance would dominate the
+    ///         gas); also the Aave account's debt (base currency, 1e8) and health factor. Each tracked token whose
+    ///         wallet balance the batch changed must be within `maxOracleDeviationBps` of its TWAP.
+    function navAfter(State calldata s, bool tradedOnVenue)
         external
         view
         returns (uint256 gross, uint256 debtBase, uint256 healthFactor)
     {
-        return _nav(_tokens, assetPriceE8, tokenPricesE8, _optionsValueE8());
-    }
-
-    /// @notice As `nav`, with the venue marks given (`optionsValueE8`, as `checkedState` returned them): for a
-    ///         batch that did not trade on the venue, whose venue value cannot have moved within the transaction.
-    ///         Repricing a large option book twice per rebalance is the dominant gas cost otherwise.
-    function navWithOptionsValue(
-        uint256 assetPriceE8,
-        uint256[] calldata tokenPricesE8,
-        int256 optionsValueE8
-    ) external view returns (uint256 gross, uint256 debtBase, uint256 healthFactor) {
-        return _nav(_tokens, assetPriceE8, tokenPricesE8, optionsValueE8);
+        IHedgedVault.TrackedToken[] memory tokens = _tokens;
+        uint256[] memory balances = new uint256[](tokens.length);
+        (gross, debtBase, healthFactor) = _nav(
+            tokens,
+            s.assetPriceE8,
+            s.tokenPricesE8,
+            tradedOnVenue ? _optionsValueE8() : s.optionsValueE8,
+            balances
+        );
+        for (uint256 i; i < tokens.length; ++i) {
+            if (balances[i] != s.balances[i] && tokens[i].twapPool != address(0)) {
+                _checkTwap(tokens[i], s.tokenPricesE8[i], s.assetPriceE8, s.risk);
+            }
+        }
     }
 
     function _optionsValueE8() internal view returns (int256 valueE8) {
@@ -519,11 +531,13 @@ contract VaultLogic is IPricedTokens {
         IHedgedVault.TrackedToken[] memory tokens,
         uint256 assetPriceE8,
         uint256[] memory tokenPricesE8,
-        int256 optionsValueE8
+        int256 optionsValueE8,
+        uint256[] memory balances
     ) internal view returns (uint256 gross, uint256 debtBase, uint256 healthFactor) {
         int256 valueE8 = 0;
         for (uint256 i; i < tokens.length; ++i) {
             uint256 balance = IERC20(tokens[i].token).balanceOf(vault);
+            balances[i] = balance;
             valueE8 += SafeCast.toInt256(balance.mulDiv(tokenPricesE8[i], 10 ** tokens[i].decimals));
         }
         uint256 collateralBase;

@@ -112,13 +112,40 @@ contract HedgedVaultRebalanceTest is VaultFixture {
         vault.rebalance(actions, _noIds());
     }
 
-    function testRebalanceRevertsOnOracleDeviation(uint256 upBps) public {
-        upBps = bound(upBps, 210, 1000); // bound 200 ticks ≈ 2 %
-        uint256 price = _priceE8(weth) * (10_000 + upBps) / 10_000;
-        _setPrice(weth, price); // the feed moves; the pool (and its TWAP) does not
-        bytes memory ret = _revertData(
-            keeper, abi.encodeCall(vault.rebalance, (_actions(_aave(SUPPLY, usdc, 1000 * USDC)), _noIds()))
+    /// @dev Issue 19 item 8: a token's TWAP agreement is checked where its price judges the batch. A swap that
+    ///      moves WETH is judged at WETH's feed: refused while the feed is off its TWAP (before the slippage test).
+    function testRebalanceRevertsOnOracleDeviationOfSwappedToken(uint256 upBps) public {
+        uint256 price = _deviateWeth(upBps);
+        _assertWethDeviation(_actions(_swap(usdc, weth, 10_000 * USDC)), price);
+    }
+
+    /// @dev A lending move that leaves WETH in the wallet (borrowed, not sold) changes NAV by WETH's feed: refused.
+    function testRebalanceRevertsOnOracleDeviationOfBorrowedToken(uint256 upBps) public {
+        uint256 price = _deviateWeth(upBps);
+        _assertWethDeviation(
+            _actions(_aave(SUPPLY, usdc, 100_000 * USDC), _aave(BORROW, weth, 1 * WETH)), price
         );
+    }
+
+    /// @dev A batch that moves no WETH is not judged by WETH's price (it multiplies an unchanged balance, so it
+    ///      cancels out of the batch's NAV change): the batch passes while WETH's feed is off its TWAP. Before item 8
+    ///      every tracked pool was observed for every batch and this reverted OracleDeviation.
+    function testRebalanceIgnoresDeviationOfUntouchedToken(uint256 upBps) public {
+        _deviateWeth(upBps);
+        uint256 idle = vault.idleAssets();
+        _rebalance(_actions(_aave(SUPPLY, usdc, 1000 * USDC)));
+        assertEq(vault.idleAssets(), idle - 1000 * USDC);
+    }
+
+    /// @dev WETH's feed moves 2.1-10 % up; the pool (and its TWAP) does not.
+    function _deviateWeth(uint256 upBps) internal returns (uint256 price) {
+        upBps = bound(upBps, 210, 1000); // bound 200 ticks ≈ 2 %
+        price = _priceE8(weth) * (10_000 + upBps) / 10_000;
+        _setPrice(weth, price);
+    }
+
+    function _assertWethDeviation(IHedgedVault.Action[] memory actions, uint256 price) internal {
+        bytes memory ret = _revertData(keeper, abi.encodeCall(vault.rebalance, (actions, _noIds())));
         assertEq(_selector(ret), IHedgedVault.OracleDeviation.selector);
         (address token, uint256 oracleE8, uint256 twapE8, uint256 maxBps) =
             abi.decode(_args(ret), (address, uint256, uint256, uint256));
