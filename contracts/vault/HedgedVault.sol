@@ -516,8 +516,7 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransie
         uint8 kindPlusOne = _adapterKind[action.adapter];
         if (kindPlusOne == 0) revert AdapterNotAllowed(action.adapter);
         bool swap = kindPlusOne == _SWAP;
-        uint256[] memory before;
-        if (swap) before = _logic.walletBalances();
+        uint256[] memory before = swap ? _logic.walletBalances() : new uint256[](0);
         // Adapters are timelock-whitelisted, storage-free code run in the vault's context.
         // slither-disable-next-line controlled-delegatecall,delegatecall-loop
         (bool ok, bytes memory reason) =

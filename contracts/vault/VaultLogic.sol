@@ -430,11 +430,11 @@ contract VaultLogic is IPricedTokens {
         else receivedE8 = (afterwards[0] - before[0]).mulDiv(assetPriceE8, unit);
         for (uint256 i; i < tokenPricesE8.length; ++i) {
             (uint256 b, uint256 a) = (before[i + 1], afterwards[i + 1]);
-            if (a == b) continue;
             IHedgedVault.TrackedToken memory t = _tokens[i];
             unit = 10 ** t.decimals;
             if (a < b) spentE8 += (b - a).mulDiv(tokenPricesE8[i], unit);
-            else receivedE8 += (a - b).mulDiv(tokenPricesE8[i], unit);
+            else if (a > b) receivedE8 += (a - b).mulDiv(tokenPricesE8[i], unit);
+            else continue;
             // The swap is judged at this token's price: it must agree with the pool's TWAP (before the slippage test).
             if (t.twapPool != address(0)) _checkTwap(t, tokenPricesE8[i], assetPriceE8, _risk);
         }
