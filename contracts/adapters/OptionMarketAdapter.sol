@@ -123,17 +123,16 @@ contract OptionMarketAdapter is IVaultAdapter, IOptionsValuation {
 
     /* VIEWS (STATICCALL at the adapter's address) */
 
-    /// @notice Venue equity (collateral + marks at mid) of every account `vault` owns, in USD with 8 decimals.
+    /// @notice Venue equity (collateral + marks at mid, longs net of the pool's haircut: `equitiesOf`) of every
+    ///         account `vault` owns, in USD with 8 decimals.
     /// @dev Never reverts for stale venue inputs (the vault's own oracle checks gate rebalancing); rounds down.
     function valueE8(address vault) external view returns (int256 value) {
         uint256[] memory accounts = market.accountsOf(vault);
-        int256 equityE6 = 0;
-        for (uint256 i; i < accounts.length; ++i) {
-            // Freshness is the vault's own oracle gate; NAV takes the marks at hand.
-            // slither-disable-next-line unused-return
-            (int256 e,) = market.equityOf(accounts[i]);
-            equityE6 += e;
-        }
+        if (accounts.length == 0) return 0;
+        // What the accounts can recover (longs net of the pool's haircut while it is insolvent), the pool's book
+        // valued once. Freshness is the vault's own oracle gate; NAV takes the marks at hand.
+        // slither-disable-next-line unused-return
+        (int256 equityE6,) = market.equitiesOf(accounts);
         if (equityE6 == 0) return 0;
         // The price is all NAV needs; the vault checks the same feed's freshness before it rebalances.
         // slither-disable-next-line unused-return

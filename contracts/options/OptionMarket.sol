@@ -166,6 +166,26 @@ contract OptionMarket is OptionMarketBase, IOptionMarketAccounts, Proxy {
         );
     }
 
+    /// @inheritdoc IOptionMarketAccounts
+    function accountsOf(address owner) external view returns (uint256[] memory) {
+        return _accountsOf[owner];
+    }
+
+    /// @inheritdoc IOptionMarketAccounts
+    function ownerOf(uint256 accountId) external view returns (address) {
+        return _accounts[accountId].owner;
+    }
+
+    /// @inheritdoc IOptionMarketAccounts
+    function quoteBuy(uint256 seriesId, uint256 sizeWad) external view returns (Quote memory) {
+        return _quote(_newCtx(true), seriesId, sizeWad, true);
+    }
+
+    /// @inheritdoc IOptionMarketAccounts
+    function quoteSell(uint256 seriesId, uint256 sizeWad) external view returns (Quote memory) {
+        return _quote(_newCtx(true), seriesId, sizeWad, false);
+    }
+
     /// @dev Moves `premiumE6` from the account to the pool and `deltaWad` from the pool to the account, then checks
     ///      both margins on the new state (a failing side passes only if the trade reduced its IM shortfall).
     function _trade(Ctx memory ctx, uint256 accountId, uint256 seriesId, int256 deltaWad, int256 premiumE6)
@@ -206,16 +226,20 @@ contract OptionMarket is OptionMarketBase, IOptionMarketAccounts, Proxy {
     function _move(uint256 accountId, uint256 seriesId, int256 deltaWad) internal {
         Account storage a = _accounts[accountId];
         uint256 slot = _positionSlot[accountId][seriesId];
-        int256 size = deltaWad;
+        int256 old = 0;
         if (slot == 0) {
             if (a.positions.length >= MAX_POSITIONS) revert TooManyPositions(accountId, MAX_POSITIONS);
             a.positions.push(Position(seriesId.toUint32(), 0));
             slot = a.positions.length;
             _positionSlot[accountId][seriesId] = slot;
         } else {
-            size += a.positions[slot - 1].sizeWad;
+            old = a.positions[slot - 1].sizeWad;
         }
+        int256 size = old + deltaWad;
         _checkSize(size);
+        // The accounts' gross long size of the series: the pool's obligation its haircut is shared over.
+        _longOpenWad[seriesId] =
+            _longOpenWad[seriesId] + (size > 0 ? uint256(size) : 0) - (old > 0 ? uint256(old) : 0);
         if (size == 0) {
             _removePosition(accountId, slot);
         } else {
@@ -342,9 +366,10 @@ contract OptionMarket is OptionMarketBase, IOptionMarketAccounts, Proxy {
             Position memory p = a.positions[i - 1];
             Series memory s = _series[p.seriesId];
             if (s.expiry > block.timestamp) continue;
-            uint256 priceWad = _expiries[s.underlyingId][s.expiry].settlementPriceWad;
-            if (priceWad == 0) continue;
-            int256 payout = _valueE6(p.sizeWad, _payoff(s, priceWad));
+            ExpiryInfo memory info = _expiries[s.underlyingId][s.expiry];
+            if (info.settlementPriceWad == 0) continue;
+            // A long is paid less the pool's haircut fixed at settlement (the pool kept that share then).
+            int256 payout = _cut(_valueE6(p.sizeWad, _payoff(s, info.settlementPriceWad)), info.haircutWad);
             payoutE6 += payout;
             _removePosition(accountId, i);
             emit PositionSettled(accountId, p.seriesId, p.sizeWad, payout);

@@ -79,6 +79,9 @@ abstract contract OptionMarketBase is
         uint128 settlementPriceWad; // 0 until settled
         uint32 liveSeries; // series listed for this expiry (all retired together at settlement)
         bool listed;
+        // Share of every long payout of this expiry the pool keeps (WAD, rounded up; 0 = paid in full): the pool's
+        // haircut at settlement, when its equity was negative (see `_poolHaircutWad`).
+        uint64 haircutWad;
     }
 
     struct Position {
@@ -137,6 +140,9 @@ abstract contract OptionMarketBase is
     mapping(address provider => uint256) internal _shares; // Governance: LP flows
     // slither-disable-next-line uninitialized-state
     uint256 internal _badDebtE6; // core: bad-debt absorption
+    // Σ of the accounts' long sizes per series (the pool's gross obligations; core: trades, liquidations).
+    // slither-disable-next-line uninitialized-state
+    mapping(uint256 seriesId => uint256) internal _longOpenWad;
 
     /* WORKING STATE (memory) */
 
@@ -474,6 +480,31 @@ abstract contract OptionMarketBase is
 
     function _poolMargin(Ctx memory ctx, bool withGrid) internal view returns (Margin memory) {
         return _margin(ctx, _poolHoldings(0, 0), _poolCashE6, withGrid);
+    }
+
+    /// @dev The pool's haircut on what it owes the accounts' long positions (WAD, rounded up, ≤ 1): 0 while the
+    ///      pool's equity (cash + its positions at the marks) is ≥ 0; else its shortfall over the value of every
+    ///      long the accounts hold of a live series (`_longOpenWad`), so each long is worth mark × (1 − haircut) and
+    ///      the pool's creditors share the shortfall pro rata (issue 19, item 6b). The accounts' shorts and their
+    ///      collateral are not cut. Marks as in the caller's context (not strict: the views' marks).
+    function _poolHaircutWad(Ctx memory ctx) internal view returns (uint256) {
+        int256 equityE6 = _poolMargin(ctx, false).equityE6;
+        if (equityE6 >= 0) return 0;
+        uint32[] memory live = _live;
+        Holding[] memory longs = new Holding[](live.length);
+        for (uint256 i; i < live.length; ++i) {
+            longs[i] = Holding(live[i], _longOpenWad[live[i]].toInt256());
+        }
+        int256 owedE6 = _margin(ctx, longs, 0, false).equityE6;
+        uint256 shortfall = uint256(-equityE6);
+        if (owedE6 <= 0 || shortfall >= uint256(owedE6)) return WAD;
+        return FixedPointMathLib.mulDivUp(shortfall, WAD, uint256(owedE6));
+    }
+
+    /// @dev `valueE6` less its `haircutWad` share, rounded up (what a long holder is paid of a pool claim).
+    function _cut(int256 valueE6, uint256 haircutWad) internal pure returns (int256) {
+        if (valueE6 <= 0 || haircutWad == 0) return valueE6;
+        return valueE6 - FixedPointMathLib.mulDivUp(uint256(valueE6), haircutWad, WAD).toInt256();
     }
 
     /* ROUNDING (in the venue's favour: equity down, margins up) */

@@ -4,6 +4,7 @@ pragma solidity ^0.8.24;
 import {IAggregatorV3} from "../interfaces/IAggregatorV3.sol";
 import {IOptionMarketGovernance} from "../interfaces/options/IOptionMarketGovernance.sol";
 import {IOptionMarketPool} from "../interfaces/options/IOptionMarketPool.sol";
+import {IOptionMarketViews} from "../interfaces/options/IOptionMarketViews.sol";
 import {OptionMarketBase} from "./OptionMarketBase.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
@@ -33,16 +34,27 @@ contract OptionMarketGovernance is OptionMarketBase, IOptionMarketPool, IOptionM
         if (block.timestamp < expiry) revert ExpiryNotReached(expiry, block.timestamp);
         uint256 priceWad = _settlementRound(underlyingId, expiry, roundId);
         info.settlementPriceWad = priceWad.toUint128();
+        // The pool's haircut now, this expiry valued at its settlement price, read from the view facet (the number
+        // the accounts' valuation used a block before): its longs are paid less it and the pool keeps that share,
+        // so the haircut of the pool's other creditors is unchanged.
+        uint256 haircutWad = IOptionMarketViews(address(this)).poolHaircutWad();
+        // The view returns at most 1e18.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        info.haircutWad = uint64(haircutWad);
         int256 poolPayoutE6 = 0;
+        uint256 keptWad = 0; // Σ long size × payoff × haircut, WAD·WAD
         for (uint256 i = _live.length; i > 0; --i) {
             uint256 id = _live[i - 1];
             Series memory s = _series[id];
             if (s.underlyingId != underlyingId || s.expiry != expiry) continue;
-            poolPayoutE6 += _valueE6(_poolSize[id], _payoff(s, priceWad));
+            uint256 payoffWad = _payoff(s, priceWad);
+            poolPayoutE6 += _valueE6(_poolSize[id], payoffWad);
+            keptWad += _longOpenWad[id] * payoffWad / WAD * haircutWad;
             _retire(id, i);
         }
         info.liveSeries = 0;
-        _poolCashE6 += poolPayoutE6;
+        // The pool keeps the haircut share of the longs' payouts (rounded down: each long's cut rounds up).
+        _poolCashE6 += poolPayoutE6 + (keptWad / 1e30).toInt256();
         emit ExpirySettled(underlyingId, expiry, priceWad, roundId, poolPayoutE6);
     }
 

@@ -31,21 +31,6 @@ contract OptionMarketViews is OptionMarketBase, IOptionMarketViews, Proxy {
     }
 
     /// @inheritdoc IOptionMarketViews
-    function accountsOf(address owner) external view returns (uint256[] memory) {
-        return _accountsOf[owner];
-    }
-
-    /// @inheritdoc IOptionMarketViews
-    function ownerOf(uint256 accountId) external view returns (address) {
-        return _accounts[accountId].owner;
-    }
-
-    /// @inheritdoc IOptionMarketViews
-    function accountCount() external view returns (uint256) {
-        return _accountCount;
-    }
-
-    /// @inheritdoc IOptionMarketViews
     function accountState(uint256 accountId) external view returns (AccountState memory st) {
         Account storage a = _accounts[accountId];
         if (a.owner == address(0)) revert AccountNotFound(accountId);
@@ -100,9 +85,61 @@ contract OptionMarketViews is OptionMarketBase, IOptionMarketViews, Proxy {
 
     /// @inheritdoc IOptionMarketViews
     function equityOf(uint256 accountId) external view returns (int256 equityE6, bool fresh) {
-        if (_accounts[accountId].owner == address(0)) revert AccountNotFound(accountId);
-        Margin memory m = _accountMargin(_newCtx(false), accountId, false);
-        return (m.equityE6, m.fresh);
+        uint256[] memory ids = new uint256[](1);
+        ids[0] = accountId;
+        return _equities(ids);
+    }
+
+    /// @inheritdoc IOptionMarketViews
+    function equitiesOf(uint256[] memory accountIds) external view returns (int256 equityE6, bool fresh) {
+        return _equities(accountIds);
+    }
+
+    /// @dev Σ of the accounts' equities, each net of the pool's haircuts on its longs; the pool's haircut (a
+    ///      valuation of the pool's book) is computed once, and only if an account holds a long not yet settled.
+    function _equities(uint256[] memory ids) internal view returns (int256 equityE6, bool fresh) {
+        Ctx memory ctx = _newCtx(false);
+        uint256 haircutWad = type(uint256).max; // not computed yet
+        for (uint256 k; k < ids.length; ++k) {
+            uint256 accountId = ids[k];
+            if (_accounts[accountId].owner == address(0)) revert AccountNotFound(accountId);
+            equityE6 += _accountMargin(ctx, accountId, false).equityE6;
+            Position[] storage ps = _accounts[accountId].positions;
+            uint256 n = ps.length;
+            Holding[] memory longs = new Holding[](n);
+            bool pending = false;
+            for (uint256 i; i < n; ++i) {
+                Position memory p = ps[i];
+                if (p.sizeWad <= 0) continue;
+                Series memory s = _series[p.seriesId];
+                ExpiryInfo memory info = _expiries[s.underlyingId][s.expiry];
+                if (info.settlementPriceWad != 0) {
+                    // A long of a settled expiry: paid net of the haircut fixed then (as _realize pays it).
+                    int256 payoutE6 = _valueE6(p.sizeWad, _payoff(s, info.settlementPriceWad));
+                    equityE6 -= payoutE6 - _cut(payoutE6, info.haircutWad);
+                } else {
+                    longs[i] = Holding(p.seriesId, p.sizeWad);
+                    pending = true;
+                }
+            }
+            if (!pending) continue;
+            if (haircutWad == type(uint256).max) haircutWad = _poolHaircutWad(ctx);
+            if (haircutWad == 0) continue;
+            // Live and expired-pending longs: their value at the same marks, less the pool's haircut now.
+            int256 valueE6 = _margin(ctx, longs, 0, false).equityE6;
+            equityE6 -= valueE6 - _cut(valueE6, haircutWad);
+        }
+        fresh = ctx.fresh;
+    }
+
+    /// @inheritdoc IOptionMarketViews
+    function poolHaircutWad() external view returns (uint256) {
+        return _poolHaircutWad(_newCtx(false));
+    }
+
+    /// @inheritdoc IOptionMarketViews
+    function accountCount() external view returns (uint256) {
+        return _accountCount;
     }
 
     /// @inheritdoc IOptionMarketViews
@@ -217,16 +254,6 @@ contract OptionMarketViews is OptionMarketBase, IOptionMarketViews, Proxy {
     /// @inheritdoc IOptionMarketViews
     function marketParams() external view returns (MarketParams memory) {
         return _market;
-    }
-
-    /// @inheritdoc IOptionMarketViews
-    function quoteBuy(uint256 seriesId, uint256 sizeWad) external view returns (Quote memory) {
-        return _quote(_newCtx(true), seriesId, sizeWad, true);
-    }
-
-    /// @inheritdoc IOptionMarketViews
-    function quoteSell(uint256 seriesId, uint256 sizeWad) external view returns (Quote memory) {
-        return _quote(_newCtx(true), seriesId, sizeWad, false);
     }
 
     /* VIEWS: POOL */

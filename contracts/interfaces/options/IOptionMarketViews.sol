@@ -13,15 +13,6 @@ interface IOptionMarketViews is IOptionMarketTypes {
     /// @notice The collateral token (USDC, 6 decimals).
     function usdc() external view returns (address);
 
-    /// @notice Account ids owned by `owner`, in opening order.
-    function accountsOf(address owner) external view returns (uint256[] memory);
-
-    /// @notice Owner of an account (address(0) if it does not exist).
-    function ownerOf(uint256 accountId) external view returns (address);
-
-    /// @notice Number of accounts opened.
-    function accountCount() external view returns (uint256);
-
     /// @notice An account's full state: positions with series parameters and marks, collateral, equity, IM, MM.
     ///         Never reverts for staleness (see `fresh`).
     function accountState(uint256 accountId) external view returns (AccountState memory);
@@ -34,7 +25,22 @@ interface IOptionMarketViews is IOptionMarketTypes {
         returns (int256 equityE6, uint256 initialMarginE6, uint256 maintenanceMarginE6);
 
     /// @notice An account's equity (collateral + marks), cheap (no scenario grid); never reverts for staleness.
+    ///         What the account can recover: its longs are valued net of the pool's haircut (`poolHaircutWad`,
+    ///         or the one fixed at a settled expiry), so it is below `marginOf`'s equity only while the pool is
+    ///         insolvent (or a settled long it has not cashed was paid short).
     function equityOf(uint256 accountId) external view returns (int256 equityE6, bool fresh);
+
+    /// @notice Σ `equityOf` over `accountIds` (each must exist), the pool's haircut computed once: what a holder
+    ///         of several accounts (the vault, through its adapter) reads for its NAV.
+    function equitiesOf(uint256[] calldata accountIds) external view returns (int256 equityE6, bool fresh);
+
+    /// @notice The share of every long's value the pool cannot pay now (WAD, rounded up, ≤ 1e18): 0 while the pool's
+    ///         equity is ≥ 0, else its shortfall over the accounts' longs of the live series at the marks. Fixed
+    ///         per expiry at settlement (the longs of it are paid net of it). Never reverts for staleness.
+    function poolHaircutWad() external view returns (uint256);
+
+    /// @notice Number of accounts opened.
+    function accountCount() external view returns (uint256);
 
     /// @notice An account's signed position in a series (0 if none).
     function positionOf(uint256 accountId, uint256 seriesId) external view returns (int256 sizeWad);
@@ -96,12 +102,6 @@ interface IOptionMarketViews is IOptionMarketTypes {
 
     /// @notice Current market parameters (the rate is `rateWad`).
     function marketParams() external view returns (MarketParams memory);
-
-    /// @notice Quote for buying `sizeWad` from the pool (reverts like `buy` on stale inputs or a closed series).
-    function quoteBuy(uint256 seriesId, uint256 sizeWad) external view returns (Quote memory);
-
-    /// @notice Quote for selling `sizeWad` to the pool.
-    function quoteSell(uint256 seriesId, uint256 sizeWad) external view returns (Quote memory);
 
     /* POOL */
 
