@@ -46,15 +46,21 @@ def probability(hits: int, n: int) -> dict[str, float]:
 
 
 def quantile(x: np.ndarray, q: float) -> dict[str, float]:
+    """Linear-interpolated quantile with its order-statistic interval. Infinite values (the health factor of a
+    path without Aave debt) are order statistics like any other: where both neighbours are +inf the quantile is
+    +inf, not the NaN of inf − inf."""
     s = np.sort(x)
     n = s.size
     half = Z95 * math.sqrt(n * q * (1 - q))
     lo = int(np.clip(math.floor(n * q - half), 0, n - 1))
     hi = int(np.clip(math.ceil(n * q + half), 0, n - 1))
+    h = (n - 1) * q  # numpy's default ("linear") position between the order statistics
+    below, above = float(s[math.floor(h)]), float(s[math.ceil(h)])
+    value = below if below == above else below + (h - math.floor(h)) * (above - below)
     return {
         "q": q,
-        "value": float(np.quantile(s, q)),
-        "se": float(s[hi] - s[lo]) / (2 * Z95),
+        "value": value,
+        "se": 0.0 if s[hi] == s[lo] else float(s[hi] - s[lo]) / (2 * Z95),
         "ci95_low": float(s[lo]),
         "ci95_high": float(s[hi]),
     }

@@ -8,6 +8,7 @@ import base64
 import html
 import io
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -36,12 +37,26 @@ def write_outputs(out_dir: Path, result: ChunkResult, summary: dict[str, Any]) -
         paths[name] = out_dir / f"{name}.png"
         paths[name].write_bytes(png)
     paths["summary"] = out_dir / "summary.json"
-    paths["summary"].write_text(json.dumps({"montecarlo": summary}, indent=2, default=float))
+    paths["summary"].write_text(json.dumps({"montecarlo": _strict(summary)}, indent=2, allow_nan=False))
     paths["html"] = out_dir / "montecarlo.html"
     paths["html"].write_text(_html(summary, figures))
     paths["prometheus"] = out_dir / "montecarlo.prom"
     write_prometheus(paths["prometheus"], summary)
     return paths
+
+
+def _strict(value: Any) -> Any:
+    """``value`` as strict JSON: numpy scalars as Python numbers, a non-finite number as null (an infinite health
+    factor: no Aave debt on those paths). ``json.dumps`` would write the NaN/Infinity that JSON parsers refuse."""
+    if isinstance(value, dict):
+        return {k: _strict(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_strict(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def write_prometheus(path: Path, summary: dict[str, Any]) -> None:

@@ -92,3 +92,14 @@ def test_replay_block__the_devnet_replays_block_count() -> None:
     assert replay_block(10, False, 1, 0, 0, approved) == 14  # mint, approve (first time), liquidationCall
     assert replay_block(10, False, 1, 0, 0, approved) == 13  # approved already
     assert replay_block(10, True, 0, 2, None, approved) == 14  # two venue liquidations
+
+
+def test_quantile__no_debt_on_any_path__infinite_health_factor_not_nan() -> None:
+    # A book with no Aave debt has HF = inf on every path: np.quantile's interpolation gave inf − inf = NaN.
+    q = quantile(np.full(50, np.inf), 0.01)
+    assert q["value"] == np.inf
+    assert q["se"] == 0.0
+    assert q["ci95_low"] == q["ci95_high"] == np.inf
+    mixed = quantile(np.array([1.2, 1.5, np.inf, np.inf]), 0.5)
+    assert mixed["value"] > 1.5  # between a finite and an infinite order statistic: no NaN
+    assert not np.isnan(list(mixed.values())).any()
