@@ -14,6 +14,7 @@ import {IAavePool} from "../../interfaces/aave/IAavePool.sol";
 import {IOptionMarketTypes} from "../../interfaces/options/IOptionMarketTypes.sol";
 import {HedgedVault} from "../../vault/HedgedVault.sol";
 import {VaultFixture} from "../utils/VaultFixture.sol";
+import {PoolStressHandler} from "./handlers/PoolStressHandler.sol";
 
 /// @notice Issue 19: the vault's NAV equals an independent valuation at every step, under a hostile keeper that
 ///         opens venue accounts (past the cap too), churns option premiums, moves margin, supplies and borrows on
@@ -22,9 +23,14 @@ import {VaultFixture} from "../utils/VaultFixture.sol";
 ///      at the vault's feeds, each Aave reserve's aToken minus variable-debt balance at the VAULT's feeds (not Aave's
 ///      oracle), and each venue account's collateral plus size × the venue's mark of each series. Tolerance: 1e-6 of
 ///      NAV + 10 asset units (roundings), plus |divergence| × the Aave position's gross value — the vault values
-///      Aave at Aave's oracle, so a divergence is a NAV error of exactly that size.
+///      Aave at Aave's oracle, so a divergence is a NAV error of exactly that size. A second handler drives the
+///      venue's pool insolvent (an outside trader buys calls, the LP withdraws to the IM floor, WETH rallies past the
+///      margin grid, the first expiry settles); the independent valuation then takes each vault long net of the
+///      pool's haircut, computed by that handler from raw venue balances (issue 19, item 6b).
 contract VaultNavInvariantTest is StdInvariant, VaultFixture {
     VenueNavHandler internal handler;
+    PoolStressHandler internal stress;
+    uint256 internal firstExpiry;
     IOptionMarket internal market;
     OptionMarketAdapter internal options;
 
@@ -33,6 +39,7 @@ contract VaultNavInvariantTest is StdInvariant, VaultFixture {
         string memory json = _readDevnet();
         market = IOptionMarket(vm.parseJsonAddress(json, ".venue.OptionMarket"));
         uint256[] memory expiries = vm.parseJsonUintArray(json, ".venue.expiries");
+        firstExpiry = expiries[0];
         _deployVault();
         options = new OptionMarketAdapter(market, IAggregatorV3(address(usdcFeed)), 1.5e18, 4);
         _timelocked(abi.encodeCall(vault.setAdapter, (address(options), true)));
@@ -43,6 +50,26 @@ contract VaultNavInvariantTest is StdInvariant, VaultFixture {
             [usdc, weth, wbtc, address(usdcFeed), address(wethFeed), address(wbtcFeed), feeder, keeper]
         );
         handler.postSurfaces();
+        stress = new PoolStressHandler(
+            market,
+            usdc,
+            vm.parseJsonAddress(json, ".venue.lp"),
+            feeder,
+            [address(usdcFeed), address(wethFeed), address(wbtcFeed)],
+            expiries
+        );
+        handler.setStress(stress);
+        stress.setOnPriceMove(address(handler));
+        bytes4[] memory p = new bytes4[](4);
+        (p[0], p[1], p[2], p[3]) =
+        (
+            stress.traderBuy.selector,
+            stress.lpWithdraw.selector,
+            stress.rally.selector,
+            stress.settleFirstExpiry.selector
+        );
+        targetContract(address(stress));
+        targetSelector(FuzzSelector(address(stress), p));
         bytes4[] memory s = new bytes4[](6);
         (s[0], s[1], s[2], s[3], s[4], s[5]) =
         (
@@ -63,16 +90,69 @@ contract VaultNavInvariantTest is StdInvariant, VaultFixture {
         assertLe(diff, tolerance, "vault NAV vs independent valuation");
     }
 
+    /// @notice The stress handler's path, in order, under the same NAV check: the vault long calls, an outside
+    ///         trader long more, the LP out to the IM floor, WETH +50 % (the pool insolvent: both haircuts > 0 and
+    ///         equal to 1e-9), then the first expiry settled while insolvent (the trader's calls of it paid net).
+    function testPoolStressPathReachesInsolvencyUnderTheNavCheck() public {
+        handler.openAccount();
+        handler.margin(0, type(uint256).max);
+        handler.churn(0, 0, 50e18); // long 25 WETH-2700 calls of the second expiry
+        stress.traderBuy(0, 2000); // 2,000 WETH-3000 calls of the first expiry
+        stress.traderBuy(1, 1000); // 1,000 of the second
+        assertEq(stress.traderBuys(), 2, "trader bought");
+        stress.lpWithdraw(100);
+        assertEq(stress.lpWithdrawals(), 1, "LP withdrew");
+        invariant_navEqualsIndependentValuation();
+        stress.rally(5000);
+        uint256 h = stress.haircutWad();
+        emit log_named_decimal_uint("pool haircut after +50 % (independent)", h, 18);
+        emit log_named_decimal_uint("pool haircut after +50 % (venue)", market.poolHaircutWad(), 18);
+        assertGt(h, 0, "pool insolvent");
+        assertApproxEqRel(market.poolHaircutWad(), h, 1e9, "venue haircut vs independent");
+        (uint256 nav, uint256 independent, uint256 tolerance) = handler.navs();
+        emit log_named_decimal_uint("vault NAV", nav, 6);
+        emit log_named_decimal_uint("independent valuation", independent, 6);
+        emit log_named_decimal_uint("tolerance", tolerance, 6);
+        invariant_navEqualsIndependentValuation();
+        stress.settleFirstExpiry();
+        assertEq(stress.insolventSettlements(), 1, "settled while insolvent");
+        emit log_named_decimal_uint("pool haircut after the settlement (venue)", market.poolHaircutWad(), 18);
+        // The others' haircut is what it was just before the settlement (the time to it moved the marks).
+        uint256 before = stress.settledHaircutWad(firstExpiry);
+        emit log_named_decimal_uint("pool haircut just before the settlement (independent)", before, 18);
+        assertApproxEqRel(market.poolHaircutWad(), before, 1e9, "settlement moved the others' haircut");
+        invariant_navEqualsIndependentValuation();
+    }
+
     function invariant_venueAccountsWithinCap() public view {
         assertLe(market.accountsOf(address(vault)).length, options.maxAccounts());
     }
 
     /// @dev The campaign did exercise the vault: batches accepted and refused, accounts refused past the cap.
-    function afterInvariant() external view {
+    function afterInvariant() external {
         (uint256 accepted, uint256 refused, uint256 accountRefusals) = handler.calls();
         console2.log(
             "batches accepted / refused / OPEN refused at the cap", accepted, refused, accountRefusals
         );
+        // Pool stress over the whole campaign (state is reset between runs; the tallies live in the environment):
+        // runs that ended with the pool insolvent, and the insolvent steps the NAV check saw.
+        (uint256 buys, uint256 lpOut, uint256 rallies, uint256 settles, uint256 insolvent) = stress.calls();
+        uint256 runs = _tally("HV_NAV_RUNS", 1);
+        uint256 insolventRuns = _tally("HV_NAV_INSOLVENT_RUNS", stress.haircutWad() > 0 ? 1 : 0);
+        uint256 insolventSteps = _tally("HV_NAV_INSOLVENT_STEPS", stress.insolventSteps());
+        console2.log("pool stress, this run: trader buys / LP withdrawals / rallies", buys, lpOut, rallies);
+        console2.log("pool stress, this run: settlements / of them while insolvent", settles, insolvent);
+        console2.log(
+            "pool stress, campaign: runs / ending insolvent / insolvent steps",
+            runs,
+            insolventRuns,
+            insolventSteps
+        );
+    }
+
+    function _tally(string memory key, uint256 add) internal returns (uint256 total) {
+        total = vm.envOr(key, uint256(0)) + add;
+        vm.setEnv(key, vm.toString(total));
     }
 }
 
@@ -100,6 +180,7 @@ contract VenueNavHandler is Test {
     address internal aaveOracle;
 
     uint256 public divergenceBps; // current |Aave oracle − vault feed| on WETH
+    PoolStressHandler internal stress; // the independent haircut of the venue's pool
     uint256 public accountRefusals;
     uint256 public batches;
     uint256 public rejected;
@@ -123,6 +204,15 @@ contract VenueNavHandler is Test {
         (feeder, keeper) = (a[6], a[7]);
         aavePool = vault.aavePool();
         aaveOracle = IAaveAddressesProvider(aavePool.ADDRESSES_PROVIDER()).getPriceOracle();
+    }
+
+    function setStress(PoolStressHandler stress_) external {
+        stress = stress_;
+    }
+
+    /// @dev After the stress handler moved WETH: Aave's oracle keeps its divergence from the new feed answer.
+    function remock() external {
+        _remock();
     }
 
     /* ACTIONS */
@@ -274,17 +364,15 @@ contract VenueNavHandler is Test {
         }
     }
 
-    /// @dev Each venue account: collateral + size × the venue's mark of each series (USDC E6).
+    /// @dev Each venue account: collateral + size × the venue's mark of each series, each long net of the pool's
+    ///      haircut (the stress handler's, from raw balances), USDC E6; n counts accounts and positions.
     function _venueE6() internal view returns (int256 venueE6, uint256 n) {
         uint256[] memory accounts = market.accountsOf(address(vault));
         n = accounts.length;
-        for (uint256 a; a < n; ++a) {
-            (int256 collateralE6, uint256[] memory ids, int256[] memory sizes,) =
-                market.holdingsOf(accounts[a]);
-            venueE6 += collateralE6;
-            for (uint256 j; j < ids.length; ++j) {
-                venueE6 += sizes[j] * int256(market.markPrice(ids[j])) / 1e30;
-            }
+        for (uint256 a; a < accounts.length; ++a) {
+            (int256 valueE6, uint256 positions) = stress.recoverableE6(accounts[a]);
+            venueE6 += valueE6;
+            n += positions;
         }
     }
 
