@@ -324,6 +324,42 @@ def margin(p: Portfolio, collateral_usd: float, state: MarketState, risk: RiskPa
     return Margin(collateral_usd + value + expired_value, risk.im_factor * mm, mm, value, worst)
 
 
+def pool_haircut(
+    pool: Portfolio, pool_cash_usd: float, longs: Portfolio, state: MarketState, market: MarketParams
+) -> float:
+    """The share of every long's value the venue's pool cannot pay (``poolHaircutWad``, issue 19 item 6b): 0 while
+    the pool's equity (cash + its positions at the marks) is ≥ 0, else its shortfall over the value of all the
+    accounts' longs of unsettled series (``longs``: each series with the accounts' gross long size), capped at 1."""
+    equity = pool_cash_usd + float((pool.size * marks(pool, state, market)).sum())
+    if equity >= 0.0:
+        return 0.0
+    owed = float((longs.size * marks(longs, state, market)).sum())
+    return 1.0 if owed <= 0.0 or -equity >= owed else -equity / owed
+
+
+def recoverable_equity(
+    p: Portfolio,
+    collateral_usd: float,
+    state: MarketState,
+    market: MarketParams,
+    haircut: float,
+    settled_haircut: Mapping[tuple[int, int], float] | None = None,
+) -> float:
+    """An account's equity as ``equityOf`` returns it (what its owner can recover): collateral + Σ size × mark, each
+    long less ``haircut`` (the pool's now), a long of a settled expiry less the haircut fixed at its settlement
+    (``settled_haircut[(underlying, expiry)]``, 0 if absent). Shorts and collateral are not cut."""
+    values = p.size * marks(p, state, market)
+    settled = settled_haircut or {}
+    cuts = np.array(
+        [
+            (settled.get((int(u), int(e)), 0.0) if fixed > 0 else haircut) if v > 0 else 0.0
+            for u, e, fixed, v in zip(p.underlying, p.expiry_s, p.settlement_usd, values, strict=True)
+        ],
+        dtype=np.float64,
+    )
+    return collateral_usd + float((values * (1.0 - cuts)).sum())
+
+
 def margin_surplus(
     p: Portfolio, collateral_usd: float, state: MarketState, risk: RiskParams, market: MarketParams
 ) -> float:

@@ -19,7 +19,10 @@ from keeper.venue.model import (
     liquidation_moves,
     margin,
     margin_surplus,
+    marks,
+    pool_haircut,
     quote,
+    recoverable_equity,
     spot_grid,
     stress_surplus,
     surface_vol,
@@ -121,3 +124,48 @@ def test_stress_surplus__spot_crash__turns_negative() -> None:
 def test_params__chain_round_trip__exact() -> None:
     assert RiskParams.from_chain(RISK.to_chain()) == RISK
     assert MarketParams.from_chain(MKT.to_chain()) == MKT
+
+
+def _calls(size: float, strike: float = 3_000.0) -> Portfolio:
+    return Portfolio.of([0], [NOW + 14 * DAY], [strike], [True], [size])
+
+
+def test_pool_haircut__solvent_pool__is_zero_and_equity_is_the_mark() -> None:
+    value = float(marks(_calls(1.0), STATE, MKT)[0]) * 100
+    assert pool_haircut(_calls(-100.0), 2 * value, _calls(100.0), STATE, MKT) == 0.0
+    assert recoverable_equity(_calls(100.0), 5.0, STATE, MKT, 0.0) == pytest.approx(5.0 + value, rel=1e-15)
+
+
+def test_pool_haircut__insolvent_pool_with_one_creditor__pays_exactly_the_pool_cash() -> None:
+    # The pool short 1,000 calls, WETH doubled: its cash is all the long can recover (collateral aside).
+    state = STATE.with_spot(0, 6_000.0)
+    cash = 1_000_000.0
+    h = pool_haircut(_calls(-1_000.0), cash, _calls(1_000.0), state, MKT)
+    assert 0.0 < h < 1.0
+    assert recoverable_equity(_calls(1_000.0), 7.0, state, MKT, h) == pytest.approx(7.0 + cash, rel=1e-12)
+
+
+def test_pool_haircut__two_creditors__share_the_shortfall_pro_rata_and_shorts_are_not_cut() -> None:
+    state = STATE.with_spot(0, 6_000.0)
+    mark = float(marks(_calls(1.0), state, MKT)[0])
+    # Accounts: A long 600, B long 400, C short 100 (owes the pool in full): pool net short 900.
+    h = pool_haircut(_calls(-900.0), 500_000.0, _calls(1_000.0), state, MKT)
+    assert h == pytest.approx((900 * mark - 500_000.0) / (1_000 * mark), rel=1e-12)
+    a = recoverable_equity(_calls(600.0), 0.0, state, MKT, h)
+    b = recoverable_equity(_calls(400.0), 0.0, state, MKT, h)
+    c = recoverable_equity(_calls(-100.0), 1e6, state, MKT, h)
+    assert a / b == pytest.approx(1.5, rel=1e-12)
+    assert c == pytest.approx(1e6 - 100 * mark, rel=1e-12)
+    # Together the creditors recover the pool's cash plus what the short pays in.
+    assert a + b == pytest.approx(500_000.0 + 100 * mark, rel=1e-12)
+
+
+def test_pool_haircut__beyond_every_long__caps_at_one_and_settled_longs_keep_their_own() -> None:
+    state = STATE.with_spot(0, 6_000.0)
+    assert pool_haircut(_calls(-1_000.0), -1e9, _calls(1_000.0), state, MKT) == 1.0
+    settled = Portfolio.of(
+        [0, 0], [NOW - DAY, NOW + 14 * DAY], [3_000.0, 3_000.0], [True, True], [10.0, 10.0], [5_000.0, 0.0]
+    )
+    live_value = 10 * float(marks(_calls(1.0), state, MKT)[0])
+    got = recoverable_equity(settled, 0.0, state, MKT, 0.5, {(0, NOW - DAY): 0.25})
+    assert got == pytest.approx(10 * 2_000.0 * 0.75 + live_value * 0.5, rel=1e-12)

@@ -4,6 +4,7 @@ liquidation distance, settlement, revert decoding."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,7 @@ import pytest
 
 from devnet.venue import main
 from devnet.venue_reads import market_at, read_account, read_params, read_state
-from keeper.venue.model import liquidation_moves, margin, marks, position_vols, quote
+from keeper.venue.model import liquidation_moves, margin, marks, pool_haircut, position_vols, quote, recoverable_equity
 
 from .conftest import E6, WAD, Venue, revert_reason
 
@@ -156,3 +157,38 @@ def test_deploy_cli__running_devnet__writes_venue_section(venue: Venue, tmp_path
     market = market_at(venue.w3, section["OptionMarket"])
     assert len(market.functions.liveSeries().call()) == len(section["series"])
     assert market.functions.EXTENSION().call() == section["OptionMarketViews"]
+
+
+def test_pool_haircut__insolvent_pool__chain_matches_model(venue: Venue) -> None:
+    """Issue 19 item 6b: the trader long 1,000 WETH calls, the LP out to the pool's IM floor, WETH doubled: the
+    venue's haircut and the account's recoverable equity equal the model's (``pool_haircut``,
+    ``recoverable_equity``), and the account recovers about the pool's cash."""
+    f = venue.market.functions
+    account = venue.open_account(venue.trader, 3_000_000 * E6)
+    _trade(venue, account, venue.series_id("WETH", 1, 2, True), 1_000.0)
+    lp = venue.section["lp"]
+    shares = int(f.sharesOf(lp).call())
+    lo, hi = 0, 100
+    while lo < hi:  # the largest share of the pool the IM check lets the LP take, to 1 %
+        mid = (lo + hi + 1) // 2
+        if revert_reason(f.withdrawLiquidity(shares * mid // 100, lp), lp) == "":
+            lo = mid
+        else:
+            hi = mid - 1
+    assert lo > 0
+    venue.send(f.withdrawLiquidity(shares * lo // 100, lp), lp)
+    venue.driver.set_price("WETH", 2 * venue.driver.oracle_price("WETH"))
+    venue.refresh()
+    block = venue.w3.eth.block_number
+    snap = read_account(venue.market, account, block)
+    state = read_state(venue.market, snap.portfolio, block)
+    _, mkt = read_params(venue.market, block)
+    pool_sizes = np.array([f.poolPositionOf(int(i)).call(block_identifier=block) / WAD for i in snap.series_ids])
+    cash = f.poolState().call(block_identifier=block)[0] / E6
+    h = pool_haircut(replace(snap.portfolio, size=pool_sizes), cash, snap.portfolio, state, mkt)
+    assert 0.1 < h < 1.0
+    assert f.poolHaircutWad().call(block_identifier=block) / WAD == pytest.approx(h, rel=1e-9)
+    equity_e6, _ = f.equityOf(account).call(block_identifier=block)
+    model = recoverable_equity(snap.portfolio, snap.collateral_usd, state, mkt, h)
+    assert equity_e6 / E6 == pytest.approx(model, rel=REL)
+    assert model == pytest.approx(snap.collateral_usd + cash, rel=1e-9)  # the only creditor gets the pool's cash
