@@ -503,6 +503,8 @@ abstract contract OptionMarketBase is
 
     /// @dev `valueE6` less its `haircutWad` share, rounded up (what a long holder is paid of a pool claim).
     function _cut(int256 valueE6, uint256 haircutWad) internal pure returns (int256) {
+        // A sign and a "no haircut" sentinel, not a balance comparison.
+        // slither-disable-next-line incorrect-equality
         if (valueE6 <= 0 || haircutWad == 0) return valueE6;
         return valueE6 - FixedPointMathLib.mulDivUp(uint256(valueE6), haircutWad, WAD).toInt256();
     }

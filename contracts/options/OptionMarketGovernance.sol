@@ -49,6 +49,8 @@ contract OptionMarketGovernance is OptionMarketBase, IOptionMarketPool, IOptionM
             if (s.underlyingId != underlyingId || s.expiry != expiry) continue;
             uint256 payoffWad = _payoff(s, priceWad);
             poolPayoutE6 += _valueE6(_poolSize[id], payoffWad);
+            // Size × payoff rounded to a wei first keeps the product in range for any feed answer (< 1e-18 USDC).
+            // slither-disable-next-line divide-before-multiply
             keptWad += _longOpenWad[id] * payoffWad / WAD * haircutWad;
             _retire(id, i);
         }

@@ -124,6 +124,8 @@ contract OptionMarketViews is OptionMarketBase, IOptionMarketViews, Proxy {
             }
             if (!pending) continue;
             if (haircutWad == type(uint256).max) haircutWad = _poolHaircutWad(ctx);
+            // 0 = the pool is solvent (a sentinel, not a balance comparison).
+            // slither-disable-next-line incorrect-equality
             if (haircutWad == 0) continue;
             // Live and expired-pending longs: their value at the same marks, less the pool's haircut now.
             int256 valueE6 = _margin(ctx, longs, 0, false).equityE6;
