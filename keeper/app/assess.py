@@ -75,13 +75,14 @@ class VaultAssessor:
         state, gas_price = snapshot.data[:2]
         listed = snapshot.data[2] if len(snapshot.data) > 2 else {}
         rates = snapshot.data[3] if len(snapshot.data) > 3 else {}
+        haircuts = snapshot.data[4] if len(snapshot.data) > 4 else {}
         assert isinstance(state, VaultState)
         self._ticks += 1
         aave = AaveV3.positions(state, self.symbols, self.stable)
         decimals = state.asset.decimals
         symbols = [self.symbols[t.token.lower()] for t in state.tokens]
         spot = np.array([t.price_e8 / 1e8 for t in state.tokens], dtype=np.float64)
-        options = options_view(state.options, state.block_timestamp, self.symbols, symbols, spot)
+        options = options_view(state.options, state.block_timestamp, self.symbols, symbols, spot, haircuts)
         self.last_options = options
         g = options.greeks
         underlyings = []
@@ -241,6 +242,7 @@ class VaultAssessor:
             "liquidation_distance_sigma": nearest_sigma,
             "venue_margin_ratio": ratio if math.isfinite(ratio) else math.nan,
             "venue_equity_usd": options.equity_usd,
+            "venue_pool_haircut": max((v.haircut for v in options.venues), default=0.0),
             "venue_maintenance_margin_usd": options.maintenance_usd,
             "option_positions": float(options.positions),
             **self._deep.get("risk", {}),

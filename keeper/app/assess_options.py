@@ -5,7 +5,7 @@ venue's stress flags. Pure functions over the lens state; no I/O."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -47,11 +47,17 @@ class OptionsView:
 
 
 def options_view(
-    states: Sequence[OptionsState], now_s: int, symbol_of: dict[str, str], symbols: Sequence[str], spot_usd: np.ndarray
+    states: Sequence[OptionsState],
+    now_s: int,
+    symbol_of: dict[str, str],
+    symbols: Sequence[str],
+    spot_usd: np.ndarray,
+    haircuts: Mapping[str, float] | None = None,
 ) -> OptionsView:
     """Value every venue account with the venue's formulas and aggregate Greeks per underlying (``spot_usd`` in
-    the order of ``symbols``)."""
-    venues = tuple(venue_book(s, now_s, symbol_of) for s in states)
+    the order of ``symbols``; ``haircuts``: venue market, lower case → its pool's haircut on longs)."""
+    h = haircuts or {}
+    venues = tuple(venue_book(s, now_s, symbol_of, h.get(s.market.lower(), 0.0)) for s in states)
     lives = tuple(live_options(v, list(symbols)) for v in venues)
     total: NetGreeks | None = None
     shorts: list[ShortOption] = []

@@ -50,6 +50,11 @@ class KeeperMetrics:
             "hv_liquidation_distance_sigma", "Nearest liquidation in forecast-vol sigmas", registry=r
         )
         self.venue_margin_ratio = Gauge("hv_venue_margin_ratio", "Venue collateral / maintenance margin", registry=r)
+        self.venue_pool_haircut = Gauge(
+            "hv_venue_pool_haircut",
+            "Share of what the venue's pool owes longs that it cannot pay (0 while solvent; the NAV counts the rest)",
+            registry=r,
+        )
         self.nav_usd = Gauge("hv_nav_usd", "Vault NAV, USD", registry=r)
         self.share_price = Gauge("hv_share_price", "Assets per share", registry=r)
         self.stress_worst_loss_usd = Gauge("hv_stress_worst_loss_usd", "Worst stress-scenario loss, USD", registry=r)
@@ -112,6 +117,7 @@ class KeeperMetrics:
             "liquidation_distance_pct": self.liquidation_distance,
             "liquidation_distance_sigma": self.liquidation_distance_sigma,
             "venue_margin_ratio": self.venue_margin_ratio,
+            "venue_pool_haircut": self.venue_pool_haircut,
             "stress_worst_loss_usd": self.stress_worst_loss_usd,
             "regime_high_vol_probability": self.regime_high_vol_probability,
             "tail_worst_loss_usd": self.tail_worst_loss_usd,

@@ -177,6 +177,9 @@ class KeeperRuntime:
             or settings.policy.delta_via_venue,
             aave_pool=record.get("aave", {}).get("Pool"),
             aave_reserves={symbol: t["address"] for symbol, t in record.get("tokens", {}).items()},
+            venue_markets=(record["venue"]["OptionMarket"],)
+            if "OptionMarketAdapter" in vault and "venue" in record
+            else (),
         )
         assessor = VaultAssessor(settings, record)
         assessor.history.seed(store.last_ticks(settings.policy.tail.history_max_obs))  # the oracle history so far

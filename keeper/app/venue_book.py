@@ -8,7 +8,7 @@ exactly as the chain does (to ~1e-13), so the keeper can value the book from sto
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -43,10 +43,15 @@ class VenueBook:
     accounts: dict[int, tuple[venue.Portfolio, float]]  # account id → (portfolio, collateral USD)
     margins: dict[int, venue.Margin]
     underlying_symbol: dict[int, str]  # the venue's underlying id → token symbol
+    haircut: float = 0.0  # the pool's haircut on what it owes longs (poolHaircutWad / 1e18; 0 while solvent)
+    haircut_usd: dict[int, float] = field(default_factory=dict)  # account id → its longs' value the pool cannot pay
 
     @property
     def equity_usd(self) -> float:
-        return sum(m.equity_usd for m in self.margins.values())
+        """What the vault's accounts are worth to it (the venue's ``equitiesOf``, the NAV's venue term): margin
+        equity less the pool's haircut on their unsettled longs. Margin checks and liquidations use the margin
+        equity itself (``margins``): the venue does not haircut there."""
+        return sum(m.equity_usd for m in self.margins.values()) - sum(self.haircut_usd.values())
 
     @property
     def maintenance_usd(self) -> float:
@@ -58,8 +63,12 @@ class VenueBook:
         return min(ratios) if ratios else (math.inf, 0)
 
 
-def venue_book(state: OptionsState, now_s: int, symbol_of: dict[str, str]) -> VenueBook:
-    """Model inputs from the lens (``symbol_of``: token address, lower case → symbol)."""
+def venue_book(state: OptionsState, now_s: int, symbol_of: dict[str, str], haircut: float = 0.0) -> VenueBook:
+    """Model inputs from the lens (``symbol_of``: token address, lower case → symbol). ``haircut``: the pool's
+    ``poolHaircutWad`` / 1e18 at the same block (``keeper.app.reader``); while the pool is insolvent each account's
+    longs not yet settled count at mark × (1 − haircut), as the venue values them. Longs of a settled expiry are
+    cut by the haircut fixed at settlement, which no view returns: counted whole (the keeper cashes them in the
+    tick that settles them)."""
     risk = venue.RiskParams.from_chain(state.risk)
     market = venue.MarketParams.from_chain(state.params)
     spots = np.array([u.spot_wad / WAD for u in state.underlyings], dtype=np.float64)
@@ -71,13 +80,18 @@ def venue_book(state: OptionsState, now_s: int, symbol_of: dict[str, str]) -> Ve
     p = state.positions
     accounts: dict[int, tuple[venue.Portfolio, float]] = {}
     margins: dict[int, venue.Margin] = {}
+    haircuts: dict[int, float] = {}
     for account in state.accounts:
         portfolio = portfolio_of(p, p.account_id == account.account_id)
         collateral = account.collateral_e6 / 1e6
         accounts[account.account_id] = (portfolio, collateral)
         margins[account.account_id] = venue.margin(portfolio, collateral, market_state, risk, market)
+        if haircut > 0:
+            owed = (portfolio.size > 0) & (portfolio.settlement_usd == 0)
+            value = portfolio.size * venue.marks(portfolio, market_state, market)
+            haircuts[account.account_id] = haircut * float(value[owed].sum())
     symbols = {i: symbol_of.get(u.asset.lower(), f"underlying{i}") for i, u in enumerate(state.underlyings)}
-    return VenueBook(state, risk, market, market_state, accounts, margins, symbols)
+    return VenueBook(state, risk, market, market_state, accounts, margins, symbols, haircut, haircuts)
 
 
 @dataclass(frozen=True)

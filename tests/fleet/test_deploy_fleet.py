@@ -64,7 +64,7 @@ def test_rules_and_dashboard__query_only_series_the_fleet_exports() -> None:
 
 
 def test_rules__promtool_check_and_unit_tests_pass() -> None:
-    check_rules_and_unit_tests(RULES, "hedgevault.rules.test.yml", rules_found=10)
+    check_rules_and_unit_tests(RULES, "hedgevault.rules.test.yml", rules_found=11)
 
 
 def test_fleet_unit__execstart_is_a_real_fleet_command() -> None:
