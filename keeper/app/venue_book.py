@@ -86,10 +86,9 @@ def venue_book(state: OptionsState, now_s: int, symbol_of: dict[str, str], hairc
         collateral = account.collateral_e6 / 1e6
         accounts[account.account_id] = (portfolio, collateral)
         margins[account.account_id] = venue.margin(portfolio, collateral, market_state, risk, market)
-        if haircut > 0:
-            owed = (portfolio.size > 0) & (portfolio.settlement_usd == 0)
-            value = portfolio.size * venue.marks(portfolio, market_state, market)
-            haircuts[account.account_id] = haircut * float(value[owed].sum())
+        if haircut > 0:  # what the pool cannot pay of this account's longs (the venue's equityOf nets it)
+            recoverable = venue.recoverable_equity(portfolio, collateral, market_state, market, haircut)
+            haircuts[account.account_id] = margins[account.account_id].equity_usd - recoverable
     symbols = {i: symbol_of.get(u.asset.lower(), f"underlying{i}") for i, u in enumerate(state.underlyings)}
     return VenueBook(state, risk, market, market_state, accounts, margins, symbols, haircut, haircuts)
 
