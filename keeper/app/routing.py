@@ -198,6 +198,8 @@ class PlanRouter:
         eta = self._impact_per_usd(biggest, routes[(biggest.token_in, biggest.token_out)], states, prices)
         impact_bps = eta * value * _BPS
         what = f"{biggest.token_in}->{biggest.token_out} ${value:,.0f}"
+        if not math.isfinite(eta):
+            what += " (past the pool ticks read)"
         if impact_bps <= self.config.max_impact_bps:
             return plan, ""
         urgent = [st for st in stages if st != DELTA_STAGE]

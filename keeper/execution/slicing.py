@@ -61,10 +61,13 @@ def trajectory(total: float, k: float, steps: int) -> list[float]:
 
 def steps_for_impact(total_usd: float, impact_per_usd: float, max_impact_bps: float, max_steps: int) -> int:
     """The fewest steps whose even child ``total/N`` keeps its impact ``η·total/N`` within ``max_impact_bps`` of
-    its value (capped at ``max_steps``): how long a schedule must be for one block's impact to be acceptable."""
+    its value (capped at ``max_steps``): how long a schedule must be for one block's impact to be acceptable.
+    An infinite η (the order runs past the pool ticks read) takes the longest schedule."""
     if total_usd <= 0 or impact_per_usd <= 0:
         return 1
     if max_impact_bps <= 0:
         raise ValueError(f"max_impact_bps must be > 0, got {max_impact_bps}")
+    if not math.isfinite(impact_per_usd):
+        return max_steps
     needed = math.ceil(impact_per_usd * total_usd / (max_impact_bps / 1e4) - 1e-12)
     return max(1, min(max_steps, needed))

@@ -69,3 +69,12 @@ def test_steps_for_impact__fewest_even_slices_within_the_bound_capped() -> None:
     assert steps_for_impact(1e8, eta, 1.0, 10) == 10
     with pytest.raises(ValueError, match="max_impact_bps"):
         steps_for_impact(1e6, eta, 0.0, 10)
+
+
+def test_steps_for_impact__order_past_the_ticks_read__longest_schedule_even_children() -> None:
+    # The router's η is inf when the order runs past the pool ticks it read: math.ceil(inf) raised OverflowError
+    # and killed the keeper's tick (found in the crash month with top_up_wings).
+    assert steps_for_impact(2e6, math.inf, 15.0, 10) == 10
+    k = kappa(SliceParams(1e-6, 0.01, math.inf))
+    assert k == 0.0
+    assert first_child_fraction(k, 10) == pytest.approx(0.1)
