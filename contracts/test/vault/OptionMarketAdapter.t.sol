@@ -6,57 +6,19 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {OptionMarketAdapter} from "../../adapters/OptionMarketAdapter.sol";
 import {IAggregatorV3} from "../../interfaces/IAggregatorV3.sol";
 import {IHedgedVault} from "../../interfaces/IHedgedVault.sol";
-import {IOptionMarket} from "../../interfaces/IOptionMarket.sol";
 import {IOptionMarketTypes} from "../../interfaces/options/IOptionMarketTypes.sol";
-import {VaultFixture} from "../utils/VaultFixture.sol";
+import {VenueVaultFixture} from "../utils/VenueVaultFixture.sol";
 
 /// @notice The vault trading on the real option venue (the devnet's, loaded in-process) through its
 ///         OptionMarketAdapter: accounts owned by the vault, venue equity in NAV, the venue-margin floor after
 ///         every batch that trades there, and what the adapter refuses.
-contract OptionMarketAdapterTest is VaultFixture {
-    uint8 internal constant OPEN = 0;
-    uint8 internal constant DEPOSIT = 1;
-    uint8 internal constant WITHDRAW_MARGIN = 2;
-    uint8 internal constant BUY = 3;
-    uint8 internal constant SELL = 4;
-
-    IOptionMarket internal market;
-    OptionMarketAdapter internal options;
+contract OptionMarketAdapterTest is VenueVaultFixture {
     uint256 internal call3300; // the first monthly expiry's 3,300 WETH call
-    uint256[] internal expiries;
 
     function setUp() public {
-        _loadDevnet();
-        string memory json = _readDevnet();
-        market = IOptionMarket(vm.parseJsonAddress(json, ".venue.OptionMarket"));
-        expiries = vm.parseJsonUintArray(json, ".venue.expiries");
-        _deployVault();
-        options = new OptionMarketAdapter(market, IAggregatorV3(address(usdcFeed)), 1.5e18, 4);
-        _timelocked(abi.encodeCall(vault.setAdapter, (address(options), true)));
-        _postSurfaces();
-        _deposit(alice, 3_000_000 * USDC);
+        _setUpVenueVault();
         call3300 = market.seriesIdOf(0, uint64(expiries[2]), 3300e18, true);
         assertGt(call3300, 0);
-    }
-
-    /// @dev The venue's vol feeder re-posts every live surface (time moved with the timelock delay).
-    function _postSurfaces() internal {
-        for (uint256 u; u < 2; ++u) {
-            for (uint256 i; i < expiries.length; ++i) {
-                if (expiries[i] <= block.timestamp) continue;
-                IOptionMarketTypes.VolSurface memory s = market.volSurface(u, uint64(expiries[i]));
-                vm.prank(feeder);
-                market.postVolSurface(u, uint64(expiries[i]), s.atmVolWad, s.skewWad, s.smileWad);
-            }
-        }
-    }
-
-    function _op(uint8 op, uint256 account, uint256 series, uint256 amount, uint256 limit)
-        internal
-        view
-        returns (IHedgedVault.Action memory)
-    {
-        return IHedgedVault.Action(address(options), abi.encode(op, account, series, amount, limit));
     }
 
     function _openShortCalls(uint256 marginUsdc, uint256 contracts) internal returns (uint256 account) {

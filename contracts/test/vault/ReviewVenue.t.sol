@@ -6,53 +6,18 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {OptionMarketAdapter} from "../../adapters/OptionMarketAdapter.sol";
 import {IAggregatorV3} from "../../interfaces/IAggregatorV3.sol";
 import {IHedgedVault} from "../../interfaces/IHedgedVault.sol";
-import {IOptionMarket} from "../../interfaces/IOptionMarket.sol";
 import {IOptionMarketTypes} from "../../interfaces/options/IOptionMarketTypes.sol";
-import {VaultFixture} from "../utils/VaultFixture.sol";
+import {VenueVaultFixture} from "../utils/VenueVaultFixture.sol";
 
 /// @notice Review findings 1 and 2 of issue 19, on the devnet's real option venue: (1) settling an expiry must not
 ///         step the vault's NAV (an expired, unsettled series was valued at the payoff at *current* spot, then at
 ///         the settlement round: a known step, taken riskless by deposit → settleExpiry → redeem in one
 ///         transaction); (2) venue accounts per vault are capped, so the NAV read's loop over them stays bounded.
-contract ReviewVenueTest is VaultFixture {
-    uint8 internal constant OPEN = 0;
-    uint8 internal constant DEPOSIT = 1;
-    uint8 internal constant BUY = 3;
-
-    IOptionMarket internal market;
-    OptionMarketAdapter internal options;
-    uint256[] internal expiries;
+contract ReviewVenueTest is VenueVaultFixture {
     address internal attacker = makeAddr("attacker");
 
     function setUp() public {
-        _loadDevnet();
-        string memory json = _readDevnet();
-        market = IOptionMarket(vm.parseJsonAddress(json, ".venue.OptionMarket"));
-        expiries = vm.parseJsonUintArray(json, ".venue.expiries");
-        _deployVault();
-        options = new OptionMarketAdapter(market, IAggregatorV3(address(usdcFeed)), 1.5e18, 4);
-        _timelocked(abi.encodeCall(vault.setAdapter, (address(options), true)));
-        _postSurfaces();
-        _deposit(alice, 3_000_000 * USDC);
-    }
-
-    function _postSurfaces() internal {
-        for (uint256 u; u < 2; ++u) {
-            for (uint256 i; i < expiries.length; ++i) {
-                if (expiries[i] <= block.timestamp) continue;
-                IOptionMarketTypes.VolSurface memory s = market.volSurface(u, uint64(expiries[i]));
-                vm.prank(feeder);
-                market.postVolSurface(u, uint64(expiries[i]), s.atmVolWad, s.skewWad, s.smileWad);
-            }
-        }
-    }
-
-    function _op(uint8 op, uint256 account, uint256 series, uint256 amount, uint256 limit)
-        internal
-        view
-        returns (IHedgedVault.Action memory)
-    {
-        return IHedgedVault.Action(address(options), abi.encode(op, account, series, amount, limit));
+        _setUpVenueVault();
     }
 
     /// @dev The review's book: a venue account long `contracts` WETH calls of the first expiry at `strikeUsd`.
