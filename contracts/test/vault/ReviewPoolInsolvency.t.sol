@@ -3,12 +3,9 @@ pragma solidity ^0.8.24;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
-import {OptionMarketAdapter} from "../../adapters/OptionMarketAdapter.sol";
-import {IAggregatorV3} from "../../interfaces/IAggregatorV3.sol";
 import {IHedgedVault} from "../../interfaces/IHedgedVault.sol";
-import {IOptionMarket} from "../../interfaces/IOptionMarket.sol";
 import {IOptionMarketTypes} from "../../interfaces/options/IOptionMarketTypes.sol";
-import {VaultFixture} from "../utils/VaultFixture.sol";
+import {VenueVaultFixture} from "../utils/VenueVaultFixture.sol";
 
 /// @notice Issue 19, item 6b: the venue's pool insolvent. The vault is long calls from the pool; the LP withdraws
 ///         all the pool's margin rules let it; WETH then doubles (past the venue's ±20 % scenario grid), so the pool
@@ -17,51 +14,15 @@ import {VaultFixture} from "../utils/VaultFixture.sol";
 ///         from the holders who stayed. The fair value here is computed independently from raw venue balances
 ///         (pool cash, every account's positions, the marks): the pool's shortfall is shared by its creditors
 ///         (the accounts' longs) pro rata to their value.
-contract ReviewPoolInsolvencyTest is VaultFixture {
-    uint8 internal constant OPEN = 0;
-    uint8 internal constant DEPOSIT = 1;
-    uint8 internal constant WITHDRAW_MARGIN = 2;
-    uint8 internal constant BUY = 3;
-    uint8 internal constant SETTLE = 5;
-
-    IOptionMarket internal market;
-    OptionMarketAdapter internal options;
-    uint256[] internal expiries;
+contract ReviewPoolInsolvencyTest is VenueVaultFixture {
     address internal lp;
     uint256 internal account;
     uint256 internal series;
 
     function setUp() public {
-        _loadDevnet();
-        string memory json = _readDevnet();
-        market = IOptionMarket(vm.parseJsonAddress(json, ".venue.OptionMarket"));
-        expiries = vm.parseJsonUintArray(json, ".venue.expiries");
-        lp = vm.parseJsonAddress(json, ".venue.lp");
-        _deployVault();
-        options = new OptionMarketAdapter(market, IAggregatorV3(address(usdcFeed)), 1.5e18, 4);
-        _timelocked(abi.encodeCall(vault.setAdapter, (address(options), true)));
-        _postSurfaces();
-        _deposit(alice, 3_000_000 * USDC);
+        _setUpVenueVault();
+        lp = vm.parseJsonAddress(_readDevnet(), ".venue.lp");
         _deposit(bob, 1_000_000 * USDC);
-    }
-
-    function _postSurfaces() internal {
-        for (uint256 u; u < 2; ++u) {
-            for (uint256 i; i < expiries.length; ++i) {
-                if (expiries[i] <= block.timestamp) continue;
-                IOptionMarketTypes.VolSurface memory s = market.volSurface(u, uint64(expiries[i]));
-                vm.prank(feeder);
-                market.postVolSurface(u, uint64(expiries[i]), s.atmVolWad, s.skewWad, s.smileWad);
-            }
-        }
-    }
-
-    function _op(uint8 op, uint256 id, uint256 seriesId, uint256 amount, uint256 limit)
-        internal
-        view
-        returns (IHedgedVault.Action memory)
-    {
-        return IHedgedVault.Action(address(options), abi.encode(op, id, seriesId, amount, limit));
     }
 
     /// @dev The vault buys `contracts` WETH-3000 calls of the second expiry into a new account (70 % of the premium as spare margin: the 1.5 × MM floor).
