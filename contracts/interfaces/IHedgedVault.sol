@@ -91,6 +91,9 @@ interface IHedgedVault {
     error TokenAlreadyTracked(address token);
     /// @notice Thrown when a token to re-point or retire is not tracked.
     error TokenNotTracked(address token);
+    /// @notice Thrown when a token to retire is still owed to Aave (NAV would stop counting the debt): repay it first
+    ///         (re-point a dead feed with setTrackedTokenFeed so that batches run again).
+    error TrackedTokenOwed(address token, uint256 debt);
     /// @notice Thrown when a tracked token is the asset, its decimals disagree with the token's, its feed gives no
     ///         price, or its TWAP pool does not pair it with the asset.
     error InvalidTrackedToken(address token);

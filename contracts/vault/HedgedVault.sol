@@ -26,7 +26,7 @@ import {VaultMath} from "./libraries/VaultMath.sol";
 ///         option venue). What a compromised keeper can do is bounded by checks on measured state after every
 ///         rebalance: Aave health factor floor, NAV loss per rebalance, per-swap slippage at oracle prices, rolling
 ///         turnover and loss budgets (VaultLogic.chargeBudgets), and oracle freshness and agreement with the Uniswap TWAP.
-/// @dev NAV = idle asset + tracked tokens at their oracle + Aave (collateral − debt, Aave's oracle) + venue marks
+/// @dev NAV = idle asset + tracked tokens at their oracle + each Aave reserve (supply − debt) at the same oracles + venue marks
 ///      reported by OPTIONS adapters. Rebalance gains are locked and released linearly (no sandwiching a
 ///      rebalance); rebalance losses are absorbed by still-locked profit first. Fees accrue (as shares) at every
 ///      entry point, and every preview/max view simulates that accrual, so previews equal results. Withdrawals are
@@ -231,7 +231,8 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransie
         whenNotPaused
         onlyRole(KEEPER_ROLE)
     {
-        (Batch memory b, RiskParams memory r, uint256 assetE8) = _runBatch(actions, fulfilIds.length > 0);
+        (Batch memory b, RiskParams memory r, uint256 assetE8) =
+            _runBatch(actions, fulfilIds.length > 0, false);
         if (b.debtAfter > 0 && b.healthFactorAfter < r.healthFactorFloorWad) {
             revert HealthFactorBelowFloor(b.healthFactorAfter, r.healthFactorFloorWad);
         }
@@ -252,7 +253,7 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransie
         if (!hasRole(GUARDIAN_ROLE, msg.sender) && !hasRole(GOVERNANCE_ROLE, msg.sender)) {
             revert NotGuardianOrGovernance(msg.sender);
         }
-        (Batch memory b, RiskParams memory r, uint256 assetE8) = _runBatch(actions, false);
+        (Batch memory b, RiskParams memory r, uint256 assetE8) = _runBatch(actions, false, true);
         if (b.debtAfter > b.debtBefore) revert UnwindIncreasedDebt(b.debtBefore, b.debtAfter);
         if (b.debtAfter > 0 && b.healthFactorAfter < b.healthFactorBefore) {
             revert UnwindLoweredHealthFactor(b.healthFactorBefore, b.healthFactorAfter);
@@ -486,11 +487,12 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransie
     ///      and emergencyUnwind share; each then applies its own checks to the measured Batch. Fees accrue only when
     ///      the batch pays queued redemptions (`accrue`): the bounds are on gross NAV, which fees do not move, and
     ///      every entry point accrues before it prices.
-    function _runBatch(Action[] calldata actions, bool accrue)
+    function _runBatch(Action[] calldata actions, bool accrue, bool unwind)
         internal
         returns (Batch memory b, RiskParams memory r, uint256 assetE8)
     {
-        VaultLogic.State memory s = _logic.checkedState();
+        // Aave's account data before the batch only for an unwind (its debt and health factor may not worsen).
+        VaultLogic.State memory s = _logic.checkedState(unwind);
         (r, assetE8, b.navBefore, b.debtBefore, b.healthFactorBefore) =
         (s.risk, s.assetPriceE8, s.nav, s.debtBase, s.healthFactor);
         if (accrue) b.supply = _accrueFees(_lessLocked(b.navBefore));
@@ -607,7 +609,7 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransie
         (uint256 gross, bool fresh) = _logic.navNow();
         // Called only to revert with the stale feed named; its return values are not needed.
         // slither-disable-next-line unused-return
-        if (requireFresh && !fresh) _logic.checkedState();
+        if (requireFresh && !fresh) _logic.checkedState(false);
         total = _lessLocked(gross);
         supply = _accrueFees(total);
     }

@@ -14,6 +14,7 @@ import {IPricedTokens} from "../interfaces/IPricedTokens.sol";
 import {IAaveAddressesProvider, IAaveOracle} from "../interfaces/aave/IAaveOracle.sol";
 import {IAavePool} from "../interfaces/aave/IAavePool.sol";
 import {IUniswapV3Pool} from "../interfaces/uniswap/IUniswapV3.sol";
+import {VaultParamChecks} from "./VaultParamChecks.sol";
 import {PriceLib} from "./libraries/PriceLib.sol";
 import {VaultBounds} from "./libraries/VaultBounds.sol";
 import {VaultMath} from "./libraries/VaultMath.sol";
@@ -68,6 +69,8 @@ contract VaultLogic is IPricedTokens {
     IHedgedVault.RiskParams internal _risk;
     IHedgedVault.FeeParams internal _fees;
     IHedgedVault.TrackedToken[] internal _tokens;
+    /// @dev Each tracked token's Aave reserve tokens (parallel to `_tokens`), read when it is tracked or re-pointed.
+    AaveTokens[] internal _reserves;
     address[] internal _optionsAdapters;
     /// @notice Share price (VaultMath.sharePriceWad) after the last performance fee.
     uint256 public highWaterMarkWad;
@@ -85,6 +88,20 @@ contract VaultLogic is IPricedTokens {
         uint32 at;
     }
 
+    /// @dev An Aave v3 reserve's aToken and variable-debt token (both 0: Aave had no reserve for the token; it is
+    ///      looked up again at every valuation until it has one). The vault only borrows at the variable rate.
+    struct AaveTokens {
+        address aToken;
+        address debtToken;
+    }
+
+    /// @dev The pure bounds and tightening checks of the parameters (a contract of their own: EIP-170 room).
+    VaultParamChecks internal immutable _checks;
+
+    /// @dev The asset's reserve tokens, read at construction.
+    address internal immutable _assetAToken;
+    address internal immutable _assetDebtToken;
+
     Budget internal _turnover;
     Budget internal _loss;
     Budget internal _unwindLoss; // emergency unwinds: their own loss budget
@@ -100,6 +117,9 @@ contract VaultLogic is IPricedTokens {
         assetFeed = assetFeed_;
         assetDecimals = IERC20Metadata(asset_).decimals();
         aavePool = aavePool_;
+        _checks = new VaultParamChecks();
+        AaveTokens memory r = _reserveOf(asset_);
+        (_assetAToken, _assetDebtToken) = (r.aToken, r.debtToken);
         // The risk and fee parameters are set by the vault's constructor (setRisk, setFees): a small constructor
         // keeps this contract's creation code, which VaultLogicFactory carries, well under EIP-170.
         highWaterMarkWad = 1e18;
@@ -110,32 +130,13 @@ contract VaultLogic is IPricedTokens {
 
     /// @notice Replace the risk parameters (each within its hard bound).
     function setRisk(IHedgedVault.RiskParams calldata p) external onlyVault {
-        _checkRisk(p);
+        _checks.checkRisk(p);
         _risk = p;
     }
 
     /// @notice Replace the risk parameters with ones at least as strict, field by field (the guardian's power).
     function tightenRisk(IHedgedVault.RiskParams calldata p) external onlyVault {
-        IHedgedVault.RiskParams memory c = _risk;
-        _checkRisk(p);
-        if (p.healthFactorFloorWad < c.healthFactorFloorWad) {
-            revert IHedgedVault.OnlyTightening(
-                "healthFactorFloorWad", c.healthFactorFloorWad, p.healthFactorFloorWad
-            );
-        }
-        _tighter("maxLossBps", c.maxLossBps, p.maxLossBps);
-        _tighter("maxSlippageBps", c.maxSlippageBps, p.maxSlippageBps);
-        _tighter("turnoverBudgetBps", c.turnoverBudgetBps, p.turnoverBudgetBps);
-        _tighter("lossBudgetBps", c.lossBudgetBps, p.lossBudgetBps);
-        _tighter("heartbeatSeconds", c.heartbeatSeconds, p.heartbeatSeconds);
-        _tighter("maxOracleDeviationBps", c.maxOracleDeviationBps, p.maxOracleDeviationBps);
-        // Neither direction of these is unambiguously tighter: only governance changes them.
-        if (p.periodSeconds != c.periodSeconds) {
-            revert IHedgedVault.OnlyTightening("periodSeconds", c.periodSeconds, p.periodSeconds);
-        }
-        if (p.twapWindowSeconds != c.twapWindowSeconds) {
-            revert IHedgedVault.OnlyTightening("twapWindowSeconds", c.twapWindowSeconds, p.twapWindowSeconds);
-        }
+        _checks.checkTightening(_risk, p);
         _risk = p;
     }
 
@@ -149,6 +150,7 @@ contract VaultLogic is IPricedTokens {
         }
         if (_indexOf(t.token) < n) revert IHedgedVault.TokenAlreadyTracked(t.token);
         _tokens.push(t);
+        _reserves.push(_reserveOf(t.token));
     }
 
     /// @notice Re-point a tracked token's feed and TWAP pool (same checks as addToken; decimals must not change).
@@ -157,18 +159,24 @@ contract VaultLogic is IPricedTokens {
         if (i == _tokens.length) revert IHedgedVault.TokenNotTracked(t.token);
         _checkToken(t);
         _tokens[i] = t;
+        _reserves[i] = _reserveOf(t.token);
     }
 
-    /// @notice Stop tracking `token` (order of the others kept); returns the balance it writes off NAV.
+    /// @notice Stop tracking `token` (order of the others kept); returns the balance it writes off NAV (wallet and
+    ///         Aave supply). Refused while the vault owes Aave debt in it (NAV would stop counting the debt).
     function removeToken(address token) external onlyVault returns (uint256 balance) {
         uint256 n = _tokens.length;
         uint256 i = _indexOf(token);
         if (i == n) revert IHedgedVault.TokenNotTracked(token);
+        (uint256 supplied, uint256 owed) = _aaveBalances(token, _reserves[i]);
+        if (owed > 0) revert IHedgedVault.TrackedTokenOwed(token, owed);
         for (; i + 1 < n; ++i) {
             _tokens[i] = _tokens[i + 1];
+            _reserves[i] = _reserves[i + 1];
         }
         _tokens.pop();
-        balance = _balanceOrZero(token);
+        _reserves.pop();
+        balance = _balanceOrZero(token) + supplied;
     }
 
     /// @notice Re-point the asset's USD feed (a live feed: positive answer).
@@ -182,7 +190,7 @@ contract VaultLogic is IPricedTokens {
 
     /// @notice Replace the fee parameters (the vault accrues under the old ones first).
     function setFees(IHedgedVault.FeeParams calldata f) external onlyVault {
-        _checkFees(f);
+        _checks.checkFees(f, vault);
         _fees = f;
     }
 
@@ -362,14 +370,6 @@ contract VaultLogic is IPricedTokens {
         }
     }
 
-    /// @dev Fee parameters within bounds; the recipient is never the vault (its own shares are escrow).
-    function _checkFees(IHedgedVault.FeeParams memory f) internal view {
-        if (f.feeRecipient == vault) revert IHedgedVault.InvalidFeeRecipient(f.feeRecipient);
-        _bound("managementFeeBps", f.managementFeeBps, 0, VaultBounds.MAX_MANAGEMENT_FEE_BPS);
-        _bound("performanceFeeBps", f.performanceFeeBps, 0, VaultBounds.MAX_PERFORMANCE_FEE_BPS);
-        _bound("profitUnlockSeconds", f.profitUnlockSeconds, 0, VaultBounds.MAX_PROFIT_UNLOCK_SECONDS);
-    }
-
     /* ORACLES AND VALUATION */
 
     /// @notice What a keeper or guardian batch is judged with (checkedState), and what navAfter compares with.
@@ -377,22 +377,22 @@ contract VaultLogic is IPricedTokens {
         IHedgedVault.RiskParams risk;
         uint256 assetPriceE8;
         uint256[] tokenPricesE8; // each tracked token's, in order
-        uint256[] balances; // each tracked token's wallet balance before the batch
+        int256[] amounts; // each tracked token's wallet + Aave supply − Aave debt before the batch
         uint256 nav; // asset units
-        uint256 debtBase; // Aave debt, base currency 1e8
-        uint256 healthFactor;
+        uint256 debtBase; // Aave's account data (base currency 1e8), when asked for (`aaveAccount`)
+        uint256 healthFactor; // idem
         int256 optionsValueE8; // venue marks
     }
 
     /// @notice What a keeper or guardian batch is judged with: the risk parameters, the prices (USD 1e8) of the
-    ///         asset and of each tracked token once every one is fresh (positive, within the heartbeat), the wallet
-    ///         balances of the tracked tokens, and the NAV before the batch at those prices (asset units) with the
-    ///         Aave debt (base 1e8) and health factor. One call. The TWAP agreement of a token's price is checked
-    ///         where that price is used to judge the batch: by walletDeltaE8 for a token a swap moved, by navAfter
-    ///         for a token whose wallet balance the batch changed (a price that multiplies an unchanged balance
-    ///         cancels out of the batch's NAV change, the only thing the guards judge by prices).
+    ///         asset and of each tracked token once every one is fresh (positive, within the heartbeat), each
+    ///         tracked token's amount (wallet + Aave supply − Aave debt), and the NAV before the batch at those
+    ///         prices (asset units); Aave's debt (base 1e8) and health factor if `aaveAccount`. One call. The TWAP
+    ///         agreement of a token's price is checked where that price judges the batch: by walletDeltaE8 for a
+    ///         token a swap moved, by navAfter for a token whose amount the batch changed (a price that multiplies
+    ///         an unchanged amount cancels out of the batch's NAV change, the only thing the guards judge by prices).
     /// @dev Reverts with StalePrice.
-    function checkedState() external view returns (State memory s) {
+    function checkedState(bool aaveAccount) external view returns (State memory s) {
         s.risk = _risk;
         IHedgedVault.TrackedToken[] memory tokens = _tokens;
         s.assetPriceE8 = _fresh(address(assetFeed), s.risk.heartbeatSeconds);
@@ -401,9 +401,9 @@ contract VaultLogic is IPricedTokens {
             s.tokenPricesE8[i] = _fresh(tokens[i].feed, s.risk.heartbeatSeconds);
         }
         s.optionsValueE8 = _optionsValueE8();
-        s.balances = new uint256[](tokens.length);
-        (s.nav, s.debtBase, s.healthFactor) =
-            _nav(tokens, s.assetPriceE8, s.tokenPricesE8, s.optionsValueE8, s.balances);
+        s.amounts = new int256[](tokens.length);
+        s.nav = _nav(tokens, s.assetPriceE8, s.tokenPricesE8, s.optionsValueE8, s.amounts);
+        if (aaveAccount) (s.debtBase, s.healthFactor) = _aaveAccount();
     }
 
     /// @notice The vault's wallet: its asset balance, then each tracked token's (taken before an action).
@@ -442,7 +442,7 @@ contract VaultLogic is IPricedTokens {
 
     /// @notice Gross NAV at the latest prices (no checks), and whether every price is positive and within the
     ///         heartbeat (deposits need that). Never reverts on a feed: a feed that reverts or answers ≤ 0 is
-    ///         replaced by Aave's oracle price of the same token (which already values the Aave account), and a token
+    ///         replaced by Aave's oracle price of the same token (its Aave reserve included), and a token
     ///         neither prices counts as 0; such a NAV is not `fresh`, so only exits (which then pay less, never
     ///         more) run on it until governance re-points the feed (setAssetFeed / setTrackedTokenFeed).
     function navNow() external view returns (uint256 gross, bool fresh) {
@@ -456,7 +456,7 @@ contract VaultLogic is IPricedTokens {
             (tokenPricesE8[i], ok) = _exitPriceE8(tokens[i].feed, tokens[i].token, heartbeat);
             fresh = fresh && ok;
         }
-        (gross,,) = _nav(tokens, assetPriceE8, tokenPricesE8, _optionsValueE8(), new uint256[](tokens.length));
+        gross = _nav(tokens, assetPriceE8, tokenPricesE8, _optionsValueE8(), new int256[](tokens.length));
     }
 
     /// @dev The feed's price and whether it is fresh; a dead feed (0) falls back to Aave's oracle (never fresh).
@@ -495,30 +495,38 @@ contract VaultLogic is IPricedTokens {
     }
 
     /// @notice The vault's gross NAV after a batch judged with `s` (checkedState), in asset units at s's prices
-    ///         (rounding down): idle asset + tracked tokens + Aave collateral − debt (Aave's oracle) + the OPTIONS
-    ///         adapters' venue marks — revalued if `tradedOnVenue`, else s's (a batch that did not trade on the venue
-    ///         cannot have moved them, and repricing a large option book twice per rebalance would dominate the
-    ///         gas); also the Aave account's debt (base currency, 1e8) and health factor. Each tracked token whose
-    ///         wallet balance the batch changed must be within `maxOracleDeviationBps` of its TWAP.
+    ///         (see _nav), with the venue marks revalued if `tradedOnVenue`, else s's (a batch that did not trade on
+    ///         the venue cannot have moved them, and repricing a large option book twice per rebalance would dominate
+    ///         the gas); Aave's debt (base currency, 1e8, every reserve) and health factor: the health factor guard
+    ///         is on Aave's own numbers, which are what liquidates. Each
+    ///         tracked token whose amount the batch changed must be within `maxOracleDeviationBps` of its TWAP.
     function navAfter(State calldata s, bool tradedOnVenue)
         external
         view
         returns (uint256 gross, uint256 debtBase, uint256 healthFactor)
     {
         IHedgedVault.TrackedToken[] memory tokens = _tokens;
-        uint256[] memory balances = new uint256[](tokens.length);
-        (gross, debtBase, healthFactor) = _nav(
+        int256[] memory amounts = new int256[](tokens.length);
+        gross = _nav(
             tokens,
             s.assetPriceE8,
             s.tokenPricesE8,
             tradedOnVenue ? _optionsValueE8() : s.optionsValueE8,
-            balances
+            amounts
         );
+        (debtBase, healthFactor) = _aaveAccount();
         for (uint256 i; i < tokens.length; ++i) {
-            if (balances[i] != s.balances[i] && tokens[i].twapPool != address(0)) {
+            if (amounts[i] != s.amounts[i] && tokens[i].twapPool != address(0)) {
                 _checkTwap(tokens[i], s.tokenPricesE8[i], s.assetPriceE8, s.risk);
             }
         }
+    }
+
+    /// @dev Aave's own view of the account: total debt (base currency 1e8) and health factor.
+    function _aaveAccount() internal view returns (uint256 debtBase, uint256 healthFactor) {
+        // Collateral, borrowing power, LT and LTV are not needed.
+        // slither-disable-next-line unused-return
+        (, debtBase,,,, healthFactor) = aavePool.getUserAccountData(vault);
     }
 
     function _optionsValueE8() internal view returns (int256 valueE8) {
@@ -527,42 +535,76 @@ contract VaultLogic is IPricedTokens {
         }
     }
 
+    /// @dev The reserve tokens Aave lists for `token` (both 0 when it has no reserve).
+    function _reserveOf(address token) internal view returns (AaveTokens memory r) {
+        IAavePool.ReserveData memory d = aavePool.getReserveData(token);
+        (r.aToken, r.debtToken) = (d.aTokenAddress, d.variableDebtTokenAddress);
+    }
+
+    /// @dev The vault's Aave supply and variable debt of `token` (a reserve not known yet is looked up again).
+    function _aaveBalances(address token, AaveTokens memory r)
+        internal
+        view
+        returns (uint256 supplied, uint256 owed)
+    {
+        if (r.aToken == address(0)) r = _reserveOf(token);
+        if (r.aToken == address(0)) return (0, 0);
+        supplied = IERC20(r.aToken).balanceOf(vault);
+        owed = IERC20(r.debtToken).balanceOf(vault);
+    }
+
+    /// @dev Gross NAV in asset units (rounding down): idle asset + the asset's Aave supply − its Aave debt, + each
+    ///      tracked token's amount (wallet + Aave supply − Aave debt, written into `amounts`) at its price, + the
+    ///      venue marks — every Aave reserve at the VAULT's prices (issue 19 item 6a: Aave's oracle, as
+    ///      getUserAccountData values the account, diverging from the vault's feeds was a NAV error of divergence ×
+    ///      the Aave position). A reserve the vault does not price (neither the asset nor a tracked token) is not
+    ///      counted: the Aave adapter can only borrow it into the wallet, where it is not counted either, and the
+    ///      health factor guard (Aave's numbers) still sees its debt.
     function _nav(
         IHedgedVault.TrackedToken[] memory tokens,
         uint256 assetPriceE8,
         uint256[] memory tokenPricesE8,
         int256 optionsValueE8,
-        uint256[] memory balances
-    ) internal view returns (uint256 gross, uint256 debtBase, uint256 healthFactor) {
-        int256 valueE8 = 0;
+        int256[] memory amounts
+    ) internal view returns (uint256 gross) {
+        int256 valueE8 = optionsValueE8;
+        int256 walletE8 = optionsValueE8; // venue + wallet tokens: the no-price rule below
+        uint256 supplied;
+        uint256 owed;
         for (uint256 i; i < tokens.length; ++i) {
+            (supplied, owed) = _aaveBalances(tokens[i].token, _reserves[i]);
             uint256 balance = IERC20(tokens[i].token).balanceOf(vault);
-            balances[i] = balance;
-            valueE8 += SafeCast.toInt256(balance.mulDiv(tokenPricesE8[i], 10 ** tokens[i].decimals));
+            amounts[i] = SafeCast.toInt256(balance + supplied) - SafeCast.toInt256(owed);
+            uint256 unit = 10 ** tokens[i].decimals;
+            int256 wallet = SafeCast.toInt256(balance.mulDiv(tokenPricesE8[i], unit));
+            walletE8 += wallet;
+            valueE8 += wallet + SafeCast.toInt256(supplied.mulDiv(tokenPricesE8[i], unit))
+                - SafeCast.toInt256(owed.mulDiv(tokenPricesE8[i], unit, Math.Rounding.Ceil));
         }
-        uint256 collateralBase;
-        // Borrowing power, LT and LTV are not part of NAV.
-        // slither-disable-next-line unused-return
-        (collateralBase, debtBase,,,, healthFactor) = aavePool.getUserAccountData(vault);
-        valueE8 += SafeCast.toInt256(collateralBase) - SafeCast.toInt256(debtBase) + optionsValueE8;
         uint256 idle = IERC20(asset).balanceOf(vault);
-        // No positions: NAV is the idle balance, whatever the asset feed says (same result as below).
+        (supplied, owed) = _aaveBalances(asset, AaveTokens(_assetAToken, _assetDebtToken));
+        // A missing price (0), not a balance comparison.
         // slither-disable-next-line incorrect-equality
-        if (valueE8 == 0) return (idle, debtBase, healthFactor);
-        // No asset price at all (exits only: batches and entries require a fresh one): positions cannot be
-        // converted to asset units and count as nothing, so an exit is paid from idle at the lower NAV.
-        // slither-disable-next-line incorrect-equality
-        if (assetPriceE8 == 0) return (valueE8 > 0 ? idle : 0, debtBase, healthFactor);
+        if (assetPriceE8 == 0) {
+            // No asset price at all (exits only: batches and entries require a fresh one): nothing converts to
+            // asset units. Positions count as nothing while they are net positive on Aave's own numbers, and wipe
+            // NAV out otherwise (an exit is paid from idle at the lower NAV).
+            // Borrowing power, LT, LTV and the health factor are not needed here.
+            // slither-disable-next-line unused-return
+            (uint256 collateralBase, uint256 debtBase,,,,) = aavePool.getUserAccountData(vault);
+            walletE8 += SafeCast.toInt256(collateralBase) - SafeCast.toInt256(debtBase);
+            return walletE8 < 0 ? 0 : idle;
+        }
+        uint256 plus = idle + supplied;
         // Safe casts: the sign is tested first, and |valueE8| < 2^255 (sums of SafeCast.toInt256 values).
         if (valueE8 > 0) {
             // forge-lint: disable-next-line(unsafe-typecast)
-            gross = idle + uint256(valueE8).mulDiv(10 ** assetDecimals, assetPriceE8);
-        } else {
+            plus += uint256(valueE8).mulDiv(10 ** assetDecimals, assetPriceE8);
+        } else if (valueE8 < 0) {
             // forge-lint: disable-next-line(unsafe-typecast)
-            uint256 debtE8 = uint256(-valueE8);
-            uint256 shortfall = debtE8.mulDiv(10 ** assetDecimals, assetPriceE8, Math.Rounding.Ceil);
-            gross = idle > shortfall ? idle - shortfall : 0;
+            owed += uint256(-valueE8).mulDiv(10 ** assetDecimals, assetPriceE8, Math.Rounding.Ceil);
         }
+        gross = plus > owed ? plus - owed : 0;
     }
 
     function _fresh(address feed, uint256 heartbeatSeconds) internal view returns (uint256 price) {
@@ -607,45 +649,5 @@ contract VaultLogic is IPricedTokens {
             uint256 twapPriceE8 = FixedPointMathLib.mulWad(priceE8, uint256(FixedPointMathLib.expWad(expo)));
             revert IHedgedVault.OracleDeviation(t.token, priceE8, twapPriceE8, r.maxOracleDeviationBps);
         }
-    }
-
-    /* BOUNDS */
-
-    function _checkRisk(IHedgedVault.RiskParams memory p) internal pure {
-        _bound(
-            "healthFactorFloorWad",
-            p.healthFactorFloorWad,
-            VaultBounds.MIN_HEALTH_FACTOR_FLOOR_WAD,
-            VaultBounds.MAX_HEALTH_FACTOR_FLOOR_WAD
-        );
-        _bound("maxLossBps", p.maxLossBps, 1, VaultBounds.MAX_LOSS_BPS);
-        _bound("maxSlippageBps", p.maxSlippageBps, 1, VaultBounds.MAX_SLIPPAGE_BPS);
-        _bound("turnoverBudgetBps", p.turnoverBudgetBps, 1, VaultBounds.MAX_TURNOVER_BUDGET_BPS);
-        _bound("lossBudgetBps", p.lossBudgetBps, 1, VaultBounds.MAX_LOSS_BUDGET_BPS);
-        _bound(
-            "periodSeconds", p.periodSeconds, VaultBounds.MIN_PERIOD_SECONDS, VaultBounds.MAX_PERIOD_SECONDS
-        );
-        _bound(
-            "heartbeatSeconds",
-            p.heartbeatSeconds,
-            VaultBounds.MIN_HEARTBEAT_SECONDS,
-            VaultBounds.MAX_HEARTBEAT_SECONDS
-        );
-        _bound("maxOracleDeviationBps", p.maxOracleDeviationBps, 1, VaultBounds.MAX_ORACLE_DEVIATION_BPS);
-        _bound(
-            "twapWindowSeconds",
-            p.twapWindowSeconds,
-            VaultBounds.MIN_TWAP_WINDOW_SECONDS,
-            VaultBounds.MAX_TWAP_WINDOW_SECONDS
-        );
-    }
-
-    function _bound(bytes32 name, uint256 value, uint256 min, uint256 max) internal pure {
-        if (value < min || value > max) revert IHedgedVault.ParameterOutOfBounds(name, value, min, max);
-    }
-
-    /// @dev Lower is tighter for these fields.
-    function _tighter(bytes32 name, uint256 current, uint256 proposed) internal pure {
-        if (proposed > current) revert IHedgedVault.OnlyTightening(name, current, proposed);
     }
 }

@@ -155,7 +155,7 @@ contract GasTest is VaultFixture {
         IHedgedVault.Action[][3] memory scenarios = [_one(), _three(), _five()];
         uint256[3] memory n = [uint256(1), 3, 5];
         uint256[3] memory eoaTxs = [uint256(2), 5, 8]; // approve+supply; +borrow, approve+swap; +borrow, approve+swap
-        uint256[3] memory maxBps = [uint256(18_000), 6000, 4000];
+        uint256[3] memory maxBps = [uint256(18_500), 7200, 5000];
         for (uint256 i; i < 3; ++i) {
             uint256 v = _rebalanceGas(scenarios[i]);
             uint256 d = _directGas(scenarios[i]);

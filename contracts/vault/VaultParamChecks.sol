@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {IHedgedVault} from "../interfaces/IHedgedVault.sol";
+import {VaultBounds} from "./libraries/VaultBounds.sol";
+
+/// @title VaultParamChecks
+/// @notice The pure checks of a HedgedVault's governance-set parameters: each within its hard bound (VaultBounds),
+///         and the guardian's tightening field by field. Stateless; created by each VaultLogic's constructor (its
+///         own contract so VaultLogic stays under EIP-170). Reverts with IHedgedVault's errors, which VaultLogic
+///         and the vault bubble up unchanged.
+contract VaultParamChecks {
+    /// @notice Every risk parameter within its hard bound (ParameterOutOfBounds names the first that is not).
+    function checkRisk(IHedgedVault.RiskParams calldata p) public pure {
+        _bound(
+            "healthFactorFloorWad",
+            p.healthFactorFloorWad,
+            VaultBounds.MIN_HEALTH_FACTOR_FLOOR_WAD,
+            VaultBounds.MAX_HEALTH_FACTOR_FLOOR_WAD
+        );
+        _bound("maxLossBps", p.maxLossBps, 1, VaultBounds.MAX_LOSS_BPS);
+        _bound("maxSlippageBps", p.maxSlippageBps, 1, VaultBounds.MAX_SLIPPAGE_BPS);
+        _bound("turnoverBudgetBps", p.turnoverBudgetBps, 1, VaultBounds.MAX_TURNOVER_BUDGET_BPS);
+        _bound("lossBudgetBps", p.lossBudgetBps, 1, VaultBounds.MAX_LOSS_BUDGET_BPS);
+        _bound(
+            "periodSeconds", p.periodSeconds, VaultBounds.MIN_PERIOD_SECONDS, VaultBounds.MAX_PERIOD_SECONDS
+        );
+        _bound(
+            "heartbeatSeconds",
+            p.heartbeatSeconds,
+            VaultBounds.MIN_HEARTBEAT_SECONDS,
+            VaultBounds.MAX_HEARTBEAT_SECONDS
+        );
+        _bound("maxOracleDeviationBps", p.maxOracleDeviationBps, 1, VaultBounds.MAX_ORACLE_DEVIATION_BPS);
+        _bound(
+            "twapWindowSeconds",
+            p.twapWindowSeconds,
+            VaultBounds.MIN_TWAP_WINDOW_SECONDS,
+            VaultBounds.MAX_TWAP_WINDOW_SECONDS
+        );
+    }
+
+    /// @notice `p` within bounds and at least as strict as `c`, field by field (OnlyTightening names the field).
+    function checkTightening(IHedgedVault.RiskParams calldata c, IHedgedVault.RiskParams calldata p)
+        external
+        pure
+    {
+        checkRisk(p);
+        if (p.healthFactorFloorWad < c.healthFactorFloorWad) {
+            revert IHedgedVault.OnlyTightening(
+                "healthFactorFloorWad", c.healthFactorFloorWad, p.healthFactorFloorWad
+            );
+        }
+        _tighter("maxLossBps", c.maxLossBps, p.maxLossBps);
+        _tighter("maxSlippageBps", c.maxSlippageBps, p.maxSlippageBps);
+        _tighter("turnoverBudgetBps", c.turnoverBudgetBps, p.turnoverBudgetBps);
+        _tighter("lossBudgetBps", c.lossBudgetBps, p.lossBudgetBps);
+        _tighter("heartbeatSeconds", c.heartbeatSeconds, p.heartbeatSeconds);
+        _tighter("maxOracleDeviationBps", c.maxOracleDeviationBps, p.maxOracleDeviationBps);
+        // Neither direction of these is unambiguously tighter: only governance changes them.
+        if (p.periodSeconds != c.periodSeconds) {
+            revert IHedgedVault.OnlyTightening("periodSeconds", c.periodSeconds, p.periodSeconds);
+        }
+        if (p.twapWindowSeconds != c.twapWindowSeconds) {
+            revert IHedgedVault.OnlyTightening("twapWindowSeconds", c.twapWindowSeconds, p.twapWindowSeconds);
+        }
+    }
+
+    /// @dev Fee parameters within bounds; the recipient is never the vault (its own shares are escrow).
+    function checkFees(IHedgedVault.FeeParams calldata f, address vault) external pure {
+        if (f.feeRecipient == vault) revert IHedgedVault.InvalidFeeRecipient(f.feeRecipient);
+        _bound("managementFeeBps", f.managementFeeBps, 0, VaultBounds.MAX_MANAGEMENT_FEE_BPS);
+        _bound("performanceFeeBps", f.performanceFeeBps, 0, VaultBounds.MAX_PERFORMANCE_FEE_BPS);
+        _bound("profitUnlockSeconds", f.profitUnlockSeconds, 0, VaultBounds.MAX_PROFIT_UNLOCK_SECONDS);
+    }
+
+    function _bound(bytes32 name, uint256 value, uint256 min, uint256 max) internal pure {
+        if (value < min || value > max) revert IHedgedVault.ParameterOutOfBounds(name, value, min, max);
+    }
+
+    /// @dev Lower is tighter for these fields.
+    function _tighter(bytes32 name, uint256 current, uint256 proposed) internal pure {
+        if (proposed > current) revert IHedgedVault.OnlyTightening(name, current, proposed);
+    }
+}
