@@ -531,8 +531,9 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransie
         venue = kindPlusOne == _OPTIONS;
         if (venue) turnoverE8 = abi.decode(reason, (uint256));
         if (swap) {
-            (uint256 spentE8, uint256 receivedE8) =
+            (uint256 spentE8, uint256 receivedE8, uint256 checked) =
                 _logic.walletDeltaE8(before, s.assetPriceE8, s.tokenPricesE8);
+            s.twapChecked |= checked; // navAfter does not observe these pools again
             uint256 maxSlippageBps = s.risk.maxSlippageBps;
             turnoverE8 = Math.max(spentE8, receivedE8);
             // A swap that spent no priced token spent something the check cannot see (the vault's aTokens): refused,

@@ -143,7 +143,7 @@ contract VaultLogic is IPricedTokens {
     /// @notice Track a token: not the asset, decimals as the token says, a live feed, a TWAP pool (if any) that
     ///         pairs exactly this token with the asset; not tracked yet, and at most MAX_TRACKED_TOKENS.
     function addToken(IHedgedVault.TrackedToken calldata t) external onlyVault {
-        _checkToken(t);
+        _checks.checkToken(t, asset);
         uint256 n = _tokens.length;
         if (n >= VaultBounds.MAX_TRACKED_TOKENS) {
             revert IHedgedVault.ListFull(VaultBounds.MAX_TRACKED_TOKENS);
@@ -157,7 +157,7 @@ contract VaultLogic is IPricedTokens {
     function setTokenFeed(IHedgedVault.TrackedToken calldata t) external onlyVault {
         uint256 i = _indexOf(t.token);
         if (i == _tokens.length) revert IHedgedVault.TokenNotTracked(t.token);
-        _checkToken(t);
+        _checks.checkToken(t, asset);
         _tokens[i] = t;
         _reserves[i] = _reserveOf(t.token);
     }
@@ -352,24 +352,6 @@ contract VaultLogic is IPricedTokens {
         while (i < n && _tokens[i].token != token) ++i;
     }
 
-    function _checkToken(IHedgedVault.TrackedToken calldata t) internal view {
-        if (t.token == address(0) || t.feed == address(0)) revert IHedgedVault.ZeroAddress();
-        if (t.token == asset || IERC20Metadata(t.token).decimals() != t.decimals) {
-            revert IHedgedVault.InvalidTrackedToken(t.token);
-        }
-        // A live feed (positive answer) is all that is checked here; freshness is checked at every use.
-        // slither-disable-next-line unused-return
-        (uint256 price,) = PriceLib.priceE8(t.feed);
-        if (price == 0) revert IHedgedVault.InvalidTrackedToken(t.token);
-        if (t.twapPool != address(0)) {
-            address token0 = IUniswapV3Pool(t.twapPool).token0();
-            address token1 = IUniswapV3Pool(t.twapPool).token1();
-            if (!(token0 == t.token && token1 == asset) && !(token0 == asset && token1 == t.token)) {
-                revert IHedgedVault.InvalidTrackedToken(t.token);
-            }
-        }
-    }
-
     /* ORACLES AND VALUATION */
 
     /// @notice What a keeper or guardian batch is judged with (checkedState), and what navAfter compares with.
@@ -382,6 +364,7 @@ contract VaultLogic is IPricedTokens {
         uint256 debtBase; // Aave's account data (base currency 1e8), when asked for (`aaveAccount`)
         uint256 healthFactor; // idem
         int256 optionsValueE8; // venue marks
+        uint256 twapChecked; // bit i: token i's TWAP already checked in this batch (walletDeltaE8's `checked`)
     }
 
     /// @notice What a keeper or guardian batch is judged with: the risk parameters, the prices (USD 1e8) of the
@@ -422,7 +405,7 @@ contract VaultLogic is IPricedTokens {
     function walletDeltaE8(uint256[] calldata before, uint256 assetPriceE8, uint256[] calldata tokenPricesE8)
         external
         view
-        returns (uint256 spentE8, uint256 receivedE8)
+        returns (uint256 spentE8, uint256 receivedE8, uint256 checked)
     {
         uint256[] memory afterwards = walletBalances();
         uint256 unit = 10 ** assetDecimals;
@@ -437,6 +420,7 @@ contract VaultLogic is IPricedTokens {
             else continue;
             // The swap is judged at this token's price: it must agree with the pool's TWAP (before the slippage test).
             if (t.twapPool != address(0)) _checkTwap(t, tokenPricesE8[i], assetPriceE8, _risk);
+            checked |= 1 << i;
         }
     }
 
@@ -516,7 +500,10 @@ contract VaultLogic is IPricedTokens {
         );
         (debtBase, healthFactor) = _aaveAccount();
         for (uint256 i; i < tokens.length; ++i) {
-            if (amounts[i] != s.amounts[i] && tokens[i].twapPool != address(0)) {
+            if (
+                amounts[i] != s.amounts[i] && tokens[i].twapPool != address(0)
+                    && (s.twapChecked >> i) & 1 == 0
+            ) {
                 _checkTwap(tokens[i], s.tokenPricesE8[i], s.assetPriceE8, s.risk);
             }
         }

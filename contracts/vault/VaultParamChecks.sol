@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
+
 import {IHedgedVault} from "../interfaces/IHedgedVault.sol";
+import {IUniswapV3Pool} from "../interfaces/uniswap/IUniswapV3.sol";
+import {PriceLib} from "./libraries/PriceLib.sol";
 import {VaultBounds} from "./libraries/VaultBounds.sol";
 
 /// @title VaultParamChecks
-/// @notice The pure checks of a HedgedVault's governance-set parameters: each within its hard bound (VaultBounds),
+/// @notice The checks of a HedgedVault's governance-set parameters and tracked tokens: each within its hard bound (VaultBounds),
 ///         and the guardian's tightening field by field. Stateless; created by each VaultLogic's constructor (its
 ///         own contract so VaultLogic stays under EIP-170). Reverts with IHedgedVault's errors, which VaultLogic
 ///         and the vault bubble up unchanged.
@@ -72,6 +76,26 @@ contract VaultParamChecks {
         _bound("managementFeeBps", f.managementFeeBps, 0, VaultBounds.MAX_MANAGEMENT_FEE_BPS);
         _bound("performanceFeeBps", f.performanceFeeBps, 0, VaultBounds.MAX_PERFORMANCE_FEE_BPS);
         _bound("profitUnlockSeconds", f.profitUnlockSeconds, 0, VaultBounds.MAX_PROFIT_UNLOCK_SECONDS);
+    }
+
+    /// @notice A token the vault may track: not `asset`, decimals as the token says, a live feed (positive answer),
+    ///         a TWAP pool (if any) that pairs exactly this token with `asset` (InvalidTrackedToken otherwise).
+    function checkToken(IHedgedVault.TrackedToken calldata t, address asset) external view {
+        if (t.token == address(0) || t.feed == address(0)) revert IHedgedVault.ZeroAddress();
+        if (t.token == asset || IERC20Metadata(t.token).decimals() != t.decimals) {
+            revert IHedgedVault.InvalidTrackedToken(t.token);
+        }
+        // A live feed (positive answer) is all that is checked here; freshness is checked at every use.
+        // slither-disable-next-line unused-return
+        (uint256 price,) = PriceLib.priceE8(t.feed);
+        if (price == 0) revert IHedgedVault.InvalidTrackedToken(t.token);
+        if (t.twapPool != address(0)) {
+            address token0 = IUniswapV3Pool(t.twapPool).token0();
+            address token1 = IUniswapV3Pool(t.twapPool).token1();
+            if (!(token0 == t.token && token1 == asset) && !(token0 == asset && token1 == t.token)) {
+                revert IHedgedVault.InvalidTrackedToken(t.token);
+            }
+        }
     }
 
     function _bound(bytes32 name, uint256 value, uint256 min, uint256 max) internal pure {
