@@ -134,6 +134,11 @@ def test_one_chain_rpc_down__the_other_keeps_hedging__failover_and_aggregate(
         assert rebalances(l2.url, l2.records[0], start["l2"]) == 1, (w2.state, w2.last_error)
         assert w1.state == "leading"
         assert w2.state == "leading"
+        # Each vault's stress grid comes from the deep pass after its acting tick: on a loaded machine the L2
+        # worker may not have run it yet when its RPC goes down, and the fleet's sum would rightly hold one grid.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and runner.view().stress_vaults < 2:
+            time.sleep(0.2)
 
         p2.down = True  # the L2 chain loses its only RPC URL; L1 loses its preferred one
         p1.down = True
