@@ -11,9 +11,9 @@ import {IHedgedVault} from "../../interfaces/IHedgedVault.sol";
 import {IOptionMarket} from "../../interfaces/IOptionMarket.sol";
 import {IAaveAddressesProvider, IAaveOracle} from "../../interfaces/aave/IAaveOracle.sol";
 import {IAavePool} from "../../interfaces/aave/IAavePool.sol";
-import {IOptionMarketTypes} from "../../interfaces/options/IOptionMarketTypes.sol";
 import {HedgedVault} from "../../vault/HedgedVault.sol";
 import {VaultFixture} from "../utils/VaultFixture.sol";
+import {repostSurfaces} from "../utils/VenueSurfaces.sol";
 import {PoolStressHandler} from "./handlers/PoolStressHandler.sol";
 
 /// @notice Issue 19: the vault's NAV equals an independent valuation at every step, under a hostile keeper that
@@ -50,7 +50,7 @@ contract VaultNavInvariantTest is StdInvariant, VaultFixture {
         handler.init(
             [usdc, weth, wbtc, address(usdcFeed), address(wethFeed), address(wbtcFeed), feeder, keeper]
         );
-        handler.postSurfaces();
+        repostSurfaces(market, expiries, feeder);
         stress = new PoolStressHandler(
             market,
             usdc,
@@ -298,7 +298,7 @@ contract VenueNavHandler is Test {
         PriceFeedLike(usdcFeed).submit(IAggregatorV3(usdcFeed).latestAnswer());
         vm.stopPrank();
         _remock();
-        postSurfaces();
+        repostSurfaces(market, expiries, feeder);
     }
 
     /// @dev Aave's oracle answers WETH `bps` away from the vault's feed (the review's unchecked area).
@@ -316,17 +316,6 @@ contract VenueNavHandler is Test {
         uint256 feed = uint256(IAggregatorV3(wethFeed).latestAnswer());
         uint256 aavePrice = feed * (divergenceUp ? 10_000 + divergenceBps : 10_000 - divergenceBps) / 10_000;
         vm.mockCall(aaveOracle, abi.encodeCall(IAaveOracle.getAssetPrice, (weth)), abi.encode(aavePrice));
-    }
-
-    function postSurfaces() public {
-        for (uint256 u; u < 2; ++u) {
-            for (uint256 i; i < expiries.length; ++i) {
-                if (expiries[i] <= block.timestamp) continue;
-                IOptionMarketTypes.VolSurface memory s = market.volSurface(u, uint64(expiries[i]));
-                vm.prank(feeder);
-                market.postVolSurface(u, uint64(expiries[i]), s.atmVolWad, s.skewWad, s.smileWad);
-            }
-        }
     }
 
     /* THE INDEPENDENT VALUATION */

@@ -5,8 +5,8 @@ import {OptionMarketAdapter} from "../../adapters/OptionMarketAdapter.sol";
 import {IAggregatorV3} from "../../interfaces/IAggregatorV3.sol";
 import {IHedgedVault} from "../../interfaces/IHedgedVault.sol";
 import {IOptionMarket} from "../../interfaces/IOptionMarket.sol";
-import {IOptionMarketTypes} from "../../interfaces/options/IOptionMarketTypes.sol";
 import {VaultFixture} from "./VaultFixture.sol";
+import {repostSurfaces} from "./VenueSurfaces.sol";
 
 /// @notice The vault of VaultFixture trading on the devnet's real option venue through an OptionMarketAdapter
 ///         (margin floor 1.5 × MM, 4 accounts), allowed through the timelock, every live vol surface re-posted
@@ -38,14 +38,7 @@ abstract contract VenueVaultFixture is VaultFixture {
 
     /// @dev The venue's vol feeder re-posts every live surface unchanged (they are fresh again).
     function _postSurfaces() internal {
-        for (uint256 u; u < 2; ++u) {
-            for (uint256 i; i < expiries.length; ++i) {
-                if (expiries[i] <= block.timestamp) continue;
-                IOptionMarketTypes.VolSurface memory s = market.volSurface(u, uint64(expiries[i]));
-                vm.prank(feeder);
-                market.postVolSurface(u, uint64(expiries[i]), s.atmVolWad, s.skewWad, s.smileWad);
-            }
-        }
+        repostSurfaces(market, expiries, feeder);
     }
 
     /// @dev One OptionMarketAdapter action of the vault.

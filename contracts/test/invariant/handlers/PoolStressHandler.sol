@@ -7,6 +7,7 @@ import {Test} from "forge-std/Test.sol";
 import {IAggregatorV3} from "../../../interfaces/IAggregatorV3.sol";
 import {IOptionMarket} from "../../../interfaces/IOptionMarket.sol";
 import {IOptionMarketTypes} from "../../../interfaces/options/IOptionMarketTypes.sol";
+import {repostSurfaces} from "../../utils/VenueSurfaces.sol";
 
 interface IPriceFeedSubmit {
     function submit(int256 answer) external returns (uint80);
@@ -117,7 +118,7 @@ contract PoolStressHandler is Test {
         vm.warp(block.timestamp + 60);
         uint256 weth = uint256(IAggregatorV3(feeds[1]).latestAnswer());
         _submitAll(weth * (10_000 + bps) / 10_000);
-        _postSurfaces();
+        repostSurfaces(market, expiries, feeder);
         ++rallies;
         _count();
     }
@@ -138,7 +139,7 @@ contract PoolStressHandler is Test {
         (settled[expiry], settledHaircutWad[expiry]) = (true, h);
         ++settlements;
         if (h != 0) ++insolventSettlements;
-        _postSurfaces();
+        repostSurfaces(market, expiries, feeder);
         _count();
     }
 
@@ -153,17 +154,6 @@ contract PoolStressHandler is Test {
         IPriceFeedSubmit(feeds[2]).submit(IAggregatorV3(feeds[2]).latestAnswer());
         vm.stopPrank();
         if (onPriceMove != address(0)) IOnPriceMove(onPriceMove).remock();
-    }
-
-    function _postSurfaces() internal {
-        for (uint256 u; u < 2; ++u) {
-            for (uint256 i; i < expiries.length; ++i) {
-                if (expiries[i] <= block.timestamp) continue;
-                IOptionMarketTypes.VolSurface memory s = market.volSurface(u, uint64(expiries[i]));
-                vm.prank(feeder);
-                market.postVolSurface(u, uint64(expiries[i]), s.atmVolWad, s.skewWad, s.smileWad);
-            }
-        }
     }
 
     /* THE INDEPENDENT HAIRCUT */
