@@ -2,9 +2,9 @@
 value and the allowed range before anything is simulated or signed.
 
 The field → (minimum, maximum) table mirrors ``HedgedVault._checkRisk`` / ``_checkFees`` / ``setMaxFulfilDelay``;
-the limits themselves are the contract's constants read from the deployed vault's VaultLogic (literal minima such as the
-``1`` of a bps field are the only numbers written here). A devnet test drives every field to min − 1, min, max
-and max + 1 through the real contract and checks it agrees, so this table cannot drift silently.
+the limits themselves are the contract's constants read from the deployed vault's VaultParamChecks (literal minima
+such as the ``1`` of a bps field are the only numbers written here). A devnet test drives every field to min − 1,
+min, max and max + 1 through the real contract and checks it agrees, so this table cannot drift silently.
 """
 
 from __future__ import annotations
@@ -111,12 +111,14 @@ def _check_table_matches_abi() -> None:
 
 
 def read_constants(call: Callable[[str, bytes], bytes], vault: str, names: Iterable[str] = CONSTANTS) -> dict[str, int]:
-    """The hard bounds by name, from the vault's VaultLogic (which serves VaultBounds' constants so the vault
-    itself stays under EIP-170); ``call(address, calldata) -> return bytes`` is an eth_call."""
+    """The hard bounds by name, from the vault's VaultParamChecks (``vault.logic().paramChecks()``, which serves
+    VaultBounds' constants so the vault and its VaultLogic stay under EIP-170); ``call(address, calldata) -> return
+    bytes`` is an eth_call."""
     _check_table_matches_abi()
     logic = "0x" + call(vault, encode_call(contract_abi("HedgedVault"), "logic", []))[-20:].hex()
-    abi = contract_abi("VaultLogic")
-    return {name: int(decode(["uint256"], call(logic, encode_call(abi, name, [])))[0]) for name in names}
+    checks = "0x" + call(logic, encode_call(contract_abi("VaultLogic"), "paramChecks", []))[-20:].hex()
+    abi = contract_abi("VaultParamChecks")
+    return {name: int(decode(["uint256"], call(checks, encode_call(abi, name, [])))[0]) for name in names}
 
 
 # --- display and parsing -----------------------------------------------------------------------------------

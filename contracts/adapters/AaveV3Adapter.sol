@@ -4,7 +4,7 @@ pragma solidity ^0.8.24;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 
-import {IVaultAdapter} from "../interfaces/IVaultAdapter.sol";
+import {IVaultAdapter, RAISES_HEALTH_FACTOR_ONLY} from "../interfaces/IVaultAdapter.sol";
 import {IAavePool} from "../interfaces/aave/IAavePool.sol";
 
 /// @title AaveV3Adapter
@@ -39,12 +39,15 @@ contract AaveV3Adapter is IVaultAdapter {
     }
 
     /// @inheritdoc IVaultAdapter
+    /// @dev Returns RAISES_HEALTH_FACTOR_ONLY for a supply or a repay (more collateral, less debt: the vault's Aave
+    ///      health factor cannot fall), 0 for a withdraw or a borrow.
     function execute(bytes calldata data) external returns (uint256) {
         if (address(this) == _self) revert DelegateCallOnly();
         (Op op, address asset, uint256 amount) = abi.decode(data, (Op, address, uint256));
         if (op == Op.SUPPLY) {
             IERC20(asset).forceApprove(address(pool), amount);
             pool.supply(asset, amount, address(this), 0);
+            return RAISES_HEALTH_FACTOR_ONLY;
         } else if (op == Op.WITHDRAW) {
             // The vault judges the outcome from measured balances, never from what the pool returns.
             // slither-disable-next-line unused-return
@@ -56,6 +59,7 @@ contract AaveV3Adapter is IVaultAdapter {
             // slither-disable-next-line unused-return
             pool.repay(asset, amount, 2, address(this));
             IERC20(asset).forceApprove(address(pool), 0);
+            return RAISES_HEALTH_FACTOR_ONLY;
         }
     }
 }

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+/// @dev What a LENDING adapter's `execute` returns for an action that can only raise the vault's Aave health factor.
+uint256 constant RAISES_HEALTH_FACTOR_ONLY = 1;
+
 /// @title IVaultAdapter
 /// @notice An on-chain adapter: stateless code the vault DELEGATECALLs for one protocol's actions. Adapters hold no
 ///         storage (only immutables), are whitelisted by governance through the timelock, and are judged by the
@@ -22,6 +25,10 @@ interface IVaultAdapter {
     /// @return premiumE8 what an OPTIONS action traded at a market price that the vault's wallet cannot see (the
     ///         option premium paid or received out of venue collateral, USD 1e8): the vault charges it to the
     ///         turnover budget. Computed by the whitelisted adapter code from the venue, never from the keeper's
-    ///         data; LENDING and SWAP adapters return 0 (the vault measures their wallet deltas itself).
+    ///         data. SWAP adapters return 0 (the vault measures their wallet deltas itself). A LENDING adapter
+    ///         returns RAISES_HEALTH_FACTOR_ONLY when the action can only raise the vault's Aave health factor
+    ///         (supply, repay), anything else otherwise: the vault reads the health factor after a batch unless
+    ///         every lending action in it returned RAISES_HEALTH_FACTOR_ONLY (SWAP and OPTIONS code does not touch
+    ///         the vault's Aave position).
     function execute(bytes calldata data) external returns (uint256 premiumE8);
 }

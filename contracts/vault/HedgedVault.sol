@@ -13,7 +13,7 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {IAggregatorV3} from "../interfaces/IAggregatorV3.sol";
 import {IHedgedVault} from "../interfaces/IHedgedVault.sol";
-import {IVaultAdapter} from "../interfaces/IVaultAdapter.sol";
+import {IVaultAdapter, RAISES_HEALTH_FACTOR_ONLY} from "../interfaces/IVaultAdapter.sol";
 import {IAavePool} from "../interfaces/aave/IAavePool.sol";
 import {VaultLogic} from "./VaultLogic.sol";
 import {VaultLogicFactory} from "./VaultLogicFactory.sol";
@@ -82,6 +82,7 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransie
         uint256 supply; // after the fee mint
         uint256 turnoverE8;
         bool tradedOnVenue;
+        bool mayLowerHealthFactor; // a lending action that did not report RAISES_HEALTH_FACTOR_ONLY
     }
 
     /* CONSTRUCTOR */
@@ -497,12 +498,17 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransie
         (s.risk, s.assetPriceE8, s.nav, s.debtBase, s.healthFactor);
         if (accrue) b.supply = _accrueFees(_lessLocked(b.navBefore));
         for (uint256 i; i < actions.length; ++i) {
-            (uint256 turnoverE8, bool venue) = _execute(i, actions[i], s);
+            (uint256 turnoverE8, uint8 kindPlusOne, bool mayLower) = _execute(i, actions[i], s);
             b.turnoverE8 += turnoverE8;
-            if (venue) b.tradedOnVenue = true;
+            if (kindPlusOne == _OPTIONS) b.tradedOnVenue = true;
+            if (mayLower) b.mayLowerHealthFactor = true;
         }
-        // Untouched venue accounts keep their value within the transaction: no second repricing of the book.
-        (b.navAfter, b.debtAfter, b.healthFactorAfter) = _logic.navAfter(s, b.tradedOnVenue);
+        // Untouched venue accounts keep their value within the transaction: no second repricing of the book. Aave's
+        // account data only when the batch may have lowered the health factor (a withdraw or a borrow: a batch of
+        // supplies, repays, swaps and venue trades cannot, and then passes the floor check as it passed it before)
+        // or for an unwind (its debt and health factor are compared with before).
+        (b.navAfter, b.debtAfter, b.healthFactorAfter) =
+            _logic.navAfter(s, b.tradedOnVenue, unwind || b.mayLowerHealthFactor);
         if (b.navAfter * _BPS < b.navBefore * (_BPS - r.maxLossBps)) {
             revert MaxLossExceeded(b.navBefore, b.navAfter, r.maxLossBps);
         }
@@ -513,9 +519,9 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransie
     ///      wallet (measured around it: only a swap's wallet delta is used, so only a swap pays for it).
     function _execute(uint256 index, Action calldata action, VaultLogic.State memory s)
         internal
-        returns (uint256 turnoverE8, bool venue)
+        returns (uint256 turnoverE8, uint8 kindPlusOne, bool mayLowerHealthFactor)
     {
-        uint8 kindPlusOne = _adapterKind[action.adapter];
+        kindPlusOne = _adapterKind[action.adapter];
         if (kindPlusOne == 0) revert AdapterNotAllowed(action.adapter);
         bool swap = kindPlusOne == _SWAP;
         uint256[] memory before = swap ? _logic.walletBalances() : new uint256[](0);
@@ -528,8 +534,12 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransie
         // venue collateral, which the wallet does not see: the adapter reports it). Lending moves and venue margin
         // moves (supply, borrow, margin in and out) cost nothing to churn, and counting them would let the budget
         // block a deleverage or a margin top-up.
-        venue = kindPlusOne == _OPTIONS;
-        if (venue) turnoverE8 = abi.decode(reason, (uint256));
+        if (kindPlusOne == _OPTIONS) turnoverE8 = abi.decode(reason, (uint256));
+        // Fail-safe: anything but an explicit RAISES_HEALTH_FACTOR_ONLY from a lending adapter keeps the read.
+        if (kindPlusOne == _LENDING) {
+            mayLowerHealthFactor =
+                reason.length != 32 || abi.decode(reason, (uint256)) != RAISES_HEALTH_FACTOR_ONLY;
+        }
         if (swap) {
             (uint256 spentE8, uint256 receivedE8, uint256 checked) =
                 _logic.walletDeltaE8(before, s.assetPriceE8, s.tokenPricesE8);

@@ -36,27 +36,6 @@ contract VaultLogic is IPricedTokens {
     /// @notice Thrown when anyone but the vault writes the configuration.
     error OnlyVault(address caller);
 
-    /* HARD BOUNDS (VaultBounds), public here so the vault's runtime stays under EIP-170; governance reads them */
-
-    uint256 public constant MIN_HEALTH_FACTOR_FLOOR_WAD = VaultBounds.MIN_HEALTH_FACTOR_FLOOR_WAD;
-    uint256 public constant MAX_HEALTH_FACTOR_FLOOR_WAD = VaultBounds.MAX_HEALTH_FACTOR_FLOOR_WAD;
-    uint256 public constant MAX_LOSS_BPS = VaultBounds.MAX_LOSS_BPS;
-    uint256 public constant MAX_SLIPPAGE_BPS = VaultBounds.MAX_SLIPPAGE_BPS;
-    uint256 public constant MAX_TURNOVER_BUDGET_BPS = VaultBounds.MAX_TURNOVER_BUDGET_BPS;
-    uint256 public constant MAX_LOSS_BUDGET_BPS = VaultBounds.MAX_LOSS_BUDGET_BPS;
-    uint256 public constant MIN_PERIOD_SECONDS = VaultBounds.MIN_PERIOD_SECONDS;
-    uint256 public constant MAX_PERIOD_SECONDS = VaultBounds.MAX_PERIOD_SECONDS;
-    uint256 public constant MIN_HEARTBEAT_SECONDS = VaultBounds.MIN_HEARTBEAT_SECONDS;
-    uint256 public constant MAX_HEARTBEAT_SECONDS = VaultBounds.MAX_HEARTBEAT_SECONDS;
-    uint256 public constant MAX_ORACLE_DEVIATION_BPS = VaultBounds.MAX_ORACLE_DEVIATION_BPS;
-    uint256 public constant MIN_TWAP_WINDOW_SECONDS = VaultBounds.MIN_TWAP_WINDOW_SECONDS;
-    uint256 public constant MAX_TWAP_WINDOW_SECONDS = VaultBounds.MAX_TWAP_WINDOW_SECONDS;
-    uint256 public constant MAX_MANAGEMENT_FEE_BPS = VaultBounds.MAX_MANAGEMENT_FEE_BPS;
-    uint256 public constant MAX_PERFORMANCE_FEE_BPS = VaultBounds.MAX_PERFORMANCE_FEE_BPS;
-    uint256 public constant MAX_PROFIT_UNLOCK_SECONDS = VaultBounds.MAX_PROFIT_UNLOCK_SECONDS;
-    uint256 public constant MAX_FULFIL_DELAY_SECONDS = VaultBounds.MAX_FULFIL_DELAY_SECONDS;
-    uint256 public constant MAX_TRACKED_TOKENS = VaultBounds.MAX_TRACKED_TOKENS;
-
     /// @notice The vault this contract serves (it called the factory that created this contract).
     address public immutable vault;
     address public immutable asset;
@@ -88,19 +67,23 @@ contract VaultLogic is IPricedTokens {
         uint32 at;
     }
 
-    /// @dev An Aave v3 reserve's aToken and variable-debt token (both 0: Aave had no reserve for the token; it is
-    ///      looked up again at every valuation until it has one). The vault only borrows at the variable rate.
+    /// @dev An Aave v3 reserve's aToken, id (its bits in Aave's user configuration) and variable-debt token (all 0:
+    ///      Aave had no reserve for the token; it is looked up again at every valuation until it has one). The vault
+    ///      only borrows at the variable rate.
     struct AaveTokens {
         address aToken;
+        uint16 id;
         address debtToken;
     }
 
-    /// @dev The pure bounds and tightening checks of the parameters (a contract of their own: EIP-170 room).
-    VaultParamChecks internal immutable _checks;
+    /// @notice The pure bounds and tightening checks of the parameters (a contract of their own: EIP-170 room),
+    ///         which also serves the hard bounds (`MAX_LOSS_BPS`, …) that governance reads.
+    VaultParamChecks public immutable paramChecks;
 
     /// @dev The asset's reserve tokens, read at construction.
     address internal immutable _assetAToken;
     address internal immutable _assetDebtToken;
+    uint16 internal immutable _assetReserveId;
 
     Budget internal _turnover;
     Budget internal _loss;
@@ -117,9 +100,9 @@ contract VaultLogic is IPricedTokens {
         assetFeed = assetFeed_;
         assetDecimals = IERC20Metadata(asset_).decimals();
         aavePool = aavePool_;
-        _checks = new VaultParamChecks();
+        paramChecks = new VaultParamChecks();
         AaveTokens memory r = _reserveOf(asset_);
-        (_assetAToken, _assetDebtToken) = (r.aToken, r.debtToken);
+        (_assetAToken, _assetDebtToken, _assetReserveId) = (r.aToken, r.debtToken, r.id);
         // The risk and fee parameters are set by the vault's constructor (setRisk, setFees): a small constructor
         // keeps this contract's creation code, which VaultLogicFactory carries, well under EIP-170.
         highWaterMarkWad = 1e18;
@@ -130,20 +113,20 @@ contract VaultLogic is IPricedTokens {
 
     /// @notice Replace the risk parameters (each within its hard bound).
     function setRisk(IHedgedVault.RiskParams calldata p) external onlyVault {
-        _checks.checkRisk(p);
+        paramChecks.checkRisk(p);
         _risk = p;
     }
 
     /// @notice Replace the risk parameters with ones at least as strict, field by field (the guardian's power).
     function tightenRisk(IHedgedVault.RiskParams calldata p) external onlyVault {
-        _checks.checkTightening(_risk, p);
+        paramChecks.checkTightening(_risk, p);
         _risk = p;
     }
 
     /// @notice Track a token: not the asset, decimals as the token says, a live feed, a TWAP pool (if any) that
     ///         pairs exactly this token with the asset; not tracked yet, and at most MAX_TRACKED_TOKENS.
     function addToken(IHedgedVault.TrackedToken calldata t) external onlyVault {
-        _checks.checkToken(t, asset);
+        paramChecks.checkToken(t, asset);
         uint256 n = _tokens.length;
         if (n >= VaultBounds.MAX_TRACKED_TOKENS) {
             revert IHedgedVault.ListFull(VaultBounds.MAX_TRACKED_TOKENS);
@@ -157,7 +140,7 @@ contract VaultLogic is IPricedTokens {
     function setTokenFeed(IHedgedVault.TrackedToken calldata t) external onlyVault {
         uint256 i = _indexOf(t.token);
         if (i == _tokens.length) revert IHedgedVault.TokenNotTracked(t.token);
-        _checks.checkToken(t, asset);
+        paramChecks.checkToken(t, asset);
         _tokens[i] = t;
         _reserves[i] = _reserveOf(t.token);
     }
@@ -168,7 +151,7 @@ contract VaultLogic is IPricedTokens {
         uint256 n = _tokens.length;
         uint256 i = _indexOf(token);
         if (i == n) revert IHedgedVault.TokenNotTracked(token);
-        (uint256 supplied, uint256 owed) = _aaveBalances(token, _reserves[i]);
+        (uint256 supplied, uint256 owed) = _aaveBalances(token, _reserves[i], type(uint256).max);
         if (owed > 0) revert IHedgedVault.TrackedTokenOwed(token, owed);
         for (; i + 1 < n; ++i) {
             _tokens[i] = _tokens[i + 1];
@@ -190,7 +173,7 @@ contract VaultLogic is IPricedTokens {
 
     /// @notice Replace the fee parameters (the vault accrues under the old ones first).
     function setFees(IHedgedVault.FeeParams calldata f) external onlyVault {
-        _checks.checkFees(f, vault);
+        paramChecks.checkFees(f, vault);
         _fees = f;
     }
 
@@ -481,10 +464,11 @@ contract VaultLogic is IPricedTokens {
     /// @notice The vault's gross NAV after a batch judged with `s` (checkedState), in asset units at s's prices
     ///         (see _nav), with the venue marks revalued if `tradedOnVenue`, else s's (a batch that did not trade on
     ///         the venue cannot have moved them, and repricing a large option book twice per rebalance would dominate
-    ///         the gas); Aave's debt (base currency, 1e8, every reserve) and health factor: the health factor guard
-    ///         is on Aave's own numbers, which are what liquidates. Each
-    ///         tracked token whose amount the batch changed must be within `maxOracleDeviationBps` of its TWAP.
-    function navAfter(State calldata s, bool tradedOnVenue)
+    ///         the gas); if `aaveAccount`, Aave's debt (base currency, 1e8, every reserve) and health factor (else
+    ///         0, 0: the batch could not lower it): the health factor guard is on Aave's own numbers, which are what
+    ///         liquidates. Each tracked token whose amount the batch changed must be within `maxOracleDeviationBps`
+    ///         of its TWAP.
+    function navAfter(State calldata s, bool tradedOnVenue, bool aaveAccount)
         external
         view
         returns (uint256 gross, uint256 debtBase, uint256 healthFactor)
@@ -498,7 +482,7 @@ contract VaultLogic is IPricedTokens {
             tradedOnVenue ? _optionsValueE8() : s.optionsValueE8,
             amounts
         );
-        (debtBase, healthFactor) = _aaveAccount();
+        if (aaveAccount) (debtBase, healthFactor) = _aaveAccount();
         for (uint256 i; i < tokens.length; ++i) {
             if (
                 amounts[i] != s.amounts[i] && tokens[i].twapPool != address(0)
@@ -525,19 +509,25 @@ contract VaultLogic is IPricedTokens {
     /// @dev The reserve tokens Aave lists for `token` (both 0 when it has no reserve).
     function _reserveOf(address token) internal view returns (AaveTokens memory r) {
         IAavePool.ReserveData memory d = aavePool.getReserveData(token);
-        (r.aToken, r.debtToken) = (d.aTokenAddress, d.variableDebtTokenAddress);
+        (r.aToken, r.id, r.debtToken) = (d.aTokenAddress, d.id, d.variableDebtTokenAddress);
     }
 
-    /// @dev The vault's Aave supply and variable debt of `token` (a reserve not known yet is looked up again).
-    function _aaveBalances(address token, AaveTokens memory r)
+    /// @dev The vault's Aave supply and variable debt of `token` (a reserve not known yet is looked up again), read
+    ///      only where Aave's user configuration `config` (type(uint256).max: read both) has the reserve's bit: its
+    ///      debt while it borrows it (Aave sets the bit on any borrow and clears it only at zero debt; debt tokens do
+    ///      not transfer), its supply while it is collateral (Aave enables a first supply or transfer-in as
+    ///      collateral unless the reserve is at LTV 0 or isolated; such a supply is not counted: it left NAV as a
+    ///      loss, charged to the batch's max-loss and loss budget, and only conservatively under-values NAV).
+    function _aaveBalances(address token, AaveTokens memory r, uint256 config)
         internal
         view
         returns (uint256 supplied, uint256 owed)
     {
         if (r.aToken == address(0)) r = _reserveOf(token);
         if (r.aToken == address(0)) return (0, 0);
-        supplied = IERC20(r.aToken).balanceOf(vault);
-        owed = IERC20(r.debtToken).balanceOf(vault);
+        uint256 bits = config >> (uint256(r.id) << 1);
+        if (bits & 2 != 0) supplied = IERC20(r.aToken).balanceOf(vault);
+        if (bits & 1 != 0) owed = IERC20(r.debtToken).balanceOf(vault);
     }
 
     /// @dev Gross NAV in asset units (rounding down): idle asset + the asset's Aave supply − its Aave debt, + each
@@ -558,8 +548,9 @@ contract VaultLogic is IPricedTokens {
         int256 walletE8 = optionsValueE8; // venue + wallet tokens: the no-price rule below
         uint256 supplied;
         uint256 owed;
+        uint256 config = aavePool.getUserConfiguration(vault); // only the reserves the vault uses are read
         for (uint256 i; i < tokens.length; ++i) {
-            (supplied, owed) = _aaveBalances(tokens[i].token, _reserves[i]);
+            (supplied, owed) = _aaveBalances(tokens[i].token, _reserves[i], config);
             uint256 balance = IERC20(tokens[i].token).balanceOf(vault);
             amounts[i] = SafeCast.toInt256(balance + supplied) - SafeCast.toInt256(owed);
             uint256 unit = 10 ** tokens[i].decimals;
@@ -569,7 +560,8 @@ contract VaultLogic is IPricedTokens {
                 - SafeCast.toInt256(owed.mulDiv(tokenPricesE8[i], unit, Math.Rounding.Ceil));
         }
         uint256 idle = IERC20(asset).balanceOf(vault);
-        (supplied, owed) = _aaveBalances(asset, AaveTokens(_assetAToken, _assetDebtToken));
+        (supplied, owed) =
+            _aaveBalances(asset, AaveTokens(_assetAToken, _assetReserveId, _assetDebtToken), config);
         // A missing price (0), not a balance comparison.
         // slither-disable-next-line incorrect-equality
         if (assetPriceE8 == 0) {

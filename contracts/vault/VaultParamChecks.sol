@@ -14,6 +14,28 @@ import {VaultBounds} from "./libraries/VaultBounds.sol";
 ///         own contract so VaultLogic stays under EIP-170). Reverts with IHedgedVault's errors, which VaultLogic
 ///         and the vault bubble up unchanged.
 contract VaultParamChecks {
+    /* HARD BOUNDS (VaultBounds), public here so the vault and its VaultLogic stay under EIP-170; governance reads
+       them at vault.logic().paramChecks() */
+
+    uint256 public constant MIN_HEALTH_FACTOR_FLOOR_WAD = VaultBounds.MIN_HEALTH_FACTOR_FLOOR_WAD;
+    uint256 public constant MAX_HEALTH_FACTOR_FLOOR_WAD = VaultBounds.MAX_HEALTH_FACTOR_FLOOR_WAD;
+    uint256 public constant MAX_LOSS_BPS = VaultBounds.MAX_LOSS_BPS;
+    uint256 public constant MAX_SLIPPAGE_BPS = VaultBounds.MAX_SLIPPAGE_BPS;
+    uint256 public constant MAX_TURNOVER_BUDGET_BPS = VaultBounds.MAX_TURNOVER_BUDGET_BPS;
+    uint256 public constant MAX_LOSS_BUDGET_BPS = VaultBounds.MAX_LOSS_BUDGET_BPS;
+    uint256 public constant MIN_PERIOD_SECONDS = VaultBounds.MIN_PERIOD_SECONDS;
+    uint256 public constant MAX_PERIOD_SECONDS = VaultBounds.MAX_PERIOD_SECONDS;
+    uint256 public constant MIN_HEARTBEAT_SECONDS = VaultBounds.MIN_HEARTBEAT_SECONDS;
+    uint256 public constant MAX_HEARTBEAT_SECONDS = VaultBounds.MAX_HEARTBEAT_SECONDS;
+    uint256 public constant MAX_ORACLE_DEVIATION_BPS = VaultBounds.MAX_ORACLE_DEVIATION_BPS;
+    uint256 public constant MIN_TWAP_WINDOW_SECONDS = VaultBounds.MIN_TWAP_WINDOW_SECONDS;
+    uint256 public constant MAX_TWAP_WINDOW_SECONDS = VaultBounds.MAX_TWAP_WINDOW_SECONDS;
+    uint256 public constant MAX_MANAGEMENT_FEE_BPS = VaultBounds.MAX_MANAGEMENT_FEE_BPS;
+    uint256 public constant MAX_PERFORMANCE_FEE_BPS = VaultBounds.MAX_PERFORMANCE_FEE_BPS;
+    uint256 public constant MAX_PROFIT_UNLOCK_SECONDS = VaultBounds.MAX_PROFIT_UNLOCK_SECONDS;
+    uint256 public constant MAX_FULFIL_DELAY_SECONDS = VaultBounds.MAX_FULFIL_DELAY_SECONDS;
+    uint256 public constant MAX_TRACKED_TOKENS = VaultBounds.MAX_TRACKED_TOKENS;
+
     /// @notice Every risk parameter within its hard bound (ParameterOutOfBounds names the first that is not).
     function checkRisk(IHedgedVault.RiskParams calldata p) public pure {
         _bound(

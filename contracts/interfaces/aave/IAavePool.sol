@@ -52,6 +52,10 @@ interface IAavePool {
 
     function getReserveData(address asset) external view returns (ReserveData memory);
 
+    /// @return data Aave's UserConfigurationMap: bit 2·id set while the user borrows reserve `id`, bit 2·id + 1
+    ///         while it uses reserve `id` as collateral.
+    function getUserConfiguration(address user) external view returns (uint256 data);
+
     /// @notice The market's PoolAddressesProvider (where its price oracle is).
     function ADDRESSES_PROVIDER() external view returns (address);
 }

@@ -140,11 +140,11 @@ contract GasTest is VaultFixture {
         console2.log("fulfilRedeems (1 request)", fulfil);
         console2.log("VaultLens.snapshot", lensGas);
         // Regression guards (~10 % above the figures in docs/vault.md), not targets.
-        assertLt(deposit, 300_000);
-        assertLt(withdraw, 290_000);
-        assertLt(redeem, 290_000);
+        assertLt(deposit, 275_000);
+        assertLt(withdraw, 260_000);
+        assertLt(redeem, 260_000);
         assertLt(request, 110_000);
-        assertLt(fulfil, 330_000);
+        assertLt(fulfil, 305_000);
         assertLt(lensGas, 420_000);
     }
 
@@ -155,7 +155,7 @@ contract GasTest is VaultFixture {
         IHedgedVault.Action[][3] memory scenarios = [_one(), _three(), _five()];
         uint256[3] memory n = [uint256(1), 3, 5];
         uint256[3] memory eoaTxs = [uint256(2), 5, 8]; // approve+supply; +borrow, approve+swap; +borrow, approve+swap
-        uint256[3] memory maxBps = [uint256(18_500), 7200, 5000];
+        uint256[3] memory maxBps = [uint256(12_000), 6000, 4500];
         for (uint256 i; i < 3; ++i) {
             uint256 v = _rebalanceGas(scenarios[i]);
             uint256 d = _directGas(scenarios[i]);

@@ -65,6 +65,27 @@ contract HedgedVaultRebalanceTest is VaultFixture {
         assertApproxEqRel(hf, uint256(2_000_000 * 8000) * 1e18 / (480 * 3000 * 10_000), 0.0001e18);
     }
 
+    /// @notice Issue 19 item 8: Aave's account data is read after a batch only when a lending action may have
+    ///         lowered the health factor (withdraw, borrow); supplies, repays and swaps cannot, and skip the read.
+    function testNoHealthFactorReadAfterSupplyRepayAndSwap() public {
+        _rebalance(_hedge(2_000_000 * USDC, 100 * WETH));
+        vm.expectCall(address(aavePool), abi.encodeWithSelector(aavePool.getUserAccountData.selector), 0);
+        _rebalance(
+            _actions(
+                _swap(usdc, weth, 4000 * USDC),
+                _aave(REPAY, weth, 1 * WETH),
+                _aave(SUPPLY, usdc, 100_000 * USDC)
+            )
+        );
+    }
+
+    function testHealthFactorReadAfterWithdrawOrBorrow() public {
+        _rebalance(_hedge(2_000_000 * USDC, 100 * WETH));
+        vm.expectCall(address(aavePool), abi.encodeWithSelector(aavePool.getUserAccountData.selector), 2);
+        _rebalance(_actions(_aave(WITHDRAW, usdc, 1000 * USDC)));
+        _rebalance(_actions(_aave(SUPPLY, usdc, 1000 * USDC), _aave(BORROW, weth, 1 * WETH)));
+    }
+
     function testRebalanceRevertsOnSlippage(uint256 discountBps) public {
         discountBps = bound(discountBps, 110, 190); // pool under the oracle by more than maxSlippage (100 bps)
         _movePool(weth, _priceE8(weth) * (10_000 - discountBps) / 10_000); // same block: the TWAP has not moved
