@@ -11,7 +11,6 @@ import {IAggregatorV3} from "../interfaces/IAggregatorV3.sol";
 import {IHedgedVault} from "../interfaces/IHedgedVault.sol";
 import {IOptionsValuation} from "../interfaces/IOptionsValuation.sol";
 import {IPricedTokens} from "../interfaces/IPricedTokens.sol";
-import {IAaveAddressesProvider, IAaveOracle} from "../interfaces/aave/IAaveOracle.sol";
 import {IAavePool} from "../interfaces/aave/IAavePool.sol";
 import {IUniswapV3Pool} from "../interfaces/uniswap/IUniswapV3.sol";
 import {VaultParamChecks} from "./VaultParamChecks.sol";
@@ -411,19 +410,43 @@ contract VaultLogic is IPricedTokens {
     ///         heartbeat (deposits need that). Never reverts on a feed: a feed that reverts or answers ≤ 0 is
     ///         replaced by Aave's oracle price of the same token (its Aave reserve included), and a token
     ///         neither prices counts as 0; such a NAV is not `fresh`, so only exits (which then pay less, never
-    ///         more) run on it until governance re-points the feed (setAssetFeed / setTrackedTokenFeed).
+    ///         more) run on it until governance re-points the feed (setAssetFeed / setTrackedTokenFeed). A tracked
+    ///         token whose price is not fresh is valued at the worse, for an exit, of that price and its pool's TWAP
+    ///         (issue 19 item 7: the lower while the vault is net long the token, the higher while net short; the
+    ///         stale price alone if the pool cannot answer), so a stale-high feed pays a redeemer no more than the
+    ///         pool's market.
     function navNow() external view returns (uint256 gross, bool fresh) {
         uint256 heartbeat = _risk.heartbeatSeconds;
         IHedgedVault.TrackedToken[] memory tokens = _tokens;
         uint256 assetPriceE8;
         (assetPriceE8, fresh) = _exitPriceE8(address(assetFeed), asset, heartbeat);
         uint256[] memory tokenPricesE8 = new uint256[](tokens.length);
+        uint256 stale = 0; // bit i: token i's price is not fresh
         for (uint256 i; i < tokens.length; ++i) {
             bool ok;
             (tokenPricesE8[i], ok) = _exitPriceE8(tokens[i].feed, tokens[i].token, heartbeat);
-            fresh = fresh && ok;
+            if (!ok) stale |= 1 << i;
         }
-        gross = _nav(tokens, assetPriceE8, tokenPricesE8, _optionsValueE8(), new int256[](tokens.length));
+        fresh = fresh && stale == 0;
+        int256 optionsE8 = _optionsValueE8();
+        int256[] memory amounts = new int256[](tokens.length);
+        gross = _nav(tokens, assetPriceE8, tokenPricesE8, optionsE8, amounts);
+        // A bit mask and the dead-feed sentinel (no asset price: nothing converts), not balance comparisons.
+        // slither-disable-next-line incorrect-equality
+        if (stale == 0 || assetPriceE8 == 0) return (gross, fresh);
+        for (uint256 i; i < tokens.length; ++i) {
+            if ((stale >> i) & 1 == 0 || tokens[i].twapPool == address(0)) continue;
+            try paramChecks.twapPriceE8(
+                tokens[i], assetPriceE8, assetDecimals, _risk.twapWindowSeconds
+            ) returns (
+                uint256 twap
+            ) {
+                if (amounts[i] < 0 ? twap > tokenPricesE8[i] : twap < tokenPricesE8[i]) {
+                    tokenPricesE8[i] = twap;
+                }
+            } catch {} // no TWAP: the stale price
+        }
+        gross = _nav(tokens, assetPriceE8, tokenPricesE8, optionsE8, amounts);
     }
 
     /// @dev The feed's price and whether it is fresh; a dead feed (0) falls back to Aave's oracle (never fresh).
@@ -435,24 +458,7 @@ contract VaultLogic is IPricedTokens {
         uint256 at;
         (price, at) = PriceLib.priceE8(feed);
         if (price > 0) return (price, block.timestamp <= at + heartbeat);
-        return (_aavePriceE8(token), false);
-    }
-
-    /// @dev Aave's oracle price of `token` (base currency 1e8 = USD 1e8 on the markets the vault is deployed on),
-    ///      0 when Aave has none or any call fails: the exits' fallback must not revert either.
-    function _aavePriceE8(address token) internal view returns (uint256) {
-        // slither-disable-next-line low-level-calls
-        (bool ok, bytes memory ret) =
-            address(aavePool).staticcall(abi.encodeCall(IAavePool.ADDRESSES_PROVIDER, ()));
-        if (!ok || ret.length < 32) return 0;
-        address provider = address(uint160(abi.decode(ret, (uint256))));
-        // slither-disable-next-line low-level-calls
-        (ok, ret) = provider.staticcall(abi.encodeCall(IAaveAddressesProvider.getPriceOracle, ()));
-        if (!ok || ret.length < 32) return 0;
-        address oracle = address(uint160(abi.decode(ret, (uint256))));
-        // slither-disable-next-line low-level-calls
-        (ok, ret) = oracle.staticcall(abi.encodeCall(IAaveOracle.getAssetPrice, (token)));
-        return ok && ret.length >= 32 ? abi.decode(ret, (uint256)) : 0;
+        return (paramChecks.aavePriceE8(aavePool, token), false);
     }
 
     function _balanceOrZero(address token) internal view returns (uint256) {
@@ -623,10 +629,12 @@ contract VaultLogic is IPricedTokens {
         int256 oracleTick = FixedPointMathLib.lnWad(int256(rawWad)) / _LN_TICK_WAD;
         uint256 diff = uint256(oracleTick > twapTick ? oracleTick - twapTick : twapTick - oracleTick);
         if (diff > r.maxOracleDeviationBps) {
-            // One tick is 1.0001: the TWAP price implied by the tick difference, for the error message.
-            int256 expo = (tokenIsToken0 ? twapTick - oracleTick : oracleTick - twapTick) * _LN_TICK_WAD;
-            uint256 twapPriceE8 = FixedPointMathLib.mulWad(priceE8, uint256(FixedPointMathLib.expWad(expo)));
-            revert IHedgedVault.OracleDeviation(t.token, priceE8, twapPriceE8, r.maxOracleDeviationBps);
+            revert IHedgedVault.OracleDeviation(
+                t.token,
+                priceE8,
+                paramChecks.twapPriceE8(t, assetPriceE8, assetDecimals, r.twapWindowSeconds),
+                r.maxOracleDeviationBps
+            );
         }
     }
 }

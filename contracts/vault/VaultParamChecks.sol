@@ -2,8 +2,11 @@
 pragma solidity ^0.8.24;
 
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
+import {FixedPointMathLib} from "solady/utils/FixedPointMathLib.sol";
 
 import {IHedgedVault} from "../interfaces/IHedgedVault.sol";
+import {IAaveAddressesProvider, IAaveOracle} from "../interfaces/aave/IAaveOracle.sol";
+import {IAavePool} from "../interfaces/aave/IAavePool.sol";
 import {IUniswapV3Pool} from "../interfaces/uniswap/IUniswapV3.sol";
 import {PriceLib} from "./libraries/PriceLib.sol";
 import {VaultBounds} from "./libraries/VaultBounds.sol";
@@ -102,6 +105,52 @@ contract VaultParamChecks {
 
     /// @notice A token the vault may track: not `asset`, decimals as the token says, a live feed (positive answer),
     ///         a TWAP pool (if any) that pairs exactly this token with `asset` (InvalidTrackedToken otherwise).
+    /// @notice Tracked token `t`'s price (USD 1e8) at its pool's TWAP over `window` seconds, the asset at
+    ///         `assetPriceE8` (`assetDecimals`): what a stale feed's token is worth to an exit when that is less
+    ///         (VaultLogic.navNow), and the TWAP side of OracleDeviation's message. Reverts on a pool that cannot
+    ///         answer (callers that must not revert catch it).
+    function twapPriceE8(
+        IHedgedVault.TrackedToken calldata t,
+        uint256 assetPriceE8,
+        uint256 assetDecimals,
+        uint32 window
+    ) external view returns (uint256) {
+        uint32[] memory ago = new uint32[](2);
+        ago[0] = window;
+        // Only tick cumulatives matter here.
+        // slither-disable-next-line unused-return
+        (int56[] memory cumulatives,) = IUniswapV3Pool(t.twapPool).observe(ago);
+        int56 delta = cumulatives[1] - cumulatives[0];
+        int256 tick = int256(delta) / int256(uint256(window));
+        if (delta < 0 && int256(delta) % int256(uint256(window)) != 0) tick--;
+        // 1.0001^tick is token1 per token0 in raw units: asset units per token unit when the token is token0.
+        if (IUniswapV3Pool(t.twapPool).token0() != t.token) tick = -tick;
+        // The tick is an integer by definition (Uniswap's OracleLibrary floors the mean the same way): not a lost
+        // precision but the TWAP's resolution (1 tick = 1 bp).
+        // slither-disable-next-line divide-before-multiply
+        uint256 assetPerTokenWad = uint256(FixedPointMathLib.expWad(tick * 99_995_000_333_308)); // ln(1.0001) WAD
+        return FixedPointMathLib.fullMulDiv(
+            assetPerTokenWad, assetPriceE8 * 10 ** t.decimals, 1e18 * 10 ** assetDecimals
+        );
+    }
+
+    /// @notice Aave's oracle price of `token` (base currency 1e8 = USD 1e8 on the markets the vault is deployed on),
+    ///         0 when Aave has none or any call fails: the exits' fallback must not revert either.
+    function aavePriceE8(IAavePool aavePool, address token) external view returns (uint256) {
+        // slither-disable-next-line low-level-calls
+        (bool ok, bytes memory ret) =
+            address(aavePool).staticcall(abi.encodeCall(IAavePool.ADDRESSES_PROVIDER, ()));
+        if (!ok || ret.length < 32) return 0;
+        address provider = address(uint160(abi.decode(ret, (uint256))));
+        // slither-disable-next-line low-level-calls
+        (ok, ret) = provider.staticcall(abi.encodeCall(IAaveAddressesProvider.getPriceOracle, ()));
+        if (!ok || ret.length < 32) return 0;
+        address oracle = address(uint160(abi.decode(ret, (uint256))));
+        // slither-disable-next-line low-level-calls
+        (ok, ret) = oracle.staticcall(abi.encodeCall(IAaveOracle.getAssetPrice, (token)));
+        return ok && ret.length >= 32 ? abi.decode(ret, (uint256)) : 0;
+    }
+
     function checkToken(IHedgedVault.TrackedToken calldata t, address asset) external view {
         if (t.token == address(0) || t.feed == address(0)) revert IHedgedVault.ZeroAddress();
         if (t.token == asset || IERC20Metadata(t.token).decimals() != t.decimals) {
