@@ -7,7 +7,7 @@ ENV := . tools/env.sh &&
 PYTEST_ARGS ?=
 FORGE_ARGS ?=
 
-.PHONY: setup build lint fmt test forge-test devnet-allocs slither pytest demo fleet-demo bench clean venue-vectors
+.PHONY: setup build lint fmt test forge-test devnet-allocs slither pytest demo fleet-demo bench bench-cost clean venue-vectors
 
 setup:
 	@tools/setup.sh
@@ -69,6 +69,12 @@ bench: build
 	@$(ENV) python -m bench.tail
 	@$(ENV) python -m bench.montecarlo
 	@$(ENV) python -m bench.fleet
+
+# Issue 15's cost target over many paths (not in `make bench`: ~10 min a family on one core): the demo's strangle
+# unhedged / reactive / predictive on the same Monte Carlo paths of the calm and vol-crush families.
+bench-cost: build
+	@$(ENV) python -m bench.premium_kept --family calm
+	@$(ENV) python -m bench.premium_kept --family vol_crush
 
 # The option venue's differential test vectors (contracts/test/vectors/), from tests/venue/vectors.py.
 venue-vectors: setup

@@ -123,6 +123,12 @@ class TailBudgetConfig(_Section):
         description="a wing the vault already holds stays a candidate (topped up) instead of being excluded until "
         "it expires; off, once bought a series is never bought again and the rule turns to other series or buybacks",
     )
+    keep_delta_band: bool = Field(
+        True,
+        description="the legs bought must leave each underlying's net delta inside the delta rule's band (else the "
+        "next tick's delta rule trades the protection's delta away and the rule buys it again); a set leaving "
+        "the band only when none inside it meets the budget",
+    )
     max_turnover_usd: float = Field(250_000.0, gt=0, description="most premium + spot notional traded per decision")
     max_spend_nav_pct: float = Field(2.0, gt=0, le=100, description="most premium spent per decision, % of NAV")
     leg_gas: int = Field(150_000, ge=0, le=5_000_000, description="gas one more leg adds to the rebalance")

@@ -81,7 +81,7 @@ def decide(book: BookView, config: PolicyConfig) -> Plan:
         _greek_limits_rule,
         _strategy_rule,
         partial(_delta_rule, bands=bands),
-        partial(tail_rule, planned=actions, reports=reports),
+        partial(tail_rule, planned=actions, reports=reports, bands=bands),
     )
     for stage, rule in enumerate(rules):
         rule_actions, rule_decisions = rule(book, config, state)

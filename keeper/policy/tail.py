@@ -24,7 +24,11 @@ default an option's ask, or (``fee_and_decay``) its fee over mid plus its mark's
 aₖⱼ: the leg's value change in k less what it pays now: the ask, or the swap cost), xⱼ ≤ Uⱼ·yⱼ (Uⱼ: venue
 liquidity, the short held, the units held or affordable), premium spent ≤ min(idle USDC above the reserve,
 ``max_spend_nav_pct`` × NAV), premium + spot bought ≤ the idle USDC above the reserve, and premium + spot
-notional ≤ ``max_turnover_usd``. If no set meets B, it says so, takes the smallest reachable worst loss and the
+notional ≤ ``max_turnover_usd``, and (``keep_delta_band``, on by default) per underlying the net delta the legs
+leave inside the delta rule's band, target ± half-width (no further out than now when the delta rule left it
+outside): unconstrained, the cheapest set often carries a spot leg or one-sided wings whose delta the next tick's
+delta rule trades away, and the rule then buys the same protection again; when no set inside the band meets B, the
+band is dropped for this decision (the budget comes first). If no set meets B, it says so, takes the smallest reachable worst loss and the
 cheapest trades reaching it (the cheapest partial reduction), and reports infeasible (the loop raises an alert).
 """
 
@@ -42,6 +46,7 @@ from keeper.model import (
     Action,
     BookView,
     Decision,
+    DeltaBand,
     MarginDeposit,
     OptionTrade,
     Swap,
@@ -253,6 +258,20 @@ def leg_pnl(legs_: list[Leg], spot_usd: np.ndarray, tail: TailInputs, scenarios:
 
 
 @dataclass(frozen=True)
+class DeltaLimits:
+    """Rows ``lo ≤ Δ₀ + coef·x ≤ hi`` per underlying (``coef`` (u, n): each leg's delta per unit): the net delta the
+    chosen legs leave must sit inside the delta rule's band, so the next tick's delta rule does not trade the
+    protection's delta away (and the tail rule buy it again: churn). ``lo``/``hi`` already net of Δ₀."""
+
+    coef: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+
+    def sub(self, columns: np.ndarray) -> DeltaLimits:
+        return DeltaLimits(self.coef[:, columns], self.lo, self.hi)
+
+
+@dataclass(frozen=True)
 class Solution:
     units: np.ndarray
     feasible: bool
@@ -268,6 +287,7 @@ def solve(
     turnover: float,
     exact_up_to: int = 16,
     idle_cap: float = math.inf,
+    delta: DeltaLimits | None = None,
 ) -> Solution:
     """The MILP of the module docstring; when it has no solution, the cheapest trades reaching the smallest
     reachable worst loss (two solves: minimise the worst loss, then the cost at that loss).
@@ -279,16 +299,25 @@ def solve(
     MILP's, and the test on 20 legs finds the answer within gas × (legs used) of the exact MILP."""
     n = len(legs_)
     if n <= exact_up_to:
-        return _solve(pnl, a, legs_, budget_usd, gas_usd, spend_cap, turnover, idle_cap=idle_cap)
+        return _solve(pnl, a, legs_, budget_usd, gas_usd, spend_cap, turnover, idle_cap=idle_cap, delta=delta)
     cap = np.array([leg.max_units for leg in legs_], dtype=np.float64)
     amortised = gas_usd / np.maximum(cap, 1e-12)  # yⱼ = xⱼ/Uⱼ at the relaxation's optimum
-    relaxed = _solve_lp(pnl, a - amortised[None, :], legs_, budget_usd, spend_cap, turnover, amortised, idle_cap)
+    relaxed = _solve_lp(
+        pnl, a - amortised[None, :], legs_, budget_usd, spend_cap, turnover, amortised, idle_cap, delta=delta
+    )
     support = np.flatnonzero(relaxed.units > 1e-9)
     if support.size == 0:
         return relaxed
     sub = [legs_[j] for j in support]
     fixed = _solve_lp(
-        pnl - gas_usd * support.size, a[:, support], sub, budget_usd, spend_cap, turnover, idle_cap=idle_cap
+        pnl - gas_usd * support.size,
+        a[:, support],
+        sub,
+        budget_usd,
+        spend_cap,
+        turnover,
+        idle_cap=idle_cap,
+        delta=delta.sub(support) if delta is not None else None,
     )
     units = np.zeros(n)
     units[support] = fixed.units
@@ -304,6 +333,7 @@ def _solve_lp(
     turnover: float,
     extra_cost: np.ndarray | None = None,
     idle_cap: float = math.inf,
+    delta: DeltaLimits | None = None,
 ) -> Solution:
     """The problem without leg indicators (gas already in ``pnl``/``a``/``extra_cost``): variables x (n), t (1)."""
     n, k = len(legs_), pnl.size
@@ -323,6 +353,8 @@ def _solve_lp(
             [spend_cap, idle_cap, turnover],
         ),
     ]
+    if delta is not None:
+        rows.append(LinearConstraint(np.hstack([delta.coef, np.zeros((delta.coef.shape[0], 1))]), delta.lo, delta.hi))
     lower, upper = np.zeros(n + 1), np.concatenate([cap, [budget_usd]])
     objective = np.concatenate([cost, [0.0]])
     first = milp(objective, constraints=rows, bounds=Bounds(lower, upper))
@@ -347,6 +379,7 @@ def _solve(
     turnover: float,
     integer: bool = True,
     idle_cap: float = math.inf,
+    delta: DeltaLimits | None = None,
 ) -> Solution:
     n, k = len(legs_), pnl.size
     cap = np.array([leg.max_units for leg in legs_], dtype=np.float64)
@@ -365,6 +398,9 @@ def _solve(
         LinearConstraint(np.concatenate([cash, zeros, [0.0]])[None, :], -np.inf, idle_cap),
         LinearConstraint(np.concatenate([notional, zeros, [0.0]])[None, :], -np.inf, turnover),
     ]
+    if delta is not None:
+        u = delta.coef.shape[0]
+        rows.append(LinearConstraint(np.hstack([delta.coef, np.zeros((u, n + 1))]), delta.lo, delta.hi))
     integrality = np.concatenate([zeros, np.ones(n) if integer else zeros, [0.0]])
     lower = np.zeros(2 * n + 1)
     upper = np.concatenate([cap, np.ones(n), [budget_usd]])
@@ -384,11 +420,56 @@ def _solve(
     return Solution(x[:n], False)
 
 
+def delta_limits(
+    available: list[Leg], bands: list[DeltaBand], s: Working, spot_usd: np.ndarray, rate: float
+) -> DeltaLimits | None:
+    """The delta rule's bands as rows on the legs (``DeltaLimits``): per underlying a leg trades, the net delta after
+    the legs within target ± half-width — or, when the delta rule left it outside (cooldown, minimum trade, funds),
+    no further out than it is now."""
+    symbols = list(s.underlyings)
+    by_symbol = {b.symbol: b for b in bands}
+    used = sorted({leg.underlying for leg in available if symbols[leg.underlying] in by_symbol})
+    if not used:
+        return None
+    coef = np.zeros((len(used), len(available)))
+    opt = [j for j, leg in enumerate(available) if leg.candidate is not None]
+    if opt:
+        c = [available[j].candidate for j in opt]
+        g = greeks(
+            spot_usd[[available[j].underlying for j in opt]],
+            np.array([x.strike_usd for x in c if x is not None]),
+            np.array([x.t_years for x in c if x is not None]),
+            np.array([x.vol for x in c if x is not None]),
+            rate,
+            np.array([x.is_call for x in c if x is not None]),
+        )
+        option_delta = dict(zip(opt, np.asarray(g.delta, dtype=np.float64), strict=True))
+    else:
+        option_delta = {}
+    lo, hi = np.zeros(len(used)), np.zeros(len(used))
+    for row, i in enumerate(used):
+        band = by_symbol[symbols[i]]
+        now = s.underlyings[symbols[i]].net_delta_units
+        lo[row] = min(band.target_units - band.half_width_units, now) - now
+        hi[row] = max(band.target_units + band.half_width_units, now) - now
+        for j, leg in enumerate(available):
+            if leg.underlying == i:
+                coef[row, j] = option_delta[j] if leg.candidate is not None else leg.units_sign
+    return DeltaLimits(coef, lo, hi)
+
+
 def tail_rule(
-    book: BookView, config: PolicyConfig, s: Working, planned: list[Action], reports: list[TailReport]
+    book: BookView,
+    config: PolicyConfig,
+    s: Working,
+    planned: list[Action],
+    reports: list[TailReport],
+    bands: list[DeltaBand] | None = None,
 ) -> tuple[list[Action], list[Decision]]:
     """Keep the worst stress loss within budget (module docstring). ``planned`` are the earlier rules' actions
-    (their option trades are part of the book revalued here); the rule's numbers go to ``reports``."""
+    (their option trades are part of the book revalued here); the rule's numbers go to ``reports``; ``bands``: the
+    delta rule's, kept by the chosen legs when ``policy.tail.keep_delta_band`` (a set that must leave them is
+    taken only when none inside them meets the budget)."""
     cfg = config.tail
     tail = book.tail
     if not cfg.enabled or tail is None:
@@ -432,13 +513,16 @@ def tail_rule(
     # reserve (both at the slippage-bounded cost: premium goes in as a margin deposit).
     idle_cap = max(0.0, s.idle_usdc - config.idle_reserve_usdc) / (1 + slippage(config))
     spend_cap = min(idle_cap, cfg.max_spend_nav_pct / 100 * tail.nav_usd / (1 + slippage(config)))
-    solution = (
-        solve(pnl, a, available, target, tail.leg_gas_usd, spend_cap, cfg.max_turnover_usd, idle_cap=idle_cap)
-        if available
-        else Solution(np.zeros(0), False)
-    )
+    limits = delta_limits(available, bands, s, spot, tail.rate) if cfg.keep_delta_band and bands else None
+    solution = Solution(np.zeros(0), False)
+    if available:
+        problem = (pnl, a, available, target, tail.leg_gas_usd, spend_cap, cfg.max_turnover_usd)
+        solution = solve(*problem, idle_cap=idle_cap, delta=limits)
+        if limits is not None and not solution.feasible:  # no set inside the band meets the budget: leave the band
+            limits = None
+            solution = solve(*problem, idle_cap=idle_cap)
     units = _without_dust(
-        solution, pnl, a, available, target, tail.leg_gas_usd, spend_cap, cfg, config.dust_usd, idle_cap
+        solution, pnl, a, available, target, tail.leg_gas_usd, spend_cap, cfg, config.dust_usd, idle_cap, limits
     )
     traded = units > 0
     after = pnl + (a @ units if available else 0.0) - tail.leg_gas_usd * int(traded.sum())
@@ -566,6 +650,7 @@ def _without_dust(
     cfg: TailBudgetConfig,
     dust_usd: float,
     idle_cap: float = math.inf,
+    delta: DeltaLimits | None = None,
 ) -> np.ndarray:
     """The solution without legs worth less than ``dust_usd`` (they round to nothing on-chain); when dropping them
     breaks the budget, the kept legs are re-sized (LP, their gas counted) so it holds again (a few rounds)."""
@@ -589,6 +674,7 @@ def _without_dust(
             spend_cap,
             cfg.max_turnover_usd,
             idle_cap=idle_cap,
+            delta=delta.sub(kept) if delta is not None else None,
         )
         if not (sized.feasible or not solution.feasible):
             units[kept] = solution.units[kept]  # the kept legs as solved: the budget holds up to the dust

@@ -88,16 +88,17 @@ def short_vol(
     start_s: int = SHORT_VOL_START_UNIX_S,
     setup: VenueSetup | None = None,
     prices_usd: dict[str, float] | None = None,
+    contracts: float | None = None,
 ) -> StartBook:
     """``sim.demo.book.ShortVolBook.open`` in the model: open a venue account, deposit 800k USDC of margin and sell
-    1,000 WETH puts at the strike nearest 0.9 × spot and 1,000 calls nearest 1.1 × spot of the venue's third
-    expiry, each at its bid with the demo's 0.5 % proceeds bound, in one vault batch. The venue is the devnet's
-    listing at ``start_s`` (``venue.devnet_setup``) unless ``setup`` is given; prices are the devnet's initial
+    1,000 (``contracts``) WETH puts at the strike nearest 0.9 × spot and as many calls nearest 1.1 × spot of the
+    venue's third expiry, each at its bid with the demo's 0.5 % proceeds bound, in one vault batch. The venue is the
+    devnet's listing at ``start_s`` (``venue.devnet_setup``) unless ``setup`` is given; prices are the devnet's initial
     oracle prices unless ``prices_usd`` are given. The policy overrides are the demo book's own
     (``ShortVolBook.policy_overrides``)."""
     from sim.demo.book import ShortVolBook
 
-    demo = ShortVolBook()
+    demo = ShortVolBook() if contracts is None else ShortVolBook(contracts=contracts)
     prices = [prices_usd[s] for s in SYMBOLS] if prices_usd else [r.price0_usd for r in market.reserves]
     spot = dict(zip(SYMBOLS, prices, strict=True))
     setup = setup or devnet_setup(start_s, spot)

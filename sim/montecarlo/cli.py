@@ -21,7 +21,9 @@ BOOKS = ("live", "levered-long", "short-vol")
 def montecarlo(
     paths: int = typer.Option(1_000, help="number of paths"),
     days: float = typer.Option(30.0, help="horizon in days"),
-    scenario: str = typer.Option("gbm", help="path model: gbm | garch | merton | regime | gaps"),
+    scenario: str = typer.Option(
+        "gbm", help="path model: gbm | garch | merton | regime | gaps | crash | calm | vol_crush"
+    ),
     book: str | None = typer.Option(
         None,
         help="starting book: live (the vault -c points at, read through its lens; the default with -c) | "

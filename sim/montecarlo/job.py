@@ -16,7 +16,7 @@ from keeper.model.exceptions import ConfigError
 from sim.montecarlo.books import StartBook
 from sim.montecarlo.market import Market
 from sim.montecarlo.paths import SCENARIOS, PathModel, generate
-from sim.montecarlo.world import BLOCK_SECONDS
+from sim.montecarlo.world import BLOCK_SECONDS, StepOutcome
 
 #: NAV / NAV₀ histogram bins per day (the fan chart and per-day quantiles): [0, 5) in steps of 0.25 % (a levered
 #: book can more than double in a month; above 5× is counted in the last bin).
@@ -41,6 +41,9 @@ class Job:
     #: Block numbers as the devnet replay mines them (``replay_block``) instead of 12-second blocks: the chain
     #: validation compresses an hour into a few blocks, and the policy's cooldown counts blocks.
     replay_blocks: bool = False
+    #: False: no keeper at all — the book as opened, marked, margined, liquidated and settled by the venue and
+    #: Aave alone (the demo's unhedged run); the policy's three books compare on the same paths.
+    keeper: bool = True
 
     @property
     def model(self) -> PathModel:
@@ -156,7 +159,8 @@ def simulate_path(job: Job, p0: np.ndarray, ratio: np.ndarray, iv: np.ndarray | 
     first_liq, liquidations, venue_liquidations, refused = -1, 0, 0, 0
     nav_by_day = [1.0]
     blocks_per_step = job.step_seconds // BLOCK_SECONDS
-    start = world.keeper_step(rows[0], 0, 0)  # the keeper ticks at the start too, as its loop does
+    keeper_step = world.keeper_step if job.keeper else (lambda *_: StepOutcome())
+    start = keeper_step(rows[0], 0, 0)  # the keeper ticks at the start too, as its loop does
     block, approved = 0, set[int]()  # the replay clock (job.replay_blocks) and the liquidator's approved tokens
     last_acted = start.acted
     rebalances, swap_cost, gas = int(start.acted), start.swap_cost_usd, start.gas_usd
@@ -174,7 +178,7 @@ def simulate_path(job: Job, p0: np.ndarray, ratio: np.ndarray, iv: np.ndarray | 
                 first_liq = (t - 1) // job.steps_per_day
         if job.replay_blocks:
             block = replay_block(block, last_acted, hits, venue_hits, world.last_liquidated_debt, approved)
-        step = world.keeper_step(prices, ts, block if job.replay_blocks else t * blocks_per_step, rows[t - 1])
+        step = keeper_step(prices, ts, block if job.replay_blocks else t * blocks_per_step, rows[t - 1])
         last_acted = step.acted
         rebalances += step.acted
         refused += step.refused

@@ -20,12 +20,14 @@ a day holds one one-step move of ``gap_return`` (simple return) for both assets.
 
 Implied vol follows realised vol (the documented rule): the venue's ATM level is scaled by
 ``iv_multiplier_t = (σ̂_t / σ̂_0)^iv_beta`` where σ̂ is an EWMA (decay ``iv_ewma_decay`` per step) of the
-path's squared WETH returns, floored and capped at [0.5, 4]. It is produced with every path (the option book's
+path's squared WETH returns, floored and capped at [0.5, 4], then scaled by ``iv_event_multiplier`` from
+``iv_event_day`` on when set (a post-event crush: the ``vol_crush`` family). It is produced with every path (the option book's
 marks read it); the Aave + spot book does not consume it.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -57,6 +59,10 @@ class PathModel(BaseModel):
     gap_return: float = Field(-0.15, gt=-0.95, lt=5.0)
     iv_beta: float = Field(1.0, ge=0, le=3)
     iv_ewma_decay: float = Field(0.97, gt=0, lt=1)
+    #: An implied-vol step (a post-event crush, or a spike): from ``iv_event_day`` on, the multiplier is scaled by
+    #: ``iv_event_multiplier`` (None: no event).
+    iv_event_day: float | None = Field(None, ge=0, le=3_650)
+    iv_event_multiplier: float = Field(1.0, gt=0, le=10)
 
     @model_validator(mode="after")
     def _consistent(self) -> PathModel:
@@ -76,6 +82,12 @@ SCENARIOS: dict[str, PathModel] = {
     "merton": PathModel(model="gbm", jump_intensity_annual=12.0, jump_mean=-0.05, jump_std=0.04),
     "regime": PathModel(model="regime"),
     "gaps": PathModel(model="gbm", gap_prob_per_day=0.02, gap_return=-0.15),
+    # The demo's calm month (scenarios/calm_month.toml) as a family: 40 % / 35 % realised, a slight up-drift, the
+    # implied surface flat (iv_beta 0) — where a short-vol book earns its premium and the policy's cost shows.
+    "calm": PathModel(model="gbm", vol_annual=(0.4, 0.35), drift_annual=0.2, iv_beta=0.0),
+    # The demo's vol-crush month (scenarios/vol_crush_month.toml): 45 % / 40 % realised, the implied surface halved
+    # on day 3 and held there (the demo's fades back over 60 days: ~0.53× by the month's end).
+    "vol_crush": PathModel(model="gbm", vol_annual=(0.45, 0.4), iv_beta=0.0, iv_event_day=3.0, iv_event_multiplier=0.5),
     # A stress family: GARCH at 90 % long-run vol, frequent down-jumps and a 1-in-4-days chance of a −35 % gap
     # (the shape of 2020-03-12 compressed): what the validation uses to exercise deleverages and liquidations.
     "crash": PathModel(
@@ -128,7 +140,10 @@ def generate(model: PathModel, seed: int, first: int, n: int, steps: int, step_s
         gap = gap_u < model.gap_prob_per_day / steps_per_day
         log_r += np.where(gap, np.log1p(model.gap_return), 0.0)[..., None]
     log_path = np.concatenate([np.zeros((n, 1, 2)), np.cumsum(log_r, axis=1)], axis=1)
-    return PathBatch(first, np.exp(log_path), _iv_multiplier(model, log_r[..., 0], dt))
+    iv = _iv_multiplier(model, log_r[..., 0], dt)
+    if model.iv_event_day is not None:
+        iv[:, math.ceil(model.iv_event_day * steps_per_day) :] *= model.iv_event_multiplier
+    return PathBatch(first, np.exp(log_path), iv)
 
 
 def replay(model: PathModel, seed: int, index: int, steps: int, step_seconds: int) -> PathBatch:

@@ -11,10 +11,29 @@ import numpy as np
 import pytest
 
 from keeper.config import PolicyConfig, TailBudgetConfig
-from keeper.model import BookView, OptionTrade, Swap, TailCandidate, TailInputs, UnderlyingView
+from keeper.model import (
+    BookView,
+    DeltaBand,
+    OptionTrade,
+    Swap,
+    TailCandidate,
+    TailInputs,
+    TailReport,
+    UnderlyingView,
+)
 from keeper.policy import decide
 from keeper.policy.aave import Working
-from keeper.policy.tail import PremiumLeg, book_pnl, leg_pnl, legs, option_cost, size_new_premium, solve, stress_set
+from keeper.policy.tail import (
+    PremiumLeg,
+    book_pnl,
+    leg_pnl,
+    legs,
+    option_cost,
+    size_new_premium,
+    solve,
+    stress_set,
+    tail_rule,
+)
 from keeper.risk.black import price_reference
 from keeper.risk.stress import HISTORICAL_SHOCKS
 
@@ -385,7 +404,9 @@ def test_no_cross_hedges__protection_only_on_the_underlyings_the_book_holds_risk
     assert not [a for a in plan.actions if isinstance(a, OptionTrade) and a.series_id in wbtc_ids]
     assert not [a for a in plan.actions if isinstance(a, Swap) and "WBTC" in (a.token_in, a.token_out)]
     assert [a for a in plan.actions if isinstance(a, OptionTrade) and a.series_id in (1, 2)]  # its own shorts
-    old = decide(view, ON)
+    # On, the same book buys the cheaper WBTC puts and calls — when their WBTC delta may leave the delta rule's band
+    # (``keep_delta_band`` off; kept, this book's WBTC band of a few units makes its own buybacks the cheaper set).
+    old = decide(view, PolicyConfig(tail=TailBudgetConfig(enabled=True, keep_delta_band=False)))
     assert [a for a in old.actions if isinstance(a, OptionTrade) and a.series_id in wbtc_ids]
     assert old.tail is not None
     assert plan.tail.cost_usd > old.tail.cost_usd  # the cross-hedge looked cheaper
@@ -512,3 +533,55 @@ def test_buyback_candidates__a_short_inside_the_trading_cutoff_is_not_offered() 
     lv = LiveOptions(book_, np.ones(3, dtype=np.int64), np.array([7, 8, 9]), np.full(3, 5.0), np.full(3, 6.0))
     assert [c.series_id for c in buyback_candidates(lv, ["WETH"], 3_600)] == [8]
     assert [c.series_id for c in buyback_candidates(lv, ["WETH"])] == [7, 8]  # no cutoff given: every short
+
+
+def _working(b: BookView) -> Working:
+    return Working(
+        idle_usdc=b.idle_usdc,
+        collateral_lt_usd=0.0,
+        debt_usd=0.0,
+        usdc_collateral_units=0.0,
+        usdc_debt_units=0.0,
+        venue_collateral_usd=0.0,
+        underlyings={u.symbol: u for u in b.underlyings},
+    )
+
+
+def _band_run(keep: bool, tail: TailInputs, half_width: float, delta_now: float = 0.0) -> tuple[float, TailReport]:
+    """The rule alone after a delta rule that left ``delta_now`` against a band of ±``half_width`` around 0: the net
+    delta the chosen legs leave, and the rule's report."""
+    cfg = PolicyConfig(tail=TailBudgetConfig(enabled=True, keep_delta_band=keep))
+    b = book(tail)
+    b = replace(b, underlyings=(weth(net_delta_units=delta_now),))
+    s = _working(b)
+    reports: list[TailReport] = []
+    tail_rule(b, cfg, s, [], reports, bands=[DeltaBand("WETH", 0.0, half_width, delta_now)])
+    return s.underlyings["WETH"].net_delta_units, reports[0]
+
+
+def test_keep_delta_band__protection_leaves_net_delta_inside_the_delta_rules_band() -> None:
+    # Unconstrained, the cheapest set buys ~11 WETH beside the wings (the rally scenario): the next tick's delta rule
+    # would sell it and the rule buy it again. Kept inside ±5, the set is re-balanced (more call wings) and still
+    # meets the budget; an independent revaluation agrees.
+    free, free_report = _band_run(False, strangle(), 5.0)
+    kept, kept_report = _band_run(True, strangle(), 5.0)
+    assert free > 5.0 + 1.0
+    assert abs(kept) <= 5.0 + 1e-6
+    assert kept_report.feasible
+    assert kept_report.worst_loss_after_usd <= kept_report.budget_usd * (1 + 1e-6)
+    assert free_report.cost_usd <= kept_report.cost_usd  # the band is a constraint: never cheaper
+
+
+def test_keep_delta_band__a_delta_left_outside_may_stay_but_not_grow__no_set_inside__the_band_is_left() -> None:
+    # The delta rule left +8 against ±5 (cooldown, say): the legs may not push it further out.
+    kept, report = _band_run(True, strangle(), 5.0, delta_now=8.0)
+    assert -5.0 - 1e-6 <= kept <= 8.0 + 1e-6
+    assert report.feasible
+    # 60 short calls, only spot legs listed and a band too tight for them to meet the budget: the band is left (the
+    # same ~4.6 WETH as unconstrained), the budget met.
+    spot_only = replace(strangle(units=60.0), size=np.array([0.0, -60.0]), candidates=())
+    inside, _ = _band_run(True, spot_only, 1e-3)
+    free, free_report = _band_run(False, spot_only, 1e-3)
+    assert abs(free) > 1e-3
+    assert inside == pytest.approx(free)
+    assert free_report.feasible

@@ -60,3 +60,11 @@ def test_iv_multiplier__after_a_crash__rises() -> None:
 def test_path_model__garch_not_stationary__names_the_fields() -> None:
     with pytest.raises(ValueError, match="garch_alpha \\+ garch_beta"):
         PathModel(model="garch", garch_alpha=0.2, garch_beta=0.85)
+
+
+def test_iv_event__vol_crush_family__halves_the_multiplier_from_day_3() -> None:
+    batch = generate(SCENARIOS["vol_crush"], seed=4, first=0, n=3, steps=30 * 4, step_seconds=6 * HOUR)
+    assert_allclose(batch.iv_multiplier[:, : 3 * 4], 1.0)  # iv_beta 0: flat before the event
+    assert_allclose(batch.iv_multiplier[:, 3 * 4 :], 0.5)
+    calm = generate(SCENARIOS["calm"], seed=4, first=0, n=3, steps=30 * 4, step_seconds=6 * HOUR)
+    assert_allclose(calm.iv_multiplier, 1.0)

@@ -5,6 +5,7 @@ acceptance rule, settlement at expiry, and the keeper's policy topping up margin
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -234,3 +235,23 @@ def test_margin_memo__same_bits_as_computing_every_margin(book) -> None:  # type
         plain["rebalances"],
         plain["max_drawdown"],
     )
+
+
+def test_no_keeper__the_book_as_opened__settled_by_the_venue_and_marked_like_the_keepers_run(book) -> None:  # type: ignore[no-untyped-def]
+    # The unhedged book of ``bench.premium_kept``: the same path with and without the keeper. Without, nothing is
+    # traded (no rebalance, no option trade, no swap cost), the strangle is still marked and settled at expiry by
+    # the venue, so a path that ends between the strikes keeps the premium (NAV up); with the keeper it trades.
+    market = devnet_market()
+    job = make_job("calm", 1, 30, book=book, market=market, settings=settings_for(book), step_minutes=360.0)
+    ratio = np.ones((job.steps + 1, 2))
+    ratio[1:, 0] = 1.05  # WETH +5 % on day 0, inside the 2,700 / 3,300 strikes, then flat
+    iv = np.ones(job.steps + 1)
+    p0 = np.asarray(book.prices_usd)
+    off = simulate_path(replace(job, keeper=False), p0, ratio, iv)
+    on = simulate_path(job, p0, ratio, iv)
+    assert off["rebalances"] == 0
+    assert off["option_trades"] == 0
+    assert off["swap_cost_usd"] == 0.0
+    assert off["final_nav_ratio"] > 1.0
+    assert on["rebalances"] > 0
+    assert on["final_nav_ratio"] != off["final_nav_ratio"]
