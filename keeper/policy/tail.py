@@ -28,8 +28,9 @@ notional ≤ ``max_turnover_usd``, and (``keep_delta_band``, on by default) per 
 leave inside the delta rule's band, target ± half-width (no further out than now when the delta rule left it
 outside): unconstrained, the cheapest set often carries a spot leg or one-sided wings whose delta the next tick's
 delta rule trades away, and the rule then buys the same protection again; when no set inside the band meets B, the
-band is dropped for this decision (the budget comes first). If no set meets B, it says so, takes the smallest reachable worst loss and the
-cheapest trades reaching it (the cheapest partial reduction), and reports infeasible (the loop raises an alert).
+band is dropped for this decision (the budget comes first). If no set meets B, it says so, takes the smallest
+reachable worst loss and the cheapest trades reaching it (the cheapest partial reduction), and reports infeasible
+(the loop raises an alert).
 """
 
 from __future__ import annotations

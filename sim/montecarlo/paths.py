@@ -21,8 +21,8 @@ a day holds one one-step move of ``gap_return`` (simple return) for both assets.
 Implied vol follows realised vol (the documented rule): the venue's ATM level is scaled by
 ``iv_multiplier_t = (σ̂_t / σ̂_0)^iv_beta`` where σ̂ is an EWMA (decay ``iv_ewma_decay`` per step) of the
 path's squared WETH returns, floored and capped at [0.5, 4], then scaled by ``iv_event_multiplier`` from
-``iv_event_day`` on when set (a post-event crush: the ``vol_crush`` family). It is produced with every path (the option book's
-marks read it); the Aave + spot book does not consume it.
+``iv_event_day`` on when set (a post-event crush: the ``vol_crush`` family). It is produced with every path (the
+option book's marks read it); the Aave + spot book does not consume it.
 """
 
 from __future__ import annotations
