@@ -719,21 +719,36 @@ def _actions(
     for account, amount in premium.items():
         actions.append(MarginDeposit(amount, account))
         s.venue_collateral_usd += amount
-    for leg, x in zip(available, units, strict=True):
+    symbols = list(s.underlyings)
+    bought = [j for j, (leg, x) in enumerate(zip(available, units, strict=True)) if x > 0 and leg.candidate]
+    g = None
+    if bought:  # the bought series' Greeks in one kernel call (spot does not move as the legs apply)
+        c_ = [available[j].candidate for j in bought]
+        g = greeks(
+            np.array([s.underlyings[symbols[available[j].underlying]].spot_usd for j in bought]),
+            np.array([c.strike_usd for c in c_ if c is not None]),
+            np.array([c.t_years for c in c_ if c is not None]),
+            np.array([c.vol for c in c_ if c is not None]),
+            rate,
+            np.array([c.is_call for c in c_ if c is not None]),
+        )
+    row = {j: i for i, j in enumerate(bought)}
+    for j, (leg, x) in enumerate(zip(available, units, strict=True)):
         if x <= 0:
             continue
-        symbol = list(s.underlyings)[leg.underlying]
+        symbol = symbols[leg.underlying]
         u = s.underlyings[symbol]
         c = leg.candidate
         if c is not None:
-            g = greeks(u.spot_usd, c.strike_usd, c.t_years, c.vol, rate, c.is_call)
+            assert g is not None
+            i = row[j]
             actions.append(OptionTrade(c.series_id, float(x), float(x * c.ask_usd * (1 + slip)), c.account_id))
             s.idle_usdc -= x * c.ask_usd * (1 + slip)  # the margin deposit that funds it
             s.update(
                 u,
-                net_delta_units=float(x * g.delta[0]),
-                net_gamma_units_per_usd=float(x * g.gamma[0]),
-                net_vega_usd_per_vol_pt=float(x * g.vega[0] / 100),
+                net_delta_units=float(x * g.delta[i]),
+                net_gamma_units_per_usd=float(x * g.gamma[i]),
+                net_vega_usd_per_vol_pt=float(x * g.vega[i] / 100),
             )
             words.append(f"buy {x:.4f} of {leg.label} for ${x * c.ask_usd:,.0f}")
         elif leg.units_sign < 0:
