@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from keeper.config import KeeperSettings
+from sim.demo.book import ShortVolBook
 from sim.montecarlo.books import short_vol
 from sim.montecarlo.engine import run
 from sim.montecarlo.job import Job, make_job, settings_for
@@ -55,10 +56,11 @@ def jobs(
     market = devnet_market()
     base = KeeperSettings()
     predictive = KeeperSettings(policy={**policy, "tail": {"enabled": True, **tail}})
+    book = short_vol(market, base, contracts=contracts)  # the opening batch reads no policy: one book for all three
+    assert book.venue_state is not None
+    premium = sum(a.collateral_usd for a in book.venue_state.accounts.values()) - ShortVolBook().margin_usdc
     out: dict[str, Job] = {}
-    premium = 0.0
     for name, settings in (("unhedged", base), ("reactive", base), ("predictive", predictive)):
-        book = short_vol(market, settings, contracts=contracts)
         job = make_job(
             family,
             paths,
@@ -70,9 +72,6 @@ def jobs(
             step_minutes=STEP_MINUTES,
         )
         out[name] = replace(job, keeper=name != "unhedged")
-        assert book.venue_state is not None
-        margin = 800_000.0
-        premium = sum(a.collateral_usd for a in book.venue_state.accounts.values()) - margin
     return out, premium
 
 
@@ -132,10 +131,10 @@ def main() -> None:
     pnl: dict[str, np.ndarray] = {}
     dd: dict[str, np.ndarray] = {}
     seconds: dict[str, float] = {}
-    nav0 = 0.0
+    first = three["unhedged"]
+    nav0 = first.book.world(first.market, first.settings).nav_usd(list(first.book.prices_usd), 0)
     for name, job in three.items():
         result = run(job, workers=args.workers)
-        nav0 = job.book.world(job.market, job.settings).nav_usd(list(job.book.prices_usd), 0)
         pnl[name] = (result.result.final_nav_ratio - 1.0) * nav0
         dd[name] = result.result.max_drawdown
         seconds[name] = result.seconds

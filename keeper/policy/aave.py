@@ -40,6 +40,20 @@ class Working:
     underlyings: dict[str, UnderlyingView]
     borrow_capacity_usd: float = math.inf  # what Aave lets a new borrow take now (its availableBorrows)
 
+    @classmethod
+    def of(cls, book: BookView) -> Working:
+        """The numbers as the book reads them, before any rule acts."""
+        return cls(
+            idle_usdc=book.idle_usdc,
+            collateral_lt_usd=book.aave_collateral_usd * book.aave_weighted_lt,
+            debt_usd=book.aave_debt_usd,
+            usdc_collateral_units=book.usdc_collateral_units,
+            usdc_debt_units=book.usdc_debt_units,
+            venue_collateral_usd=book.venue_collateral_usd,
+            underlyings={u.symbol: u for u in book.underlyings},
+            borrow_capacity_usd=book.aave_borrow_capacity_usd,
+        )
+
     @property
     def health_factor(self) -> float:
         return math.inf if self.debt_usd <= 0 else self.collateral_lt_usd / self.debt_usd

@@ -60,16 +60,7 @@ DELTA_STAGE = 4
 
 def decide(book: BookView, config: PolicyConfig) -> Plan:
     """The plan for this block: actions in execution order and every rule's reasoning."""
-    state = Working(
-        idle_usdc=book.idle_usdc,
-        collateral_lt_usd=book.aave_collateral_usd * book.aave_weighted_lt,
-        debt_usd=book.aave_debt_usd,
-        usdc_collateral_units=book.usdc_collateral_units,
-        usdc_debt_units=book.usdc_debt_units,
-        venue_collateral_usd=book.venue_collateral_usd,
-        underlyings={u.symbol: u for u in book.underlyings},
-        borrow_capacity_usd=book.aave_borrow_capacity_usd,
-    )
+    state = Working.of(book)
     actions: list[Action] = []
     decisions: list[Decision] = []
     stages: list[int] = []

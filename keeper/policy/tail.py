@@ -421,18 +421,21 @@ def _solve(
     return Solution(x[:n], False)
 
 
-def delta_limits(
-    available: list[Leg], bands: list[DeltaBand], s: Working, spot_usd: np.ndarray, rate: float
-) -> DeltaLimits | None:
-    """The delta rule's bands as rows on the legs (``DeltaLimits``): per underlying a leg trades, the net delta after
-    the legs within target ± half-width — or, when the delta rule left it outside (cooldown, minimum trade, funds),
-    no further out than it is now."""
-    symbols = list(s.underlyings)
-    by_symbol = {b.symbol: b for b in bands}
-    used = sorted({leg.underlying for leg in available if symbols[leg.underlying] in by_symbol})
-    if not used:
-        return None
-    coef = np.zeros((len(used), len(available)))
+@dataclass(frozen=True)
+class LegGreeks:
+    """Per unit of each leg (``legs`` order): delta in underlying units, gamma per USD, vega per vol point. A spot
+    leg is its units' sign in delta and nothing else."""
+
+    delta: np.ndarray
+    gamma: np.ndarray
+    vega_per_vol_pt: np.ndarray
+
+
+def leg_greeks(available: list[Leg], spot_usd: np.ndarray, rate: float) -> LegGreeks:
+    """The legs' Greeks in one kernel call over the option legs (the band rows and the bought legs both read them)."""
+    n = len(available)
+    delta = np.array([leg.units_sign if leg.candidate is None else 0.0 for leg in available], dtype=np.float64)
+    gamma, vega = np.zeros(n), np.zeros(n)
     opt = [j for j, leg in enumerate(available) if leg.candidate is not None]
     if opt:
         c = [available[j].candidate for j in opt]
@@ -444,18 +447,27 @@ def delta_limits(
             rate,
             np.array([x.is_call for x in c if x is not None]),
         )
-        option_delta = dict(zip(opt, np.asarray(g.delta, dtype=np.float64), strict=True))
-    else:
-        option_delta = {}
+        delta[opt], gamma[opt], vega[opt] = g.delta, g.gamma, np.asarray(g.vega) / 100
+    return LegGreeks(delta, gamma, vega)
+
+
+def delta_limits(available: list[Leg], bands: list[DeltaBand], s: Working, delta: np.ndarray) -> DeltaLimits | None:
+    """The delta rule's bands as rows on the legs (``DeltaLimits``; ``delta``: each leg's per unit): per underlying a
+    leg trades, the net delta after the legs within target ± half-width — or, when the delta rule left it outside
+    (cooldown, minimum trade, funds), no further out than it is now."""
+    symbols = list(s.underlyings)
+    by_symbol = {b.symbol: b for b in bands}
+    underlying = np.array([leg.underlying for leg in available], dtype=np.int64)
+    used = [i for i in np.unique(underlying) if symbols[i] in by_symbol]
+    if not used:
+        return None
+    coef = np.where(underlying[None, :] == np.array(used)[:, None], delta[None, :], 0.0)
     lo, hi = np.zeros(len(used)), np.zeros(len(used))
     for row, i in enumerate(used):
         band = by_symbol[symbols[i]]
         now = s.underlyings[symbols[i]].net_delta_units
         lo[row] = min(band.target_units - band.half_width_units, now) - now
         hi[row] = max(band.target_units + band.half_width_units, now) - now
-        for j, leg in enumerate(available):
-            if leg.underlying == i:
-                coef[row, j] = option_delta[j] if leg.candidate is not None else leg.units_sign
     return DeltaLimits(coef, lo, hi)
 
 
@@ -514,7 +526,8 @@ def tail_rule(
     # reserve (both at the slippage-bounded cost: premium goes in as a margin deposit).
     idle_cap = max(0.0, s.idle_usdc - config.idle_reserve_usdc) / (1 + slippage(config))
     spend_cap = min(idle_cap, cfg.max_spend_nav_pct / 100 * tail.nav_usd / (1 + slippage(config)))
-    limits = delta_limits(available, bands, s, spot, tail.rate) if cfg.keep_delta_band and bands else None
+    g = leg_greeks(available, spot, tail.rate)
+    limits = delta_limits(available, bands, s, g.delta) if cfg.keep_delta_band and bands else None
     solution = Solution(np.zeros(0), False)
     if available:
         problem = (pnl, a, available, target, tail.leg_gas_usd, spend_cap, cfg.max_turnover_usd)
@@ -530,7 +543,7 @@ def tail_rule(
     worst_after = int(np.argmin(after))
     loss_after = float(-min(0.0, after[worst_after]))
     cost = float(np.dot([leg.paid_usd for leg in available], units)) + tail.leg_gas_usd * int(traded.sum())
-    actions, bought = _actions(available, units, config, s, tail.rate)
+    actions, bought = _actions(available, units, config, s, g)
     feasible = solution.feasible and loss_after <= target * (1 + 1e-6)
     reports.append(
         TailReport(
@@ -705,9 +718,9 @@ def _with_planned(tail: TailInputs, planned: list[Action], symbols: list[str]) -
 
 
 def _actions(
-    available: list[Leg], units: np.ndarray, config: PolicyConfig, s: Working, rate: float
+    available: list[Leg], units: np.ndarray, config: PolicyConfig, s: Working, g: LegGreeks
 ) -> tuple[list[Action], list[str]]:
-    """The chosen legs as plan actions, applied to the working state (idle USDC, held units, Greeks)."""
+    """The chosen legs as plan actions, applied to the working state (idle USDC, held units, Greeks ``g``)."""
     actions: list[Action] = []
     words: list[str] = []
     slip = slippage(config)
@@ -720,19 +733,6 @@ def _actions(
         actions.append(MarginDeposit(amount, account))
         s.venue_collateral_usd += amount
     symbols = list(s.underlyings)
-    bought = [j for j, (leg, x) in enumerate(zip(available, units, strict=True)) if x > 0 and leg.candidate]
-    g = None
-    if bought:  # the bought series' Greeks in one kernel call (spot does not move as the legs apply)
-        c_ = [available[j].candidate for j in bought]
-        g = greeks(
-            np.array([s.underlyings[symbols[available[j].underlying]].spot_usd for j in bought]),
-            np.array([c.strike_usd for c in c_ if c is not None]),
-            np.array([c.t_years for c in c_ if c is not None]),
-            np.array([c.vol for c in c_ if c is not None]),
-            rate,
-            np.array([c.is_call for c in c_ if c is not None]),
-        )
-    row = {j: i for i, j in enumerate(bought)}
     for j, (leg, x) in enumerate(zip(available, units, strict=True)):
         if x <= 0:
             continue
@@ -740,15 +740,13 @@ def _actions(
         u = s.underlyings[symbol]
         c = leg.candidate
         if c is not None:
-            assert g is not None
-            i = row[j]
             actions.append(OptionTrade(c.series_id, float(x), float(x * c.ask_usd * (1 + slip)), c.account_id))
             s.idle_usdc -= x * c.ask_usd * (1 + slip)  # the margin deposit that funds it
             s.update(
                 u,
-                net_delta_units=float(x * g.delta[i]),
-                net_gamma_units_per_usd=float(x * g.gamma[i]),
-                net_vega_usd_per_vol_pt=float(x * g.vega[i] / 100),
+                net_delta_units=float(x * g.delta[j]),
+                net_gamma_units_per_usd=float(x * g.gamma[j]),
+                net_vega_usd_per_vol_pt=float(x * g.vega_per_vol_pt[j]),
             )
             words.append(f"buy {x:.4f} of {leg.label} for ${x * c.ask_usd:,.0f}")
         elif leg.units_sign < 0:

@@ -535,25 +535,13 @@ def test_buyback_candidates__a_short_inside_the_trading_cutoff_is_not_offered() 
     assert [c.series_id for c in buyback_candidates(lv, ["WETH"])] == [7, 8]  # no cutoff given: every short
 
 
-def _working(b: BookView) -> Working:
-    return Working(
-        idle_usdc=b.idle_usdc,
-        collateral_lt_usd=0.0,
-        debt_usd=0.0,
-        usdc_collateral_units=0.0,
-        usdc_debt_units=0.0,
-        venue_collateral_usd=0.0,
-        underlyings={u.symbol: u for u in b.underlyings},
-    )
-
-
 def _band_run(keep: bool, tail: TailInputs, half_width: float, delta_now: float = 0.0) -> tuple[float, TailReport]:
     """The rule alone after a delta rule that left ``delta_now`` against a band of ±``half_width`` around 0: the net
     delta the chosen legs leave, and the rule's report."""
     cfg = PolicyConfig(tail=TailBudgetConfig(enabled=True, keep_delta_band=keep))
     b = book(tail)
     b = replace(b, underlyings=(weth(net_delta_units=delta_now),))
-    s = _working(b)
+    s = Working.of(b)
     reports: list[TailReport] = []
     tail_rule(b, cfg, s, [], reports, bands=[DeltaBand("WETH", 0.0, half_width, delta_now)])
     return s.underlyings["WETH"].net_delta_units, reports[0]
