@@ -15,7 +15,7 @@ Every scenario reprices every position exactly (Black–Scholes, instantaneous: 
 spot, Aave collateral and debt in the underlying.
 
 **Choice.** When the worst loss L exceeds the budget B = ``tail_budget_pct`` × NAV times ``act_above_budget``
-(hysteresis, 1 by default: a small overshoot need not buy every tick), a MILP (scipy HiGHS) picks
+(hysteresis, 1 by default: a small overshoot need not buy every tick), a MILP (HiGHS) picks
 sizes xⱼ ≥ 0 of the legs — buy a listed option (a wing, or back a short the vault holds), sell or buy the
 underlying — minimising Σ costⱼ·xⱼ + gas·Σ yⱼ (yⱼ ∈ {0, 1}: leg j trades; cost per ``cost_basis``: by
 default an option's ask, or (``fee_and_decay``) its fee over mid plus its mark's decay over the horizon
@@ -56,6 +56,7 @@ from keeper.model import (
     TailReport,
 )
 from keeper.policy.aave import USDC, Working, slippage
+from keeper.policy.leg_lp import LegLp
 from keeper.risk.black import greeks, price
 from keeper.risk.portfolio import OptionBook
 from keeper.risk.stress import HISTORICAL_SHOCKS, grid
@@ -278,6 +279,32 @@ class Solution:
     feasible: bool
 
 
+def leg_model(
+    pnl: np.ndarray,
+    a: np.ndarray,
+    legs_: list[Leg],
+    gas_usd: float,
+    spend_cap: float,
+    turnover: float,
+    idle_cap: float = math.inf,
+    delta: DeltaLimits | None = None,
+) -> LegLp:
+    """The decision's LP (:class:`keeper.policy.leg_lp.LegLp`): built once, re-solved warm by the relaxation, the
+    sizing, a retry without the band and the dust re-sizing."""
+    return LegLp(
+        pnl,
+        a,
+        np.array([leg.cost_usd for leg in legs_]),
+        np.array([leg.max_units for leg in legs_], dtype=np.float64),
+        np.array([leg.cash_usd if leg.candidate is not None else 0.0 for leg in legs_]),
+        np.array([leg.cash_usd for leg in legs_]),
+        np.array([leg.notional_usd for leg in legs_]),
+        (spend_cap, idle_cap, turnover),
+        gas_usd,
+        None if delta is None else (delta.coef, delta.lo, delta.hi),
+    )
+
+
 def solve(
     pnl: np.ndarray,
     a: np.ndarray,
@@ -289,6 +316,7 @@ def solve(
     exact_up_to: int = 16,
     idle_cap: float = math.inf,
     delta: DeltaLimits | None = None,
+    lp: LegLp | None = None,
 ) -> Solution:
     """The MILP of the module docstring; when it has no solution, the cheapest trades reaching the smallest
     reachable worst loss (two solves: minimise the worst loss, then the cost at that loss).
@@ -297,77 +325,22 @@ def solve(
     MILP's branching costs ~50 ms at 100 legs) the LP relaxation runs first — yⱼ continuous, so each leg pays gas
     in proportion xⱼ/Uⱼ — and picks the legs; then an LP on those legs with their gas counted in full (yⱼ = 1)
     sizes them, so the budget holds with the true gas. Not exact: the relaxation's cost is a lower bound on the
-    MILP's, and the test on 20 legs finds the answer within gas × (legs used) of the exact MILP."""
+    MILP's, and the test on 20 legs finds the answer within gas × (legs used) of the exact MILP. Both LPs are
+    one warm-started HiGHS model (``lp``, :func:`leg_model`; built here when not given, with ``delta`` — a given
+    ``lp`` carries its own band state)."""
     n = len(legs_)
     if n <= exact_up_to:
         return _solve(pnl, a, legs_, budget_usd, gas_usd, spend_cap, turnover, idle_cap=idle_cap, delta=delta)
-    cap = np.array([leg.max_units for leg in legs_], dtype=np.float64)
-    amortised = gas_usd / np.maximum(cap, 1e-12)  # yⱼ = xⱼ/Uⱼ at the relaxation's optimum
-    relaxed = _solve_lp(
-        pnl, a - amortised[None, :], legs_, budget_usd, spend_cap, turnover, amortised, idle_cap, delta=delta
-    )
+    if lp is None:
+        lp = leg_model(pnl, a, legs_, gas_usd, spend_cap, turnover, idle_cap, delta)
+    relaxed = lp.relax(budget_usd)
     support = np.flatnonzero(relaxed.units > 1e-9)
     if support.size == 0:
-        return relaxed
-    sub = [legs_[j] for j in support]
-    fixed = _solve_lp(
-        pnl - gas_usd * support.size,
-        a[:, support],
-        sub,
-        budget_usd,
-        spend_cap,
-        turnover,
-        idle_cap=idle_cap,
-        delta=delta.sub(support) if delta is not None else None,
-    )
+        return Solution(relaxed.units, relaxed.optimal)
+    fixed = lp.size(support, budget_usd)
     units = np.zeros(n)
-    units[support] = fixed.units
-    return Solution(units, fixed.feasible)
-
-
-def _solve_lp(
-    pnl: np.ndarray,
-    a: np.ndarray,
-    legs_: list[Leg],
-    budget_usd: float,
-    spend_cap: float,
-    turnover: float,
-    extra_cost: np.ndarray | None = None,
-    idle_cap: float = math.inf,
-    delta: DeltaLimits | None = None,
-) -> Solution:
-    """The problem without leg indicators (gas already in ``pnl``/``a``/``extra_cost``): variables x (n), t (1)."""
-    n, k = len(legs_), pnl.size
-    cap = np.array([leg.max_units for leg in legs_], dtype=np.float64)
-    cost = np.array([leg.cost_usd for leg in legs_]) + (extra_cost if extra_cost is not None else 0.0)
-    rows = [
-        LinearConstraint(np.hstack([a, np.ones((k, 1))]), -pnl, np.inf),
-        LinearConstraint(
-            np.vstack(
-                [
-                    np.concatenate([[leg.cash_usd if leg.candidate is not None else 0.0 for leg in legs_], [0.0]]),
-                    np.concatenate([[leg.cash_usd for leg in legs_], [0.0]]),
-                    np.concatenate([[leg.notional_usd for leg in legs_], [0.0]]),
-                ]
-            ),
-            -np.inf,
-            [spend_cap, idle_cap, turnover],
-        ),
-    ]
-    if delta is not None:
-        rows.append(LinearConstraint(np.hstack([delta.coef, np.zeros((delta.coef.shape[0], 1))]), delta.lo, delta.hi))
-    lower, upper = np.zeros(n + 1), np.concatenate([cap, [budget_usd]])
-    objective = np.concatenate([cost, [0.0]])
-    first = milp(objective, constraints=rows, bounds=Bounds(lower, upper))
-    if first.status == 0:
-        return Solution(first.x[:n], True)
-    upper[-1] = np.inf
-    reach = milp(np.concatenate([np.zeros(n), [1.0]]), constraints=rows, bounds=Bounds(lower, upper))
-    if reach.status != 0:
-        return Solution(np.zeros(n), False)
-    upper[-1] = reach.x[-1] * (1 + 1e-7) + 1e-6
-    cheapest = milp(objective, constraints=rows, bounds=Bounds(lower, upper))
-    return Solution((cheapest.x if cheapest.status == 0 else reach.x)[:n], False)
+    units[support] = fixed.units[support]
+    return Solution(units, fixed.optimal)
 
 
 def _solve(
@@ -529,15 +502,16 @@ def tail_rule(
     g = leg_greeks(available, spot, tail.rate)
     limits = delta_limits(available, bands, s, g.delta) if cfg.keep_delta_band and bands else None
     solution = Solution(np.zeros(0), False)
+    units = solution.units
     if available:
+        lp = leg_model(pnl, a, available, tail.leg_gas_usd, spend_cap, cfg.max_turnover_usd, idle_cap, limits)
         problem = (pnl, a, available, target, tail.leg_gas_usd, spend_cap, cfg.max_turnover_usd)
-        solution = solve(*problem, idle_cap=idle_cap, delta=limits)
+        solution = solve(*problem, idle_cap=idle_cap, delta=limits, lp=lp)
         if limits is not None and not solution.feasible:  # no set inside the band meets the budget: leave the band
             limits = None
-            solution = solve(*problem, idle_cap=idle_cap)
-    units = _without_dust(
-        solution, pnl, a, available, target, tail.leg_gas_usd, spend_cap, cfg, config.dust_usd, idle_cap, limits
-    )
+            lp.band(False)
+            solution = solve(*problem, idle_cap=idle_cap, lp=lp)
+        units = _without_dust(solution, available, target, config.dust_usd, lp)
     traded = units > 0
     after = pnl + (a @ units if available else 0.0) - tail.leg_gas_usd * int(traded.sum())
     worst_after = int(np.argmin(after))
@@ -653,23 +627,10 @@ def size_new_premium(book: BookView, config: PolicyConfig, legs_: list[PremiumLe
     return Sizing(units, scenarios.names[k], loss, budget, scenarios.horizon_days, reason)
 
 
-def _without_dust(
-    solution: Solution,
-    pnl: np.ndarray,
-    a: np.ndarray,
-    available: list[Leg],
-    budget: float,
-    gas_usd: float,
-    spend_cap: float,
-    cfg: TailBudgetConfig,
-    dust_usd: float,
-    idle_cap: float = math.inf,
-    delta: DeltaLimits | None = None,
-) -> np.ndarray:
+def _without_dust(solution: Solution, available: list[Leg], budget: float, dust_usd: float, lp: LegLp) -> np.ndarray:
     """The solution without legs worth less than ``dust_usd`` (they round to nothing on-chain); when dropping them
-    breaks the budget, the kept legs are re-sized (LP, their gas counted) so it holds again (a few rounds)."""
-    if not available:
-        return solution.units
+    breaks the budget, the kept legs are re-sized (the decision's LP, their gas counted, warm) so it holds again
+    (a few rounds)."""
     notional = np.array([leg.notional_usd for leg in available])
     units = solution.units
     for _ in range(3):
@@ -680,20 +641,11 @@ def _without_dust(
         units = np.zeros_like(units)
         if kept.size == 0:
             break
-        sized = _solve_lp(
-            pnl - gas_usd * kept.size,
-            a[:, kept],
-            [available[j] for j in kept],
-            budget,
-            spend_cap,
-            cfg.max_turnover_usd,
-            idle_cap=idle_cap,
-            delta=delta.sub(kept) if delta is not None else None,
-        )
-        if not (sized.feasible or not solution.feasible):
+        sized = lp.size(kept, budget)
+        if not (sized.optimal or not solution.feasible):
             units[kept] = solution.units[kept]  # the kept legs as solved: the budget holds up to the dust
             break
-        units[kept] = sized.units
+        units[kept] = sized.units[kept]
     return units
 
 
