@@ -6,6 +6,7 @@ import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IER
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {FixedPointMathLib} from "solady/utils/FixedPointMathLib.sol";
+import {SSTORE2} from "solady/utils/SSTORE2.sol";
 
 import {IAggregatorV3} from "../interfaces/IAggregatorV3.sol";
 import {IHedgedVault} from "../interfaces/IHedgedVault.sol";
@@ -41,15 +42,13 @@ contract VaultLogic is IPricedTokens {
     uint8 public immutable assetDecimals;
     IAavePool public immutable aavePool;
 
-    /// @notice USD feed of the asset; governance may re-point it (a dead feed must not strand the vault).
-    IAggregatorV3 public assetFeed;
-
-    IHedgedVault.RiskParams internal _risk;
+    /// @dev The configuration every valuation reads (issue 19, guard gas): the risk parameters, the asset's USD feed,
+    ///      the tracked tokens, their Aave reserve tokens and the OPTIONS adapters, abi-encoded in ONE SSTORE2 data
+    ///      contract (`_configData`), rewritten whole by every setter. A valuation reads it with one cold SLOAD and
+    ///      one EXTCODECOPY (~5k) instead of ~16 cold slots (~34k). It is the only copy (no storage mirror), so no
+    ///      reader can see a configuration older than the last setter's.
+    address internal _configData;
     IHedgedVault.FeeParams internal _fees;
-    IHedgedVault.TrackedToken[] internal _tokens;
-    /// @dev Each tracked token's Aave reserve tokens (parallel to `_tokens`), read when it is tracked or re-pointed.
-    AaveTokens[] internal _reserves;
-    address[] internal _optionsAdapters;
     /// @notice Share price (VaultMath.sharePriceWad) after the last performance fee.
     uint256 public highWaterMarkWad;
     /// @notice When fees last accrued (seconds).
@@ -64,6 +63,17 @@ contract VaultLogic is IPricedTokens {
         uint128 usedE8;
         uint96 drainE8PerSecond;
         uint32 at;
+    }
+
+    /// @dev The configuration (see `_configData`). `assetFeed`: USD feed of the asset; governance may re-point it (a
+    ///      dead feed must not strand the vault). `reserves`: each tracked token's Aave reserve tokens (parallel to
+    ///      `tokens`), read when it is tracked or re-pointed.
+    struct Config {
+        IHedgedVault.RiskParams risk;
+        IAggregatorV3 assetFeed;
+        IHedgedVault.TrackedToken[] tokens;
+        AaveTokens[] reserves;
+        address[] optionsAdapters;
     }
 
     /// @dev An Aave v3 reserve's aToken, id (its bits in Aave's user configuration) and variable-debt token (all 0:
@@ -96,7 +106,6 @@ contract VaultLogic is IPricedTokens {
     constructor(address vault_, address asset_, IAggregatorV3 assetFeed_, IAavePool aavePool_) {
         vault = vault_;
         asset = asset_;
-        assetFeed = assetFeed_;
         assetDecimals = IERC20Metadata(asset_).decimals();
         aavePool = aavePool_;
         paramChecks = new VaultParamChecks();
@@ -106,6 +115,43 @@ contract VaultLogic is IPricedTokens {
         // keeps this contract's creation code, which VaultLogicFactory carries, well under EIP-170.
         highWaterMarkWad = 1e18;
         lastFeeAccrual = block.timestamp;
+        Config memory c;
+        c.assetFeed = assetFeed_;
+        _setConfig(c);
+    }
+
+    /// @dev The configuration, read from its data contract: `abi.encode(c)` of `_setConfig`, pointed into in place (an
+    ///      ABI decode costs ~5k per read, several reads a batch): every field of the encoding is a clean word, so
+    ///      the static risk struct and the address[] are their own memory image, and the two arrays of static structs
+    ///      need only an array of pointers to their encoded elements. Trusted layout: only `_setConfig` writes it.
+    function _config() internal view returns (Config memory c) {
+        bytes memory data = SSTORE2.read(_configData);
+        assembly ("memory-safe") {
+            // data: [length][offset of the struct][struct: risk (9 words), assetFeed, 3 offsets from its start][tails]
+            let s := add(add(data, 0x20), mload(add(data, 0x20)))
+            mstore(c, s)
+            mstore(add(c, 0x20), mload(add(s, 0x120)))
+            let free := mload(0x40)
+            // k = 0: tokens (4 words an element), k = 1: reserves (3 words an element).
+            for { let k := 0 } lt(k, 2) { k := add(k, 1) } {
+                let a := add(s, mload(add(s, add(0x140, mul(k, 0x20)))))
+                let n := mload(a)
+                let size := sub(0x80, mul(k, 0x20))
+                mstore(add(c, add(0x40, mul(k, 0x20))), free)
+                mstore(free, n)
+                for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                    mstore(add(free, mul(add(i, 1), 0x20)), add(add(a, 0x20), mul(i, size)))
+                }
+                free := add(free, mul(add(n, 1), 0x20))
+            }
+            mstore(0x40, free)
+            mstore(add(c, 0x80), add(s, mload(add(s, 0x180))))
+        }
+    }
+
+    /// @dev Replace the configuration: a new data contract, its address in the one slot readers follow.
+    function _setConfig(Config memory c) internal {
+        _configData = SSTORE2.write(abi.encode(c));
     }
 
     /* CONFIGURATION (vault only) */
@@ -113,51 +159,68 @@ contract VaultLogic is IPricedTokens {
     /// @notice Replace the risk parameters (each within its hard bound).
     function setRisk(IHedgedVault.RiskParams calldata p) external onlyVault {
         paramChecks.checkRisk(p);
-        _risk = p;
+        Config memory c = _config();
+        c.risk = p;
+        _setConfig(c);
     }
 
     /// @notice Replace the risk parameters with ones at least as strict, field by field (the guardian's power).
     function tightenRisk(IHedgedVault.RiskParams calldata p) external onlyVault {
-        paramChecks.checkTightening(_risk, p);
-        _risk = p;
+        Config memory c = _config();
+        paramChecks.checkTightening(c.risk, p);
+        c.risk = p;
+        _setConfig(c);
     }
 
     /// @notice Track a token: not the asset, decimals as the token says, a live feed, a TWAP pool (if any) that
     ///         pairs exactly this token with the asset; not tracked yet, and at most MAX_TRACKED_TOKENS.
     function addToken(IHedgedVault.TrackedToken calldata t) external onlyVault {
         paramChecks.checkToken(t, asset);
-        uint256 n = _tokens.length;
+        Config memory c = _config();
+        uint256 n = c.tokens.length;
         if (n >= VaultBounds.MAX_TRACKED_TOKENS) {
             revert IHedgedVault.ListFull(VaultBounds.MAX_TRACKED_TOKENS);
         }
-        if (_indexOf(t.token) < n) revert IHedgedVault.TokenAlreadyTracked(t.token);
-        _tokens.push(t);
-        _reserves.push(_reserveOf(t.token));
+        if (_indexOf(c.tokens, t.token) < n) revert IHedgedVault.TokenAlreadyTracked(t.token);
+        IHedgedVault.TrackedToken[] memory tokens = new IHedgedVault.TrackedToken[](n + 1);
+        AaveTokens[] memory reserves = new AaveTokens[](n + 1);
+        for (uint256 i; i < n; ++i) {
+            (tokens[i], reserves[i]) = (c.tokens[i], c.reserves[i]);
+        }
+        (tokens[n], reserves[n]) = (t, _reserveOf(t.token));
+        (c.tokens, c.reserves) = (tokens, reserves);
+        _setConfig(c);
     }
 
     /// @notice Re-point a tracked token's feed and TWAP pool (same checks as addToken; decimals must not change).
     function setTokenFeed(IHedgedVault.TrackedToken calldata t) external onlyVault {
-        uint256 i = _indexOf(t.token);
-        if (i == _tokens.length) revert IHedgedVault.TokenNotTracked(t.token);
+        Config memory c = _config();
+        uint256 i = _indexOf(c.tokens, t.token);
+        if (i == c.tokens.length) revert IHedgedVault.TokenNotTracked(t.token);
         paramChecks.checkToken(t, asset);
-        _tokens[i] = t;
-        _reserves[i] = _reserveOf(t.token);
+        (c.tokens[i], c.reserves[i]) = (t, _reserveOf(t.token));
+        _setConfig(c);
     }
 
     /// @notice Stop tracking `token` (order of the others kept); returns the balance it writes off NAV (wallet and
     ///         Aave supply). Refused while the vault owes Aave debt in it (NAV would stop counting the debt).
     function removeToken(address token) external onlyVault returns (uint256 balance) {
-        uint256 n = _tokens.length;
-        uint256 i = _indexOf(token);
+        Config memory c = _config();
+        (IHedgedVault.TrackedToken[] memory tokens, AaveTokens[] memory reserves) = (c.tokens, c.reserves);
+        uint256 n = tokens.length;
+        uint256 i = _indexOf(tokens, token);
         if (i == n) revert IHedgedVault.TokenNotTracked(token);
-        (uint256 supplied, uint256 owed) = _aaveBalances(token, _reserves[i], type(uint256).max);
+        (uint256 supplied, uint256 owed) = _aaveBalances(token, reserves[i], type(uint256).max);
         if (owed > 0) revert IHedgedVault.TrackedTokenOwed(token, owed);
         for (; i + 1 < n; ++i) {
-            _tokens[i] = _tokens[i + 1];
-            _reserves[i] = _reserves[i + 1];
+            (tokens[i], reserves[i]) = (tokens[i + 1], reserves[i + 1]);
         }
-        _tokens.pop();
-        _reserves.pop();
+        // Drop the last entry (memory arrays of pointers: shortening the length is the pop).
+        assembly ("memory-safe") {
+            mstore(tokens, sub(n, 1))
+            mstore(reserves, sub(n, 1))
+        }
+        _setConfig(c);
         balance = _balanceOrZero(token) + supplied;
     }
 
@@ -166,8 +229,10 @@ contract VaultLogic is IPricedTokens {
         if (address(feed) == address(0)) revert IHedgedVault.ZeroAddress();
         // slither-disable-next-line unused-return
         (uint256 price,) = PriceLib.priceE8(address(feed));
-        if (price == 0) revert IHedgedVault.StalePrice(address(feed), 0, _risk.heartbeatSeconds);
-        assetFeed = feed;
+        Config memory c = _config();
+        if (price == 0) revert IHedgedVault.StalePrice(address(feed), 0, c.risk.heartbeatSeconds);
+        c.assetFeed = feed;
+        _setConfig(c);
     }
 
     /// @notice Replace the fee parameters (the vault accrues under the old ones first).
@@ -245,27 +310,36 @@ contract VaultLogic is IPricedTokens {
     /// @notice List or delist an OPTIONS adapter (its venue marks are part of NAV); the vault calls this only on a
     ///         change of its allowed set, so an adapter is listed at most once.
     function setOptionsAdapter(address adapter, bool listed) external onlyVault {
-        uint256 n = _optionsAdapters.length;
+        Config memory c = _config();
+        address[] memory a = c.optionsAdapters;
+        uint256 n = a.length;
         if (listed) {
             if (n >= VaultBounds.MAX_OPTIONS_ADAPTERS) {
                 revert IHedgedVault.ListFull(VaultBounds.MAX_OPTIONS_ADAPTERS);
             }
-            _optionsAdapters.push(adapter);
-            return;
-        }
-        for (uint256 i; i < n; ++i) {
-            if (_optionsAdapters[i] == adapter) {
-                _optionsAdapters[i] = _optionsAdapters[n - 1];
-                _optionsAdapters.pop();
-                return;
+            c.optionsAdapters = new address[](n + 1);
+            for (uint256 i; i < n; ++i) {
+                c.optionsAdapters[i] = a[i];
+            }
+            c.optionsAdapters[n] = adapter;
+        } else {
+            uint256 i;
+            while (i < n && a[i] != adapter) ++i;
+            if (i == n) return;
+            a[i] = a[n - 1];
+            // Drop the last entry.
+            assembly ("memory-safe") {
+                mstore(a, sub(n, 1))
             }
         }
+        _setConfig(c);
     }
 
     /// @notice The venue-margin post-check of a rebalance: every OPTIONS adapter's accounts above its floor.
     function checkVenueMargins() external view {
-        for (uint256 i; i < _optionsAdapters.length; ++i) {
-            IOptionsValuation(_optionsAdapters[i]).checkMargin(vault);
+        address[] memory a = _config().optionsAdapters;
+        for (uint256 i; i < a.length; ++i) {
+            IOptionsValuation(a[i]).checkMargin(vault);
         }
     }
 
@@ -273,7 +347,9 @@ contract VaultLogic is IPricedTokens {
 
     /// @inheritdoc IPricedTokens
     function isPriced(address token) external view returns (bool) {
-        return token == asset || _indexOf(token) < _tokens.length;
+        if (token == asset) return true;
+        IHedgedVault.TrackedToken[] memory tokens = _config().tokens;
+        return _indexOf(tokens, token) < tokens.length;
     }
 
     /// @notice Oracle price of `feed` in USD with 8 decimals and its timestamp (no staleness check: for views and
@@ -282,16 +358,21 @@ contract VaultLogic is IPricedTokens {
         return PriceLib.priceE8(feed);
     }
 
+    /// @notice USD feed of the asset; governance may re-point it (a dead feed must not strand the vault).
+    function assetFeed() external view returns (IAggregatorV3) {
+        return _config().assetFeed;
+    }
+
     function riskParams() external view returns (IHedgedVault.RiskParams memory) {
-        return _risk;
+        return _config().risk;
     }
 
     function trackedTokens() external view returns (IHedgedVault.TrackedToken[] memory) {
-        return _tokens;
+        return _config().tokens;
     }
 
     function optionsAdapters() external view returns (address[] memory) {
-        return _optionsAdapters;
+        return _config().optionsAdapters;
     }
 
     function feeParams() external view returns (IHedgedVault.FeeParams memory) {
@@ -329,9 +410,13 @@ contract VaultLogic is IPricedTokens {
         );
     }
 
-    function _indexOf(address token) internal view returns (uint256 i) {
-        uint256 n = _tokens.length;
-        while (i < n && _tokens[i].token != token) ++i;
+    function _indexOf(IHedgedVault.TrackedToken[] memory tokens, address token)
+        internal
+        pure
+        returns (uint256 i)
+    {
+        uint256 n = tokens.length;
+        while (i < n && tokens[i].token != token) ++i;
     }
 
     /* ORACLES AND VALUATION */
@@ -358,26 +443,35 @@ contract VaultLogic is IPricedTokens {
     ///         an unchanged amount cancels out of the batch's NAV change, the only thing the guards judge by prices).
     /// @dev Reverts with StalePrice.
     function checkedState(bool aaveAccount) external view returns (State memory s) {
-        s.risk = _risk;
-        IHedgedVault.TrackedToken[] memory tokens = _tokens;
-        s.assetPriceE8 = _fresh(address(assetFeed), s.risk.heartbeatSeconds);
+        Config memory c = _config();
+        s.risk = c.risk;
+        IHedgedVault.TrackedToken[] memory tokens = c.tokens;
+        s.assetPriceE8 = _fresh(address(c.assetFeed), s.risk.heartbeatSeconds);
         s.tokenPricesE8 = new uint256[](tokens.length);
         for (uint256 i; i < tokens.length; ++i) {
             s.tokenPricesE8[i] = _fresh(tokens[i].feed, s.risk.heartbeatSeconds);
         }
-        s.optionsValueE8 = _optionsValueE8();
+        s.optionsValueE8 = _optionsValueE8(c.optionsAdapters);
         s.amounts = new int256[](tokens.length);
-        s.nav = _nav(tokens, s.assetPriceE8, s.tokenPricesE8, s.optionsValueE8, s.amounts);
+        s.nav = _nav(c, s.assetPriceE8, s.tokenPricesE8, s.optionsValueE8, s.amounts);
         if (aaveAccount) (s.debtBase, s.healthFactor) = _aaveAccount();
     }
 
     /// @notice The vault's wallet: its asset balance, then each tracked token's (taken before an action).
-    function walletBalances() public view returns (uint256[] memory balances) {
-        uint256 n = _tokens.length;
+    function walletBalances() external view returns (uint256[] memory) {
+        return _walletBalances(_config().tokens);
+    }
+
+    function _walletBalances(IHedgedVault.TrackedToken[] memory tokens)
+        internal
+        view
+        returns (uint256[] memory balances)
+    {
+        uint256 n = tokens.length;
         balances = new uint256[](n + 1);
         balances[0] = IERC20(asset).balanceOf(vault);
         for (uint256 i; i < n; ++i) {
-            balances[i + 1] = IERC20(_tokens[i].token).balanceOf(vault);
+            balances[i + 1] = IERC20(tokens[i].token).balanceOf(vault);
         }
     }
 
@@ -389,19 +483,20 @@ contract VaultLogic is IPricedTokens {
         view
         returns (uint256 spentE8, uint256 receivedE8, uint256 checked)
     {
-        uint256[] memory afterwards = walletBalances();
+        Config memory c = _config();
+        uint256[] memory afterwards = _walletBalances(c.tokens);
         uint256 unit = 10 ** assetDecimals;
         if (afterwards[0] < before[0]) spentE8 = (before[0] - afterwards[0]).mulDiv(assetPriceE8, unit);
         else receivedE8 = (afterwards[0] - before[0]).mulDiv(assetPriceE8, unit);
         for (uint256 i; i < tokenPricesE8.length; ++i) {
             (uint256 b, uint256 a) = (before[i + 1], afterwards[i + 1]);
-            IHedgedVault.TrackedToken memory t = _tokens[i];
+            IHedgedVault.TrackedToken memory t = c.tokens[i];
             unit = 10 ** t.decimals;
             if (a < b) spentE8 += (b - a).mulDiv(tokenPricesE8[i], unit);
             else if (a > b) receivedE8 += (a - b).mulDiv(tokenPricesE8[i], unit);
             else continue;
             // The swap is judged at this token's price: it must agree with the pool's TWAP (before the slippage test).
-            if (t.twapPool != address(0)) _checkTwap(t, tokenPricesE8[i], assetPriceE8, _risk);
+            if (t.twapPool != address(0)) _checkTwap(t, tokenPricesE8[i], assetPriceE8, c.risk);
             checked |= 1 << i;
         }
     }
@@ -416,10 +511,11 @@ contract VaultLogic is IPricedTokens {
     ///         stale price alone if the pool cannot answer), so a stale-high feed pays a redeemer no more than the
     ///         pool's market.
     function navNow() external view returns (uint256 gross, bool fresh) {
-        uint256 heartbeat = _risk.heartbeatSeconds;
-        IHedgedVault.TrackedToken[] memory tokens = _tokens;
+        Config memory c = _config();
+        uint256 heartbeat = c.risk.heartbeatSeconds;
+        IHedgedVault.TrackedToken[] memory tokens = c.tokens;
         uint256 assetPriceE8;
-        (assetPriceE8, fresh) = _exitPriceE8(address(assetFeed), asset, heartbeat);
+        (assetPriceE8, fresh) = _exitPriceE8(address(c.assetFeed), asset, heartbeat);
         uint256[] memory tokenPricesE8 = new uint256[](tokens.length);
         uint256 stale = 0; // bit i: token i's price is not fresh
         for (uint256 i; i < tokens.length; ++i) {
@@ -428,16 +524,16 @@ contract VaultLogic is IPricedTokens {
             if (!ok) stale |= 1 << i;
         }
         fresh = fresh && stale == 0;
-        int256 optionsE8 = _optionsValueE8();
+        int256 optionsE8 = _optionsValueE8(c.optionsAdapters);
         int256[] memory amounts = new int256[](tokens.length);
-        gross = _nav(tokens, assetPriceE8, tokenPricesE8, optionsE8, amounts);
+        gross = _nav(c, assetPriceE8, tokenPricesE8, optionsE8, amounts);
         // A bit mask and the dead-feed sentinel (no asset price: nothing converts), not balance comparisons.
         // slither-disable-next-line incorrect-equality
         if (stale == 0 || assetPriceE8 == 0) return (gross, fresh);
         for (uint256 i; i < tokens.length; ++i) {
             if ((stale >> i) & 1 == 0 || tokens[i].twapPool == address(0)) continue;
             try paramChecks.twapPriceE8(
-                tokens[i], assetPriceE8, assetDecimals, _risk.twapWindowSeconds
+                tokens[i], assetPriceE8, assetDecimals, c.risk.twapWindowSeconds
             ) returns (
                 uint256 twap
             ) {
@@ -446,7 +542,7 @@ contract VaultLogic is IPricedTokens {
                 }
             } catch {} // no TWAP: the stale price
         }
-        gross = _nav(tokens, assetPriceE8, tokenPricesE8, optionsE8, amounts);
+        gross = _nav(c, assetPriceE8, tokenPricesE8, optionsE8, amounts);
     }
 
     /// @dev The feed's price and whether it is fresh; a dead feed (0) falls back to Aave's oracle (never fresh).
@@ -479,13 +575,14 @@ contract VaultLogic is IPricedTokens {
         view
         returns (uint256 gross, uint256 debtBase, uint256 healthFactor)
     {
-        IHedgedVault.TrackedToken[] memory tokens = _tokens;
+        Config memory c = _config();
+        IHedgedVault.TrackedToken[] memory tokens = c.tokens;
         int256[] memory amounts = new int256[](tokens.length);
         gross = _nav(
-            tokens,
+            c,
             s.assetPriceE8,
             s.tokenPricesE8,
-            tradedOnVenue ? _optionsValueE8() : s.optionsValueE8,
+            tradedOnVenue ? _optionsValueE8(c.optionsAdapters) : s.optionsValueE8,
             amounts
         );
         if (aaveAccount) (debtBase, healthFactor) = _aaveAccount();
@@ -506,9 +603,9 @@ contract VaultLogic is IPricedTokens {
         (, debtBase,,,, healthFactor) = aavePool.getUserAccountData(vault);
     }
 
-    function _optionsValueE8() internal view returns (int256 valueE8) {
-        for (uint256 i; i < _optionsAdapters.length; ++i) {
-            valueE8 += IOptionsValuation(_optionsAdapters[i]).valueE8(vault);
+    function _optionsValueE8(address[] memory adapters) internal view returns (int256 valueE8) {
+        for (uint256 i; i < adapters.length; ++i) {
+            valueE8 += IOptionsValuation(adapters[i]).valueE8(vault);
         }
     }
 
@@ -544,7 +641,7 @@ contract VaultLogic is IPricedTokens {
     ///      counted: the Aave adapter can only borrow it into the wallet, where it is not counted either, and the
     ///      health factor guard (Aave's numbers) still sees its debt.
     function _nav(
-        IHedgedVault.TrackedToken[] memory tokens,
+        Config memory c,
         uint256 assetPriceE8,
         uint256[] memory tokenPricesE8,
         int256 optionsValueE8,
@@ -555,15 +652,11 @@ contract VaultLogic is IPricedTokens {
         uint256 supplied;
         uint256 owed;
         uint256 config = aavePool.getUserConfiguration(vault); // only the reserves the vault uses are read
-        for (uint256 i; i < tokens.length; ++i) {
-            (supplied, owed) = _aaveBalances(tokens[i].token, _reserves[i], config);
-            uint256 balance = IERC20(tokens[i].token).balanceOf(vault);
-            amounts[i] = SafeCast.toInt256(balance + supplied) - SafeCast.toInt256(owed);
-            uint256 unit = 10 ** tokens[i].decimals;
-            int256 wallet = SafeCast.toInt256(balance.mulDiv(tokenPricesE8[i], unit));
+        for (uint256 i; i < c.tokens.length; ++i) {
+            (int256 wallet, int256 value) =
+                _tokenValueE8(c.tokens[i], c.reserves[i], tokenPricesE8[i], config, amounts, i);
             walletE8 += wallet;
-            valueE8 += wallet + SafeCast.toInt256(supplied.mulDiv(tokenPricesE8[i], unit))
-                - SafeCast.toInt256(owed.mulDiv(tokenPricesE8[i], unit, Math.Rounding.Ceil));
+            valueE8 += value;
         }
         uint256 idle = IERC20(asset).balanceOf(vault);
         (supplied, owed) =
@@ -590,6 +683,25 @@ contract VaultLogic is IPricedTokens {
             owed += uint256(-valueE8).mulDiv(10 ** assetDecimals, assetPriceE8, Math.Rounding.Ceil);
         }
         gross = plus > owed ? plus - owed : 0;
+    }
+
+    /// @dev Token `i`'s wallet value and wallet + Aave supply − Aave debt value (USD 1e8, the debt rounded up); its
+    ///      amount into `amounts[i]`.
+    function _tokenValueE8(
+        IHedgedVault.TrackedToken memory t,
+        AaveTokens memory r,
+        uint256 priceE8,
+        uint256 config,
+        int256[] memory amounts,
+        uint256 i
+    ) internal view returns (int256 wallet, int256 value) {
+        (uint256 supplied, uint256 owed) = _aaveBalances(t.token, r, config);
+        uint256 balance = IERC20(t.token).balanceOf(vault);
+        amounts[i] = SafeCast.toInt256(balance + supplied) - SafeCast.toInt256(owed);
+        uint256 unit = 10 ** t.decimals;
+        wallet = SafeCast.toInt256(balance.mulDiv(priceE8, unit));
+        value = wallet + SafeCast.toInt256(supplied.mulDiv(priceE8, unit))
+            - SafeCast.toInt256(owed.mulDiv(priceE8, unit, Math.Rounding.Ceil));
     }
 
     function _fresh(address feed, uint256 heartbeatSeconds) internal view returns (uint256 price) {
