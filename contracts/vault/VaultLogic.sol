@@ -690,7 +690,7 @@ contract VaultLogic is IPricedTokens {
     function _tokenValueE8(
         IHedgedVault.TrackedToken memory t,
         AaveTokens memory r,
-        uint256 priceE8,
+        uint256 tokenPriceE8,
         uint256 config,
         int256[] memory amounts,
         uint256 i
@@ -699,9 +699,9 @@ contract VaultLogic is IPricedTokens {
         uint256 balance = IERC20(t.token).balanceOf(vault);
         amounts[i] = SafeCast.toInt256(balance + supplied) - SafeCast.toInt256(owed);
         uint256 unit = 10 ** t.decimals;
-        wallet = SafeCast.toInt256(balance.mulDiv(priceE8, unit));
-        value = wallet + SafeCast.toInt256(supplied.mulDiv(priceE8, unit))
-            - SafeCast.toInt256(owed.mulDiv(priceE8, unit, Math.Rounding.Ceil));
+        wallet = SafeCast.toInt256(balance.mulDiv(tokenPriceE8, unit));
+        value = wallet + SafeCast.toInt256(supplied.mulDiv(tokenPriceE8, unit))
+            - SafeCast.toInt256(owed.mulDiv(tokenPriceE8, unit, Math.Rounding.Ceil));
     }
 
     function _fresh(address feed, uint256 heartbeatSeconds) internal view returns (uint256 price) {
