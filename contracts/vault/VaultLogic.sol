@@ -115,9 +115,16 @@ contract VaultLogic is IPricedTokens {
         // keeps this contract's creation code, which VaultLogicFactory carries, well under EIP-170.
         highWaterMarkWad = 1e18;
         lastFeeAccrual = block.timestamp;
-        Config memory c;
-        c.assetFeed = assetFeed_;
-        _setConfig(c);
+        // Zero risk parameters until the vault's setRisk, no tracked token, no OPTIONS adapter.
+        _setConfig(
+            Config(
+                IHedgedVault.RiskParams(0, 0, 0, 0, 0, 0, 0, 0, 0),
+                assetFeed_,
+                new IHedgedVault.TrackedToken[](0),
+                new AaveTokens[](0),
+                new address[](0)
+            )
+        );
     }
 
     /// @dev The configuration, read from its data contract: `abi.encode(c)` of `_setConfig`, pointed into in place (an
