@@ -5,12 +5,26 @@ and what it posts to the market every step (the venue's vol surface)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from keeper.app.executor import VaultExecutor
 from keeper.app.runtime import protocol_adapters
-from keeper.model import AaveBorrow, AaveSupply, Action, MarginDeposit, OptionTrade, Plan, Swap, VenueAccountOpen
+from keeper.config import PolicyConfig
+from keeper.model import (
+    AaveBorrow,
+    AaveSupply,
+    Action,
+    BookView,
+    MarginDeposit,
+    OptionTrade,
+    Plan,
+    Swap,
+    TailCandidate,
+    VenueAccountOpen,
+)
+from keeper.policy.tail import PremiumLeg
 from sim.demo.world import World
 
 
@@ -92,12 +106,14 @@ class ShortVolBook:
 
     name: str = "short-vol"
     description: str = "short one-month WETH strangle on the venue, delta-hedged on Aave/Uniswap by the keeper"
-    contracts: float = 1000.0
+    contracts: float = 1000.0  # a side; with sizing "tail_budget" the cap
+    sizing: str = "fixed"  # or "tail_budget": as many a side as keep the tail budget at forecast vol (issue 15 item 3)
     margin_usdc: float = 800_000.0
     moneyness: tuple[float, float] = (0.9, 1.1)
     expiry_index: int = 2  # the first monthly expiry of the devnet venue (≈ 4 weeks out)
     account_id: int = 0
     base_surfaces: dict[tuple[int, int], tuple[int, int, int]] | None = None
+    sizing_reason: str = ""
 
     def open(self, world: World) -> None:
         from devnet.venue_reads import market_at
@@ -110,14 +126,32 @@ class ShortVolBook:
         expiry = venue["expiries"][self.expiry_index]
         self.account_id = int(market.functions.accountCount().call()) + 1
         trades: list[Action] = [VenueAccountOpen(), MarginDeposit(self.margin_usdc, self.account_id)]
-        for m, is_call in ((self.moneyness[0], False), (self.moneyness[1], True)):
-            strike = min(
+        strikes = [
+            min(
                 (s for s in venue["series"] if s["underlying"] == "WETH" and s["expiry"] == expiry),
                 key=lambda s: abs(s["strike_usd"] - spot * m) + (0 if s["is_call"] == is_call else 1e12),
             )
+            for m, is_call in ((self.moneyness[0], False), (self.moneyness[1], True))
+        ]
+        if self.sizing == "tail_budget":  # the keeper sees the venue's chain once the vault has an account there
+            keeper_rebalance(world, *trades)
+            trades = []
+            self.contracts = self._budget_size(world, [int(s["id"]) for s in strikes])
+        for strike in strikes:
             proceeds = market.functions.quoteSell(strike["id"], int(self.contracts * 1e18)).call()[0] / 1e6
             trades.append(OptionTrade(strike["id"], -self.contracts, -proceeds * 0.995, self.account_id))
         keeper_rebalance(world, *trades)
+
+    def _budget_size(self, world: World, series: list[int]) -> float:
+        """Contracts a side by the keeper's own sizing rule (``keeper.policy.tail.size_new_premium``) on its view of
+        the vault before the open: the stress set at forecast vol, the strangle's legs at the venue's bids; capped at
+        ``contracts``. What a manager following issue 15's item 3 would sell, instead of a fixed count."""
+        from keeper.policy.tail import size_new_premium
+
+        view, policy = tail_view(world, self)
+        sized = size_new_premium(view, policy, strangle_legs(view, series))
+        self.sizing_reason = sized.reason
+        return float(min(self.contracts, math.floor(sized.units)))
 
     def policy_overrides(self) -> dict[str, Any]:
         # The residual delta may cost at most $5k at 1 σ over a day (0.17 % of NAV): a band of ~50 WETH. The
@@ -157,3 +191,41 @@ class ShortVolBook:
                 continue
             call = market.functions.postVolSurface(uid, expiry, round(atm * vol_multiplier), skew, smile)
             sender.send(call, "post vol surface", gas=200_000)
+
+
+def tail_view(world: World, book: Book) -> tuple[BookView, PolicyConfig]:
+    """The keeper's view of the vault now (one lens read, the deep refresh: forecast vol and regime), with the tail
+    budget on, and the policy it was read under."""
+    import tempfile
+    from pathlib import Path
+
+    from keeper.app.assess import VaultAssessor
+    from sim.demo.run import keeper_settings
+
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = keeper_settings(book, Path(tmp) / "view.sqlite", world.url, tail={"enabled": True})
+        runtime = world.keeper_runtime(settings, read_only=True)
+        try:
+            assessor = runtime.keeper.assessor
+            assert isinstance(assessor, VaultAssessor)
+            assessor.assess(runtime.keeper.reader.read())
+            assessor.deep(force=True)
+            return assessor.assess(runtime.keeper.reader.read()).book, settings.policy
+        finally:
+            runtime.close()
+
+
+def strangle_legs(view: BookView, series: list[int]) -> list[PremiumLeg]:
+    """One unit of the strangle per ``series`` (each sold: −1) at the venue's bid, from the keeper's listed chain."""
+    listed = {o.series_id: o for o in view.listed}
+    missing = [i for i in series if i not in listed]
+    if missing:
+        raise RuntimeError(f"series {missing} not in the keeper's listed chain: cannot size the strangle")
+    return [
+        PremiumLeg(
+            TailCandidate(o.series_id, o.underlying, o.strike_usd, o.t_years, o.vol, o.is_call, o.ask_usd, 0.0),
+            -1.0,
+            o.bid_usd,
+        )
+        for o in (listed[i] for i in series)
+    ]

@@ -20,6 +20,10 @@ def simulate(
     out: Annotated[Path, typer.Option(help="directory for report.html, the PNGs and summary.json")] = DEFAULT_OUT,
     book: str = typer.Option("short-vol", help="the book opened before the scenario: short-vol | levered-long"),
     every: int | None = typer.Option(None, help="path points per keeper step (default: ~240 steps per run)"),
+    sizing: str = typer.Option(
+        "fixed",
+        help="short-vol book size: fixed (1,000 a side) | tail_budget (the keeper's sizing rule at the open, ≤ 1,000)",
+    ),
 ) -> None:
     """Run a scenario end to end: devnet, vault, book, keeper live vs unhedged, dashboard, HTML report."""
     from sim.demo.simulate import simulate as run
@@ -27,8 +31,10 @@ def simulate(
 
     if scenario not in list_scenarios():
         raise typer.BadParameter(f"{scenario!r}: choose one of {', '.join(list_scenarios())}", param_hint="--scenario")
+    if sizing not in ("fixed", "tail_budget"):
+        raise typer.BadParameter(f"{sizing!r}: choose fixed or tail_budget", param_hint="--sizing")
     try:
-        result = run(scenario, out, book_name=book, every=every, console=console)
+        result = run(scenario, out, book_name=book, every=every, console=console, sizing=sizing)
     except (HedgevaultError, ValueError) as err:
         console.print(f"[red]error:[/red] {err}")
         raise typer.Exit(2) from err

@@ -48,10 +48,13 @@ def simulate(
     every: int | None = None,
     console: Console | None = None,
     predictive: bool = True,
+    sizing: str = "fixed",
 ) -> SimulationResult:
     """Build the world, open the book, run it three times from the same state on the same path — predictive
     (the tail-budget rule on: ``policy.tail.enabled``), reactive (the delta/HF/margin rules alone) and unhedged —
-    and write the report (``predictive=False``: the reactive and unhedged runs only)."""
+    and write the report (``predictive=False``: the reactive and unhedged runs only). ``sizing`` (short-vol book):
+    ``fixed`` contracts a side, or ``tail_budget`` — sized at the open by the keeper's rule; the three books then
+    hold the same, budget-sized strangle."""
     t0 = time.perf_counter()
     console = console or Console()
     spec = load_scenario(scenario)
@@ -61,6 +64,10 @@ def simulate(
     if book_name not in BOOKS:
         raise ValueError(f"book={book_name!r} is not a demo book; choose one of {', '.join(BOOKS)}")
     book: Book = BOOKS[book_name]()
+    if sizing != "fixed":
+        if not isinstance(book, ShortVolBook):
+            raise ValueError(f"sizing={sizing!r} applies to the short-vol book only (book={book_name!r})")
+        book.sizing = sizing
     out_dir.mkdir(parents=True, exist_ok=True)
     with Devnet.start() as devnet:
         console.print(f"devnet ready in {devnet.ready_seconds:.2f} s at {devnet.url}")
@@ -68,6 +75,8 @@ def simulate(
         book.open(world)
         write_record(world, out_dir / "deployment.json")
         console.print(f"vault {world.vault.address}: {book.description}")
+        if isinstance(book, ShortVolBook) and book.sizing_reason:
+            console.print(f"sized by the tail budget: {book.contracts:,.0f} a side ({book.sizing_reason})")
         start = world.snapshot()
         shorts = {
             int(p.series_id[i])
@@ -111,6 +120,8 @@ def simulate(
     summary: dict[str, Any] = {
         "scenario": spec.name,
         "book": book.name,
+        "contracts": getattr(book, "contracts", None),
+        "sizing": getattr(book, "sizing_reason", "") or "fixed",
         "every": every,
         "steps": path.steps // every,
         "hedged": summary_row(runs[True]),
