@@ -20,7 +20,6 @@ the max drawdown. Writes ``bench/premium-kept-<family>.md``. Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import time
 from dataclasses import replace
@@ -31,6 +30,7 @@ import numpy as np
 
 from keeper.config import KeeperSettings
 from sim.demo.book import ShortVolBook
+from sim.demo.run import parse_overrides
 from sim.montecarlo.books import short_vol
 from sim.montecarlo.engine import run
 from sim.montecarlo.job import Job, make_job, settings_for
@@ -76,22 +76,11 @@ def jobs(
 
 
 def overrides(items: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """``KEY=VALUE`` settings (JSON values; ``tail.`` prefix for ``policy.tail``) → (policy, tail) dicts."""
-    policy: dict[str, Any] = {}
-    tail: dict[str, Any] = {}
-    for item in items:
-        key, sep, raw = item.partition("=")
-        if not sep or not key:
-            raise SystemExit(f"--set {item!r}: expected KEY=VALUE, e.g. tail.top_up_wings=true")
-        try:
-            value = json.loads(raw)
-        except json.JSONDecodeError:
-            value = raw
-        if key.startswith("tail."):
-            tail[key.removeprefix("tail.")] = value
-        else:
-            policy[key] = value
-    return policy, tail
+    """``--set`` items → (policy, tail) dicts (:func:`sim.demo.run.parse_overrides`)."""
+    try:
+        return parse_overrides(items)
+    except ValueError as err:
+        raise SystemExit(str(err)) from err
 
 
 def ratio_of_means(num: np.ndarray, den: np.ndarray) -> tuple[float, float]:

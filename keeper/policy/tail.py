@@ -581,7 +581,8 @@ def size_new_premium(book: BookView, config: PolicyConfig, legs_: list[PremiumLe
     Per unit, scenario k changes the book by bₖ = Σⱼ cⱼ·Vₖⱼ − Σⱼ cⱼ·pⱼ (the legs revalued in k, less what they cost);
     with the book's own PnL Pₖ the budget is Pₖ + x·bₖ ≥ −B in every k, so x* = minₖ (Pₖ + B)/(−bₖ) over the
     scenarios where a unit loses (bₖ < 0): exact, no search. 0 when the book is already over its budget (the tail
-    rule buys protection first) or without the rule's inputs."""
+    rule buys protection first) or without the rule's inputs. B is ``buy_down_to_budget`` × the budget (1 by
+    default): the level the tail rule buys down to, so a round opened there sits inside the hysteresis band."""
     cfg = config.tail
     tail = book.tail
     if tail is None or tail.nav_usd <= 0 or not legs_:
@@ -592,7 +593,8 @@ def size_new_premium(book: BookView, config: PolicyConfig, legs_: list[PremiumLe
     sigma = tail.sigma_annual if tail.sigma_annual is not None else np.array([u.sigma_annual for u in book.underlyings])
     scenarios = stress_set(symbols, sigma, cfg, tail.high_vol_probability)
     pnl = book_pnl(tail, spot, linear, scenarios)
-    budget = cfg.tail_budget_pct / 100 * tail.nav_usd
+    # to the level the tail rule buys down to: a book opened inside the hysteresis does not trade at once
+    budget = cfg.tail_budget_pct / 100 * tail.nav_usd * cfg.buy_down_to_budget
     structure = [
         Leg(f"series {leg.series.series_id}", leg.series, symbols.index(leg.series.underlying), 1.0, 0.0, 0.0, 0.0, 1.0)
         for leg in legs_
@@ -620,7 +622,8 @@ def size_new_premium(book: BookView, config: PolicyConfig, legs_: list[PremiumLe
     after = pnl + units * per_unit
     loss = float(-min(0.0, after.min()))
     reason = (
-        f"{units:,.2f} units: worst stress loss ${loss:,.0f} = budget ${budget:,.0f} ({cfg.tail_budget_pct} % of NAV) "
+        f"{units:,.2f} units: worst stress loss ${loss:,.0f} = budget ${budget:,.0f} ({cfg.tail_budget_pct} % of NAV"
+        f"{f' × {cfg.buy_down_to_budget:g}' if cfg.buy_down_to_budget < 1 else ''}) "
         f"in {scenarios.names[k]} at forecast vol {', '.join(f'{v:.0%}' for v in sigma)} over "
         f"{scenarios.horizon_days:.1f} d"
     )

@@ -114,6 +114,7 @@ class ShortVolBook:
     account_id: int = 0
     base_surfaces: dict[tuple[int, int], tuple[int, int, int]] | None = None
     sizing_reason: str = ""
+    overrides: tuple[dict[str, Any], dict[str, Any]] = ({}, {})  # (policy, policy.tail) settings, as the demo runs
 
     def open(self, world: World) -> None:
         from devnet.venue_reads import market_at
@@ -148,7 +149,7 @@ class ShortVolBook:
         ``contracts``. What a manager following issue 15's item 3 would sell, instead of a fixed count."""
         from keeper.policy.tail import size_new_premium
 
-        view, policy = tail_view(world, self)
+        view, policy = tail_view(world, self, *self.overrides)
         sized = size_new_premium(view, policy, strangle_legs(view, series))
         self.sizing_reason = sized.reason
         return float(min(self.contracts, math.floor(sized.units)))
@@ -193,9 +194,11 @@ class ShortVolBook:
             sender.send(call, "post vol surface", gas=200_000)
 
 
-def tail_view(world: World, book: Book) -> tuple[BookView, PolicyConfig]:
+def tail_view(
+    world: World, book: Book, policy: dict[str, Any] | None = None, tail: dict[str, Any] | None = None
+) -> tuple[BookView, PolicyConfig]:
     """The keeper's view of the vault now (one lens read, the deep refresh: forecast vol and regime), with the tail
-    budget on, and the policy it was read under."""
+    budget on (and ``policy``/``tail`` settings over the book's), and the policy it was read under."""
     import tempfile
     from pathlib import Path
 
@@ -203,7 +206,9 @@ def tail_view(world: World, book: Book) -> tuple[BookView, PolicyConfig]:
     from sim.demo.run import keeper_settings
 
     with tempfile.TemporaryDirectory() as tmp:
-        settings = keeper_settings(book, Path(tmp) / "view.sqlite", world.url, tail={"enabled": True})
+        settings = keeper_settings(
+            book, Path(tmp) / "view.sqlite", world.url, **(policy or {}), tail={"enabled": True, **(tail or {})}
+        )
         runtime = world.keeper_runtime(settings, read_only=True)
         try:
             assessor = runtime.keeper.assessor

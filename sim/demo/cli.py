@@ -24,6 +24,13 @@ def simulate(
         "fixed",
         help="short-vol book size: fixed (1,000 a side) | tail_budget (the keeper's sizing rule at the open, ≤ 1,000)",
     ),
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="policy setting KEY=VALUE over the demo's (JSON value; tail.* for policy.tail), repeatable",
+        ),
+    ] = None,
 ) -> None:
     """Run a scenario end to end: devnet, vault, book, keeper live vs unhedged, dashboard, HTML report."""
     from sim.demo.simulate import simulate as run
@@ -33,8 +40,11 @@ def simulate(
         raise typer.BadParameter(f"{scenario!r}: choose one of {', '.join(list_scenarios())}", param_hint="--scenario")
     if sizing not in ("fixed", "tail_budget"):
         raise typer.BadParameter(f"{sizing!r}: choose fixed or tail_budget", param_hint="--sizing")
+    from sim.demo.run import parse_overrides
+
     try:
-        result = run(scenario, out, book_name=book, every=every, console=console, sizing=sizing)
+        overrides = parse_overrides(set_ or [])
+        result = run(scenario, out, book_name=book, every=every, console=console, sizing=sizing, overrides=overrides)
     except (HedgevaultError, ValueError) as err:
         console.print(f"[red]error:[/red] {err}")
         raise typer.Exit(2) from err

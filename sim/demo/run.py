@@ -4,6 +4,7 @@ sees it (one VaultLens read, the risk engine), so the two runs are measured the 
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections.abc import Callable
@@ -181,6 +182,26 @@ def summary_row(result: RunResult) -> dict[str, Any]:
         "min_health_factor": float(min(r.health_factor for r in result.steps)),
         "seconds": result.seconds,
     }
+
+
+def parse_overrides(items: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``KEY=VALUE`` settings (JSON values, else the string; ``tail.`` prefix for ``policy.tail``) → (policy, tail)
+    dicts, e.g. ``tail.act_above_budget=1.03``. Unknown keys are refused by the settings model, naming the field."""
+    policy: dict[str, Any] = {}
+    tail: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--set {item!r}: expected KEY=VALUE, e.g. tail.top_up_wings=true")
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        if key.startswith("tail."):
+            tail[key.removeprefix("tail.")] = value
+        else:
+            policy[key] = value
+    return policy, tail
 
 
 def keeper_settings(book: Book, store_path: Path, rpc_url: str, **policy: Any) -> KeeperSettings:

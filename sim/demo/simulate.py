@@ -49,12 +49,14 @@ def simulate(
     console: Console | None = None,
     predictive: bool = True,
     sizing: str = "fixed",
+    overrides: tuple[dict[str, Any], dict[str, Any]] = ({}, {}),
 ) -> SimulationResult:
     """Build the world, open the book, run it three times from the same state on the same path — predictive
     (the tail-budget rule on: ``policy.tail.enabled``), reactive (the delta/HF/margin rules alone) and unhedged —
     and write the report (``predictive=False``: the reactive and unhedged runs only). ``sizing`` (short-vol book):
     ``fixed`` contracts a side, or ``tail_budget`` — sized at the open by the keeper's rule; the three books then
-    hold the same, budget-sized strangle."""
+    hold the same, budget-sized strangle. ``overrides``: (policy, ``policy.tail``) settings over the book's
+    (:func:`sim.demo.run.parse_overrides`; the tail ones reach the predictive run and the sizing)."""
     t0 = time.perf_counter()
     console = console or Console()
     spec = load_scenario(scenario)
@@ -68,6 +70,11 @@ def simulate(
         if not isinstance(book, ShortVolBook):
             raise ValueError(f"sizing={sizing!r} applies to the short-vol book only (book={book_name!r})")
         book.sizing = sizing
+    extra, tail_extra = overrides
+    if isinstance(book, ShortVolBook):
+        book.overrides = overrides
+    # a bad setting is refused before any devnet starts (the error names the field)
+    keeper_settings(book, out_dir / "keeper.sqlite", "http://127.0.0.1:8545", **extra, tail={**tail_extra})
     out_dir.mkdir(parents=True, exist_ok=True)
     with Devnet.start() as devnet:
         console.print(f"devnet ready in {devnet.ready_seconds:.2f} s at {devnet.url}")
@@ -85,7 +92,7 @@ def simulate(
             for i in range(len(p.series_id))
             if p.size[i] < 0
         }
-        settings = keeper_settings(book, out_dir / "keeper.sqlite", devnet.url)
+        settings = keeper_settings(book, out_dir / "keeper.sqlite", devnet.url, **extra)
         (out_dir / "keeper.sqlite").unlink(missing_ok=True)
         runs: dict[bool, RunResult] = {}
         costs: dict[str, dict[str, Any]] = {}
@@ -94,7 +101,7 @@ def simulate(
             if predictive:
                 store = out_dir / "keeper-predictive.sqlite"
                 store.unlink(missing_ok=True)
-                tail_settings = keeper_settings(book, store, devnet.url, tail={"enabled": True})
+                tail_settings = keeper_settings(book, store, devnet.url, **extra, tail={"enabled": True, **tail_extra})
                 market = ScenarioMarket(world, path, every, vol_poster=lambda m: book.post_market(world, m))
                 predicted = run_scenario(
                     world, market, book, tail_settings, hedged=True, on_step=dash.update, label=PREDICTIVE
@@ -113,7 +120,9 @@ def simulate(
                 )
                 if hedged:
                     final = _final_book(world, settings, runs[True])
-                    listing = keeper_settings(book, out_dir / "keeper.sqlite", devnet.url, tail={"enabled": True})
+                    listing = keeper_settings(
+                        book, out_dir / "keeper.sqlite", devnet.url, **extra, tail={"enabled": True, **tail_extra}
+                    )
                     costs["reactive" if predictive else "hedged"] = _costs(world, listing, shorts)
         report = write_report(_report_data(spec, runs[True], runs[False], final, settings, predicted), out_dir)
     seconds = time.perf_counter() - t0

@@ -573,3 +573,14 @@ def test_keep_delta_band__a_delta_left_outside_may_stay_but_not_grow__no_set_ins
     assert abs(free) > 1e-3
     assert inside == pytest.approx(free)
     assert free_report.feasible
+
+
+def test_sizing__to_the_buy_down_level__the_opened_book_sits_inside_the_hysteresis() -> None:
+    tail = strangle(units=40.0)
+    cfg = PolicyConfig(tail=TailBudgetConfig(enabled=True, act_above_budget=1.03, buy_down_to_budget=0.95))
+    full = size_new_premium(book(tail), ON, strangle_legs())
+    inside = size_new_premium(book(tail), cfg, strangle_legs())
+    budget = cfg.tail.tail_budget_pct / 100 * NAV
+    assert inside.worst_loss_usd == pytest.approx(0.95 * budget, rel=1e-9)
+    assert inside.units < full.units
+    assert "× 0.95" in inside.reason
