@@ -53,6 +53,20 @@ from sim.montecarlo.market import CLOSE_FACTOR_HF_THRESHOLD, DEFAULT_CLOSE_FACTO
 from sim.montecarlo.venue import VenueModel, VenueRefusedError, VenueState
 
 INDEX = {s: i for i, s in enumerate(SYMBOLS)}
+
+
+def _judged(actions: tuple[Action, ...]) -> set[int]:
+    """Indices (``SYMBOLS``) of the tokens a batch's guards judge at their oracle price against the TWAP: swapped
+    or moved on Aave."""
+    out: set[int] = set()
+    for a in actions:
+        if isinstance(a, Swap):
+            out |= {INDEX[a.token_in], INDEX[a.token_out]}  # a multi-hop route's middle never lands in the vault
+        elif isinstance(a, AaveSupply | AaveWithdraw | AaveBorrow | AaveRepay):
+            out.add(INDEX[a.asset])
+    return out
+
+
 BLOCK_SECONDS = 12
 SECONDS_PER_YEAR = 365 * 86_400
 
@@ -330,16 +344,19 @@ class World:
         self.refresh_forecast(view)  # after deciding, as the loop runs the deep refresh after acting
         if plan.empty:
             return out
-        if previous is not None and not self.twap_agrees(prices, previous):
-            out.refused = True  # the vault refuses every batch this block, the urgent part too
-            return out
-        cost = self.execute(plan.actions, prices, timestamp_s)
-        if cost is None:
+
+        def attempt(actions: tuple[Action, ...]) -> float | None:
+            if previous is not None and not self.twap_agrees(prices, previous, actions):
+                return None  # OracleDeviation: the vault refuses the batch
+            return self.execute(actions, prices, timestamp_s)
+
+        cost = attempt(plan.actions)
+        if cost is None:  # as the loop does: the most urgent rule's actions alone (they may not touch the token)
             out.refused = True
             urgent = plan.most_urgent()
             if urgent is None:
                 return out
-            plan, cost = urgent, self.execute(urgent.actions, prices, timestamp_s)
+            plan, cost = urgent, attempt(urgent.actions)
             if cost is None:
                 return out
         out.acted, out.swap_cost_usd = True, cost
@@ -351,14 +368,21 @@ class World:
                 self.last_action_block[d.rule] = block
         return out
 
-    def twap_agrees(self, prices: list[float], previous: list[float]) -> bool:
-        """The vault's first check: each tracked token's oracle within ``maxOracleDeviationBps`` (in ticks) of the
-        pool's TWAP. The driver moves a pool to the new price in the step's block and the keeper acts in the next
-        one, so the TWAP window holds the previous price but for one block: ln TWAP = (1 − w) ln P₋ + w ln P,
-        w = block / window."""
+    def twap_agrees(
+        self, prices: list[float], previous: list[float], actions: tuple[Action, ...] | None = None
+    ) -> bool:
+        """The vault's oracle-vs-TWAP check: the oracle of each tracked token the batch judges at its price within
+        ``maxOracleDeviationBps`` (in ticks) of the pool's TWAP. The vault checks a token a swap moved and, after
+        the batch, one whose net amount (wallet + Aave supply − debt) changed — an Aave supply, withdrawal, borrow
+        or repayment leaves that net amount unchanged but for the aToken's rounding, so those tokens are counted
+        as checked too (the conservative side); a batch of venue trades and margin alone (USDC: no TWAP) is not
+        checked. ``actions`` None: every tracked token. The driver moves a pool to the new price in the step's block
+        and the keeper acts in the next one, so the TWAP window holds the previous price but for one block:
+        ln TWAP = (1 − w) ln P₋ + w ln P, w = block / window."""
         g = self.market.guards
         w = min(1.0, BLOCK_SECONDS / g.twap_window_seconds)
-        for j in (1, 2):
+        checked = (1, 2) if actions is None else sorted(_judged(actions) & {1, 2})
+        for j in checked:
             gap = (1 - w) * abs(math.log(prices[j] / previous[j]))
             if gap > g.max_oracle_deviation_log:
                 return False

@@ -8,7 +8,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from keeper.config import KeeperSettings
-from keeper.model import AaveBorrow, AaveSupply, Swap
+from keeper.model import AaveBorrow, AaveSupply, MarginDeposit, OptionTrade, Swap
 from sim.montecarlo.books import from_positions, levered_long
 from sim.montecarlo.job import settings_for
 from sim.montecarlo.market import devnet_market
@@ -109,6 +109,25 @@ def test_keeper_step__oracle_moved_past_the_twap_band__batch_refused(market) -> 
     assert not out.acted
     assert w.vault == before
     assert w.keeper_step(PRICES, 3600, 300, previous=[1.0, 3000.0 * 1.01, 60_000.0]).acted
+
+
+def test_keeper_step__only_an_untouched_token_past_the_twap_band__batch_accepted(market) -> None:  # type: ignore[no-untyped-def]
+    """As the vault checks since issue 19 item 8: the TWAP is observed for the tokens a batch judges at their price
+    (swapped, or moved on Aave), so a WBTC move the pool has not caught up with does not refuse a WETH deleverage."""
+    w = _world(market, {"USDC": 10_000.0}, {"WETH": 1000.0}, {"USDC": 1_900_000.0})
+    out = w.keeper_step(PRICES, 3600, 300, previous=[1.0, 3000.0, 60_000.0 * 1.03])
+    assert out.acted
+    assert not out.refused
+
+
+def test_twap_agrees__judges_only_swapped_or_aave_tokens(market) -> None:  # type: ignore[no-untyped-def]
+    w = _world(market, {"USDC": 10_000.0}, {}, {})
+    moved = [1.0, 3000.0 * 1.03, 60_000.0 * 1.03]  # both pools lag the oracle by 3 %
+    assert not w.twap_agrees(PRICES, moved)  # every token (no actions given)
+    assert w.twap_agrees(PRICES, moved, (OptionTrade(1, 1.0, 100.0, 1), MarginDeposit(1_000.0, 1)))  # USDC only
+    assert not w.twap_agrees(PRICES, moved, (Swap("USDC", "WETH", 1_000.0, 0.3),))
+    assert not w.twap_agrees(PRICES, moved, (AaveBorrow("WBTC", 0.1),))
+    assert w.twap_agrees(PRICES, [1.0, 3000.0 * 1.03, 60_000.0], (AaveSupply("WBTC", 0.1),))
 
 
 def test_liquidate__no_collateral_left__nothing_to_seize_no_liquidation(market) -> None:  # type: ignore[no-untyped-def]
