@@ -30,7 +30,7 @@ import numpy as np
 
 from keeper.config import KeeperSettings
 from sim.demo.book import ShortVolBook
-from sim.demo.run import parse_overrides
+from sim.demo.settings import parse_overrides
 from sim.montecarlo.books import short_vol
 from sim.montecarlo.engine import run
 from sim.montecarlo.job import Job, make_job, settings_for
@@ -76,7 +76,7 @@ def jobs(
 
 
 def overrides(items: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """``--set`` items → (policy, tail) dicts (:func:`sim.demo.run.parse_overrides`)."""
+    """``--set`` items → (policy, tail) dicts (:func:`sim.demo.settings.parse_overrides`)."""
     try:
         return parse_overrides(items)
     except ValueError as err:

@@ -52,8 +52,9 @@ class LegLp:
         delta: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
     ) -> None:
         k, n = a.shape
-        self.n, self.k = n, k
+        self.n = n
         self._cost = np.asarray(cost, dtype=np.float64)
+        self._objective = np.concatenate([self._cost, [0.0, 1.0]])  # Σ costⱼ·xⱼ + g
         self._cap = np.asarray(cap, dtype=np.float64)
         self._t, self._g = n, n + 1
         self._gas_row = k
@@ -67,14 +68,14 @@ class LegLp:
         dense[k, :n], dense[k, n + 1] = -gas_usd / np.maximum(self._cap, 1e-12), 1.0  # g = Σ γⱼ·xⱼ, γⱼ = gas / Uⱼ
         dense[k + 1, :n], dense[k + 2, :n], dense[k + 3, :n] = premium, cash, notional
         row_lo = np.concatenate([-np.asarray(pnl, dtype=np.float64), [0.0], np.full(3, -inf)])
-        row_hi = np.concatenate([np.full(k, inf), [0.0], np.minimum(np.array(caps, dtype=np.float64), inf)])
+        row_hi = np.concatenate([np.full(k, inf), [0.0], np.array(caps, dtype=np.float64)])
         if delta is not None:
             dense[k + 4 :, :n] = delta[0]
             row_lo, row_hi = np.concatenate([row_lo, delta[1]]), np.concatenate([row_hi, delta[2]])
         matrix = sparse.csc_array(dense)
         lp = highspy.HighsLp()
         lp.num_col_, lp.num_row_ = n + 2, dense.shape[0]
-        lp.col_cost_ = np.concatenate([self._cost, [0.0, 1.0]])
+        lp.col_cost_ = self._objective
         lp.col_lower_ = np.zeros(n + 2)
         lp.col_upper_ = np.concatenate([self._cap, [inf, inf]])
         lp.row_lower_, lp.row_upper_ = row_lo, row_hi
@@ -137,7 +138,7 @@ class LegLp:
         only_t[self._t] = 1.0
         h.changeColsCost(self.n + 2, self._index, only_t)
         reach = self._run()
-        h.changeColsCost(self.n + 2, self._index, np.concatenate([self._cost, [0.0, 1.0]]))
+        h.changeColsCost(self.n + 2, self._index, self._objective)
         if reach is None:
             return LpResult(np.zeros(self.n), math.inf, False)
         worst = float(h.getSolution().col_value[self._t])

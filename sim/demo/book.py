@@ -203,14 +203,11 @@ def tail_view(
     from pathlib import Path
 
     from keeper.app.assess import VaultAssessor
-    from keeper.config import KeeperSettings
+    from sim.demo.settings import keeper_settings
 
     with tempfile.TemporaryDirectory() as tmp:
-        settings = KeeperSettings(  # as sim.demo.run.keeper_settings (not imported: run imports this module)
-            network={"rpc_url": world.url, "poll_interval_s": 0.05},
-            store={"path": str(Path(tmp) / "view.sqlite")},
-            metrics={"enabled": False},
-            policy={**book.policy_overrides(), **(policy or {}), "tail": {"enabled": True, **(tail or {})}},
+        settings = keeper_settings(
+            book, Path(tmp) / "view.sqlite", world.url, **(policy or {}), tail={"enabled": True, **(tail or {})}
         )
         runtime = world.keeper_runtime(settings, read_only=True)
         try:

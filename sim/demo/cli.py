@@ -40,7 +40,7 @@ def simulate(
         raise typer.BadParameter(f"{scenario!r}: choose one of {', '.join(list_scenarios())}", param_hint="--scenario")
     if sizing not in ("fixed", "tail_budget"):
         raise typer.BadParameter(f"{sizing!r}: choose fixed or tail_budget", param_hint="--sizing")
-    from sim.demo.run import parse_overrides
+    from sim.demo.settings import parse_overrides
 
     try:
         overrides = parse_overrides(set_ or [])

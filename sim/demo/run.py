@@ -4,12 +4,10 @@ sees it (one VaultLens read, the risk engine), so the two runs are measured the 
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -182,37 +180,6 @@ def summary_row(result: RunResult) -> dict[str, Any]:
         "min_health_factor": float(min(r.health_factor for r in result.steps)),
         "seconds": result.seconds,
     }
-
-
-def parse_overrides(items: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """``KEY=VALUE`` settings (JSON values, else the string; ``tail.`` prefix for ``policy.tail``) → (policy, tail)
-    dicts, e.g. ``tail.act_above_budget=1.03``. Unknown keys are refused by the settings model, naming the field."""
-    policy: dict[str, Any] = {}
-    tail: dict[str, Any] = {}
-    for item in items:
-        key, sep, raw = item.partition("=")
-        if not sep or not key:
-            raise ValueError(f"--set {item!r}: expected KEY=VALUE, e.g. tail.top_up_wings=true")
-        try:
-            value = json.loads(raw)
-        except json.JSONDecodeError:
-            value = raw
-        if key.startswith("tail."):
-            tail[key.removeprefix("tail.")] = value
-        else:
-            policy[key] = value
-    return policy, tail
-
-
-def keeper_settings(book: Book, store_path: Path, rpc_url: str, **policy: Any) -> KeeperSettings:
-    """The demo keeper's configuration: the defaults, the book's intent, quick transaction patience."""
-    return KeeperSettings(
-        network={"rpc_url": rpc_url, "poll_interval_s": 0.05},
-        store={"path": str(store_path)},
-        metrics={"enabled": False},
-        tx={"stuck_after_s": 5.0, "receipt_timeout_s": 60.0},
-        policy={**book.policy_overrides(), **policy},
-    )
 
 
 def tail_budget_record(result: RunResult, tolerance: float = 1.05) -> dict[str, Any]:

@@ -19,7 +19,8 @@ from sim.demo.book import Book, LeveredLongBook, ShortVolBook
 from sim.demo.costs import SeriesInfo, run_costs
 from sim.demo.dashboard import Dashboard
 from sim.demo.market import ScenarioMarket
-from sim.demo.run import RunResult, keeper_settings, run_scenario, summary_row, tail_budget_record
+from sim.demo.run import RunResult, run_scenario, summary_row, tail_budget_record
+from sim.demo.settings import keeper_settings
 from sim.demo.world import build_world, write_record
 from sim.report.html import ReportData, write_report
 from sim.scenarios import generate_path, load_scenario
@@ -56,7 +57,7 @@ def simulate(
     and write the report (``predictive=False``: the reactive and unhedged runs only). ``sizing`` (short-vol book):
     ``fixed`` contracts a side, or ``tail_budget`` — sized at the open by the keeper's rule; the three books then
     hold the same, budget-sized strangle. ``overrides``: (policy, ``policy.tail``) settings over the book's
-    (:func:`sim.demo.run.parse_overrides`; the tail ones reach the predictive run and the sizing)."""
+    (:func:`sim.demo.settings.parse_overrides`; the tail ones reach the predictive run and the sizing)."""
     t0 = time.perf_counter()
     console = console or Console()
     spec = load_scenario(scenario)

@@ -105,7 +105,8 @@ def compare(
     from keeper.chain.rpc import RpcClient
     from sim.demo.book import LeveredLongBook, ShortVolBook
     from sim.demo.market import ScenarioMarket
-    from sim.demo.run import keeper_settings, run_scenario
+    from sim.demo.run import run_scenario
+    from sim.demo.settings import keeper_settings
     from sim.demo.world import build_world
     from sim.montecarlo.live import read_book
     from sim.scenarios.paths import ScenarioPath
