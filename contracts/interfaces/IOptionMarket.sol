@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {IOptionMarketAccounts} from "./options/IOptionMarketAccounts.sol";
+import {IOptionMarketConstants} from "./options/IOptionMarketConstants.sol";
 import {IOptionMarketErrors} from "./options/IOptionMarketErrors.sol";
 import {IOptionMarketEvents} from "./options/IOptionMarketEvents.sol";
 import {IOptionMarketGovernance} from "./options/IOptionMarketGovernance.sol";
@@ -46,5 +47,6 @@ interface IOptionMarket is
     IOptionMarketAccounts,
     IOptionMarketPool,
     IOptionMarketGovernance,
-    IOptionMarketViews
+    IOptionMarketViews,
+    IOptionMarketConstants
 {}

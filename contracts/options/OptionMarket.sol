@@ -228,7 +228,7 @@ contract OptionMarket is OptionMarketBase, IOptionMarketAccounts, Proxy {
         uint256 slot = _positionSlot[accountId][seriesId];
         int256 old = 0;
         if (slot == 0) {
-            if (a.positions.length >= MAX_POSITIONS) revert TooManyPositions(accountId, MAX_POSITIONS);
+            if (a.positions.length >= _MAX_POSITIONS) revert TooManyPositions(accountId, _MAX_POSITIONS);
             a.positions.push(Position(seriesId.toUint32(), 0));
             slot = a.positions.length;
             _positionSlot[accountId][seriesId] = slot;
@@ -252,7 +252,7 @@ contract OptionMarket is OptionMarketBase, IOptionMarketAccounts, Proxy {
 
     function _checkSize(int256 sizeWad) internal pure {
         uint256 abs = SignedMath.abs(sizeWad);
-        if (abs > MAX_POSITION_SIZE_WAD) revert SizeOutOfBounds(abs, MAX_POSITION_SIZE_WAD);
+        if (abs > _MAX_POSITION_SIZE_WAD) revert SizeOutOfBounds(abs, _MAX_POSITION_SIZE_WAD);
     }
 
     function _removePosition(uint256 accountId, uint256 slot) internal {

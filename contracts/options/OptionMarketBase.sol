@@ -33,33 +33,33 @@ abstract contract OptionMarketBase is
 
     /* CONSTANTS */
 
-    bytes32 public constant LISTER_ROLE = keccak256("LISTER_ROLE");
-    bytes32 public constant VOL_FEEDER_ROLE = keccak256("VOL_FEEDER_ROLE");
-    bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
+    bytes32 internal constant _LISTER_ROLE = keccak256("LISTER_ROLE");
+    bytes32 internal constant _VOL_FEEDER_ROLE = keccak256("VOL_FEEDER_ROLE");
+    bytes32 internal constant _GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
 
     /// @notice Open positions per account (bounds the margin check's gas).
-    uint256 public constant MAX_POSITIONS = 64;
+    uint256 internal constant _MAX_POSITIONS = 64;
     /// @notice Listed, unsettled series (the pool holds all of them; bounds the pool's margin check).
-    uint256 public constant MAX_LIVE_SERIES = 128;
-    uint256 public constant MAX_UNDERLYINGS = 8;
+    uint256 internal constant _MAX_LIVE_SERIES = 128;
+    uint256 internal constant _MAX_UNDERLYINGS = 8;
     /// @notice Largest |size| of one trade, and of any account's or the pool's position (1e27 = 1e9 units).
-    uint256 public constant MAX_TRADE_SIZE_WAD = 1e24;
-    uint256 public constant MAX_POSITION_SIZE_WAD = 1e27;
-    uint256 public constant MIN_LISTING_SECONDS = 1 hours;
-    uint256 public constant MAX_EXPIRY_SECONDS = 730 days;
-    uint256 public constant MIN_STRIKE_RATIO_WAD = 0.2e18;
-    uint256 public constant MAX_STRIKE_RATIO_WAD = 5e18;
-    uint256 public constant MAX_STRIKE_WAD = 1e25;
-    uint256 public constant MIN_VOL_WAD = 0.01e18;
-    uint256 public constant MAX_VOL_WAD = 5e18;
-    uint256 public constant MAX_SKEW_WAD = 2e18;
-    uint256 public constant MAX_SMILE_WAD = 5e18;
+    uint256 internal constant _MAX_TRADE_SIZE_WAD = 1e24;
+    uint256 internal constant _MAX_POSITION_SIZE_WAD = 1e27;
+    uint256 internal constant _MIN_LISTING_SECONDS = 1 hours;
+    uint256 internal constant _MAX_EXPIRY_SECONDS = 730 days;
+    uint256 internal constant _MIN_STRIKE_RATIO_WAD = 0.2e18;
+    uint256 internal constant _MAX_STRIKE_RATIO_WAD = 5e18;
+    uint256 internal constant _MAX_STRIKE_WAD = 1e25;
+    uint256 internal constant _MIN_VOL_WAD = 0.01e18;
+    uint256 internal constant _MAX_VOL_WAD = 5e18;
+    uint256 internal constant _MAX_SKEW_WAD = 2e18;
+    uint256 internal constant _MAX_SMILE_WAD = 5e18;
     /// @notice Floor of the "vol down" scenario multiplier.
-    uint256 public constant MIN_VOL_MULTIPLIER_WAD = 0.1e18;
+    uint256 internal constant _MIN_VOL_MULTIPLIER_WAD = 0.1e18;
     /// @notice τ at which vol shocks equal their parameter (they scale with √(30 days / τ)).
-    uint256 public constant VOL_SHOCK_REFERENCE_SECONDS = 30 days;
-    uint256 public constant MIN_PRICE_AGE_SECONDS = 60;
-    uint256 public constant MAX_PRICE_AGE_SECONDS = 2 days;
+    uint256 internal constant _VOL_SHOCK_REFERENCE_SECONDS = 30 days;
+    uint256 internal constant _MIN_PRICE_AGE_SECONDS = 60;
+    uint256 internal constant _MAX_PRICE_AGE_SECONDS = 2 days;
 
     /// @dev Pool shares: virtual offset against share-price manipulation of an empty pool (1 USDC ↔ 1e18 shares).
     uint256 internal constant _VIRTUAL_SHARES = 1e18;
@@ -255,7 +255,7 @@ abstract contract OptionMarketBase is
     /// @dev Surface vol of strike K at forward F: k = ln(K/F) = −ln(F/K).
     function _vol(VolSurface memory s, int256 logFwdOverStrikeWad) internal pure returns (uint256) {
         return BlackScholesLib.surfaceVol(
-            s.atmVolWad, s.skewWad, s.smileWad, -logFwdOverStrikeWad, MIN_VOL_WAD, MAX_VOL_WAD
+            s.atmVolWad, s.skewWad, s.smileWad, -logFwdOverStrikeWad, _MIN_VOL_WAD, _MAX_VOL_WAD
         );
     }
 
@@ -427,10 +427,10 @@ abstract contract OptionMarketBase is
     function _volMultipliers(uint256 secondsLeft) internal view returns (uint256 upWad, uint256 downWad) {
         RiskParams memory r = _risk;
         uint256 t = secondsLeft > r.volShockFloorSeconds ? secondsLeft : r.volShockFloorSeconds;
-        uint256 scaleWad = FixedPointMathLib.sqrt(VOL_SHOCK_REFERENCE_SECONDS * 1e36 / t);
+        uint256 scaleWad = FixedPointMathLib.sqrt(_VOL_SHOCK_REFERENCE_SECONDS * 1e36 / t);
         upWad = WAD + uint256(r.volShockUpWad) * scaleWad / WAD;
         uint256 down = uint256(r.volShockDownWad) * scaleWad / WAD;
-        downWad = down + MIN_VOL_MULTIPLIER_WAD >= WAD ? MIN_VOL_MULTIPLIER_WAD : WAD - down;
+        downWad = down + _MIN_VOL_MULTIPLIER_WAD >= WAD ? _MIN_VOL_MULTIPLIER_WAD : WAD - down;
     }
 
     /* HOLDINGS */
@@ -540,7 +540,7 @@ abstract contract OptionMarketBase is
     {
         Series memory s = _existingSeries(seriesId);
         if (sizeWad == 0) revert ZeroAmount();
-        if (sizeWad > MAX_TRADE_SIZE_WAD) revert SizeOutOfBounds(sizeWad, MAX_TRADE_SIZE_WAD);
+        if (sizeWad > _MAX_TRADE_SIZE_WAD) revert SizeOutOfBounds(sizeWad, _MAX_TRADE_SIZE_WAD);
         uint256 cutoff = _market.tradingCutoffSeconds;
         if (block.timestamp + cutoff >= s.expiry) revert TradingClosed(seriesId, s.expiry, cutoff);
         (q.markPriceWad, q.volWad) = _mark(ctx, s);

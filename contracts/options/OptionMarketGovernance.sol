@@ -145,8 +145,8 @@ contract OptionMarketGovernance is OptionMarketBase, IOptionMarketPool, IOptionM
     {
         if (asset == address(0) || feed == address(0)) revert ZeroAddress();
         underlyingId = _underlyings.length;
-        if (underlyingId >= MAX_UNDERLYINGS) {
-            revert ParameterOutOfBounds("underlyings", underlyingId + 1, 1, MAX_UNDERLYINGS);
+        if (underlyingId >= _MAX_UNDERLYINGS) {
+            revert ParameterOutOfBounds("underlyings", underlyingId + 1, 1, _MAX_UNDERLYINGS);
         }
         _checkPriceAge(maxPriceAgeSeconds);
         uint8 decimals = IAggregatorV3(feed).decimals();
@@ -166,28 +166,28 @@ contract OptionMarketGovernance is OptionMarketBase, IOptionMarketPool, IOptionM
     }
 
     function _checkPriceAge(uint256 age) internal pure {
-        _bound("maxPriceAgeSeconds", age, MIN_PRICE_AGE_SECONDS, MAX_PRICE_AGE_SECONDS);
+        _bound("maxPriceAgeSeconds", age, _MIN_PRICE_AGE_SECONDS, _MAX_PRICE_AGE_SECONDS);
     }
 
     /// @inheritdoc IOptionMarketGovernance
     function listSeries(uint256 underlyingId, uint64 expiry, uint128 strikeWad, bool isCall)
         external
-        onlyRole(LISTER_ROLE)
+        onlyRole(_LISTER_ROLE)
         whenNotPaused
         returns (uint256 seriesId)
     {
         _underlyingExists(underlyingId);
         bytes32 key = keccak256(abi.encode(underlyingId, expiry, strikeWad, isCall));
         if (_seriesIds[key] != 0) revert SeriesExists(_seriesIds[key]);
-        uint256 earliest = block.timestamp + MIN_LISTING_SECONDS;
-        uint256 latest = block.timestamp + MAX_EXPIRY_SECONDS;
+        uint256 earliest = block.timestamp + _MIN_LISTING_SECONDS;
+        uint256 latest = block.timestamp + _MAX_EXPIRY_SECONDS;
         if (expiry < earliest || expiry > latest) revert ExpiryOutOfBounds(expiry, earliest, latest);
         (uint256 spotWad,) = _readFeed(underlyingId);
-        uint256 lo = spotWad * MIN_STRIKE_RATIO_WAD / WAD;
-        uint256 hi = spotWad * MAX_STRIKE_RATIO_WAD / WAD;
-        if (hi > MAX_STRIKE_WAD) hi = MAX_STRIKE_WAD;
+        uint256 lo = spotWad * _MIN_STRIKE_RATIO_WAD / WAD;
+        uint256 hi = spotWad * _MAX_STRIKE_RATIO_WAD / WAD;
+        if (hi > _MAX_STRIKE_WAD) hi = _MAX_STRIKE_WAD;
         if (strikeWad < lo || strikeWad > hi) revert StrikeOutOfBounds(strikeWad, lo, hi);
-        if (_live.length >= MAX_LIVE_SERIES) revert TooManyLiveSeries(MAX_LIVE_SERIES);
+        if (_live.length >= _MAX_LIVE_SERIES) revert TooManyLiveSeries(_MAX_LIVE_SERIES);
         seriesId = ++_seriesCount;
         _seriesIds[key] = seriesId;
         _series[seriesId] = Series(strikeWad, expiry, underlyingId.toUint16(), isCall);
@@ -206,13 +206,13 @@ contract OptionMarketGovernance is OptionMarketBase, IOptionMarketPool, IOptionM
         uint256 atmVolWad,
         int256 skewWad,
         int256 smileWad
-    ) external onlyRole(VOL_FEEDER_ROLE) {
+    ) external onlyRole(_VOL_FEEDER_ROLE) {
         _underlyingExists(underlyingId);
-        _bound("atmVolWad", atmVolWad, MIN_VOL_WAD, MAX_VOL_WAD);
+        _bound("atmVolWad", atmVolWad, _MIN_VOL_WAD, _MAX_VOL_WAD);
         uint256 absSkew = SignedMath.abs(skewWad);
-        _bound("skewWad", absSkew, 0, MAX_SKEW_WAD);
-        if (smileWad < 0) revert ParameterOutOfBounds("smileWad", 0, 0, MAX_SMILE_WAD);
-        _bound("smileWad", smileWad.toUint256(), 0, MAX_SMILE_WAD);
+        _bound("skewWad", absSkew, 0, _MAX_SKEW_WAD);
+        if (smileWad < 0) revert ParameterOutOfBounds("smileWad", 0, 0, _MAX_SMILE_WAD);
+        _bound("smileWad", smileWad.toUint256(), 0, _MAX_SMILE_WAD);
         _vols[underlyingId][expiry] = VolSurface(
             atmVolWad.toUint64(), skewWad.toInt64(), smileWad.toInt64(), block.timestamp.toUint64()
         );
@@ -232,7 +232,7 @@ contract OptionMarketGovernance is OptionMarketBase, IOptionMarketPool, IOptionM
     }
 
     /// @inheritdoc IOptionMarketGovernance
-    function pause() external onlyRole(GUARDIAN_ROLE) {
+    function pause() external onlyRole(_GUARDIAN_ROLE) {
         _pause();
     }
 

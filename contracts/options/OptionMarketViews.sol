@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {IAggregatorV3} from "../interfaces/IAggregatorV3.sol";
+import {IOptionMarketConstants} from "../interfaces/options/IOptionMarketConstants.sol";
 import {IOptionMarketViews} from "../interfaces/options/IOptionMarketViews.sol";
 import {OptionMarketBase} from "./OptionMarketBase.sol";
 import {OptionMarketGovernance} from "./OptionMarketGovernance.sol";
@@ -12,7 +13,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 /// @notice The OptionMarket's view facet: every read in one call. Second link of the market's facet chain
 ///         (OptionMarket → this → OptionMarketGovernance), always run by DELEGATECALL in the market's storage;
 ///         selectors it does not serve fall through to `NEXT` (still in the market's storage).
-contract OptionMarketViews is OptionMarketBase, IOptionMarketViews, Proxy {
+contract OptionMarketViews is OptionMarketBase, IOptionMarketViews, IOptionMarketConstants, Proxy {
     /// @notice The facet serving the pool and governance selectors.
     address public immutable NEXT;
 
@@ -281,6 +282,113 @@ contract OptionMarketViews is OptionMarketBase, IOptionMarketViews, Proxy {
     /// @inheritdoc IOptionMarketViews
     function sharesOf(address provider) external view returns (uint256) {
         return _shares[provider];
+    }
+
+    /* VIEWS: CONSTANTS */
+
+    /// @inheritdoc IOptionMarketConstants
+    function LISTER_ROLE() external pure returns (bytes32) {
+        return _LISTER_ROLE;
+    }
+
+    /// @inheritdoc IOptionMarketConstants
+    function VOL_FEEDER_ROLE() external pure returns (bytes32) {
+        return _VOL_FEEDER_ROLE;
+    }
+
+    /// @inheritdoc IOptionMarketConstants
+    function GUARDIAN_ROLE() external pure returns (bytes32) {
+        return _GUARDIAN_ROLE;
+    }
+
+    /// @inheritdoc IOptionMarketConstants
+    function MAX_POSITIONS() external pure returns (uint256) {
+        return _MAX_POSITIONS;
+    }
+
+    /// @inheritdoc IOptionMarketConstants
+    function MAX_LIVE_SERIES() external pure returns (uint256) {
+        return _MAX_LIVE_SERIES;
+    }
+
+    /// @inheritdoc IOptionMarketConstants
+    function MAX_UNDERLYINGS() external pure returns (uint256) {
+        return _MAX_UNDERLYINGS;
+    }
+
+    /// @inheritdoc IOptionMarketConstants
+    function MAX_TRADE_SIZE_WAD() external pure returns (uint256) {
+        return _MAX_TRADE_SIZE_WAD;
+    }
+
+    /// @inheritdoc IOptionMarketConstants
+    function MAX_POSITION_SIZE_WAD() external pure returns (uint256) {
+        return _MAX_POSITION_SIZE_WAD;
+    }
+
+    /// @inheritdoc IOptionMarketConstants
+    function MIN_LISTING_SECONDS() external pure returns (uint256) {
+        return _MIN_LISTING_SECONDS;
+    }
+
+    /// @inheritdoc IOptionMarketConstants
+    function MAX_EXPIRY_SECONDS() external pure returns (uint256) {
+        return _MAX_EXPIRY_SECONDS;
+    }
+
+    /// @inheritdoc IOptionMarketConstants
+    function MIN_STRIKE_RATIO_WAD() external pure returns (uint256) {
+        return _MIN_STRIKE_RATIO_WAD;
+    }
+
+    /// @inheritdoc IOptionMarketConstants
+    function MAX_STRIKE_RATIO_WAD() external pure returns (uint256) {
+        return _MAX_STRIKE_RATIO_WAD;
+    }
+
+    /// @inheritdoc IOptionMarketConstants
+    function MAX_STRIKE_WAD() external pure returns (uint256) {
+        return _MAX_STRIKE_WAD;
+    }
+
+    /// @inheritdoc IOptionMarketConstants
+    function MIN_VOL_WAD() external pure returns (uint256) {
+        return _MIN_VOL_WAD;
+    }
+
+    /// @inheritdoc IOptionMarketConstants
+    function MAX_VOL_WAD() external pure returns (uint256) {
+        return _MAX_VOL_WAD;
+    }
+
+    /// @inheritdoc IOptionMarketConstants
+    function MAX_SKEW_WAD() external pure returns (uint256) {
+        return _MAX_SKEW_WAD;
+    }
+
+    /// @inheritdoc IOptionMarketConstants
+    function MAX_SMILE_WAD() external pure returns (uint256) {
+        return _MAX_SMILE_WAD;
+    }
+
+    /// @inheritdoc IOptionMarketConstants
+    function MIN_VOL_MULTIPLIER_WAD() external pure returns (uint256) {
+        return _MIN_VOL_MULTIPLIER_WAD;
+    }
+
+    /// @inheritdoc IOptionMarketConstants
+    function VOL_SHOCK_REFERENCE_SECONDS() external pure returns (uint256) {
+        return _VOL_SHOCK_REFERENCE_SECONDS;
+    }
+
+    /// @inheritdoc IOptionMarketConstants
+    function MIN_PRICE_AGE_SECONDS() external pure returns (uint256) {
+        return _MIN_PRICE_AGE_SECONDS;
+    }
+
+    /// @inheritdoc IOptionMarketConstants
+    function MAX_PRICE_AGE_SECONDS() external pure returns (uint256) {
+        return _MAX_PRICE_AGE_SECONDS;
     }
 
     /* PENDING SETTLEMENT */

@@ -84,9 +84,9 @@ abstract contract OptionMarketFixture is Test {
         );
         OptionMarket core = OptionMarket(payable(address(market)));
         vm.startPrank(admin);
-        core.grantRole(core.LISTER_ROLE(), lister);
-        core.grantRole(core.VOL_FEEDER_ROLE(), feeder);
-        core.grantRole(core.GUARDIAN_ROLE(), guardian);
+        core.grantRole(market.LISTER_ROLE(), lister);
+        core.grantRole(market.VOL_FEEDER_ROLE(), feeder);
+        core.grantRole(market.GUARDIAN_ROLE(), guardian);
         market.addUnderlying(makeAddr("WETH"), address(ethFeed), 1 hours);
         market.addUnderlying(makeAddr("WBTC"), address(btcFeed), 1 hours);
         vm.stopPrank();
