@@ -126,7 +126,7 @@ contract OptionMarket is OptionMarketBase, IOptionMarketAccounts, Proxy {
         if (a.collateralE6 < costE6.toInt256()) {
             revert InsufficientCollateral(accountId, a.collateralE6, costE6);
         }
-        _trade(ctx, accountId, seriesId, sizeWad.toInt256(), costE6.toInt256());
+        _trade(ctx, accountId, seriesId, sizeWad.toInt256(), q, 0);
         emit Traded(
             accountId,
             seriesId,
@@ -150,10 +150,13 @@ contract OptionMarket is OptionMarketBase, IOptionMarketAccounts, Proxy {
         _realize(accountId);
         Ctx memory ctx = _newCtx(true);
         Quote memory q = _quote(ctx, seriesId, sizeWad, false);
-        proceedsE6 = q.premiumE6;
+        // The part that closes a long is a claim on the pool (paid net of its haircut, see _trade); the rest opens
+        // a short: the account gives the pool a margined debt worth the mark for the bid, a trade that raises the
+        // pool's equity, so it is paid the full bid.
+        int256 held = _positionOf(accountId, seriesId);
+        uint256 closeWad = held > 0 ? FixedPointMathLib.min(uint256(held), sizeWad) : 0;
+        proceedsE6 = q.premiumE6 - _trade(ctx, accountId, seriesId, -sizeWad.toInt256(), q, closeWad);
         if (proceedsE6 < minProceedsE6) revert ProceedsBelowMin(proceedsE6, minProceedsE6);
-        if (_poolCashE6 < proceedsE6.toInt256()) revert InsufficientPoolCash(_poolCashE6, proceedsE6);
-        _trade(ctx, accountId, seriesId, -sizeWad.toInt256(), -proceedsE6.toInt256());
         emit Traded(
             accountId,
             seriesId,
@@ -167,33 +170,52 @@ contract OptionMarket is OptionMarketBase, IOptionMarketAccounts, Proxy {
     }
 
     /// @inheritdoc IOptionMarketAccounts
-    function accountsOf(address owner) external view returns (uint256[] memory) {
-        return _accountsOf[owner];
-    }
-
-    /// @inheritdoc IOptionMarketAccounts
-    function ownerOf(uint256 accountId) external view returns (address) {
-        return _accounts[accountId].owner;
-    }
-
-    /// @inheritdoc IOptionMarketAccounts
     function quoteBuy(uint256 seriesId, uint256 sizeWad) external view returns (Quote memory) {
         return _quote(_newCtx(true), seriesId, sizeWad, true);
     }
 
     /// @inheritdoc IOptionMarketAccounts
-    function quoteSell(uint256 seriesId, uint256 sizeWad) external view returns (Quote memory) {
-        return _quote(_newCtx(true), seriesId, sizeWad, false);
+    function quoteSell(uint256 seriesId, uint256 sizeWad) external view returns (Quote memory q) {
+        Ctx memory ctx = _newCtx(true);
+        q = _quote(ctx, seriesId, sizeWad, false);
+        q.premiumE6 -= FixedPointMathLib.mulDivUp(q.premiumE6, _poolHaircutWad(ctx), WAD);
     }
 
-    /// @dev Moves `premiumE6` from the account to the pool and `deltaWad` from the pool to the account, then checks
-    ///      both margins on the new state (a failing side passes only if the trade reduced its IM shortfall).
-    function _trade(Ctx memory ctx, uint256 accountId, uint256 seriesId, int256 deltaWad, int256 premiumE6)
-        internal
-    {
+    /// @dev Moves the premium of `q` (paid for a buy, `deltaWad` > 0; received for a sale) between the account and
+    ///      the pool and `deltaWad` from the pool to the account, then checks both margins on the new state (a
+    ///      failing side passes only if the trade reduced its IM shortfall). A sale whose first `closeWad` units
+    ///      close a long pays back to the pool `cutE6`, those units' bid × the pool's haircut computed on the state
+    ///      before the trade (`_haircutWad` on it rebuilt), so the haircut of the pool's other creditors does not
+    ///      rise: a solvent pool's sale skips it, the post-trade equity alone proving the pre-trade one ≥ 0.
+    function _trade(
+        Ctx memory ctx,
+        uint256 accountId,
+        uint256 seriesId,
+        int256 deltaWad,
+        Quote memory q,
+        uint256 closeWad
+    ) internal returns (uint256 cutE6) {
+        int256 premiumE6 = deltaWad > 0 ? q.premiumE6.toInt256() : -q.premiumE6.toInt256();
         _accounts[accountId].collateralE6 -= premiumE6;
         _poolCashE6 += premiumE6;
         _move(accountId, seriesId, deltaWad);
+
+        Margin memory pool = _margin(ctx, _poolHoldings(0, 0), _poolCashE6, true);
+        // Pre-trade equity = this one − the sale's mark value + its proceeds (to rounding): ≥ 0 when this one is at
+        // least twice the sale's mark value (+ 1 µUSDC each for rounding).
+        if (closeWad != 0 && pool.equityE6 < 2 * (q.premiumE6 + q.feeE6 + 1).toInt256()) {
+            uint256 h = _haircutWad(
+                ctx, _poolHoldings(seriesId, -deltaWad), _poolCashE6 - premiumE6, seriesId, closeWad
+            );
+            cutE6 = FixedPointMathLib.mulDivUp(closeWad * q.tradePriceWad / 1e30, h, WAD);
+            _accounts[accountId].collateralE6 -= cutE6.toInt256();
+            _poolCashE6 += cutE6.toInt256();
+            premiumE6 += cutE6.toInt256();
+            pool.equityE6 += cutE6.toInt256();
+        }
+        if (premiumE6 < 0 && _poolCashE6 < 0) {
+            revert InsufficientPoolCash(_poolCashE6 - premiumE6, uint256(-premiumE6));
+        }
 
         Margin memory post =
             _margin(ctx, _accountHoldings(accountId, 0, 0), _accounts[accountId].collateralE6, true);
@@ -208,7 +230,6 @@ contract OptionMarket is OptionMarketBase, IOptionMarketAccounts, Proxy {
                 revert InitialMarginBreached(accountId, post.equityE6, post.initialE6);
             }
         }
-        Margin memory pool = _margin(ctx, _poolHoldings(0, 0), _poolCashE6, true);
         if (pool.equityE6 < int256(pool.initialE6)) {
             Margin memory pre =
                 _margin(ctx, _poolHoldings(seriesId, -deltaWad), _poolCashE6 - premiumE6, true);
@@ -312,7 +333,7 @@ contract OptionMarket is OptionMarketBase, IOptionMarketAccounts, Proxy {
     }
 
     /// @dev Signed premium the account pays to close `sizeWad`: the ask for a short (buy back), minus the bid for a
-    ///      long. Ignores the trading cutoff (liquidations run until expiry).
+    ///      long net of the pool's haircut. Ignores the trading cutoff (liquidations run until expiry).
     function _closePremium(Ctx memory ctx, Series memory s, bool isShort, uint256 sizeWad)
         internal
         view
@@ -324,7 +345,9 @@ contract OptionMarket is OptionMarketBase, IOptionMarketAccounts, Proxy {
             + FixedPointMathLib.mulWadUp(_market.priceFeeWad, markWad);
         if (isShort) return FixedPointMathLib.mulDivUp(sizeWad, markWad + feeWad, 1e30).toInt256();
         uint256 bid = markWad > feeWad ? markWad - feeWad : 0;
+        // A long is a claim on the pool: paid net of its haircut, computed before the close (as `sell` pays it).
         uint256 proceeds = sizeWad * bid / 1e30;
+        proceeds -= FixedPointMathLib.mulDivUp(proceeds, _poolHaircutWad(ctx), WAD);
         if (_poolCashE6 < proceeds.toInt256()) revert InsufficientPoolCash(_poolCashE6, proceeds);
         return -proceeds.toInt256();
     }

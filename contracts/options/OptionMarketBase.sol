@@ -488,12 +488,25 @@ abstract contract OptionMarketBase is
     ///      the pool's creditors share the shortfall pro rata (issue 19, item 6b). The accounts' shorts and their
     ///      collateral are not cut. Marks as in the caller's context (not strict: the views' marks).
     function _poolHaircutWad(Ctx memory ctx) internal view returns (uint256) {
-        int256 equityE6 = _poolMargin(ctx, false).equityE6;
+        return _haircutWad(ctx, _poolHoldings(0, 0), _poolCashE6, 0, 0);
+    }
+
+    /// @dev `_poolHaircutWad` of a pool holding `pool` and `cashE6`, with the accounts' long size of `seriesId`
+    ///      raised by `longWad`: the state before a trade, rebuilt after it (`_poolHoldings(seriesId, −delta)`).
+    function _haircutWad(
+        Ctx memory ctx,
+        Holding[] memory pool,
+        int256 cashE6,
+        uint256 seriesId,
+        uint256 longWad
+    ) internal view returns (uint256) {
+        int256 equityE6 = _margin(ctx, pool, cashE6, false).equityE6;
         if (equityE6 >= 0) return 0;
         uint32[] memory live = _live;
         Holding[] memory longs = new Holding[](live.length);
         for (uint256 i; i < live.length; ++i) {
-            longs[i] = Holding(live[i], _longOpenWad[live[i]].toInt256());
+            uint256 id = live[i];
+            longs[i] = Holding(id, (_longOpenWad[id] + (id == seriesId ? longWad : 0)).toInt256());
         }
         int256 owedE6 = _margin(ctx, longs, 0, false).equityE6;
         uint256 shortfall = uint256(-equityE6);

@@ -24,6 +24,18 @@ contract OptionMarketGovernance is OptionMarketBase, IOptionMarketPool, IOptionM
     /// @param usdc_ Collateral token of the market this facet serves.
     constructor(IERC20 usdc_) OptionMarketBase(usdc_) {}
 
+    /* ACCOUNT REGISTRY (served here for the core's code room) */
+
+    /// @inheritdoc IOptionMarketGovernance
+    function accountsOf(address owner) external view returns (uint256[] memory) {
+        return _accountsOf[owner];
+    }
+
+    /// @inheritdoc IOptionMarketGovernance
+    function ownerOf(uint256 accountId) external view returns (address) {
+        return _accounts[accountId].owner;
+    }
+
     /* SETTLEMENT (per expiry) */
 
     /// @inheritdoc IOptionMarketPool

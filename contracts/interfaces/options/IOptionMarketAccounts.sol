@@ -57,12 +57,6 @@ interface IOptionMarketAccounts is IOptionMarketTypes {
     /// @return payoutE6 Signed total credited to the account.
     function settleAccount(uint256 accountId) external returns (int256 payoutE6);
 
-    /// @notice Account ids owned by `owner`, in opening order.
-    function accountsOf(address owner) external view returns (uint256[] memory);
-
-    /// @notice Owner of an account (address(0) if it does not exist).
-    function ownerOf(uint256 accountId) external view returns (address);
-
     /// @notice Quote for buying `sizeWad` from the pool (reverts like `buy` on stale inputs or a closed series).
     function quoteBuy(uint256 seriesId, uint256 sizeWad) external view returns (Quote memory);
 

@@ -7,6 +7,13 @@ import {IOptionMarketTypes} from "./IOptionMarketTypes.sol";
 /// @notice Underlyings, listing, vol feed, parameters and pause (served by the OptionMarketGovernance facet).
 ///         Units and conventions: see IOptionMarket.
 interface IOptionMarketGovernance is IOptionMarketTypes {
+    /// @notice Account ids owned by `owner`, in opening order (an account read, served by this facet for the
+    ///         core's code room).
+    function accountsOf(address owner) external view returns (uint256[] memory);
+
+    /// @notice Owner of an account (address(0) if it does not exist).
+    function ownerOf(uint256 accountId) external view returns (address);
+
     /// @notice Adds an underlying (DEFAULT_ADMIN_ROLE).
     function addUnderlying(address asset, address feed, uint32 maxPriceAgeSeconds)
         external
