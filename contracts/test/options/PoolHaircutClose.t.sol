@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {IOptionMarketErrors} from "../../interfaces/options/IOptionMarketErrors.sol";
+import {IOptionMarketTypes} from "../../interfaces/options/IOptionMarketTypes.sol";
+import {OptionMarketFixture} from "./OptionMarketFixture.sol";
+import {console2} from "forge-std/Test.sol";
+
+/// @notice Issue 19 (venue limits): closing a long against an insolvent pool. While the pool's equity is negative
+///         every long is worth mark × (1 − h) (h = `poolHaircutWad`); a close (`sell` of a held long, the
+///         liquidation of a long) paid the full bid let the first creditor out take full value from a pool that
+///         cannot pay everyone, and the h of those who stayed rose (a run on the pool). A close is now paid
+///         bid × (1 − h), h on the state before it, so the remaining creditors' h does not rise; selling to open a
+///         short (no creditor claim) keeps the full bid. Expected proceeds are recomputed here from the quote's
+///         bid and the haircut read before the trade; the pool's conservation from token balances.
+contract PoolHaircutCloseTest is OptionMarketFixture {
+    uint256 internal constant CREDITOR_CALLS = 1000e18;
+
+    uint256 internal series; // 14-day ATM ETH call: what the creditors hold
+    uint256 internal btcPut; // 14-day ATM BTC put: dave's short (his liquidation trigger)
+    uint256 internal aliceAcct;
+    uint256 internal bobAcct;
+    uint256 internal daveAcct;
+    address internal dave = makeAddr("dave");
+    address internal carol = makeAddr("carol");
+
+    function setUp() public override {
+        super.setUp();
+        series = _sid(1, 2, true);
+        vm.prank(lister);
+        btcPut = market.listSeries(BTC, expiries[1], 60_000e18, false);
+        _refresh();
+        aliceAcct = _open(alice, 400_000e6);
+        bobAcct = _open(bob, 400_000e6);
+        _buy(alice, aliceAcct, series, CREDITOR_CALLS);
+        _buy(bob, bobAcct, series, CREDITOR_CALLS);
+    }
+
+    /* HELPERS */
+
+    /// @dev Fresh ETH and BTC spots (at the feeds' answers) and surfaces, a minute later.
+    function _refresh() internal {
+        vm.warp(block.timestamp + 60);
+        (, int256 eth,,,) = ethFeed.latestRoundData();
+        (, int256 btc,,,) = btcFeed.latestRoundData();
+        vm.startPrank(admin);
+        ethFeed.submit(eth);
+        btcFeed.submit(btc);
+        vm.stopPrank();
+        _postVols();
+        vm.prank(feeder);
+        market.postVolSurface(BTC, expiries[1], 0.6e18, -0.1e18, 0.3e18);
+    }
+
+    /// @dev The LP takes out the most the pool's IM check allows (to 1 %), then ETH moves to `ethE8`: the pool
+    ///      owes the creditors' calls more than it holds.
+    function _insolvent(uint256 ethE8) internal {
+        uint256 shares = market.sharesOf(lp);
+        for (uint256 pct = 99; pct > 0; --pct) {
+            vm.prank(lp);
+            try market.withdrawLiquidity(shares * pct / 100, lp) {
+                break;
+            } catch {}
+        }
+        _setEth(ethE8);
+        _refresh();
+        assertLt(market.poolState().equityE6, 0, "setup: the pool should be insolvent");
+        assertGt(market.poolHaircutWad(), 0.05e18, "setup: a material haircut");
+    }
+
+    /// @dev Dave: 20 ETH calls (a creditor) and 10 short BTC puts, collateral cut to the IM, opened while the pool
+    ///      is solvent.
+    function _daveOpens() internal {
+        daveAcct = _open(dave, 400_000e6);
+        _buy(dave, daveAcct, series, 20e18);
+        _sell(dave, daveAcct, btcPut, 10e18);
+        (int256 equity, uint256 im,) = market.marginOf(daveAcct);
+        vm.prank(dave);
+        market.withdraw(daveAcct, uint256(equity) - im - 1e6, dave);
+    }
+
+    /// @dev BTC falls in 1 % steps until dave is below maintenance (still solvent).
+    function _daveUnderwater() internal {
+        int256 equity;
+        uint256 mm;
+        for (uint256 p = 60_000e8; p > 30_000e8; p -= 600e8) {
+            vm.prank(admin);
+            btcFeed.submit(int256(p));
+            (equity,, mm) = market.marginOf(daveAcct);
+            if (equity < int256(mm)) break;
+        }
+        assertLt(equity, int256(mm), "setup: dave should be below MM");
+        assertGt(equity, 0, "setup: dave should be solvent");
+    }
+
+    /// @dev The largest size (to 1e15) of `seriesId` a liquidator may close on dave now (the contract's own checks).
+    function _maxLiquidatable(uint256 seriesId) internal returns (uint256 lo) {
+        uint256 hi = uint256(market.positionOf(daveAcct, seriesId));
+        for (uint256 i; i < 40 && hi - lo > 1e15; ++i) {
+            uint256 mid = (lo + hi) / 2;
+            uint256 snap = vm.snapshotState();
+            vm.prank(liquidator);
+            (bool ok,) = address(market).call(abi.encodeCall(market.liquidate, (daveAcct, seriesId, mid)));
+            vm.revertToState(snap);
+            if (ok) lo = mid;
+            else hi = mid;
+        }
+    }
+
+    /// @dev The venue's USDC = pool cash + every account's collateral (no settlement yet: no rounding dust).
+    function _assertConserved() internal view {
+        int256 claims = market.poolState().cashE6;
+        for (uint256 id = 1; id <= market.accountCount(); ++id) {
+            (int256 collateralE6,,,) = market.holdingsOf(id);
+            claims += collateralE6;
+        }
+        assertEq(int256(usdc.balanceOf(address(market))), claims, "USDC held = pool cash + collateral");
+    }
+
+    function _collateral(uint256 accountId) internal view returns (int256 collateralE6) {
+        (collateralE6,,,) = market.holdingsOf(accountId);
+    }
+
+    /// @dev ⌈x × hWad / 1e18⌉: the haircut share of a close's proceeds (the pool keeps it).
+    function _cutUp(uint256 x, uint256 hWad) internal pure returns (uint256) {
+        return (x * hWad + 1e18 - 1) / 1e18;
+    }
+
+    /* SELL */
+
+    function testSellLongSolventPaysFullBid() public {
+        assertEq(market.poolHaircutWad(), 0);
+        IOptionMarketTypes.Quote memory q = market.quoteSell(series, 300e18);
+        uint256 proceeds = _sell(alice, aliceAcct, series, 300e18);
+        assertEq(proceeds, 300e18 * q.tradePriceWad / 1e30, "full bid");
+        assertEq(proceeds, q.premiumE6, "quoteSell = sell");
+        _assertConserved();
+    }
+
+    /// @dev The PoC: alice closes 300 of her 1,000 calls; bob holds his. Before the fix she was paid the full bid
+    ///      and bob's haircut rose (0.612 → 0.630 here); now she is paid bid × (1 − h) and bob's h does not rise.
+    function testSellLongInsolventPaysBidLessHaircutAndOthersHaircutHolds() public {
+        _insolvent(6000e8);
+        uint256 h0 = market.poolHaircutWad();
+        (int256 bobBefore,) = market.equityOf(bobAcct);
+        IOptionMarketTypes.Quote memory q = market.quoteSell(series, 300e18);
+        uint256 full = 300e18 * q.tradePriceWad / 1e30;
+        uint256 proceeds = _sell(alice, aliceAcct, series, 300e18);
+        uint256 h1 = market.poolHaircutWad();
+        console2.log("haircut before / after the close (WAD)", h0, h1);
+        console2.log("proceeds / full bid (E6)", proceeds, full);
+        assertEq(proceeds, full - _cutUp(full, h0), "bid x (1 - h), h before the trade");
+        assertEq(proceeds, q.premiumE6, "quoteSell = sell");
+        assertLe(h1, h0, "the remaining creditors' haircut does not rise");
+        assertApproxEqRel(h1, h0, 0.01e18, "and moves only by the spread the pool kept");
+        (int256 bobAfter,) = market.equityOf(bobAcct);
+        assertGe(bobAfter, bobBefore, "bob's recoverable equity does not fall");
+        _assertConserved();
+    }
+
+    /// @dev A sale larger than the long: the first 1,000 close (cut), the next 200 open a short (full bid).
+    function testSellPastLongCutsOnlyTheClosedPart() public {
+        _insolvent(6000e8);
+        uint256 h0 = market.poolHaircutWad();
+        IOptionMarketTypes.Quote memory q = market.quoteSell(series, 1200e18);
+        uint256 closed = CREDITOR_CALLS * q.tradePriceWad / 1e30;
+        uint256 proceeds = _sell(alice, aliceAcct, series, 1200e18);
+        assertEq(proceeds, 1200e18 * q.tradePriceWad / 1e30 - _cutUp(closed, h0), "only the close is cut");
+        assertEq(market.positionOf(aliceAcct, series), -200e18);
+        assertLe(market.poolHaircutWad(), h0, "bob's haircut does not rise");
+        _assertConserved();
+    }
+
+    /// @dev Selling to open a short is no claim on the pool: the full bid (more than quoteSell, which quotes a close),
+    ///      and the trade lowers h (the pool gains the spread and a margined debt worth the mark).
+    function testSellToOpenShortInsolventPaysFullBid() public {
+        _insolvent(6000e8);
+        uint256 h0 = market.poolHaircutWad();
+        uint256 carolAcct = _open(carol, 100_000e6);
+        IOptionMarketTypes.Quote memory q = market.quoteSell(series, 10e18);
+        uint256 proceeds = _sell(carol, carolAcct, series, 10e18);
+        assertEq(proceeds, 10e18 * q.tradePriceWad / 1e30, "full bid");
+        assertGt(proceeds, q.premiumE6, "quoteSell quotes a close (cut)");
+        assertLe(market.poolHaircutWad(), h0);
+        _assertConserved();
+    }
+
+    function testSellInsolventBelowMinProceedsReverts() public {
+        _insolvent(6000e8);
+        IOptionMarketTypes.Quote memory q = market.quoteSell(series, 300e18);
+        uint256 full = 300e18 * q.tradePriceWad / 1e30;
+        vm.prank(alice);
+        vm.expectRevert(
+            abi.encodeWithSelector(IOptionMarketErrors.ProceedsBelowMin.selector, q.premiumE6, full)
+        );
+        market.sell(aliceAcct, series, 300e18, full);
+    }
+
+    /// @dev Every creditor exits in turn: each is paid bid × (1 − h) at its turn, h never rises, conservation holds.
+    function testSellAllCreditorsInTurnHaircutNeverRises() public {
+        _insolvent(6000e8);
+        uint256 h = market.poolHaircutWad();
+        uint256[2] memory ids = [aliceAcct, bobAcct];
+        address[2] memory who = [alice, bob];
+        for (uint256 k; k < 4; ++k) {
+            uint256 h0 = market.poolHaircutWad();
+            IOptionMarketTypes.Quote memory q = market.quoteSell(series, 250e18);
+            uint256 proceeds = _sell(who[k % 2], ids[k % 2], series, 250e18);
+            assertEq(proceeds, q.premiumE6, "quoteSell = sell");
+            assertLe(market.poolHaircutWad(), h0);
+        }
+        assertLe(market.poolHaircutWad(), h);
+        _assertConserved();
+    }
+
+    /* LIQUIDATION */
+
+    /// @dev Dave (ETH calls, short BTC puts) falls below MM on a BTC drop while the pool is insolvent; a liquidator
+    ///      closes his calls: the long side is paid bid × (1 − h), the creditors' h does not rise.
+    function testLiquidateLongInsolventPaysBidLessHaircut() public {
+        _daveOpens();
+        _insolvent(4500e8);
+        _daveUnderwater();
+        uint256 h0 = market.poolHaircutWad();
+        assertGt(h0, 0, "setup: still insolvent");
+        uint256 size = _maxLiquidatable(series);
+        assertGt(size, 0, "setup: the calls' close should restore margin");
+        IOptionMarketTypes.Quote memory q = market.quoteSell(series, size);
+        uint256 full = size * q.tradePriceWad / 1e30;
+        int256 before = _collateral(daveAcct);
+        vm.prank(liquidator);
+        (uint256 closed, uint256 bonus) = market.liquidate(daveAcct, series, size);
+        assertEq(closed, size);
+        uint256 proceeds = uint256(_collateral(daveAcct) - before + int256(bonus));
+        console2.log("liquidation: haircut before / after (WAD)", h0, market.poolHaircutWad());
+        assertEq(proceeds, full - _cutUp(full, h0), "bid x (1 - h), h before the close");
+        assertEq(proceeds, q.premiumE6, "= quoteSell");
+        assertLe(market.poolHaircutWad(), h0, "the remaining creditors' haircut does not rise");
+        _assertConserved();
+    }
+
+    function testLiquidateLongSolventPaysFullBid() public {
+        _daveOpens();
+        _daveUnderwater();
+        assertEq(market.poolHaircutWad(), 0);
+        uint256 size = _maxLiquidatable(series);
+        assertGt(size, 0);
+        IOptionMarketTypes.Quote memory q = market.quoteSell(series, size);
+        int256 before = _collateral(daveAcct);
+        vm.prank(liquidator);
+        (, uint256 bonus) = market.liquidate(daveAcct, series, size);
+        assertEq(uint256(_collateral(daveAcct) - before + int256(bonus)), size * q.tradePriceWad / 1e30);
+        _assertConserved();
+    }
+
+    /* GAS (forge test --match-test testGas -vv) */
+
+    function testGasSellLongSolvent() public {
+        vm.prank(alice);
+        uint256 g = gasleft();
+        market.sell(aliceAcct, series, 300e18, 0);
+        console2.log("gas: sell closing a long, pool solvent", g - gasleft());
+    }
+
+    function testGasSellLongInsolvent() public {
+        _insolvent(6000e8);
+        vm.prank(alice);
+        uint256 g = gasleft();
+        market.sell(aliceAcct, series, 300e18, 0);
+        console2.log("gas: sell closing a long, pool insolvent", g - gasleft());
+    }
+
+    function testGasSellToOpenShortInsolvent() public {
+        _insolvent(6000e8);
+        uint256 carolAcct = _open(carol, 100_000e6);
+        vm.prank(carol);
+        uint256 g = gasleft();
+        market.sell(carolAcct, series, 10e18, 0);
+        console2.log("gas: sell opening a short, pool insolvent", g - gasleft());
+    }
+
+    function testGasLiquidateLongSolvent() public {
+        _daveOpens();
+        _daveUnderwater();
+        uint256 size = _maxLiquidatable(series);
+        vm.prank(liquidator);
+        uint256 g = gasleft();
+        market.liquidate(daveAcct, series, size);
+        console2.log("gas: liquidation of a long, pool solvent", g - gasleft());
+    }
+
+    function testGasLiquidateLongInsolvent() public {
+        _daveOpens();
+        _insolvent(4500e8);
+        _daveUnderwater();
+        uint256 size = _maxLiquidatable(series);
+        vm.prank(liquidator);
+        uint256 g = gasleft();
+        market.liquidate(daveAcct, series, size);
+        console2.log("gas: liquidation of a long, pool insolvent", g - gasleft());
+    }
+}
