@@ -138,7 +138,7 @@ contract PoolHaircutCloseTest is OptionMarketFixture {
     }
 
     /// @dev The PoC: alice closes 300 of her 1,000 calls; bob holds his. Before the fix she was paid the full bid
-    ///      and bob's haircut rose (0.612 → 0.630 here); now she is paid bid × (1 − h) and bob's h does not rise.
+    ///      and bob's haircut rose (0.7188 → 0.8438 here); now she is paid bid × (1 − h) and bob's h does not rise.
     function testSellLongInsolventPaysBidLessHaircutAndOthersHaircutHolds() public {
         _insolvent(6000e8);
         uint256 h0 = market.poolHaircutWad();
