@@ -225,6 +225,7 @@ def listed_options(vb: VenueBook, listed: ListedSeries, symbols: Sequence[str]) 
                 account_id=account,
                 short_im_usd=float(im[j]),
                 tradeable=bool(tradeable),
+                haircut=vb.haircut,
             )
         )
     # Expired but unsettled positions: listed no longer matters, the round must wait for its settlement.

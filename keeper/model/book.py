@@ -94,6 +94,13 @@ class ListedOption:
     account_id: int  # where the vault trades it (the account holding it, else its first)
     short_im_usd: float  # IM of one unit short, alone (a conservative margin estimate: no netting)
     tradeable: bool = True  # outside the venue's trading cutoff, with a fresh surface
+    haircut: float = 0.0  # the venue pool's haircut (poolHaircutWad / 1e18; 0 while its pool is solvent)
+
+    @property
+    def close_bid_usd(self) -> float:
+        """What selling one held long unit pays: the bid less the pool's haircut (a close is a claim on the pool;
+        a sale that opens a short is paid ``bid_usd`` in full)."""
+        return self.bid_usd * (1.0 - self.haircut)
 
 
 @dataclass(frozen=True)

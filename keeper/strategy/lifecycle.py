@@ -9,8 +9,9 @@ A strategy's round is the vault's positions on its underlying (one strategy per 
   forecast vol, capped at ``contracts`` (``sizing="tail_budget"``, the injected ``sizer``); shorts sold at the
   venue's bid, wings bought at its ask; the covered call and the collar buy the underlying they cover;
 - **round open, more than the roll window left**: hold (the Greek, delta and tail rules manage it);
-- **inside the roll window**: roll — close every leg (buy back shorts at the ask, sell longs at the bid) and open
-  the next round, in the same plan: one guarded vault batch.
+- **inside the roll window**: roll — close every leg (buy back shorts at the ask, sell longs at the bid, less the
+  venue pool's haircut while it is insolvent: the venue pays a long's close bid × (1 − h)) and open the next round,
+  in the same plan: one guarded vault batch.
 Margin: a deposit of idle USDC covers what the new legs need (one unit short alone × the initial margin it needs,
 no netting: conservative) beyond the account's free margin, the premium received and the margin the closed legs
 release. Protection beyond the structure's own wings is the tail rule's (it runs after, on the book these trades
@@ -107,7 +108,7 @@ def _one(
     margin_need -= sum(-c * units * p for o, c, p in legs if c < 0)  # premium received
     released = sum(-o.held_units * o.short_im_usd for o in closing if o.held_units < 0)
     margin_need += sum(-o.held_units * o.ask_usd for o in closing if o.held_units < 0)  # buybacks
-    margin_need -= sum(o.held_units * o.bid_usd for o in closing if o.held_units > 0)
+    margin_need -= sum(o.held_units * o.close_bid_usd for o in closing if o.held_units > 0)
     first = [*closing, *(o for o, _, _ in legs)]
     account_id = first[0].account_id if first else 0
     free = next((a.equity_usd - a.initial_margin_usd for a in book.venue_accounts if a.account_id == account_id), 0.0)
@@ -129,7 +130,7 @@ def _one(
         actions.append(MarginDeposit(deposit, account_id))
     for o in closing:  # close: buy back shorts, sell longs
         size = -o.held_units
-        cost = size * (o.ask_usd if size > 0 else o.bid_usd)
+        cost = size * (o.ask_usd if size > 0 else o.close_bid_usd)  # a long's close: bid less the pool's haircut
         actions.append(
             OptionTrade(o.series_id, size, cost * (1 + slip) if size > 0 else cost * (1 - slip), o.account_id)
         )

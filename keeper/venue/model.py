@@ -262,14 +262,24 @@ def marks(p: Portfolio, state: MarketState, market: MarketParams) -> Float64Arra
     return np.where(live, mid, payoff(p.strike_usd, p.is_call, fixed))
 
 
-def quote(spot_usd: float, mark_usd: float, size: float, market: MarketParams, side: str) -> tuple[float, float]:
-    """(premium_usd, price_per_unit_usd) for buying (``side="buy"``, at the ask) or selling (at the bid)."""
+def quote(
+    spot_usd: float,
+    mark_usd: float,
+    size: float,
+    market: MarketParams,
+    side: str,
+    close_units: float = 0.0,
+    haircut: float = 0.0,
+) -> tuple[float, float]:
+    """(premium_usd, price_per_unit_usd) for buying (``side="buy"``, at the ask) or selling (at the bid). A sale's
+    first ``close_units`` close a long: paid the bid less the pool's ``haircut`` (``poolHaircutWad`` / 1e18 before
+    the trade), as ``OptionMarket.sell`` pays them; the rest opens a short at the full bid. The price is the bid."""
     fee = market.spot_fee * spot_usd + market.price_fee * mark_usd
     if side == "buy":
         return size * (mark_usd + fee), mark_usd + fee
     if side == "sell":
         bid = max(mark_usd - fee, 0.0)
-        return size * bid, bid
+        return size * bid - min(close_units, size) * bid * haircut, bid
     raise ValueError(f"side={side!r}: use 'buy' or 'sell'")
 
 

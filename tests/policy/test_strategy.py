@@ -123,6 +123,27 @@ def test_roll__inside_the_window__close_and_open_next_in_one_plan() -> None:
     assert plan.decisions[0].reason.startswith("roll: close")
 
 
+def test_roll__long_wing_against_an_insolvent_pool__closed_at_the_bid_less_the_haircut() -> None:
+    """The venue pays a long's close bid × (1 − h) while its pool is insolvent: the sale's minimum proceeds (and
+    the margin the round counts on) follow, or the venue would refuse the close (ProceedsBelowMin); a new short
+    is still sold at the full bid."""
+    old = [
+        replace(listed(1.5, 2700, False, held=-50.0, sid=1), haircut=0.4),
+        replace(listed(1.5, 2400, False, held=50.0, sid=2), haircut=0.4),
+    ]
+    fresh = tuple(replace(o, haircut=0.4) for o in chain(8.0))
+    plan = plan_rounds(book((*old, *fresh)), config(), 1e6, None)
+    trades = {a.series_id: a for a in plan.actions if isinstance(a, OptionTrade)}
+    wing = old[1]
+    assert wing.close_bid_usd == pytest.approx(wing.bid_usd * 0.6)
+    assert trades[2].size == -50.0
+    assert -trades[2].max_cost_usd == pytest.approx(50 * wing.bid_usd * 0.6 * (1 - 50 / 1e4))
+    sold = [o for o in fresh if o.series_id in trades]
+    assert len(sold) == 2
+    for o in sold:
+        assert -trades[o.series_id].max_cost_usd == pytest.approx(50 * o.bid_usd * (1 - 50 / 1e4))
+
+
 def test_expired_unsettled__waits_and_covered_call__buys_the_cover() -> None:
     expired = replace(listed(1.0, 3300, True, held=-50.0, sid=9), t_years=0.0, expiry_s=NOW - 60)
     waiting = plan_rounds(book((expired, *chain(8.0))), config(), 1e6, None)

@@ -70,6 +70,15 @@ def test_quote__round_trip__never_profits() -> None:
         quote(3_000.0, 120.0, 1.0, MKT, "hold")
 
 
+def test_quote__sale_closing_part_of_a_long__only_the_closed_part_is_haircut() -> None:
+    proceeds, bid = quote(3_000.0, 120.0, 5.0, MKT, "sell")
+    cut, same_bid = quote(3_000.0, 120.0, 5.0, MKT, "sell", close_units=3.0, haircut=0.25)
+    assert same_bid == bid
+    assert cut == pytest.approx(proceeds - 3.0 * bid * 0.25, rel=1e-15)
+    whole, _ = quote(3_000.0, 120.0, 5.0, MKT, "sell", close_units=9.0, haircut=0.25)
+    assert whole == pytest.approx(proceeds * 0.75, rel=1e-15)  # closes at most the sale's size
+
+
 def test_margin__naked_short__equals_grid_worst_loss_plus_minimum() -> None:
     p = _short_put(10.0)
     m = margin(p, 50_000.0, STATE, RISK, MKT)
