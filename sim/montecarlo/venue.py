@@ -26,7 +26,10 @@ to ~1e-13) and the contract's rules (``contracts/options/OptionMarket.sol``):
   tail rule's wings (``keeper.app.assess_tail``), read from the model as ``adapters.venue_series`` reads the chain.
 
 Not modelled (stated): other traders on the venue (the pool's book is the vault's mirror; the devnet has none), the
-integer rounding of premiums (< 1 µUSDC per trade), oracle staleness.
+integer rounding of premiums (< 1 µUSDC per trade), oracle staleness, and the pool's insolvency: no LP withdraws
+and the pool's only counterparty is the vault, so neither the venue's haircut on longs (``poolHaircutWad``) nor its
+cut of a long's close (bid × (1 − h)) is applied; a path that took the pool's equity below 0 would overvalue the
+vault's longs and their closes.
 """
 
 from __future__ import annotations

@@ -30,7 +30,12 @@ interface IOptionMarketAccounts is IOptionMarketTypes {
 
     /// @notice Sells `sizeWad` (> 0) of a series at the bid (closing a long or opening a short); reverts if the
     ///         proceeds are below `minProceedsE6`. Account and pool are margin-checked after.
-    /// @return proceedsE6 Premium received (rounded down).
+    /// @dev The part that closes the account's long (up to its size) is a claim on the pool: while the pool is
+    ///      insolvent it is paid bid × (1 − h), h = `poolHaircutWad` on the state before the sale (the cut rounded
+    ///      up), so the haircut of the pool's remaining creditors does not rise. The part that opens a short is paid
+    ///      the full bid: it gives the pool a margined debt worth the mark for the bid (the pool's equity rises by
+    ///      the spread), no claim on it.
+    /// @return proceedsE6 Premium received (rounded down), net of the haircut on the closed part.
     function sell(uint256 accountId, uint256 seriesId, uint256 sizeWad, uint256 minProceedsE6)
         external
         returns (uint256 proceedsE6);
@@ -38,7 +43,8 @@ interface IOptionMarketAccounts is IOptionMarketTypes {
     /* LIQUIDATION */
 
     /// @notice Closes up to `maxSizeWad` of an account's position in `seriesId` against the pool (at the ask for
-    ///         a short, the bid for a long) when the account's equity is below maintenance margin. Anyone but the
+    ///         a short, the bid for a long: × (1 − `poolHaircutWad`) before the close while the pool is insolvent,
+    ///         as `sell` pays a close) when the account's equity is below maintenance margin. Anyone but the
     ///         owner may call. The account pays the liquidator a bonus of liquidationPenaltyWad × spot per unit
     ///         closed (in USDC, to `msg.sender`).
     /// @dev Partial: the close must reduce the account's IM shortfall (`LiquidationDidNotImprove`) and must not
@@ -60,6 +66,8 @@ interface IOptionMarketAccounts is IOptionMarketTypes {
     /// @notice Quote for buying `sizeWad` from the pool (reverts like `buy` on stale inputs or a closed series).
     function quoteBuy(uint256 seriesId, uint256 sizeWad) external view returns (Quote memory);
 
-    /// @notice Quote for selling `sizeWad` to the pool.
+    /// @notice Quote for selling `sizeWad` to the pool as a close of a long of at least that size: what `sell`
+    ///         pays for it now (net of the pool's haircut while it is insolvent). A sale that opens a short is
+    ///         paid `sizeWad` × `tradePriceWad` (the full bid), ≥ this quote.
     function quoteSell(uint256 seriesId, uint256 sizeWad) external view returns (Quote memory);
 }
