@@ -61,7 +61,7 @@ interface IOptionMarketTypes {
 
     /// @notice A quote for trading `sizeWad` of one series against the pool.
     struct Quote {
-        uint256 premiumE6; // paid by the buyer (rounded up) or received by the seller (down; quoteSell: net of the haircut)
+        uint256 premiumE6; // paid by the buyer (rounded up) or received by the seller (down; a close: net of haircut)
         uint256 feeE6; // spread part of the premium
         uint256 markPriceWad; // mid (Black-Scholes) price per unit
         uint256 tradePriceWad; // ask (buy) or bid (sell) per unit
