@@ -213,6 +213,21 @@ contract PoolHaircutCloseTest is OptionMarketFixture {
         _assertConserved();
     }
 
+    /// @dev Any sale size, up to past the whole long: paid the full bid less the haircut on the closed part (h
+    ///      before), quoteSell = sell when it is a close, the others' haircut never rises, conservation holds.
+    function testFuzzSellInsolventCutsTheClosedPartOnly(uint256 sizeWad, bool ethHigher) public {
+        _insolvent(ethHigher ? 6000e8 : 4500e8);
+        sizeWad = bound(sizeWad, 1e15, 1200e18);
+        uint256 h0 = market.poolHaircutWad();
+        IOptionMarketTypes.Quote memory q = market.quoteSell(series, sizeWad);
+        uint256 closeWad = sizeWad < CREDITOR_CALLS ? sizeWad : CREDITOR_CALLS;
+        uint256 proceeds = _sell(alice, aliceAcct, series, sizeWad);
+        assertEq(proceeds, sizeWad * q.tradePriceWad / 1e30 - _cutUp(closeWad * q.tradePriceWad / 1e30, h0));
+        if (sizeWad <= CREDITOR_CALLS) assertEq(proceeds, q.premiumE6, "quoteSell = sell");
+        assertLe(market.poolHaircutWad(), h0, "the remaining creditors' haircut does not rise");
+        _assertConserved();
+    }
+
     /* LIQUIDATION */
 
     /// @dev Dave (ETH calls, short BTC puts) falls below MM on a BTC drop while the pool is insolvent; a liquidator
