@@ -228,6 +228,174 @@ contract PoolHaircutCloseTest is OptionMarketFixture {
         _assertConserved();
     }
 
+    /* SELL: THE SOLVENCY SHORTCUT */
+
+    // `_trade` skips the haircut of a sale that closes a long when the post-trade pool equity E is at least
+    // 2 × (bid + fee + 1 µUSDC) of the whole sale (T below). The sale moves the pool the bid in cash and the units at
+    // the mark, so the pre-trade equity is E − fee (to a µUSDC of rounding): from T up it is ≥ 2 × bid + fee + 1 > 0,
+    // h_pre = 0 and skipping is exact. Below T the haircut is computed on the rebuilt pre-trade state. The pool's
+    // equity is set to the µUSDC by a donation to the pool's cash (stored cash and the venue's USDC move together).
+
+    uint256 internal constant CLOSE = 300e18;
+    bytes32 internal constant POOL_CASH_SLOT = bytes32(uint256(18)); // _poolCashE6 (forge inspect storageLayout)
+
+    /// @dev Adds `amountE6` (either sign) to the pool's cash and as much USDC to the venue's balance.
+    function _donate(int256 amountE6) internal {
+        int256 cash = market.poolState().cashE6;
+        assertEq(
+            int256(uint256(vm.load(address(market), POOL_CASH_SLOT))), cash, "slot 18 is the pool's cash"
+        );
+        vm.store(address(market), POOL_CASH_SLOT, bytes32(uint256(cash + amountE6)));
+        if (amountE6 > 0) {
+            usdc.mint(address(market), uint256(amountE6));
+        } else if (amountE6 < 0) {
+            vm.prank(address(market));
+            usdc.transfer(carol, uint256(-amountE6));
+        }
+    }
+
+    /// @dev Alice's sale of `sizeWad` priced now: its full bid, fee, and the pool's equity right after it less the
+    ///      haircut the pool kept (the E `_trade` compares with T; poolState reads it the same way), in a snapshot.
+    function _sale(uint256 sizeWad) internal returns (uint256 fullE6, uint256 feeE6, int256 postE6) {
+        IOptionMarketTypes.Quote memory q = market.quoteSell(series, sizeWad);
+        fullE6 = sizeWad * q.tradePriceWad / 1e30;
+        feeE6 = q.feeE6;
+        uint256 snap = vm.snapshotState();
+        uint256 proceeds = _sell(alice, aliceAcct, series, sizeWad);
+        postE6 = market.poolState().equityE6 - int256(fullE6 - proceeds);
+        vm.revertToState(snap);
+    }
+
+    function _threshold(uint256 fullE6, uint256 feeE6) internal pure returns (int256) {
+        return int256(2 * (fullE6 + feeE6 + 1));
+    }
+
+    /// @dev h recomputed from the views: ⌈(−pool equity) / (accounts' longs × mark)⌉ (alice and bob hold them all).
+    function _haircutFromViews() internal view returns (uint256) {
+        int256 equity = market.poolState().equityE6;
+        if (equity >= 0) return 0;
+        uint256 longs = uint256(market.positionOf(aliceAcct, series) + market.positionOf(bobAcct, series));
+        uint256 owed = longs * market.markPrice(series) / 1e30;
+        return (uint256(-equity) * 1e18 + owed - 1) / owed;
+    }
+
+    /// @dev E = T: the shortcut; the pool is provably solvent before the sale (h_pre = 0), so the full bid is exact.
+    function testSellAtShortcutThresholdPaysFullBidExactly() public {
+        _insolvent(6000e8);
+        (uint256 full, uint256 fee, int256 post) = _sale(CLOSE);
+        int256 t = _threshold(full, fee);
+        _donate(t - post);
+        (,, int256 postNow) = _sale(CLOSE);
+        assertEq(postNow, t, "setup: post-trade equity at the threshold");
+        int256 pre = market.poolState().equityE6;
+        assertGe(pre, t - int256(fee) - 1, "pre-trade equity = post - fee (to 1 uUSDC)");
+        assertGt(pre, 0, "so the pool is solvent before the sale");
+        assertEq(market.poolHaircutWad(), 0, "h_pre = 0: skipping the haircut is exact");
+        IOptionMarketTypes.Quote memory q = market.quoteSell(series, CLOSE);
+        uint256 proceeds = _sell(alice, aliceAcct, series, CLOSE);
+        assertEq(proceeds, full, "full bid");
+        assertEq(proceeds, q.premiumE6, "quoteSell = sell");
+        assertEq(market.poolHaircutWad(), 0);
+        _assertConserved();
+    }
+
+    /// @dev E = T − 1 µUSDC: the full computation runs (pool solvent, h = 0): the same full bid.
+    function testSellJustBelowShortcutThresholdPaysFullBid() public {
+        _insolvent(6000e8);
+        (uint256 full, uint256 fee, int256 post) = _sale(CLOSE);
+        _donate(_threshold(full, fee) - 1 - post);
+        assertEq(market.poolHaircutWad(), 0, "solvent below the threshold too");
+        IOptionMarketTypes.Quote memory q = market.quoteSell(series, CLOSE);
+        uint256 proceeds = _sell(alice, aliceAcct, series, CLOSE);
+        assertEq(proceeds, full, "full bid");
+        assertEq(proceeds, q.premiumE6, "quoteSell = sell");
+        _assertConserved();
+    }
+
+    /// @dev Which branch ran, from gas (warm slots both times): 1 µUSDC less pool equity, below T, costs the
+    ///      valuation of the pool's book the shortcut saves.
+    function testSellShortcutTakenFromItsThresholdOnly() public {
+        _insolvent(6000e8);
+        (uint256 full, uint256 fee, int256 post) = _sale(CLOSE);
+        _donate(_threshold(full, fee) - post);
+        uint256 snap = vm.snapshotState();
+        _sell(alice, aliceAcct, series, CLOSE); // warms the slots
+        vm.revertToState(snap);
+        vm.prank(alice);
+        uint256 g = gasleft();
+        market.sell(aliceAcct, series, CLOSE, full);
+        uint256 gasAt = g - gasleft();
+        vm.revertToState(snap);
+        _donate(-1);
+        vm.prank(alice);
+        g = gasleft();
+        market.sell(aliceAcct, series, CLOSE, full);
+        uint256 gasBelow = g - gasleft();
+        console2.log("gas: sale at the shortcut threshold / 1 uUSDC below", gasAt, gasBelow);
+        assertGt(gasBelow, gasAt + 50_000, "below T the pool's book is valued; at T it is not");
+    }
+
+    /// @dev The pool's pre-trade equity 1 µUSDC or so below zero (the smallest shortfall the donation reaches):
+    ///      far below T, the full computation gives h_pre > 0 and the pool keeps ⌈bid × h_pre⌉; one µUSDC more and
+    ///      h_pre = 0, the full bid.
+    function testSellBarelyInsolventPaysBidLessHaircut() public {
+        _insolvent(6000e8);
+        _donate(-market.poolState().equityE6 + 3);
+        while (market.poolHaircutWad() == 0) {
+            _donate(-1);
+        }
+        uint256 h0 = market.poolHaircutWad();
+        assertLt(h0, 1e9, "setup: barely insolvent");
+        (uint256 full, uint256 fee, int256 post) = _sale(CLOSE);
+        assertLt(post, _threshold(full, fee), "below the shortcut");
+        IOptionMarketTypes.Quote memory q = market.quoteSell(series, CLOSE);
+        uint256 snap = vm.snapshotState();
+        uint256 proceeds = _sell(alice, aliceAcct, series, CLOSE);
+        assertEq(proceeds, full - _cutUp(full, h0), "bid x (1 - h_pre)");
+        assertEq(proceeds, full - 1, "the pool keeps 1 uUSDC (rounded up)");
+        assertEq(proceeds, q.premiumE6, "quoteSell = sell");
+        assertLe(market.poolHaircutWad(), h0);
+        _assertConserved();
+        vm.revertToState(snap);
+        _donate(1);
+        assertEq(market.poolHaircutWad(), 0, "1 uUSDC more: solvent");
+        assertEq(_sell(alice, aliceAcct, series, CLOSE), full, "full bid");
+        _assertConserved();
+    }
+
+    /// @dev Pool equity fuzzed around T (from a shortfall of a sale's mark value to T + the mark value), any sale
+    ///      size: proceeds = bid × (1 − h_pre) with h_pre read before (and ≈ h recomputed from the views), h_pre = 0
+    ///      whenever E ≥ T, quoteSell = sell, h does not rise, conservation.
+    function testFuzzSellAroundShortcutThreshold(uint256 sizeWad, int256 offsetE6) public {
+        _insolvent(6000e8);
+        sizeWad = bound(sizeWad, 1e15, CREDITOR_CALLS);
+        (uint256 full, uint256 fee, int256 post) = _sale(sizeWad);
+        int256 t = _threshold(full, fee);
+        // From a shortfall of the sale's mark value (or the most the pool's cash lets the donation take) to T + it.
+        int256 lo = -int256(full + fee) - 2;
+        int256 cashLimit = post - market.poolState().cashE6 + int256(full);
+        int256 target = bound(offsetE6, lo > cashLimit ? lo : cashLimit, t + int256(full + fee));
+        _donate(target - post);
+        uint256 h0 = market.poolHaircutWad();
+        if (target >= t) {
+            assertEq(h0, 0, "shortcut taken: h_pre = 0");
+            assertGe(market.poolState().equityE6, 0, "shortcut taken: solvent before");
+        }
+        _assertHaircutMatchesViews(h0);
+        IOptionMarketTypes.Quote memory q = market.quoteSell(series, sizeWad);
+        assertEq(_sell(alice, aliceAcct, series, sizeWad), full - _cutUp(full, h0), "bid x (1 - h_pre)");
+        assertEq(full - _cutUp(full, h0), q.premiumE6, "quoteSell = sell");
+        assertLe(market.poolHaircutWad(), h0, "h does not rise");
+        _assertConserved();
+    }
+
+    /// @dev `poolHaircutWad` = the shortfall over the longs' value recomputed from the views, to their rounding
+    ///      (1 µUSDC on each of the shortfall, the owed value and the grid's vs the marks' valuation).
+    function _assertHaircutMatchesViews(uint256 h) internal view {
+        uint256 owed = 2 * CREDITOR_CALLS * market.markPrice(series) / 1e30;
+        assertApproxEqAbs(h, _haircutFromViews(), 3e18 / owed + 2, "h_pre = shortfall / owed, from the views");
+    }
+
     /* LIQUIDATION */
 
     /// @dev Dave (ETH calls, short BTC puts) falls below MM on a BTC drop while the pool is insolvent; a liquidator
