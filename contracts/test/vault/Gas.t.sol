@@ -148,6 +148,20 @@ contract GasTest is VaultFixture {
         assertLt(lensGas, 420_000);
     }
 
+    /// @dev The 1- and 3-action batches alone, for the per-part profiles in docs/vault.md
+    ///      (`forge test --match-test testGasProfileThreeActions -vvvv`, the trace summed per part).
+    function testGasProfileOneAction() public {
+        uint256 v = _rebalanceGas(_one());
+        console2.log("rebalance, 1 action", v);
+        assertLt(v, 350_000);
+    }
+
+    function testGasProfileThreeActions() public {
+        uint256 v = _rebalanceGas(_three());
+        console2.log("rebalance, 3 actions", v);
+        assertLt(v, 760_000);
+    }
+
     /// @dev Overhead against (a) a contract batching the same calls in one transaction, and (b) an EOA sending
     ///      each protocol call and each approval as its own transaction (21,000 intrinsic gas each; the vault's
     ///      rebalance is one transaction). Calldata gas is left out of both.
