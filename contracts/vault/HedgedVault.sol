@@ -443,8 +443,8 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransie
     /* VIEWS */
 
     /// @inheritdoc IHedgedVault
-    function assetFeed() external view returns (IAggregatorV3) {
-        return _logic.assetFeed();
+    function assetFeed() external view returns (IAggregatorV3 feed) {
+        feed = _logic.assetFeed(); // a static word: returned as is (no _returnLogicView bytes to save)
     }
 
     /// @inheritdoc IHedgedVault
@@ -453,23 +453,23 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransie
     }
 
     /// @inheritdoc IHedgedVault
-    function riskParams() external view returns (RiskParams memory) {
-        return _logic.riskParams();
+    function riskParams() external view returns (RiskParams memory r) {
+        _returnLogicView(); // = `r = _logic.riskParams();`
     }
 
     /// @inheritdoc IHedgedVault
-    function feeParams() external view returns (FeeParams memory) {
-        return _logic.feeParams();
+    function feeParams() external view returns (FeeParams memory f) {
+        _returnLogicView(); // = `f = _logic.feeParams();`
     }
 
     /// @inheritdoc IHedgedVault
-    function trackedTokens() external view returns (TrackedToken[] memory) {
-        return _logic.trackedTokens();
+    function trackedTokens() external view returns (TrackedToken[] memory t) {
+        _returnLogicView(); // = `t = _logic.trackedTokens();`
     }
 
     /// @inheritdoc IHedgedVault
-    function optionsAdapters() external view returns (address[] memory) {
-        return _logic.optionsAdapters();
+    function optionsAdapters() external view returns (address[] memory a) {
+        _returnLogicView(); // = `a = _logic.optionsAdapters();`
     }
 
     /// @inheritdoc IHedgedVault
@@ -505,6 +505,21 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransie
     /// @inheritdoc IHedgedVault
     function lockedProfitNow() external view returns (uint256) {
         return _lockedProfitNow();
+    }
+
+    /// @dev Ends the call with VaultLogic's answer to the same argument-less view (same selector, same ABI): the
+    ///      Solidity equivalent is `return _logic.<view>();`, which decodes and re-encodes the answer (the structs
+    ///      and arrays cost HedgedVault bytes it needs for packed storage under EIP-170).
+    function _returnLogicView() internal view {
+        address l = address(_logic);
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            mstore(p, shl(224, shr(224, calldataload(0))))
+            let ok := staticcall(gas(), l, p, 4, 0, 0)
+            returndatacopy(p, 0, returndatasize())
+            if iszero(ok) { revert(p, returndatasize()) }
+            return(p, returndatasize())
+        }
     }
 
     /* INTERNAL: rebalance */
