@@ -61,9 +61,16 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransie
     /// @dev 0: not allowed; otherwise the adapter's Kind + 1, read once when it is allowed.
     mapping(address adapter => uint8 kindPlusOne) internal _adapterKind;
 
-    uint256 public lockedProfit; // asset units locked at `lockStart`, released linearly until `lockEnd`
-    uint256 public lockStart;
-    uint256 public lockEnd;
+    /// @dev The profit lock in one slot (issue 19, guard gas: 3 cold slots before): `amount` asset units locked at
+    ///      `start`, released linearly until `end`. Ranges: amount < 2^160 (1.4e48 asset units; SafeCast reverts
+    ///      above), timestamps < 2^48 (year 8.9 million).
+    struct ProfitLock {
+        uint160 amount;
+        uint48 start;
+        uint48 end;
+    }
+
+    ProfitLock internal _lock;
 
     RedeemRequest[] internal _redeems;
     /// @dev The redeem queue's head in one slot, all the overdue check of every batch reads (issue 19, guard gas:
@@ -502,6 +509,19 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransie
         return _idle();
     }
 
+    /// @notice The profit locked at `lockStart` (asset units), released linearly until `lockEnd`.
+    function lockedProfit() external view returns (uint256) {
+        return _lock.amount;
+    }
+
+    function lockStart() external view returns (uint256) {
+        return _lock.start;
+    }
+
+    function lockEnd() external view returns (uint256) {
+        return _lock.end;
+    }
+
     /// @inheritdoc IHedgedVault
     function lockedProfitNow() external view returns (uint256) {
         return _lockedProfitNow();
@@ -681,7 +701,8 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransie
     }
 
     function _lockedProfitNow() internal view returns (uint256) {
-        return VaultMath.lockedProfitAt(lockedProfit, lockStart, lockEnd, block.timestamp);
+        ProfitLock memory p = _lock;
+        return VaultMath.lockedProfitAt(p.amount, p.start, p.end, block.timestamp);
     }
 
     function _lessLocked(uint256 gross) internal view returns (uint256) {
@@ -691,18 +712,23 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransie
 
     /// @dev A batch's gain is locked (weighted unlock end); a loss is absorbed by profit still locked first.
     function _settleProfit(uint256 navBefore, uint256 navAfter) internal {
-        uint256 lockedNow = _lockedProfitNow();
+        ProfitLock memory p = _lock;
+        uint256 lockedNow = VaultMath.lockedProfitAt(p.amount, p.start, p.end, block.timestamp);
+        uint256 locked;
+        uint256 end = p.end;
         if (navAfter > navBefore) {
-            (lockedProfit, lockEnd) = VaultMath.lockGain(
-                lockedNow, lockEnd, navAfter - navBefore, _logic.profitUnlockSeconds(), block.timestamp
+            (locked, end) = VaultMath.lockGain(
+                lockedNow, end, navAfter - navBefore, _logic.profitUnlockSeconds(), block.timestamp
             );
         } else if (lockedNow > 0) {
             uint256 loss = navBefore - navAfter;
-            lockedProfit = lockedNow > loss ? lockedNow - loss : 0;
+            locked = lockedNow > loss ? lockedNow - loss : 0;
         } else {
             return;
         }
-        lockStart = block.timestamp;
+        _lock = ProfitLock(
+            SafeCast.toUint160(locked), SafeCast.toUint48(block.timestamp), SafeCast.toUint48(end)
+        );
     }
 
     /* INTERNAL: redeem queue */
