@@ -73,6 +73,7 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransie
     ProfitLock internal _lock;
 
     RedeemRequest[] internal _redeems;
+
     /// @dev The redeem queue's head in one slot, all the overdue check of every batch reads (issue 19, guard gas:
     ///      4 cold slots before). `first`: requests before it are done; `pending`: request `first` exists and waits,
     ///      requested at `pendingSince` (= _redeems[first].requestedAt, kept by requestRedeem and _advancePending);
