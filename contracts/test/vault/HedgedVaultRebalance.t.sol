@@ -305,6 +305,46 @@ contract HedgedVaultRebalanceTest is VaultFixture {
         assertEq(vault.escrowedShares(), 0);
     }
 
+    /// @dev The overdue clock is the queue head's own request time (kept in the packed head slot): after the head is
+    ///      paid it moves to the next request's time, and a request queued after the queue emptied starts its own.
+    function testRebalanceOverdueClockFollowsTheQueueHead() public {
+        IHedgedVault.Action[] memory actions = _actions(_aave(SUPPLY, usdc, 10 * USDC));
+        uint256 tenth = vault.balanceOf(alice) / 10;
+        vm.prank(alice);
+        uint256 first = vault.requestRedeem(tenth, alice, alice);
+        uint256 firstAt = block.timestamp;
+        _advance(12 hours);
+        vm.prank(alice);
+        uint256 second = vault.requestRedeem(tenth, alice, alice);
+        uint256 secondAt = block.timestamp;
+        vm.prank(keeper);
+        vault.fulfilRedeems(_ids(first));
+        assertEq(vault.firstPendingRedeem(), second);
+        _advance(12 hours + 60); // the first request's deadline has passed, the second's has not
+        assertGt(block.timestamp, firstAt + 1 days);
+        _rebalance(actions);
+        _advance(12 hours);
+        vm.expectRevert(
+            abi.encodeWithSelector(IHedgedVault.RedeemOverdue.selector, second, secondAt, secondAt + 1 days)
+        );
+        vm.prank(keeper);
+        vault.rebalance(actions, _noIds());
+        vm.prank(keeper);
+        vault.fulfilRedeems(_ids(second));
+        // The queue is empty; a new request starts its own clock, not the last head's.
+        _rebalance(actions);
+        vm.prank(alice);
+        uint256 third = vault.requestRedeem(tenth, alice, alice);
+        uint256 thirdAt = block.timestamp;
+        _rebalance(actions);
+        _advance(1 days + 60);
+        vm.expectRevert(
+            abi.encodeWithSelector(IHedgedVault.RedeemOverdue.selector, third, thirdAt, thirdAt + 1 days)
+        );
+        vm.prank(keeper);
+        vault.rebalance(actions, _noIds());
+    }
+
     function testRebalanceRevertsWithAdapterReason() public {
         // Borrowing without collateral: Aave's own revert reason, wrapped with the action index.
         bytes memory ret = _revertData(
