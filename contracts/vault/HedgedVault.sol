@@ -464,21 +464,29 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransie
     }
 
     /// @inheritdoc IHedgedVault
+    // Halts with VaultLogic's answer on purpose (_returnLogicView): the return data is this function's ABI.
+    // slither-disable-next-line incorrect-return
     function riskParams() external view returns (RiskParams memory r) {
         _returnLogicView(); // = `r = _logic.riskParams();`
     }
 
     /// @inheritdoc IHedgedVault
+    // Halts with VaultLogic's answer on purpose (_returnLogicView): the return data is this function's ABI.
+    // slither-disable-next-line incorrect-return
     function feeParams() external view returns (FeeParams memory f) {
         _returnLogicView(); // = `f = _logic.feeParams();`
     }
 
     /// @inheritdoc IHedgedVault
+    // Halts with VaultLogic's answer on purpose (_returnLogicView): the return data is this function's ABI.
+    // slither-disable-next-line incorrect-return
     function trackedTokens() external view returns (TrackedToken[] memory t) {
         _returnLogicView(); // = `t = _logic.trackedTokens();`
     }
 
     /// @inheritdoc IHedgedVault
+    // Halts with VaultLogic's answer on purpose (_returnLogicView): the return data is this function's ABI.
+    // slither-disable-next-line incorrect-return
     function optionsAdapters() external view returns (address[] memory a) {
         _returnLogicView(); // = `a = _logic.optionsAdapters();`
     }
