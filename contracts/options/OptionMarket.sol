@@ -57,10 +57,15 @@ contract OptionMarket is OptionMarketBase, IOptionMarketAccounts, Proxy {
     /* MODIFIERS */
 
     modifier onlyAccountOwner(uint256 accountId) {
+        _checkAccountOwner(accountId);
+        _;
+    }
+
+    /// @dev The modifier's body, once (a modifier is inlined at each of its four uses: code room).
+    function _checkAccountOwner(uint256 accountId) internal view {
         address owner = _accounts[accountId].owner;
         if (owner == address(0)) revert AccountNotFound(accountId);
         if (owner != msg.sender) revert NotAccountOwner(accountId, msg.sender);
-        _;
     }
 
     /* ACCOUNTS */
@@ -127,16 +132,7 @@ contract OptionMarket is OptionMarketBase, IOptionMarketAccounts, Proxy {
             revert InsufficientCollateral(accountId, a.collateralE6, costE6);
         }
         _trade(ctx, accountId, seriesId, sizeWad.toInt256(), q, 0);
-        emit Traded(
-            accountId,
-            seriesId,
-            sizeWad.toInt256(),
-            costE6.toInt256(),
-            q.feeE6,
-            q.markPriceWad,
-            q.spotWad,
-            q.volWad
-        );
+        _emitTraded(accountId, seriesId, sizeWad.toInt256(), costE6.toInt256(), q);
     }
 
     /// @inheritdoc IOptionMarketAccounts
@@ -157,16 +153,14 @@ contract OptionMarket is OptionMarketBase, IOptionMarketAccounts, Proxy {
         uint256 closeWad = held > 0 ? FixedPointMathLib.min(uint256(held), sizeWad) : 0;
         proceedsE6 = q.premiumE6 - _trade(ctx, accountId, seriesId, -sizeWad.toInt256(), q, closeWad);
         if (proceedsE6 < minProceedsE6) revert ProceedsBelowMin(proceedsE6, minProceedsE6);
-        emit Traded(
-            accountId,
-            seriesId,
-            -sizeWad.toInt256(),
-            -proceedsE6.toInt256(),
-            q.feeE6,
-            q.markPriceWad,
-            q.spotWad,
-            q.volWad
-        );
+        _emitTraded(accountId, seriesId, -sizeWad.toInt256(), -proceedsE6.toInt256(), q);
+    }
+
+    /// @dev One `Traded` for `buy` and `sell` (one copy of its encoding: code room).
+    function _emitTraded(uint256 accountId, uint256 seriesId, int256 sizeWad, int256 costE6, Quote memory q)
+        internal
+    {
+        emit Traded(accountId, seriesId, sizeWad, costE6, q.feeE6, q.markPriceWad, q.spotWad, q.volWad);
     }
 
     /// @inheritdoc IOptionMarketAccounts
@@ -350,6 +344,34 @@ contract OptionMarket is OptionMarketBase, IOptionMarketAccounts, Proxy {
         proceeds -= FixedPointMathLib.mulDivUp(proceeds, _poolHaircutWad(ctx), WAD);
         if (_poolCashE6 < proceeds.toInt256()) revert InsufficientPoolCash(_poolCashE6, proceeds);
         return -proceeds.toInt256();
+    }
+
+    /// @dev The pool's solvency (h = 0) proved without pricing an option: its cash, less 1 µUSDC for the valuation's
+    ///      floor, covers each short it holds at the most that short can be worth (a call its spot: C ≤ S; a put its
+    ///      strike: P ≤ K·DF), its longs worth ≥ 0, with 1 ppm of that bound + 1 µUSDC per position for the pricer's
+    ///      and the division's rounding. False on any expired series (its unsettled payoff is not bounded so; the
+    ///      strict valuation reverts on it) and whenever the shorts exceed the cash at these bounds: a sufficient
+    ///      condition only, which then leaves h to the valuation (`_haircutWad`, that built `pool` already).
+    function _coversShorts(Ctx memory ctx, Holding[] memory pool, int256 cashE6)
+        internal
+        view
+        override
+        returns (bool)
+    {
+        cashE6 -= 1;
+        for (uint256 i; i < pool.length && cashE6 >= 0; ++i) {
+            int256 size = pool[i].sizeWad;
+            if (size == 0) continue;
+            Series storage s = _series[pool[i].seriesId];
+            if (s.expiry <= block.timestamp) return false;
+            uint256 maxWad = s.isCall ? _spot(ctx, s.underlyingId) : s.strikeWad;
+            // |size| ≤ _MAX_POSITION_SIZE_WAD (1e27), a price < 2^128, < 2^32 series: no overflow.
+            unchecked {
+                uint256 boundE6 = SignedMath.abs(size) * maxWad / 1e30;
+                cashE6 -= int256((size < 0 ? boundE6 : 0) + boundE6 / 1e6 + 1);
+            }
+        }
+        return cashE6 >= 0;
     }
 
     /// @dev A liquidation must reduce the IM shortfall and must not overshoot IM.
