@@ -436,6 +436,86 @@ contract PoolHaircutCloseTest is OptionMarketFixture {
         _assertConserved();
     }
 
+    /* LIQUIDATION: THE CASH-COVERS-SHORTS PROOF */
+
+    // `_haircutWad` first tries a proof of solvency that prices nothing (OptionMarket._coversShorts): the pool's cash
+    // ≥ C = 1 µUSDC + Σ over its positions of (a short: |size| × (spot for a call, strike for a put)) + 1 ppm of that
+    // + 1 µUSDC. C is recomputed here from the views; the views' `poolHaircutWad` does not use the proof (the facets
+    // keep the stub), so comparing what the core pays with it tests the proof.
+
+    /// @dev C from the views (the pool's positions, the series, the spots).
+    function _coverE6() internal view returns (int256 needE6) {
+        needE6 = 1;
+        uint256[] memory live = market.liveSeries();
+        for (uint256 i; i < live.length; ++i) {
+            int256 size = market.poolPositionOf(live[i]);
+            if (size == 0) continue;
+            IOptionMarketTypes.Series memory s = market.series(live[i]);
+            (uint256 spotWad,) = market.spot(s.underlyingId);
+            uint256 bound =
+                (size < 0 ? uint256(-size) : uint256(size)) * (s.isCall ? spotWad : s.strikeWad) / 1e30;
+            needE6 += int256((size < 0 ? bound : 0) + bound / 1e6 + 1);
+        }
+    }
+
+    /// @dev Liquidates `size` of dave's calls; returns what his collateral was paid for them and the gas used.
+    function _liquidateCalls(uint256 size) internal returns (uint256 proceedsE6, uint256 gasUsed) {
+        int256 before = _collateral(daveAcct);
+        vm.prank(liquidator);
+        uint256 g = gasleft();
+        (, uint256 bonus) = market.liquidate(daveAcct, series, size);
+        gasUsed = g - gasleft();
+        proceedsE6 = uint256(_collateral(daveAcct) - before + int256(bonus));
+    }
+
+    /// @dev Cash = C (the proof holds) and C − 1 µUSDC (it fails, the book is valued): the pool is solvent either
+    ///      way, the full bid both times; the proof saves the valuation (gas, warm slots both times).
+    function testLiquidateLongCoverProofBothSidesOfItsThreshold() public {
+        _daveOpens();
+        _daveUnderwater();
+        uint256 size = _maxLiquidatable(series);
+        uint256 full = size * market.quoteSell(series, size).tradePriceWad / 1e30;
+        int256 need = _coverE6();
+        assertGt(market.poolState().cashE6, need, "setup: the fixture's pool covers its shorts");
+        _donate(need - market.poolState().cashE6);
+        uint256 snap = vm.snapshotState();
+        _liquidateCalls(size); // warms the slots
+        vm.revertToState(snap);
+        (uint256 proceedsAt, uint256 gasAt) = _liquidateCalls(size);
+        _assertConserved();
+        vm.revertToState(snap);
+        _donate(-1);
+        assertEq(market.poolHaircutWad(), 0, "C - 1: still solvent by the valuation");
+        assertGt(market.poolState().equityE6, 0);
+        (uint256 proceedsBelow, uint256 gasBelow) = _liquidateCalls(size);
+        console2.log("gas: liquidation of a long, pool cash at C / 1 uUSDC under it", gasAt, gasBelow);
+        assertEq(proceedsAt, full, "proof holds: full bid");
+        assertEq(proceedsBelow, full, "proof fails, valued solvent: full bid");
+        assertGt(gasBelow, gasAt + 30_000, "under C the pool's book is valued; at C it is not");
+        _assertConserved();
+    }
+
+    /// @dev The proof's soundness: ETH anywhere from 0.3x to 8x (the calls the pool is short from far OTM to deep ITM,
+    ///      where a call is worth nearly its spot) and the pool's cash anywhere up to past C: wherever cash ≥ C the
+    ///      valuation finds the pool solvent, and a close is paid bid × (1 − h) with h the views' valuation (which
+    ///      skips the proof), so the proof never pays a full bid the valuation would cut.
+    function testFuzzCoverProofIsSound(uint256 ethE8, int256 cashE6) public {
+        _insolvent(6000e8);
+        _setEth(bound(ethE8, 1000e8, 24_000e8));
+        _refresh();
+        int256 need = _coverE6();
+        (uint256 full,,) = _sale(CLOSE);
+        _donate(bound(cashE6, int256(full) + 1, need + 1e6) - market.poolState().cashE6);
+        uint256 h0 = market.poolHaircutWad();
+        if (market.poolState().cashE6 >= need) {
+            assertEq(h0, 0, "cash >= C: solvent by the valuation");
+            assertGe(market.poolState().equityE6, 0);
+        }
+        uint256 proceeds = _sell(alice, aliceAcct, series, CLOSE);
+        assertEq(proceeds, full - _cutUp(full, h0), "bid x (1 - h by the valuation)");
+        _assertConserved();
+    }
+
     /* GAS (forge test --match-test testGas -vv) */
 
     function testGasSellLongSolvent() public {
