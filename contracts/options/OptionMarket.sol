@@ -365,11 +365,9 @@ contract OptionMarket is OptionMarketBase, IOptionMarketAccounts, Proxy {
             Series storage s = _series[pool[i].seriesId];
             if (s.expiry <= block.timestamp) return false;
             uint256 maxWad = s.isCall ? _spot(ctx, s.underlyingId) : s.strikeWad;
-            // |size| ≤ _MAX_POSITION_SIZE_WAD (1e27), a price < 2^128, < 2^32 series: no overflow.
-            unchecked {
-                uint256 boundE6 = SignedMath.abs(size) * maxWad / 1e30;
-                cashE6 -= int256((size < 0 ? boundE6 : 0) + boundE6 / 1e6 + 1);
-            }
+            // Checked product (a feed's answer is not bounded here); then boundE6 < 2^256 / 1e30: the rest fits.
+            uint256 boundE6 = SignedMath.abs(size) * maxWad / 1e30;
+            cashE6 -= int256((size < 0 ? boundE6 : 0) + boundE6 / 1e6 + 1);
         }
         return cashE6 >= 0;
     }
