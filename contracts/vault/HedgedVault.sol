@@ -707,9 +707,13 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransie
     ///      totalAssets and the supply after the mint, which the caller prices with.
     function _accrue(bool requireFresh) internal returns (uint256 total, uint256 supply) {
         (uint256 gross, bool fresh) = _logic.navNow();
-        // Called only to revert with the stale feed named; its return values are not needed.
-        // slither-disable-next-line unused-return
-        if (requireFresh && !fresh) _logic.checkedState(false);
+        if (requireFresh && !fresh) {
+            // Called only to revert with the stale feed named; its return values are not needed.
+            // slither-disable-next-line unused-return
+            _logic.checkedState(false);
+            // No feed named: a venue valuation that failed in navNow only (gas bound, warm reads) stays refused.
+            revert StalePrice(address(0), 0, 0);
+        }
         total = _lessLocked(gross);
         supply = _accrueFees(total);
     }

@@ -32,6 +32,9 @@ contract VaultLogic is IPricedTokens {
 
     /// @dev ln(1.0001) in WAD: one Uniswap tick.
     int256 internal constant _LN_TICK_WAD = 99_995_000_333_308;
+    /// @dev Gas each OPTIONS adapter's valueE8 may use in a NAV read: 5x the real venue's worst case at its
+    ///      8-account cap (VALUATION_GAS_MEASURED in README), so a venue that burns gas cannot block exits.
+    uint256 internal constant _VALUATION_GAS = 2_000_000;
 
     /// @notice Thrown when anyone but the vault writes the configuration.
     error OnlyVault(address caller);
@@ -458,7 +461,7 @@ contract VaultLogic is IPricedTokens {
         for (uint256 i; i < tokens.length; ++i) {
             s.tokenPricesE8[i] = _fresh(tokens[i].feed, s.risk.heartbeatSeconds);
         }
-        s.optionsValueE8 = _optionsValueE8(c.optionsAdapters);
+        (s.optionsValueE8,) = _optionsValueE8(c.optionsAdapters, true);
         s.amounts = new int256[](tokens.length);
         s.nav = _nav(c, s.assetPriceE8, s.tokenPricesE8, s.optionsValueE8, s.amounts);
         if (aaveAccount) (s.debtBase, s.healthFactor) = _aaveAccount();
@@ -516,7 +519,8 @@ contract VaultLogic is IPricedTokens {
     ///         token whose price is not fresh is valued at the worse, for an exit, of that price and its pool's TWAP
     ///         (issue 19 item 7: the lower while the vault is net long the token, the higher while net short; the
     ///         stale price alone if the pool cannot answer), so a stale-high feed pays a redeemer no more than the
-    ///         pool's market.
+    ///         pool's market. An OPTIONS adapter whose valuation reverts (a dead venue feed), returns malformed data
+    ///         or runs out of its bounded gas counts as 0 and leaves the NAV not fresh (see _optionsValueE8).
     function navNow() external view returns (uint256 gross, bool fresh) {
         Config memory c = _config();
         uint256 heartbeat = c.risk.heartbeatSeconds;
@@ -530,8 +534,8 @@ contract VaultLogic is IPricedTokens {
             (tokenPricesE8[i], ok) = _exitPriceE8(tokens[i].feed, tokens[i].token, heartbeat);
             if (!ok) stale |= 1 << i;
         }
-        fresh = fresh && stale == 0;
-        int256 optionsE8 = _optionsValueE8(c.optionsAdapters);
+        (int256 optionsE8, bool valued) = _optionsValueE8(c.optionsAdapters, false);
+        fresh = fresh && stale == 0 && valued;
         int256[] memory amounts = new int256[](tokens.length);
         gross = _nav(c, assetPriceE8, tokenPricesE8, optionsE8, amounts);
         // A bit mask and the dead-feed sentinel (no asset price: nothing converts), not balance comparisons.
@@ -589,7 +593,7 @@ contract VaultLogic is IPricedTokens {
             c,
             s.assetPriceE8,
             s.tokenPricesE8,
-            tradedOnVenue ? _optionsValueE8(c.optionsAdapters) : s.optionsValueE8,
+            tradedOnVenue ? _strictOptionsValueE8(c.optionsAdapters) : s.optionsValueE8,
             amounts
         );
         if (aaveAccount) (debtBase, healthFactor) = _aaveAccount();
@@ -610,9 +614,43 @@ contract VaultLogic is IPricedTokens {
         (, debtBase,,,, healthFactor) = aavePool.getUserAccountData(vault);
     }
 
-    function _optionsValueE8(address[] memory adapters) internal view returns (int256 valueE8) {
+    function _strictOptionsValueE8(address[] memory adapters) internal view returns (int256 valueE8) {
+        (valueE8,) = _optionsValueE8(adapters, true);
+    }
+
+    /// @dev Σ of the OPTIONS adapters' valueE8, each read by a STATICCALL bounded to _VALUATION_GAS that must return
+    ///      exactly one word. One that fails reverts with its revert data if `strict` (batches: risk moves need a
+    ///      true NAV), else counts as 0 and clears `valued` (exits: 0 is the floor of the vault's venue claim, as a
+    ///      venue account cannot take more than the collateral the vault posted in it). A failure with under
+    ///      _VALUATION_GAS / 63 left means the caller starved the call (63/64 rule): it reverts too, so a relayer
+    ///      or keeper cannot shorten an exit's gas to pay it without the venue.
+    function _optionsValueE8(address[] memory adapters, bool strict)
+        internal
+        view
+        returns (int256 valueE8, bool valued)
+    {
+        valued = true;
+        address v = vault;
+        bytes4 selector = IOptionsValuation.valueE8.selector;
         for (uint256 i; i < adapters.length; ++i) {
-            valueE8 += IOptionsValuation(adapters[i]).valueE8(vault);
+            address adapter = adapters[i];
+            bool ok;
+            int256 value;
+            // Scratch memory past the free pointer, and at most one word of return data copied (no return bomb).
+            assembly ("memory-safe") {
+                let p := mload(0x40)
+                mstore(p, selector)
+                mstore(add(p, 4), v)
+                ok := staticcall(_VALUATION_GAS, adapter, p, 0x24, p, 0x20)
+                ok := and(ok, eq(returndatasize(), 0x20)) // after the call (Yul evaluates arguments right to left)
+                value := mload(p)
+                if and(iszero(ok), or(strict, lt(gas(), div(_VALUATION_GAS, 63)))) {
+                    returndatacopy(p, 0, returndatasize())
+                    revert(p, returndatasize())
+                }
+            }
+            if (ok) valueE8 += value;
+            else valued = false;
         }
     }
 

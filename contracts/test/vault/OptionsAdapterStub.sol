@@ -22,7 +22,7 @@ contract OptionsAdapterStub is IVaultAdapter {
         revert NotImplemented();
     }
 
-    function valueE8(address) external view returns (int256) {
+    function valueE8(address) external view virtual returns (int256) {
         return markE8;
     }
 

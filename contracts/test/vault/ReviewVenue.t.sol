@@ -177,6 +177,9 @@ contract ReviewVenueTest is VenueVaultFixture {
         vm.prank(alice);
         vault.withdraw(1000 * USDC, alice, alice);
         uint256 withdrawGas = g - gasleft();
+        g = gasleft();
+        options.valueE8(address(vault)); // what the withdraw's bounded valuation call needed
+        uint256 valuationGas = g - gasleft();
         IHedgedVault.Action[] memory one = _actions(_op(DEPOSIT, first, 0, 1 * USDC, 0));
         g = gasleft();
         _rebalance(one);
@@ -187,9 +190,11 @@ contract ReviewVenueTest is VenueVaultFixture {
         vm.prank(guardian);
         vault.emergencyUnwind(_actions(_op(2, first, 0, 1 * USDC, 0)));
         uint256 unwindGas = g - gasleft();
+        emit log_named_uint("venue valuation (valueE8) gas at 8 accounts", valuationGas);
         emit log_named_uint("withdraw gas at 8 accounts", withdrawGas);
         emit log_named_uint("1-action venue batch gas at 8 accounts", batchGas);
         emit log_named_uint("emergencyUnwind gas at 8 accounts", unwindGas);
+        assertLt(valuationGas * 4, 2_000_000, "VaultLogic's 2M valuation bound keeps a 4x margin");
         assertLt(withdrawGas, 1_000_000);
         assertLt(batchGas, 4_000_000);
         assertLt(unwindGas, 2_000_000);
