@@ -32,8 +32,8 @@ contract VaultLogic is IPricedTokens {
 
     /// @dev ln(1.0001) in WAD: one Uniswap tick.
     int256 internal constant _LN_TICK_WAD = 99_995_000_333_308;
-    /// @dev Gas each OPTIONS adapter's valueE8 may use in a NAV read: 5x the real venue's worst case at its
-    ///      8-account cap (VALUATION_GAS_MEASURED in README), so a venue that burns gas cannot block exits.
+    /// @dev Gas each OPTIONS adapter's valueE8 may use in a NAV read: over 5x the real venue's at its 8-account
+    ///      cap (373,123 gas, ReviewVenue.t.sol testGasBoundedAtAccountCap), so a venue burning gas cannot block exits.
     uint256 internal constant _VALUATION_GAS = 2_000_000;
 
     /// @notice Thrown when anyone but the vault writes the configuration.
