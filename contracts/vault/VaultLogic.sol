@@ -32,12 +32,12 @@ contract VaultLogic is IPricedTokens {
 
     /// @dev ln(1.0001) in WAD: one Uniswap tick.
     int256 internal constant _LN_TICK_WAD = 99_995_000_333_308;
-    /// @dev Gas each OPTIONS adapter's valueE8 may use in a NAV read: over 5x the real venue's at its 8-account
-    ///      cap (373,123 gas, ReviewVenue.t.sol testGasBoundedAtAccountCap), so a venue burning gas cannot block exits.
-    uint256 internal constant _VALUATION_GAS = 2_000_000;
-
     /// @notice Thrown when anyone but the vault writes the configuration.
     error OnlyVault(address caller);
+    /// @notice Thrown when an OPTIONS adapter's valuation used all the gas it was given: the call may have been
+    ///         short of gas (send more) or the venue burns gas (governance delists the adapter); an exit is never
+    ///         paid without a venue that merely needed more gas.
+    error OptionsValuationOutOfGas(address adapter);
 
     /// @notice The vault this contract serves (it called the factory that created this contract).
     address public immutable vault;
@@ -519,8 +519,8 @@ contract VaultLogic is IPricedTokens {
     ///         token whose price is not fresh is valued at the worse, for an exit, of that price and its pool's TWAP
     ///         (issue 19 item 7: the lower while the vault is net long the token, the higher while net short; the
     ///         stale price alone if the pool cannot answer), so a stale-high feed pays a redeemer no more than the
-    ///         pool's market. An OPTIONS adapter whose valuation reverts (a dead venue feed), returns malformed data
-    ///         or runs out of its bounded gas counts as 0 and leaves the NAV not fresh (see _optionsValueE8).
+    ///         pool's market. An OPTIONS adapter whose valuation reverts (a dead venue feed) or returns malformed data
+    ///         counts as 0 and leaves the NAV not fresh; one that runs out of gas reverts (see _optionsValueE8).
     function navNow() external view returns (uint256 gross, bool fresh) {
         Config memory c = _config();
         uint256 heartbeat = c.risk.heartbeatSeconds;
@@ -618,12 +618,14 @@ contract VaultLogic is IPricedTokens {
         (valueE8,) = _optionsValueE8(adapters, true);
     }
 
-    /// @dev Σ of the OPTIONS adapters' valueE8, each read by a STATICCALL bounded to _VALUATION_GAS that must return
-    ///      exactly one word. One that fails reverts with its revert data if `strict` (batches: risk moves need a
-    ///      true NAV), else counts as 0 and clears `valued` (exits: 0 is the floor of the vault's venue claim, as a
-    ///      venue account cannot take more than the collateral the vault posted in it). A failure with under
-    ///      _VALUATION_GAS / 63 left means the caller starved the call (63/64 rule): it reverts too, so a relayer
-    ///      or keeper cannot shorten an exit's gas to pay it without the venue.
+    /// @dev Σ of the OPTIONS adapters' valueE8, each read by a STATICCALL with all the gas at hand (a large option
+    ///      book needs millions: no fixed bound) that must return exactly one word. One that fails reverts with its
+    ///      revert data if `strict` (batches: risk moves need a true NAV), else counts as 0 and clears `valued`
+    ///      (exits: 0 is the floor of the vault's venue claim, as a venue account cannot take more than the
+    ///      collateral the vault posted in it). A failure that used all the gas forwarded (under 1/63 of it left)
+    ///      reverts `OptionsValuationOutOfGas` either way: a short-gassed caller (a relayer or keeper fulfilling a
+    ///      request) cannot drop the venue from an exit's NAV, and a venue that burns gas blocks exits until
+    ///      governance delists its adapter.
     function _optionsValueE8(address[] memory adapters, bool strict)
         internal
         view
@@ -632,6 +634,7 @@ contract VaultLogic is IPricedTokens {
         valued = true;
         address v = vault;
         bytes4 selector = IOptionsValuation.valueE8.selector;
+        bytes4 outOfGas = OptionsValuationOutOfGas.selector;
         for (uint256 i; i < adapters.length; ++i) {
             address adapter = adapters[i];
             bool ok;
@@ -641,12 +644,20 @@ contract VaultLogic is IPricedTokens {
                 let p := mload(0x40)
                 mstore(p, selector)
                 mstore(add(p, 4), v)
-                ok := staticcall(_VALUATION_GAS, adapter, p, 0x24, p, 0x20)
+                let g := gas()
+                ok := staticcall(g, adapter, p, 0x24, p, 0x20)
                 ok := and(ok, eq(returndatasize(), 0x20)) // after the call (Yul evaluates arguments right to left)
                 value := mload(p)
-                if and(iszero(ok), or(strict, lt(gas(), div(_VALUATION_GAS, 63)))) {
-                    returndatacopy(p, 0, returndatasize())
-                    revert(p, returndatasize())
+                if iszero(ok) {
+                    if lt(gas(), div(g, 63)) {
+                        mstore(p, outOfGas)
+                        mstore(add(p, 4), adapter)
+                        revert(p, 0x24)
+                    }
+                    if strict {
+                        returndatacopy(p, 0, returndatasize())
+                        revert(p, returndatasize())
+                    }
                 }
             }
             if (ok) valueE8 += value;

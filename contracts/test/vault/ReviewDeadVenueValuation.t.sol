@@ -9,6 +9,7 @@ import {IOptionsValuation} from "../../interfaces/IOptionsValuation.sol";
 import {IOptionMarketTypes} from "../../interfaces/options/IOptionMarketTypes.sol";
 import {VenueVaultFixture} from "../utils/VenueVaultFixture.sol";
 import {OptionsAdapterStub} from "./OptionsAdapterStub.sol";
+import {VaultLogic} from "../../vault/VaultLogic.sol";
 
 /// @notice An OPTIONS adapter whose valuation burns all the gas it is given (a griefing or broken venue).
 contract GasBurningOptionsAdapter is OptionsAdapterStub(0) {
@@ -16,6 +17,19 @@ contract GasBurningOptionsAdapter is OptionsAdapterStub(0) {
         uint256 x;
         while (gasleft() > 0) x = uint256(keccak256(abi.encode(x)));
         return int256(x);
+    }
+}
+
+/// @notice An OPTIONS adapter whose valuation needs ~3M gas (a large option book), then answers a fixed mark.
+contract HeavyOptionsAdapter is OptionsAdapterStub {
+    constructor(int256 markE8_) OptionsAdapterStub(markE8_) {}
+
+    function valueE8(address) external view override returns (int256) {
+        uint256 x;
+        for (uint256 i; i < 25_000; ++i) {
+            x = uint256(keccak256(abi.encode(x)));
+        }
+        return x == 0 ? int256(0) : markE8;
     }
 }
 
@@ -133,37 +147,64 @@ contract ReviewDeadVenueValuationTest is VenueVaultFixture {
         _deposit(alice, 1000 * USDC);
     }
 
-    /// @notice A listed adapter whose valuation burns all gas cannot block exits: its call is bounded to 2M gas,
-    ///         it counts as 0, and entries stay refused.
-    function testGasBurningValuationCannotBlockExits() public {
+    /// @notice A listed adapter whose valuation burns all the gas it is given does not get an exit paid without
+    ///         it: the exit reverts `OptionsValuationOutOfGas` whatever gas it is sent, nothing moves, and
+    ///         governance delists the adapter through the timelock, after which exits pay again.
+    function testGasBurningValuationRevertsExitsUntilDelisted() public {
         GasBurningOptionsAdapter burner = new GasBurningOptionsAdapter();
         _timelocked(abi.encodeCall(vault.setAdapter, (address(burner), true)));
         _refreshFeeds();
         _postSurfaces();
-        uint256 g = gasleft();
+        uint256 supply = vault.totalSupply();
+        vm.prank(alice);
+        (bool ok, bytes memory data) =
+            address(vault).call{gas: 5_000_000}(abi.encodeCall(vault.withdraw, (1000 * USDC, alice, alice)));
+        assertFalse(ok, "no exit without the venue that could not be valued");
+        assertEq(data, abi.encodeWithSelector(VaultLogic.OptionsValuationOutOfGas.selector, address(burner)));
+        assertEq(IERC20(usdc).balanceOf(alice), 0);
+        assertEq(vault.totalSupply(), supply, "nothing moved");
+        _timelocked(abi.encodeCall(vault.setAdapter, (address(burner), false)));
+        _refreshFeeds();
+        _postSurfaces();
         vm.prank(alice);
         vault.withdraw(1000 * USDC, alice, alice);
-        uint256 used = g - gasleft();
-        emit log_named_uint("withdraw gas with a gas-burning venue", used);
-        assertLt(used, 2_600_000, "bounded by the valuation's 2M cap");
-        assertEq(IERC20(usdc).balanceOf(alice), 1000 * USDC);
-        _assertEntriesAndBatchesRefused();
+        assertEq(IERC20(usdc).balanceOf(alice), 1000 * USDC, "delisted: exits pay");
     }
 
-    /// @notice A caller that starves the bounded call (63/64 rule) is refused, not paid without the venue: a
+    /// @notice A valuation that needs millions of gas (a large option book) counts in exits and in a fresh NAV:
+    ///         the call is sent all the gas at hand, not a fixed bound (with a 2M bound this NAV dropped the book).
+    function testHeavyValuationCountsInExits() public {
+        HeavyOptionsAdapter heavy = new HeavyOptionsAdapter(50_000e8);
+        uint256 g = gasleft();
+        heavy.valueE8(address(vault));
+        uint256 needed = g - gasleft();
+        emit log_named_uint("heavy valuation gas", needed);
+        assertGt(needed, 2_500_000, "needs more than the old 2M bound");
+        uint256 before = vault.totalAssets();
+        _timelocked(abi.encodeCall(vault.setAdapter, (address(heavy), true)));
+        _refreshFeeds();
+        _postSurfaces();
+        assertApproxEqAbs(vault.totalAssets(), before + 50_000 * USDC, 2, "the book counts");
+        assertGt(vault.maxDeposit(alice), 0, "a fresh NAV: entries open");
+        uint256 shares = vault.balanceOf(alice) / 4;
+        uint256 preview = vault.previewRedeem(shares);
+        vm.prank(alice);
+        assertEq(vault.redeem(shares, alice, alice), preview, "paid with the book counted");
+    }
+
+    /// @notice A caller that sends too little gas for the valuation is refused, not paid without the venue: a
     ///         relayer or keeper cannot shorten an exit's gas to drop the venue from its NAV.
     function testStarvedValuationReverts() public {
-        _venueEquity();
-        GasBurningOptionsAdapter burner = new GasBurningOptionsAdapter();
-        _timelocked(abi.encodeCall(vault.setAdapter, (address(burner), true)));
+        HeavyOptionsAdapter heavy = new HeavyOptionsAdapter(50_000e8);
+        _timelocked(abi.encodeCall(vault.setAdapter, (address(heavy), true)));
         _refreshFeeds();
         _postSurfaces();
         vm.prank(alice);
-        (bool ok,) =
+        (bool ok, bytes memory data) =
             address(vault).call{gas: 1_500_000}(abi.encodeCall(vault.withdraw, (1000 * USDC, alice, alice)));
         assertFalse(ok, "a starved valuation reverts the exit");
+        assertEq(data, abi.encodeWithSelector(VaultLogic.OptionsValuationOutOfGas.selector, address(heavy)));
         assertEq(IERC20(usdc).balanceOf(alice), 0);
-        assertGt(options.valueE8(address(vault)), 0, "the real venue still counts");
         vm.prank(alice);
         vault.withdraw(1000 * USDC, alice, alice);
         assertEq(IERC20(usdc).balanceOf(alice), 1000 * USDC, "with the full gas it pays");
