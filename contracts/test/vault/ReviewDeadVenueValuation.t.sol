@@ -7,9 +7,9 @@ import {IAggregatorV3} from "../../interfaces/IAggregatorV3.sol";
 import {IHedgedVault} from "../../interfaces/IHedgedVault.sol";
 import {IOptionsValuation} from "../../interfaces/IOptionsValuation.sol";
 import {IOptionMarketTypes} from "../../interfaces/options/IOptionMarketTypes.sol";
+import {VaultLogic} from "../../vault/VaultLogic.sol";
 import {VenueVaultFixture} from "../utils/VenueVaultFixture.sol";
 import {OptionsAdapterStub} from "./OptionsAdapterStub.sol";
-import {VaultLogic} from "../../vault/VaultLogic.sol";
 
 /// @notice An OPTIONS adapter whose valuation burns all the gas it is given (a griefing or broken venue).
 contract GasBurningOptionsAdapter is OptionsAdapterStub(0) {
