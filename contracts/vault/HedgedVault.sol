@@ -711,7 +711,7 @@ contract HedgedVault is ERC4626, AccessControl, Pausable, ReentrancyGuardTransie
             // Called only to revert with the stale feed named; its return values are not needed.
             // slither-disable-next-line unused-return
             _logic.checkedState(false);
-            // No feed named: a venue valuation that failed in navNow only (gas bound, warm reads) stays refused.
+            // Nothing named there (checkedState passed: a venue valuation that failed in navNow only): still refused.
             revert StalePrice(address(0), 0, 0);
         }
         total = _lessLocked(gross);

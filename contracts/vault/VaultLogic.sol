@@ -32,6 +32,7 @@ contract VaultLogic is IPricedTokens {
 
     /// @dev ln(1.0001) in WAD: one Uniswap tick.
     int256 internal constant _LN_TICK_WAD = 99_995_000_333_308;
+
     /// @notice Thrown when anyone but the vault writes the configuration.
     error OnlyVault(address caller);
     /// @notice Thrown when an OPTIONS adapter's valuation used all the gas it was given: the call may have been
@@ -461,7 +462,7 @@ contract VaultLogic is IPricedTokens {
         for (uint256 i; i < tokens.length; ++i) {
             s.tokenPricesE8[i] = _fresh(tokens[i].feed, s.risk.heartbeatSeconds);
         }
-        (s.optionsValueE8,) = _optionsValueE8(c.optionsAdapters, true);
+        (s.optionsValueE8,) = _optionsValueE8(c.optionsAdapters, true); // strict, as _strictOptionsValueE8
         s.amounts = new int256[](tokens.length);
         s.nav = _nav(c, s.assetPriceE8, s.tokenPricesE8, s.optionsValueE8, s.amounts);
         if (aaveAccount) (s.debtBase, s.healthFactor) = _aaveAccount();
@@ -614,6 +615,7 @@ contract VaultLogic is IPricedTokens {
         (, debtBase,,,, healthFactor) = aavePool.getUserAccountData(vault);
     }
 
+    /// @dev The batches' reading of `_optionsValueE8` for an expression (navAfter's): any failure reverts.
     function _strictOptionsValueE8(address[] memory adapters) internal view returns (int256 valueE8) {
         (valueE8,) = _optionsValueE8(adapters, true);
     }

@@ -5,6 +5,7 @@ import {OptionMarketAdapter} from "../../adapters/OptionMarketAdapter.sol";
 import {IAggregatorV3} from "../../interfaces/IAggregatorV3.sol";
 import {IHedgedVault} from "../../interfaces/IHedgedVault.sol";
 import {IOptionMarket} from "../../interfaces/IOptionMarket.sol";
+import {IOptionMarketTypes} from "../../interfaces/options/IOptionMarketTypes.sol";
 import {VaultFixture} from "./VaultFixture.sol";
 import {repostSurfaces} from "./VenueSurfaces.sol";
 
@@ -39,6 +40,18 @@ abstract contract VenueVaultFixture is VaultFixture {
     /// @dev The venue's vol feeder re-posts every live surface unchanged (they are fresh again).
     function _postSurfaces() internal {
         repostSurfaces(market, expiries, feeder);
+    }
+
+    /// @dev One vault batch: a new venue account, margin of the premium + 10k USDC, and a buy of `sizeWad` of
+    ///      `series` at its quote.
+    function _buyInNewAccount(uint256 series, uint256 sizeWad) internal returns (uint256 account) {
+        account = market.accountCount() + 1;
+        IOptionMarketTypes.Quote memory q = market.quoteBuy(series, sizeWad);
+        IHedgedVault.Action[] memory a = new IHedgedVault.Action[](3);
+        a[0] = _op(OPEN, 0, 0, 0, 0);
+        a[1] = _op(DEPOSIT, account, 0, q.premiumE6 + 10_000 * USDC, 0);
+        a[2] = _op(BUY, account, series, sizeWad, q.premiumE6);
+        _rebalance(a);
     }
 
     /// @dev One OptionMarketAdapter action of the vault.

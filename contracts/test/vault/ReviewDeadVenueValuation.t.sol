@@ -4,9 +4,7 @@ pragma solidity ^0.8.24;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
 import {IAggregatorV3} from "../../interfaces/IAggregatorV3.sol";
-import {IHedgedVault} from "../../interfaces/IHedgedVault.sol";
 import {IOptionsValuation} from "../../interfaces/IOptionsValuation.sol";
-import {IOptionMarketTypes} from "../../interfaces/options/IOptionMarketTypes.sol";
 import {VaultLogic} from "../../vault/VaultLogic.sol";
 import {VenueVaultFixture} from "../utils/VenueVaultFixture.sol";
 import {OptionsAdapterStub} from "./OptionsAdapterStub.sol";
@@ -44,14 +42,7 @@ contract ReviewDeadVenueValuationTest is VenueVaultFixture {
 
     /// @dev A venue account long 100 WETH-3000 calls of the first expiry with 10k USDC of spare margin.
     function _venueEquity() internal returns (uint256 account) {
-        uint256 series = market.seriesIdOf(0, uint64(expiries[0]), uint128(3000e18), true);
-        account = market.accountCount() + 1;
-        IOptionMarketTypes.Quote memory q = market.quoteBuy(series, 100e18);
-        IHedgedVault.Action[] memory a = new IHedgedVault.Action[](3);
-        a[0] = _op(OPEN, 0, 0, 0, 0);
-        a[1] = _op(DEPOSIT, account, 0, q.premiumE6 + 10_000 * USDC, 0);
-        a[2] = _op(BUY, account, series, 100e18, q.premiumE6);
-        _rebalance(a);
+        account = _buyInNewAccount(market.seriesIdOf(0, uint64(expiries[0]), uint128(3000e18), true), 100e18);
     }
 
     function _killVenueFeed() internal {
@@ -71,6 +62,13 @@ contract ReviewDeadVenueValuationTest is VenueVaultFixture {
         assertGt(e8, 0, "venue equity held");
         // forge-lint: disable-next-line(unsafe-typecast)
         return uint256(e8) / 100;
+    }
+
+    /// @dev Governance lists or delists `adapter` through the timelock; feeds and surfaces re-posted after its delay.
+    function _setAdapterTimelocked(address adapter, bool allowed) internal {
+        _timelocked(abi.encodeCall(vault.setAdapter, (adapter, allowed)));
+        _refreshFeeds();
+        _postSurfaces();
     }
 
     function _assertEntriesAndBatchesRefused() internal {
@@ -152,9 +150,7 @@ contract ReviewDeadVenueValuationTest is VenueVaultFixture {
     ///         governance delists the adapter through the timelock, after which exits pay again.
     function testGasBurningValuationRevertsExitsUntilDelisted() public {
         GasBurningOptionsAdapter burner = new GasBurningOptionsAdapter();
-        _timelocked(abi.encodeCall(vault.setAdapter, (address(burner), true)));
-        _refreshFeeds();
-        _postSurfaces();
+        _setAdapterTimelocked(address(burner), true);
         uint256 supply = vault.totalSupply();
         vm.prank(alice);
         (bool ok, bytes memory data) =
@@ -163,9 +159,7 @@ contract ReviewDeadVenueValuationTest is VenueVaultFixture {
         assertEq(data, abi.encodeWithSelector(VaultLogic.OptionsValuationOutOfGas.selector, address(burner)));
         assertEq(IERC20(usdc).balanceOf(alice), 0);
         assertEq(vault.totalSupply(), supply, "nothing moved");
-        _timelocked(abi.encodeCall(vault.setAdapter, (address(burner), false)));
-        _refreshFeeds();
-        _postSurfaces();
+        _setAdapterTimelocked(address(burner), false);
         vm.prank(alice);
         vault.withdraw(1000 * USDC, alice, alice);
         assertEq(IERC20(usdc).balanceOf(alice), 1000 * USDC, "delisted: exits pay");
@@ -181,9 +175,7 @@ contract ReviewDeadVenueValuationTest is VenueVaultFixture {
         emit log_named_uint("heavy valuation gas", needed);
         assertGt(needed, 2_500_000, "needs more than the old 2M bound");
         uint256 before = vault.totalAssets();
-        _timelocked(abi.encodeCall(vault.setAdapter, (address(heavy), true)));
-        _refreshFeeds();
-        _postSurfaces();
+        _setAdapterTimelocked(address(heavy), true);
         assertApproxEqAbs(vault.totalAssets(), before + 50_000 * USDC, 2, "the book counts");
         assertGt(vault.maxDeposit(alice), 0, "a fresh NAV: entries open");
         uint256 shares = vault.balanceOf(alice) / 4;
@@ -196,9 +188,7 @@ contract ReviewDeadVenueValuationTest is VenueVaultFixture {
     ///         relayer or keeper cannot shorten an exit's gas to drop the venue from its NAV.
     function testStarvedValuationReverts() public {
         HeavyOptionsAdapter heavy = new HeavyOptionsAdapter(50_000e8);
-        _timelocked(abi.encodeCall(vault.setAdapter, (address(heavy), true)));
-        _refreshFeeds();
-        _postSurfaces();
+        _setAdapterTimelocked(address(heavy), true);
         vm.prank(alice);
         (bool ok, bytes memory data) =
             address(vault).call{gas: 1_500_000}(abi.encodeCall(vault.withdraw, (1000 * USDC, alice, alice)));

@@ -24,13 +24,7 @@ contract ReviewVenueTest is VenueVaultFixture {
     function _buyCalls(uint256 strikeUsd, uint256 contracts) internal returns (uint256 series) {
         series = market.seriesIdOf(0, uint64(expiries[0]), uint128(strikeUsd * 1e18), true);
         assertGt(series, 0, "series listed");
-        uint256 account = market.accountCount() + 1;
-        IOptionMarketTypes.Quote memory q = market.quoteBuy(series, contracts * 1e18);
-        IHedgedVault.Action[] memory a = new IHedgedVault.Action[](3);
-        a[0] = _op(OPEN, 0, 0, 0, 0);
-        a[1] = _op(DEPOSIT, account, 0, q.premiumE6 + 10_000 * USDC, 0);
-        a[2] = _op(BUY, account, series, contracts * 1e18, q.premiumE6);
-        _rebalance(a);
+        _buyInNewAccount(series, contracts * 1e18);
     }
 
     /// @dev Past expiry: the first round at or after it answers `settleE8`, a later one `spotE8`; returns the first.
@@ -87,13 +81,7 @@ contract ReviewVenueTest is VenueVaultFixture {
         settleUsd = bound(settleUsd, 2000, 4000);
         spotUsd = bound(spotUsd, 2000, 4000);
         uint256 series = market.seriesIdOf(0, uint64(expiries[0]), uint128(3000e18), false);
-        uint256 account = market.accountCount() + 1;
-        IOptionMarketTypes.Quote memory q = market.quoteBuy(series, 50e18);
-        IHedgedVault.Action[] memory a = new IHedgedVault.Action[](3);
-        a[0] = _op(OPEN, 0, 0, 0, 0);
-        a[1] = _op(DEPOSIT, account, 0, q.premiumE6 + 10_000 * USDC, 0);
-        a[2] = _op(BUY, account, series, 50e18, q.premiumE6);
-        _rebalance(a);
+        uint256 account = _buyInNewAccount(series, 50e18);
         uint80 round = _expireAt(settleUsd * 1e8, spotUsd * 1e8);
         uint256 navBefore = vault.totalAssets();
         market.settleExpiry(0, uint64(expiries[0]), round);
